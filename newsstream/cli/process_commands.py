@@ -1,0 +1,54 @@
+"""`newsstream process`: run a stream-processor worker; `newsstream config`."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+import typer
+
+from newsstream.cli.common import load_settings
+from newsstream.contract.settings import PREFIX, Settings
+
+
+def register(app: typer.Typer) -> None:
+    app.command("process")(process)
+    app.command("config")(config)
+
+
+def process(
+    stage: list[str] = typer.Option(
+        None,
+        "--stage",
+        "-s",
+        help="Stage to run: enrich, index or alerts (repeatable; default: all). "
+        "Workers started with the same stages form one consumer group.",
+    ),
+    loglevel: str = typer.Option("info", help="Worker log level."),
+) -> None:
+    """Start a stream-processor worker (Faust) that enriches, indexes and alerts."""
+    from faust.worker import Worker
+
+    from newsstream.kafka_admin import ensure_topics
+    from processors.app import STAGES, create_app, register_stages
+
+    settings = load_settings()
+    stages = tuple(s for item in (stage or STAGES) for s in item.split(",") if s)
+    ensure_topics(settings)
+    app = create_app(settings)
+    register_stages(app, settings, stages)
+    worker = Worker(app, loglevel=loglevel, quiet=True)
+    worker.execute_from_commandline()
+
+
+def config(
+    show_all: bool = typer.Option(False, "--all", help="Show defaults too, not only overrides."),
+) -> None:
+    """Show the effective configuration and the variables that set it."""
+    settings = load_settings()
+    defaults = Settings()
+    for f in fields(settings):
+        value = getattr(settings, f.name)
+        if not show_all and value == getattr(defaults, f.name):
+            continue
+        shown = "***" if ("password" in f.name or "api_key" in f.name) and value else value
+        typer.echo(f"{PREFIX}{f.name.upper()}={shown}")

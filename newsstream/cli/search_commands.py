@@ -1,0 +1,9 @@
+"""Subcommands for search."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's subcommands to the main app."""

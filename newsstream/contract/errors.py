@@ -1,0 +1,53 @@
+"""The project's exception vocabulary.
+
+The branch an error sits on decides what happens to the message that
+caused it, so callers catch by branch, not by leaf::
+
+    NewsstreamError
+    ├── ConfigError          a setting is missing or malformed (fail at start)
+    ├── RetryableError       the world may heal: retry with backoff
+    │   └── ServiceUnavailable   Kafka, Elasticsearch or a webhook is down/slow
+    └── PermanentError       retrying cannot help: park on the dead-letter topic
+        ├── InvalidMessage       bytes that do not decode to a known record
+        ├── FeedError            a feed that cannot be fetched or parsed
+        └── RejectedDocument     Elasticsearch refused the document
+"""
+
+from __future__ import annotations
+
+
+class NewsstreamError(Exception):
+    """Base of every error this project raises on purpose."""
+
+
+class ConfigError(NewsstreamError):
+    """A setting is wrong; the message names the variable."""
+
+
+class RetryableError(NewsstreamError):
+    """A transient failure: the same call may succeed later."""
+
+
+class ServiceUnavailable(RetryableError):
+    """A server we depend on did not answer in time or refused us."""
+
+
+class PermanentError(NewsstreamError):
+    """Retrying cannot help; the item goes to the dead-letter topic."""
+
+
+class InvalidMessage(PermanentError):
+    """A Kafka message that is not a valid record of the expected kind."""
+
+
+class FeedError(PermanentError):
+    """A feed fetch or parse failure, with the kind used in metrics."""
+
+    def __init__(self, message: str, *, kind: str = "error", retry_after: float | None = None):
+        super().__init__(message)
+        self.kind = kind
+        self.retry_after = retry_after
+
+
+class RejectedDocument(PermanentError):
+    """Elasticsearch refused a document (mapping conflict, bad value...)."""

@@ -1,0 +1,135 @@
+"""Every setting of the service, read once from ``NEWSSTREAM_*`` variables.
+
+This is the only module that reads the environment. Code below the command
+line receives a :class:`Settings` value and never looks up variables itself,
+which keeps policies testable and configuration visible in one place.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from newsstream.contract.errors import ConfigError
+
+PREFIX = "NEWSSTREAM_"
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _default_data_dir() -> str:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return str(Path(base) / "newsstream")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Service configuration; field ``foo_bar`` comes from ``NEWSSTREAM_FOO_BAR``."""
+
+    # Kafka
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    topic_raw: str = "news.articles.raw"
+    topic_enriched: str = "news.articles.enriched"
+    topic_alerts: str = "news.alerts"
+    topic_deadletter: str = "news.deadletter"
+    topic_partitions: int = 6
+    processor_group: str = "newsstream-processors"
+    # Elasticsearch
+    es_url: str = "http://127.0.0.1:9200"
+    es_username: str = ""
+    es_password: str = ""
+    es_api_key: str = ""
+    es_verify_certs: bool = True
+    index_articles: str = "news-articles"
+    index_alerts: str = "news-alerts"
+    retention_days: int = 90
+    bulk_size: int = 500
+    bulk_interval: float = 1.0
+    # Ingestion
+    data_dir: str = ""
+    feeds: str = ""
+    user_agent: str = "newsstream/0.1 (+https://github.com/newsstream/newsstream)"
+    http_connect_timeout: float = 10.0
+    http_read_timeout: float = 30.0
+    max_feed_bytes: int = 10 * 1024 * 1024
+    max_redirects: int = 5
+    per_host_concurrency: int = 2
+    poll_concurrency: int = 100
+    min_interval: float = 300.0
+    max_interval: float = 86400.0
+    allow_private_networks: bool = False
+    allow_file_urls: bool = False
+    # Alerts
+    actors: str = ""
+    webhook_urls: str = ""
+    webhook_format: str = "json"
+    # Operations
+    log_level: str = "INFO"
+    metrics_port: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.data_dir:
+            object.__setattr__(self, "data_dir", _default_data_dir())
+        if self.webhook_format not in {"json", "slack"}:
+            raise ConfigError(
+                f"{PREFIX}WEBHOOK_FORMAT: expected 'json' or 'slack', got {self.webhook_format!r}"
+            )
+        for name in ("topic_partitions", "bulk_size", "max_feed_bytes", "per_host_concurrency"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{PREFIX}{name.upper()}: must be at least 1")
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir)
+
+    @property
+    def webhook_url_list(self) -> list[str]:
+        return [u.strip() for u in self.webhook_urls.split(",") if u.strip()]
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Build settings from ``environ`` (default: the process environment).
+
+        Raises :class:`ConfigError` naming the variable when a value is malformed.
+        """
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            var = PREFIX + f.name.upper()
+            if var not in env:
+                continue
+            values[f.name] = _parse(var, env[var], f.type)
+        values.update(overrides)
+        return cls(**values)  # type: ignore[arg-type]
+
+    @classmethod
+    def variables(cls) -> list[tuple[str, str]]:
+        """(variable, default) pairs, for documentation and ``--help``."""
+        out = []
+        for f in fields(cls):
+            out.append((PREFIX + f.name.upper(), repr(f.default)))
+        return out
+
+
+def _parse(var: str, raw: str, kind: object) -> object:
+    text = raw.strip()
+    if kind in (bool, "bool"):
+        low = text.lower()
+        if low in _TRUE:
+            return True
+        if low in _FALSE:
+            return False
+        raise ConfigError(f"{var}: expected a boolean (1/0, true/false), got {raw!r}")
+    if kind in (int, "int"):
+        try:
+            return int(text)
+        except ValueError:
+            raise ConfigError(f"{var}: expected an integer, got {raw!r}") from None
+    if kind in (float, "float"):
+        try:
+            return float(text)
+        except ValueError:
+            raise ConfigError(f"{var}: expected a number, got {raw!r}") from None
+    return text

@@ -1,0 +1,58 @@
+"""Create the service's Kafka topics before anything produces or consumes.
+
+Faust ignores topics that do not exist when a worker starts, and auto-created
+topics get one partition; so every entry point calls :func:`ensure_topics`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+from newsstream.contract.errors import ServiceUnavailable
+from newsstream.contract.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def topic_names(settings: Settings) -> list[str]:
+    return [
+        settings.topic_raw,
+        settings.topic_enriched,
+        settings.topic_alerts,
+        settings.topic_deadletter,
+    ]
+
+
+def ensure_topics(settings: Settings, *, timeout_ms: int = 15000) -> list[str]:
+    """Create missing topics; return the names that were created."""
+    try:
+        admin = KafkaAdminClient(
+            bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
+            client_id="newsstream-admin",
+            request_timeout_ms=timeout_ms,
+        )
+    except KafkaError as exc:
+        raise ServiceUnavailable(
+            f"Kafka at {settings.kafka_bootstrap_servers} is unreachable: {exc}"
+        ) from exc
+    try:
+        existing = set(admin.list_topics())
+        wanted = [t for t in topic_names(settings) if t not in existing]
+        created: list[str] = []
+        for name in wanted:
+            partitions = 3 if name == settings.topic_deadletter else settings.topic_partitions
+            try:
+                admin.create_topics([NewTopic(name, partitions, 1)], timeout_ms=timeout_ms)
+                created.append(name)
+            except TopicAlreadyExistsError:
+                pass
+        if created:
+            log.info("created Kafka topics %s", ", ".join(created))
+        return created
+    except KafkaError as exc:
+        raise ServiceUnavailable(f"could not create Kafka topics: {exc}") from exc
+    finally:
+        admin.close()

@@ -1,0 +1,1 @@
+"""Stream processors: enrich raw articles, index them, raise alerts."""

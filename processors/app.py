@@ -1,0 +1,87 @@
+"""The Faust application and its topics; agents live in feature packages.
+
+The app is built by a factory from explicit settings, so a test or a second
+worker can run with other topic names without touching the environment.
+Values travel as raw bytes and are decoded inside the agents: a message that
+does not decode must reach the dead-letter topic, which Faust's own record
+decoding (failing before the agent sees the event) would not allow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import faust
+
+from newsstream.contract.settings import Settings
+
+STAGES = ("enrich", "index", "alerts")
+
+
+@dataclass(frozen=True)
+class ProcessorTopics:
+    raw: faust.TopicT
+    enriched: faust.TopicT
+    alerts: faust.TopicT
+    deadletter: faust.TopicT
+
+
+def broker_urls(servers: str) -> list[str]:
+    return ["kafka://" + s.strip() for s in servers.split(",") if s.strip()]
+
+
+def create_app(settings: Settings, *, app_id: str | None = None) -> faust.App:
+    """A Faust app for ``settings``; call :func:`register_stages` to add agents."""
+    datadir = Path(settings.data_dir) / "faust"
+    app = faust.App(
+        app_id or settings.processor_group,
+        broker=broker_urls(settings.kafka_bootstrap_servers),
+        key_serializer="raw",
+        value_serializer="raw",
+        topic_partitions=settings.topic_partitions,
+        topic_allow_declare=True,
+        datadir=str(datadir),
+        store="memory://",
+        web_enabled=False,
+        broker_commit_every=100,
+        broker_commit_interval=1.0,
+        producer_acks=-1,
+        stream_wait_empty=True,
+    )
+    return app
+
+
+def create_topics(app: faust.App, settings: Settings) -> ProcessorTopics:
+    def topic(name: str) -> faust.TopicT:
+        return app.topic(name, key_type=bytes, value_type=bytes)
+
+    return ProcessorTopics(
+        raw=topic(settings.topic_raw),
+        enriched=topic(settings.topic_enriched),
+        alerts=topic(settings.topic_alerts),
+        deadletter=topic(settings.topic_deadletter),
+    )
+
+
+def register_stages(
+    app: faust.App, settings: Settings, stages: tuple[str, ...] = STAGES
+) -> ProcessorTopics:
+    """Attach the agents of the chosen stages; each stage scales on its own."""
+    unknown = set(stages) - set(STAGES)
+    if unknown:
+        raise ValueError(f"unknown stage(s): {', '.join(sorted(unknown))}")
+    topics = create_topics(app, settings)
+    if "enrich" in stages:
+        from processors.enrichment.agents import register as register_enrich
+
+        register_enrich(app, topics, settings)
+    if "index" in stages:
+        from processors.indexing.agents import register as register_index
+
+        register_index(app, topics, settings)
+    if "alerts" in stages:
+        from processors.alerts.agents import register as register_alerts
+
+        register_alerts(app, topics, settings)
+    return topics

@@ -1,0 +1,107 @@
+"""Shared fixtures: real servers, isolated names, and the CI no-skip rule.
+
+Tests that need Kafka or Elasticsearch use the ``kafka`` / ``elasticsearch``
+fixtures. Locally, a missing server skips them with the command that starts
+it; with ``CI=true`` a missing server fails them, so CI never goes green by
+skipping the tests that matter.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from pathlib import Path
+
+import pytest
+
+from newsstream.contract.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+BASE = Settings.from_env()
+
+
+def _unreachable(what: str, detail: str) -> None:
+    message = f"{what} is not reachable ({detail}); start it with: deploy/stack up"
+    if IN_CI:
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+def _tcp_ok(hostport: str) -> bool:
+    host, _, port = hostport.rpartition(":")
+    try:
+        with socket.create_connection((host or "127.0.0.1", int(port)), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> str:
+    """Bootstrap servers of a Kafka that answers metadata requests."""
+    servers = BASE.kafka_bootstrap_servers
+    first = servers.split(",")[0]
+    if not _tcp_ok(first):
+        _unreachable("Kafka", servers)
+    from kafka import KafkaAdminClient
+
+    try:
+        KafkaAdminClient(bootstrap_servers=servers.split(","), request_timeout_ms=10000).close()
+    except Exception as exc:  # noqa: BLE001 - any failure means "not usable"
+        _unreachable("Kafka", f"{servers}: {exc}")
+    return servers
+
+
+@pytest.fixture(scope="session")
+def es_client():
+    """An Elasticsearch client for a cluster whose health is yellow or green."""
+    from elasticsearch import Elasticsearch
+
+    client = Elasticsearch(BASE.es_url, request_timeout=30)
+    try:
+        health = client.cluster.health(wait_for_status="yellow", timeout="10s")
+    except Exception as exc:  # noqa: BLE001
+        _unreachable("Elasticsearch", f"{BASE.es_url}: {exc}")
+    if health["status"] not in ("yellow", "green"):
+        _unreachable("Elasticsearch", f"cluster health is {health['status']}")
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def unique() -> str:
+    """A short unique token for topic and index names of one test."""
+    return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture
+def settings(tmp_path: Path, unique: str) -> Settings:
+    """Settings with topics, indices and state private to this test."""
+    return Settings.from_env(
+        topic_raw=f"t{unique}.news.articles.raw",
+        topic_enriched=f"t{unique}.news.articles.enriched",
+        topic_alerts=f"t{unique}.news.alerts",
+        topic_deadletter=f"t{unique}.news.deadletter",
+        topic_partitions=2,
+        processor_group=f"t{unique}-processors",
+        index_articles=f"t{unique}-news-articles",
+        index_alerts=f"t{unique}-news-alerts",
+        data_dir=str(tmp_path / "data"),
+        allow_private_networks=True,
+        bulk_interval=0.2,
+    )
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """Environment variables that reproduce ``settings`` in a subprocess."""
+    from dataclasses import fields
+
+    env = dict(os.environ)
+    for f in fields(settings):
+        value = getattr(settings, f.name)
+        if isinstance(value, bool):
+            value = "1" if value else "0"
+        env["NEWSSTREAM_" + f.name.upper()] = str(value)
+    return env
