@@ -131,6 +131,20 @@ class Topic:
 
 
 @dataclass
+class ActorMention:
+    """A tracked actor (from the watchlist) found in an article."""
+
+    actor_id: str
+    name: str
+    kind: str  # person | organisation | ...
+    matched_text: str  # first surface form found, as written
+    field: str  # title | text
+    start: int
+    end: int
+    count: int = 1
+
+
+@dataclass
 class EnrichedArticle:
     """An article with what the processors found; indexed and matched on."""
 
@@ -140,6 +154,7 @@ class EnrichedArticle:
     topics: list[Topic]
     versions: dict[str, str]
     enriched_at: str
+    actors: list[ActorMention] = field(default_factory=list)
     raw_timestamp_ms: int = 0  # when the raw message landed on Kafka
     schema_version: int = SCHEMA_VERSION
 
@@ -163,6 +178,7 @@ class EnrichedArticle:
                 topics=[Topic(**t) for t in data.get("topics", [])],
                 versions=dict(data.get("versions", {})),
                 enriched_at=str(data.get("enriched_at", "")),
+                actors=[ActorMention(**a) for a in data.get("actors", [])],
                 raw_timestamp_ms=int(data.get("raw_timestamp_ms", 0)),
                 schema_version=int(data.get("schema_version", SCHEMA_VERSION)),
             )

@@ -1,0 +1,1 @@
+"""Elasticsearch: index layout, bulk indexing, the query layer and the HTTP API."""
