@@ -34,6 +34,7 @@ def broker_urls(servers: str) -> list[str]:
 def create_app(settings: Settings, *, app_id: str | None = None) -> faust.App:
     """A Faust app for ``settings``; call :func:`register_stages` to add agents."""
     datadir = Path(settings.data_dir) / "faust"
+    datadir.parent.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         app_id or settings.processor_group,
         broker=broker_urls(settings.kafka_bootstrap_servers),

@@ -19,13 +19,20 @@ READY_MARKERS = ("Worker ready", "[^Worker]: Ready")
 def running_worker(
     settings: Settings, stages: tuple[str, ...] = ("enrich", "index", "alerts"),
     *, log_path: Path, timeout: float = 90.0, extra_env: dict[str, str] | None = None,
+    module: str | None = None,
 ) -> Iterator[subprocess.Popen]:
-    """Start a worker for ``stages`` and wait until Faust says it is ready."""
+    """Start a worker for ``stages`` and wait until Faust says it is ready.
+
+    ``module`` runs ``python -m module`` instead of ``newsstream process``.
+    """
     env = settings_env(settings)
     env.update(extra_env or {})
-    args = [sys.executable, "-m", "newsstream", "process", "--loglevel", "info"]
-    for stage in stages:
-        args += ["--stage", stage]
+    if module:
+        args = [sys.executable, "-m", module]
+    else:
+        args = [sys.executable, "-m", "newsstream", "process", "--loglevel", "info"]
+        for stage in stages:
+            args += ["--stage", stage]
     log = open(log_path, "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
