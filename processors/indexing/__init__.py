@@ -1,0 +1,1 @@
+"""Indexing stage: enriched articles into Elasticsearch (see ``agents.py``)."""

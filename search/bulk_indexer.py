@@ -1,0 +1,259 @@
+"""Bulk-index a batch of enriched-article messages, retrying what may heal.
+
+Input is what a consumer holds: ``(meta, raw bytes)`` pairs, where ``meta``
+is anything the caller needs back (a Faust event, a Kafka offset). The
+outcome sorts every input into exactly one of three lists:
+
+- ``indexed``: Elasticsearch acknowledged the document;
+- ``rejected``: Elasticsearch refused it (mapping conflict, bad value: a 4xx
+  for that item) -- :class:`RejectedDocument`, to be dead-lettered;
+- ``invalid``: the bytes are not an enriched article -- :class:`InvalidMessage`.
+
+Whole-request failures (connection refused, timeouts, HTTP 429/5xx) and
+per-item 429/5xx are retried with exponential backoff; the documents already
+acknowledged are not sent again. After ``max_attempts`` (``None``: never give
+up) a :class:`ServiceUnavailable` is raised and the caller must not commit.
+The article id is the ``_id`` and the index follows from the published date
+(:mod:`search.layout`), so repeating a batch is harmless.
+
+The batch logic is plain (:class:`BulkRun`); :class:`BulkIndexer` and
+:class:`AsyncBulkIndexer` only add the client call and the sleep.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from elasticsearch import ApiError, AsyncElasticsearch, Elasticsearch, TransportError
+
+from newsstream.contract.errors import (
+    InvalidMessage,
+    PermanentError,
+    RejectedDocument,
+    ServiceUnavailable,
+)
+from newsstream.contract.records import decode_enriched, utcnow_iso
+from search.documents import to_document
+from search.layout import IndexLayout
+
+log = logging.getLogger(__name__)
+
+M = TypeVar("M")
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Exponential backoff with jitter: ``initial * factor**(n-1)``, capped."""
+
+    initial: float = 0.5
+    maximum: float = 30.0
+    factor: float = 2.0
+    jitter: float = 0.2
+
+    def delay(self, attempt: int) -> float:
+        base = min(self.maximum, self.initial * self.factor ** max(0, attempt - 1))
+        return base * (1 - self.jitter * random.random())
+
+
+DEFAULT_BACKOFF = Backoff()
+
+
+@dataclass
+class Failure(Generic[M]):
+    """An input that will never index, with why."""
+
+    meta: M
+    raw: bytes
+    error: PermanentError
+
+
+@dataclass
+class BulkOutcome(Generic[M]):
+    indexed: list[tuple[M, str]] = field(default_factory=list)
+    rejected: list[Failure[M]] = field(default_factory=list)
+    invalid: list[Failure[M]] = field(default_factory=list)
+    attempts: int = 0
+
+
+@dataclass
+class _Pending(Generic[M]):
+    meta: M
+    raw: bytes
+    doc_id: str
+    index: str
+    header: bytes
+    body: bytes
+
+
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def is_retryable_status(status: int) -> bool:
+    return status == 429 or status >= 500
+
+
+def _reason(error: Any) -> str:
+    if not isinstance(error, dict):
+        return str(error)
+    text = f"{error.get('type', 'error')}: {error.get('reason', '')}"
+    cause = error.get("caused_by")
+    if isinstance(cause, dict):
+        text += f" (caused by {cause.get('type', '')}: {cause.get('reason', '')})"
+    return text
+
+
+class BulkRun(Generic[M]):
+    """One batch on its way into Elasticsearch: what is left, what is done."""
+
+    def __init__(
+        self, batch: Sequence[tuple[M, bytes]], layout: IndexLayout,
+        analysed_languages: frozenset[str] = frozenset(),
+    ) -> None:
+        self.outcome: BulkOutcome[M] = BulkOutcome()
+        self.pending: list[_Pending[M]] = []
+        indexed_at = utcnow_iso()
+        for meta, raw in batch:
+            try:
+                enriched = decode_enriched(raw)
+            except InvalidMessage as exc:
+                self.outcome.invalid.append(Failure(meta, raw, exc))
+                continue
+            index = layout.index_for(enriched.article.published)
+            doc = to_document(
+                enriched, analysed_languages=analysed_languages, indexed_at=indexed_at
+            )
+            header = _dumps({"index": {"_index": index, "_id": enriched.id}})
+            self.pending.append(_Pending(meta, raw, enriched.id, index, header, _dumps(doc)))
+
+    @property
+    def done(self) -> bool:
+        return not self.pending
+
+    def operations(self) -> list[bytes]:
+        lines: list[bytes] = []
+        for item in self.pending:
+            lines.append(item.header)
+            lines.append(item.body)
+        return lines
+
+    def absorb(self, response: Any) -> str | None:
+        """Take a bulk response; keep the items worth retrying. Returns why, if any."""
+        self.outcome.attempts += 1
+        items = getattr(response, "body", response).get("items", [])
+        if len(items) != len(self.pending):
+            return f"bulk response has {len(items)} items for {len(self.pending)} documents"
+        retry: list[_Pending[M]] = []
+        last_error = ""
+        for item, result in zip(self.pending, items, strict=True):
+            result = next(iter(result.values()))
+            status = int(result.get("status", 500))
+            if status < 300:
+                self.outcome.indexed.append((item.meta, item.doc_id))
+            elif is_retryable_status(status):
+                retry.append(item)
+                last_error = _reason(result.get("error"))
+            else:
+                error = RejectedDocument(
+                    f"{item.index}/{item.doc_id}: HTTP {status}: {_reason(result.get('error'))}"
+                )
+                self.outcome.rejected.append(Failure(item.meta, item.raw, error))
+        self.pending = retry
+        if retry:
+            return f"{len(retry)} documents refused for now: {last_error}"
+        return None
+
+    def failed(self, exc: Exception) -> str:
+        """Note a whole-request failure; everything pending is retried."""
+        self.outcome.attempts += 1
+        if isinstance(exc, ApiError):
+            return f"HTTP {exc.status_code}: {exc.message}"
+        return f"{type(exc).__name__}: {exc}"
+
+
+RETRYABLE_ERRORS = (ApiError, TransportError)
+
+
+def _give_up(run: BulkRun, why: str) -> ServiceUnavailable:
+    return ServiceUnavailable(
+        f"Elasticsearch did not accept {len(run.pending)} documents "
+        f"after {run.outcome.attempts} attempts: {why}"
+    )
+
+
+@dataclass
+class IndexerConfig:
+    """What both indexers share: where documents go and how hard to retry."""
+
+    layout: IndexLayout
+    analysed_languages: frozenset[str] = frozenset()
+    backoff: Backoff = DEFAULT_BACKOFF
+    max_attempts: int | None = 8
+    refresh: bool | str = False
+
+
+class BulkIndexer:
+    """Synchronous bulk indexing (CLI, benchmarks, scripts)."""
+
+    def __init__(
+        self, client: Elasticsearch, config: IndexerConfig,
+        *, sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.client = client
+        self.config = config
+        self._sleep = sleep
+
+    def index(self, batch: Sequence[tuple[M, bytes]]) -> BulkOutcome[M]:
+        cfg = self.config
+        run: BulkRun[M] = BulkRun(batch, cfg.layout, cfg.analysed_languages)
+        while not run.done:
+            try:
+                response = self.client.bulk(operations=run.operations(), refresh=cfg.refresh)
+                why = run.absorb(response)
+            except RETRYABLE_ERRORS as exc:
+                why = run.failed(exc)
+            if why is None:
+                break
+            if cfg.max_attempts is not None and run.outcome.attempts >= cfg.max_attempts:
+                raise _give_up(run, why)
+            delay = cfg.backoff.delay(run.outcome.attempts)
+            log.warning("bulk attempt %d failed (%s); retrying in %.1fs",
+                        run.outcome.attempts, why, delay)
+            self._sleep(delay)
+        return run.outcome
+
+
+class AsyncBulkIndexer:
+    """The same on an ``AsyncElasticsearch`` client: for the Faust agent's event loop."""
+
+    def __init__(self, client: AsyncElasticsearch, config: IndexerConfig) -> None:
+        self.client = client
+        self.config = config
+
+    async def index(self, batch: Sequence[tuple[M, bytes]]) -> BulkOutcome[M]:
+        cfg = self.config
+        run: BulkRun[M] = BulkRun(batch, cfg.layout, cfg.analysed_languages)
+        while not run.done:
+            try:
+                response = await self.client.bulk(
+                    operations=run.operations(), refresh=cfg.refresh
+                )
+                why = run.absorb(response)
+            except RETRYABLE_ERRORS as exc:
+                why = run.failed(exc)
+            if why is None:
+                break
+            if cfg.max_attempts is not None and run.outcome.attempts >= cfg.max_attempts:
+                raise _give_up(run, why)
+            delay = cfg.backoff.delay(run.outcome.attempts)
+            log.warning("bulk attempt %d failed (%s); retrying in %.1fs",
+                        run.outcome.attempts, why, delay)
+            await asyncio.sleep(delay)
+        return run.outcome

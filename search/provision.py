@@ -1,0 +1,29 @@
+"""Start-up of anything that writes articles: analysers, templates, retention."""
+
+from __future__ import annotations
+
+import logging
+
+from elasticsearch import Elasticsearch
+
+from newsstream.contract.settings import Settings
+from search.analysis import available_language_analyzers
+from search.bulk_indexer import IndexerConfig
+from search.index_template import ensure_index_layout
+from search.layout import IndexLayout
+from search.retention import apply_retention
+
+log = logging.getLogger(__name__)
+
+
+def provision(client: Elasticsearch, settings: Settings) -> IndexerConfig:
+    """Make the index layout ready and return how to index into it."""
+    layout = IndexLayout(settings.index_articles)
+    analyzers = available_language_analyzers(client)
+    report = ensure_index_layout(client, layout, analyzers)
+    apply_retention(client, layout, retention_days=settings.retention_days)
+    log.info(
+        "index layout %s ready (templates %s; %d language analysers)",
+        layout.alias, "updated" if report.templates_written else "unchanged", len(analyzers),
+    )
+    return IndexerConfig(layout=layout, analysed_languages=frozenset(analyzers))
