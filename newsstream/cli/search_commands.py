@@ -1,9 +1,145 @@
-"""Subcommands for search."""
+"""`newsstream search`: query the article index; `newsstream api`: serve it over HTTP."""
 
 from __future__ import annotations
 
+import importlib
+import json
+import logging
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
 import typer
+
+from newsstream.cli.common import load_settings
+
+if TYPE_CHECKING:
+    from search.query import SearchResult
+
+log = logging.getLogger(__name__)
+
+#: Modules that may offer an ``APIRouter`` named ``router`` (mounted when present).
+API_ROUTER_MODULES = ("alerts.api", "processors.alerts.api")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's subcommands to the main app."""
+    app.command("search")(search)
+    app.command("api")(api)
+
+
+def search(
+    query: str = typer.Argument("", help="Words, \"phrases\", -excluded, a|b, prefix*. "
+                                "Empty: the newest articles that match the filters."),
+    lang: list[str] = typer.Option(None, "--lang", "-l", help="Language code, e.g. nl."),
+    source: list[str] = typer.Option(None, "--source", help="Source name, domain or feed id."),
+    topic: list[str] = typer.Option(None, "--topic", "-t", help="Topic label or IPTC code."),
+    entity: list[str] = typer.Option(None, "--entity", "-e", help="Entity name or id."),
+    actor: list[str] = typer.Option(None, "--actor", "-a", help="Tracked actor id or name."),
+    since: str = typer.Option(None, help="2019-03-12, 2019-03-12T08:00:00Z, or 24h / 7d / 2w."),
+    until: str = typer.Option(None, help="Same forms as --since."),
+    sort: str = typer.Option(None, help="relevance | recent (default: relevance with a "
+                             "query, recent without)."),
+    limit: int = typer.Option(20, "--limit", "-n", min=1, max=500, help="Articles to show."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Search indexed articles by text, language, source, topic, entity, actor and time."""
+    from elasticsearch import ApiError, TransportError
+
+    from search.client import es_client
+    from search.query import SearchRequest, parse_time, run_search
+
+    settings = load_settings()
+    logging.getLogger("elastic_transport").setLevel(logging.WARNING)
+    try:
+        request = SearchRequest(
+            query=query, languages=tuple(lang or ()), sources=tuple(source or ()),
+            topics=tuple(topic or ()), entities=tuple(entity or ()), actors=tuple(actor or ()),
+            since=parse_time(since) if since else None,
+            until=parse_time(until) if until else None,
+            sort=sort or "", limit=limit, facets=as_json,
+        )
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    client = es_client(settings)
+    try:
+        result = run_search(client, settings.index_articles, request)
+    except (ApiError, TransportError) as exc:
+        typer.secho(f"search failed: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
+    finally:
+        client.close()
+    if as_json:
+        typer.echo(json.dumps(asdict(result), ensure_ascii=False, indent=2))
+    else:
+        print_table(result)
+
+
+def _markup(highlighted: str) -> str:
+    """Highlighter HTML (escaped text, <em> tags) to rich markup."""
+    import html
+
+    from rich.markup import escape
+
+    parts = highlighted.split("<em>")
+    out = [escape(html.unescape(parts[0]))]
+    for part in parts[1:]:
+        marked, _, rest = part.partition("</em>")
+        out.append(f"[bold yellow]{escape(html.unescape(marked))}[/]")
+        out.append(escape(html.unescape(rest)))
+    return "".join(out)
+
+
+def print_table(result: SearchResult) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    exact = "" if result.total_is_exact else "more than "
+    table = Table(
+        title=f"{exact}{result.total} articles ({result.took_ms} ms)", show_lines=True,
+        expand=True,
+    )
+    table.add_column("published", style="cyan", no_wrap=True, width=16)
+    table.add_column("lang", width=4)
+    table.add_column("source", style="green", width=14)
+    table.add_column("article", ratio=1)
+    for hit in result.hits:
+        title = _markup(hit.title_highlight) if hit.title_highlight else _markup(hit.title)
+        snippet = " … ".join(_markup(s) for s in hit.snippets)
+        who = ", ".join(hit.actors or hit.entities.get("person", [])[:3])
+        body = f"[bold]{title}[/]\n{snippet}"
+        if who:
+            body += f"\n[dim]{_markup(who)}[/]"
+        body += f"\n[dim]{hit.url}[/]"
+        table.add_row(hit.published[:16].replace("T", " "), hit.language, hit.source, body)
+    console.print(table)
+    if result.next_cursor:
+        console.print("[dim]more results: raise --limit, or page with the API's cursor[/]")
+
+
+def _routers() -> list[Any]:
+    routers = []
+    for name in API_ROUTER_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name and name.startswith(exc.name):
+                continue
+            raise
+        router = getattr(module, "router", None)
+        if router is not None:
+            routers.append(router)
+    return routers
+
+
+def api(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+) -> None:
+    """Serve the search HTTP API (OpenAPI document at /openapi.json, docs at /docs)."""
+    import uvicorn
+
+    from search.api import create_api
+
+    settings = load_settings()
+    app = create_api(settings, routers=_routers())
+    uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower())
