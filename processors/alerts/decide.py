@@ -1,0 +1,82 @@
+"""From an enriched article's actor mentions to candidate alerts (pure).
+
+A candidate is not yet an alert: the store decides whether the story has
+already alerted for that actor. The alert id is derived from the actor and
+the story fingerprint, so every syndicated copy of a story and every replay
+of the topic produce the same id, and the store's create-if-absent turns all
+of them into one alert.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from newsstream.contract.ids import alert_id, story_id
+from newsstream.contract.records import ActorMention, Alert, Article, EnrichedArticle
+
+SNIPPET_CONTEXT = 100  # characters of text kept on each side of the match
+
+
+def story_of(article: Article) -> str:
+    """The story fingerprint; computed when an older producer left it empty."""
+    return article.story_id or story_id(article.title, article.text)
+
+
+def make_snippet(text: str, start: int, end: int, context: int = SNIPPET_CONTEXT) -> str:
+    """The sentence-ish neighbourhood of a match, cut at spaces, with ellipses."""
+    if not text:
+        return ""
+    start, end = max(0, min(start, len(text))), max(0, min(end, len(text)))
+    left, right = max(0, start - context), min(len(text), end + context)
+    if left > 0:
+        space = text.find(" ", left, start)
+        left = space + 1 if space != -1 else left
+    if right < len(text):
+        space = text.rfind(" ", end, right)
+        right = space if space != -1 else right
+    body = " ".join(text[left:right].split())
+    return ("…" if left > 0 else "") + body + ("…" if right < len(text) else "")
+
+
+def iso_ms(epoch_ms: int) -> str:
+    when = datetime.fromtimestamp(epoch_ms / 1000, UTC)
+    return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def decide(
+    enriched: EnrichedArticle, mentions: Sequence[ActorMention], *, now_ms: int,
+    fallback_timestamp_ms: int = 0,
+) -> list[Alert]:
+    """One candidate alert per mentioned actor.
+
+    ``latency_ms`` runs from the article's landing on the raw topic
+    (``raw_timestamp_ms``); when an older producer did not record it,
+    ``fallback_timestamp_ms`` (the enriched message's own timestamp) is the
+    best lower bound there is.
+    """
+    article = enriched.article
+    story = story_of(article)
+    landed = enriched.raw_timestamp_ms or fallback_timestamp_ms
+    alerts = []
+    for mention in mentions:
+        source_text = article.title if mention.field == "title" else article.text
+        alerts.append(Alert(
+            id=alert_id(mention.actor_id, story),
+            actor_id=mention.actor_id,
+            actor_name=mention.name,
+            actor_kind=mention.kind,
+            article_id=article.id,
+            story_id=story,
+            title=article.title,
+            url=article.url,
+            source=article.source.name,
+            language=enriched.language.code,
+            published=article.published,
+            matched_text=mention.matched_text,
+            snippet=make_snippet(source_text, mention.start, mention.end),
+            raw_timestamp_ms=landed,
+            alerted_at=iso_ms(now_ms),
+            latency_ms=max(0, now_ms - landed) if landed else -1,
+        ))
+    return alerts

@@ -1,0 +1,120 @@
+"""Where new alerts go: small plugins sharing one ``deliver(alert)`` interface.
+
+* :class:`KafkaSink` publishes to ``news.alerts``, the stream everything
+  else (webhooks, other services) reads;
+* :class:`LogSink` writes one line per alert to the worker's log;
+* :class:`WebhookSink` POSTs JSON (or a Slack-compatible message).
+
+A sink signals failure with an exception that says whether a retry can
+help: :class:`DeliveryFailed` (retryable: timeouts, 5xx, 429) or
+:class:`DeliveryRejected` (permanent: the receiver refused the request).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Protocol
+
+import httpx
+
+from newsstream.contract.errors import PermanentError, ServiceUnavailable
+from newsstream.contract.records import Alert, encode
+
+log = logging.getLogger(__name__)
+
+RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+DEFAULT_WEBHOOK_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
+
+class DeliveryFailed(ServiceUnavailable):
+    """The receiver did not take the alert now; it may later."""
+
+
+class DeliveryRejected(PermanentError):
+    """The receiver refused the alert; sending it again will not help."""
+
+
+class Sink(Protocol):
+    name: str
+
+    async def deliver(self, alert: Alert) -> None: ...
+
+
+class KafkaSink:
+    """Publish to the alerts topic, keyed by alert id."""
+
+    name = "kafka"
+
+    def __init__(self, topic: Any) -> None:
+        self.topic = topic
+
+    async def deliver(self, alert: Alert) -> None:
+        await self.topic.send(key=alert.id.encode(), value=encode(alert))
+
+
+class LogSink:
+    """One log line per alert: what a person tailing the worker wants to see."""
+
+    name = "log"
+
+    def __init__(self, logger: logging.Logger | None = None) -> None:
+        self.log = logger or logging.getLogger("newsstream.alerts")
+
+    async def deliver(self, alert: Alert) -> None:
+        self.log.info(
+            "ALERT %s (%s) in %r [%s, %s] %s latency=%dms: %s",
+            alert.actor_name, alert.actor_id, alert.title, alert.source, alert.language,
+            alert.url, alert.latency_ms, alert.snippet,
+        )
+
+
+def slack_payload(alert: Alert) -> dict[str, Any]:
+    """A message Slack (and Mattermost, Rocket.Chat...) incoming webhooks accept."""
+    link = f"<{alert.url}|{alert.title}>" if alert.url else alert.title
+    text = f"*{alert.actor_name}* mentioned in {link} ({alert.source}, {alert.language})"
+    return {
+        "text": f"{text}\n> {alert.snippet}",
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": alert.snippet or " "}]},
+        ],
+    }
+
+
+class WebhookSink:
+    """POST each alert to one URL; the alert id doubles as an idempotency key."""
+
+    def __init__(
+        self, url: str, *, fmt: str = "json", client: httpx.AsyncClient | None = None,
+        timeout: httpx.Timeout = DEFAULT_WEBHOOK_TIMEOUT, user_agent: str = "newsstream",
+    ) -> None:
+        self.url = url
+        self.fmt = fmt
+        self.name = f"webhook {url}"
+        self.client = client or httpx.AsyncClient(
+            timeout=timeout, headers={"User-Agent": user_agent}, follow_redirects=False
+        )
+
+    def payload(self, alert: Alert) -> dict[str, Any]:
+        return slack_payload(alert) if self.fmt == "slack" else alert.to_dict()
+
+    async def deliver(self, alert: Alert) -> None:
+        try:
+            response = await self.client.post(
+                self.url, json=self.payload(alert), headers={"Idempotency-Key": alert.id}
+            )
+        except httpx.TransportError as exc:  # connect, read, timeouts
+            raise DeliveryFailed(f"{self.url}: {type(exc).__name__}: {exc}") from exc
+        if response.is_success:
+            return
+        detail = f"{self.url} answered {response.status_code}: {response.text[:200]!r}"
+        if response.status_code in RETRYABLE_STATUS:
+            raise DeliveryFailed(detail)
+        raise DeliveryRejected(detail)
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+
+def webhook_sinks(urls: list[str], fmt: str, user_agent: str) -> list[WebhookSink]:
+    return [WebhookSink(u, fmt=fmt, user_agent=user_agent) for u in urls]
