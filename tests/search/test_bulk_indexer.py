@@ -1,0 +1,75 @@
+"""The bulk indexer: rejections come back, neighbours get indexed, failures retry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from elasticsearch import ConnectionError as ESConnectionError
+
+from newsstream.contract.errors import InvalidMessage, RejectedDocument, ServiceUnavailable
+from search.bulk_indexer import Backoff, BulkIndexer, IndexerConfig
+from search.index_template import ensure_index_layout
+from search.layout import IndexLayout
+from tests.search.factories import enriched, message
+
+NO_WAIT = Backoff(initial=0.0, maximum=0.0)
+
+
+def test_rejected_document_is_returned_and_its_neighbours_are_indexed(es_client, clean_layout):
+    ensure_index_layout(es_client, clean_layout, {})
+    good = [enriched(i) for i in range(3)]
+    bad = enriched(99, published="yesterday afternoon")
+    batch = [("a", message(good[0])), ("bad", message(bad)), ("b", message(good[1])),
+             ("junk", b"\xff not json"), ("c", message(good[2]))]
+
+    outcome = BulkIndexer(es_client, IndexerConfig(clean_layout, refresh="wait_for")).index(batch)
+
+    assert [meta for meta, _ in outcome.indexed] == ["a", "b", "c"]
+    assert [f.meta for f in outcome.rejected] == ["bad"]
+    assert isinstance(outcome.rejected[0].error, RejectedDocument)
+    assert "@timestamp" in str(outcome.rejected[0].error)
+    assert [f.meta for f in outcome.invalid] == ["junk"]
+    assert isinstance(outcome.invalid[0].error, InvalidMessage)
+    assert es_client.count(index=clean_layout.alias)["count"] == 3
+
+
+class FlakyClient:
+    """Answers bulk requests from a script: an exception, or per-item statuses."""
+
+    def __init__(self, script: list[Any]):
+        self.script = script
+        self.requests: list[list[bytes]] = []
+
+    def bulk(self, operations: list[bytes], refresh: Any = False) -> dict[str, Any]:
+        self.requests.append(operations)
+        step = self.script.pop(0)
+        if isinstance(step, Exception):
+            raise step
+        return {"errors": True, "items": [
+            {"index": {"status": s, "error": {"type": "es_rejected_execution_exception",
+                                              "reason": "queue full"} if s >= 300 else None}}
+            for s in step
+        ]}
+
+
+def _indexer(client: FlakyClient, **kwargs: Any) -> BulkIndexer:
+    config = IndexerConfig(IndexLayout("x"), backoff=NO_WAIT, **kwargs)
+    return BulkIndexer(client, config, sleep=lambda _: None)  # type: ignore[arg-type]
+
+
+def test_connection_errors_and_429_are_retried_without_resending_successes():
+    client = FlakyClient([ESConnectionError("refused"), [201, 429, 201], [201]])
+    batch = [(i, message(enriched(i))) for i in range(3)]
+
+    outcome = _indexer(client).index(batch)
+
+    assert sorted(meta for meta, _ in outcome.indexed) == [0, 1, 2]
+    assert outcome.attempts == 3
+    assert len(client.requests[2]) == 2  # only the refused document, header + body
+
+
+def test_gives_up_after_max_attempts_so_the_caller_does_not_commit():
+    client = FlakyClient([ESConnectionError("refused")] * 3)
+    with pytest.raises(ServiceUnavailable, match="after 3 attempts"):
+        _indexer(client, max_attempts=3).index([(0, message(enriched(0)))])
