@@ -35,7 +35,8 @@ def test_language_copy_only_where_the_cluster_has_an_analyser():
     assert "i18n" not in to_document(dutch_seed())
     doc = to_document(dutch_seed(), analysed_languages=frozenset({"nl", "en"}))
     assert doc["i18n"]["nl"]["title"] == "Maduro roept op tot actief verzet"
-    assert "i18n" not in to_document(enriched(1, language="sw"), analysed_languages=frozenset({"nl"}))
+    swahili = enriched(1, language="sw")
+    assert "i18n" not in to_document(swahili, analysed_languages=frozenset({"nl"}))
 
 
 def test_unknown_entity_type_is_filed_under_misc():
