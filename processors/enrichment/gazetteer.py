@@ -1,0 +1,203 @@
+"""Named entities from a multilingual gazetteer compiled into one automaton.
+
+Every surface form of every known entity is folded (case and accents) and
+added to a pyahocorasick automaton that maps it to one entity id, so
+"Nicolas Maduro", "Maduro", "MADURO" and "regering-Maduro" all land on the
+same entity. Matches must start and end on word boundaries; a possessive
+("Maduro's") or genitive ("Maduros", "Trumps") ending is allowed for people
+and organisations. Case still matters where folding would lose a name:
+a capitalised form only matches capitalised text, an acronym ("VS", "WHO")
+only its exact spelling.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+
+from newsstream.contract.ids import fold
+from newsstream.contract.records import Entity, Mention
+from processors.enrichment.names import NameEntry, all_entries, seed_hash
+from processors.enrichment.textmatch import build_automaton, fold_text, raw_hits
+
+log = logging.getLogger(__name__)
+
+GENERATED_SOURCES = frozenset({"pycountry", "geonames"})
+NOUN_CAPITALISING = frozenset({"de", "lb"})  # every noun is capitalised: no adjacency rule
+SENTENCE_END = frozenset(".!?:;\"'«»„“”‘’()[]\n\r\t")
+MAX_ACRONYM = 6
+
+
+@dataclass(frozen=True)
+class Surface:
+    """What a folded key stands for."""
+
+    length: int
+    entry: int  # index into Gazetteer.entries
+    form: str  # the alias as written in the seed
+    exact: bool  # acronym: must match the seed spelling exactly
+    capital: bool  # must start with a capital letter in the text
+
+
+def _is_acronym(form: str) -> bool:
+    letters = form.replace(".", "").replace("&", "").replace("*", "").replace("+", "")
+    return form.isupper() and len(letters) <= MAX_ACRONYM
+
+
+class Gazetteer:
+    """An automaton over folded names; :meth:`find` returns merged entities."""
+
+    def __init__(self, entries: list[NameEntry]):
+        merged: dict[str, NameEntry] = {}
+        for entry in entries:
+            if entry.id in merged:
+                merged[entry.id].aliases.extend(entry.aliases)
+            else:
+                merged[entry.id] = NameEntry(
+                    entry.id, entry.type, entry.name, list(entry.aliases), entry.field,
+                    entry.source,
+                )
+        self.entries = list(merged.values())
+        keys: dict[str, tuple[int, Surface]] = {}
+        for index, entry in enumerate(self.entries):
+            for form in dict.fromkeys([entry.name, *entry.aliases]):
+                key = " ".join(fold(form).split())
+                acronym = _is_acronym(form)
+                if key in keys or len(key) < 2 or (len(key) < 3 and not acronym):
+                    continue
+                surface = Surface(len(key), index, form, acronym, form[:1].isupper())
+                keys[key] = (len(key), surface)
+        self.size = len(keys)
+        self._automaton = build_automaton(keys)
+
+    def field_of(self, entity_id: str) -> str:
+        return self._fields.get(entity_id, "")
+
+    @property
+    def _fields(self) -> dict[str, str]:
+        if not hasattr(self, "_field_map"):
+            self._field_map = {e.id: e.field for e in self.entries}
+        return self._field_map
+
+    def matches(self, text: str, *, field: str = "text", language: str = "") -> list[
+        tuple[int, int, NameEntry]
+    ]:
+        """Non-overlapping (start, end, entry) in ``text``, leftmost-longest."""
+        if not text:
+            return []
+        ft = fold_text(text)
+        folded = ft.folded
+        all_caps = text.isupper()
+        candidates = []
+        for start, end, (_, surface) in raw_hits(self._automaton, folded):
+            entry = self.entries[surface.entry]
+            if not _ending_ok(folded, end, entry, surface):
+                continue
+            o_start, o_end = ft.span(start, end)
+            written = text[o_start:o_end]
+            if surface.exact:
+                if all_caps or written.replace(" ", "") != surface.form.replace(" ", ""):
+                    continue
+            elif surface.capital and not written[:1].isupper():
+                continue
+            if (
+                entry.source in GENERATED_SOURCES and field == "text"
+                and language not in NOUN_CAPITALISING
+                and _next_to_capitalised(text, o_start, o_end)
+            ):
+                continue
+            candidates.append((o_start, o_end, entry))
+        candidates.sort(key=lambda c: (c[0], c[0] - c[1]))
+        chosen = []
+        last_end = -1
+        for start, end, entry in candidates:
+            if start >= last_end:
+                chosen.append((start, end, entry))
+                last_end = end
+        return chosen
+
+    def find(self, title: str, text: str, *, language: str = "") -> list[Entity]:
+        """Entities in title and text, one per id, most mentioned first."""
+        found: dict[str, Entity] = {}
+        order: dict[str, tuple[int, int]] = {}
+        for field_name, value, rank in (("title", title, 0), ("text", text, 1)):
+            for start, end, entry in self.matches(value, field=field_name, language=language):
+                entity = found.get(entry.id)
+                if entity is None:
+                    entity = found[entry.id] = Entity(
+                        id=entry.id, type=entry.type, name=entry.name, count=0, mentions=[],
+                        source=entry.source,
+                    )
+                    order[entry.id] = (rank, start)
+                entity.count += 1
+                entity.mentions.append(Mention(start, end, value[start:end], field_name))
+        return sorted(found.values(), key=lambda e: (-e.count, order[e.id]))
+
+
+def _ending_ok(folded: str, end: int, entry: NameEntry, surface: Surface) -> bool:
+    """A word boundary, or a genitive "s" after a person or organisation."""
+    if end >= len(folded) or not folded[end].isalnum():
+        return True
+    return (
+        entry.type in ("PER", "ORG") and surface.length >= 4 and folded[end] == "s"
+        and (end + 1 == len(folded) or not folded[end + 1].isalnum())
+    )
+
+
+def _word_before(text: str, start: int) -> tuple[str, int]:
+    """The word right before ``start`` (one space apart) and where it starts."""
+    i = start - 1
+    if i < 1 or text[i] != " ":
+        return "", -1
+    j = i
+    while j > 0 and (text[j - 1].isalnum() or text[j - 1] in "-'"):
+        j -= 1
+    return text[j:i], j
+
+
+def _word_after(text: str, end: int) -> str:
+    if end + 1 >= len(text) or text[end] != " ":
+        return ""
+    j = end + 1
+    while j < len(text) and text[j].isalnum():
+        j += 1
+    return text[end + 1 : j]
+
+
+def _sentence_start(text: str, pos: int) -> bool:
+    i = pos - 1
+    while i >= 0 and text[i] == " ":
+        i -= 1
+    return i < 0 or text[i] in SENTENCE_END
+
+
+def _next_to_capitalised(text: str, start: int, end: int) -> bool:
+    """A generated place glued to another capitalised word is likely part of
+    a longer name ("Michael Jackson", "Washington Post"), not the place."""
+    before, pos = _word_before(text, start)
+    if before[:1].isupper() and not _sentence_start(text, pos):
+        return True
+    after = _word_after(text, end)
+    return after[:1].isupper()
+
+
+@lru_cache(maxsize=1)
+def default_gazetteer() -> Gazetteer:
+    """The gazetteer built from the shipped seeds and registry data (built once)."""
+    started = time.perf_counter()
+    gazetteer = Gazetteer(all_entries())
+    log.info(
+        "gazetteer built: %d entities, %d surface forms in %.2fs",
+        len(gazetteer.entries), gazetteer.size, time.perf_counter() - started,
+    )
+    return gazetteer
+
+
+def version() -> str:
+    return f"gazetteer/{seed_hash()}"
+
+
+def find_entities(title: str, text: str, *, language: str = "") -> list[Entity]:
+    return default_gazetteer().find(title, text, language=language)

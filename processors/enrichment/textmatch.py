@@ -1,0 +1,96 @@
+"""Find whole-word keys of an Aho-Corasick automaton in folded text.
+
+Names and keywords are matched on folded text (casefold, accents removed)
+so "GUAIDÓ", "Guaidó" and "Guaido" are one key; the offsets found in the
+folded text are mapped back to the original so mentions point at what the
+reader sees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import ahocorasick
+
+from newsstream.contract.ids import fold
+
+
+@lru_cache(maxsize=65536)
+def _fold_char(ch: str) -> str:
+    return fold(ch)
+
+
+@dataclass(frozen=True)
+class FoldedText:
+    """``original`` folded, with ``origin[i]`` = index in ``original`` of folded char i."""
+
+    original: str
+    folded: str
+    origin: tuple[int, ...] | None  # None when folding kept every offset
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Original offsets of the folded span ``[start, end)``."""
+        if self.origin is None:
+            return start, end
+        o_start = self.origin[start]
+        o_end = self.origin[end - 1] + 1
+        # Swallow combining marks that folding removed right after the span.
+        while o_end < len(self.original) and not _fold_char(self.original[o_end]):
+            o_end += 1
+        return o_start, o_end
+
+
+def fold_text(text: str) -> FoldedText:
+    """Fold ``text`` keeping a map back to the original offsets.
+
+    Most text folds one character to one character; only then is the cheap
+    ``str.translate`` path taken, otherwise an explicit offset map is built.
+    """
+    table = {ord(c): _fold_char(c) for c in set(text)}
+    if all(len(v) == 1 for v in table.values()):
+        return FoldedText(text, text.translate(table), None)
+    parts: list[str] = []
+    origin: list[int] = []
+    for i, ch in enumerate(text):
+        f = table[ord(ch)]
+        parts.append(f)
+        origin.extend([i] * len(f))
+    return FoldedText(text, "".join(parts), tuple(origin))
+
+
+def build_automaton(items: dict[str, Any]) -> ahocorasick.Automaton:
+    """An automaton mapping each folded key to its value."""
+    automaton = ahocorasick.Automaton()
+    for key, value in items.items():
+        automaton.add_word(key, value)
+    automaton.make_automaton()
+    return automaton
+
+
+def is_word_char(ch: str) -> bool:
+    return ch.isalnum()
+
+
+def raw_hits(
+    automaton: ahocorasick.Automaton, folded: str
+) -> Iterator[tuple[int, int, Any]]:
+    """Every (start, end, value) whose key starts at a word boundary.
+
+    The end is not checked: callers decide which endings they accept
+    (a plain boundary, a genitive "s", a prefix keyword).
+    """
+    if not len(automaton):
+        return
+    for last, value in automaton.iter(folded):
+        key_len = value[0]
+        start = last - key_len + 1
+        if start > 0 and folded[start - 1].isalnum():
+            continue
+        yield start, last + 1, value
+
+
+def ends_at_boundary(folded: str, end: int) -> bool:
+    return end >= len(folded) or not folded[end].isalnum()
