@@ -1,9 +1,145 @@
-"""Subcommands for alerts."""
+"""``newsstream alerts ...`` (the alert history) and ``newsstream actors ...`` (the watchlist)."""
 
 from __future__ import annotations
 
+import json
+import logging
+from pathlib import Path
+
 import typer
+
+from newsstream.cli.common import load_settings
+from newsstream.contract.errors import ConfigError
+
+alerts_app = typer.Typer(help="Alerts raised on tracked actors.", no_args_is_help=True)
+actors_app = typer.Typer(help="The watchlist of tracked actors.", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's subcommands to the main app."""
+    app.add_typer(alerts_app, name="alerts")
+    app.add_typer(actors_app, name="actors")
+
+
+@alerts_app.command("list")
+def list_alerts(
+    actor: str = typer.Option(None, "--actor", "-a", help="Actor id or name."),
+    since: str = typer.Option(None, "--since", help="ISO date/time, or an age: 30m, 24h, 7d."),
+    limit: int = typer.Option(50, "--limit", "-n", min=1, help="At most this many alerts."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per line."),
+) -> None:
+    """Show alerts from the alerts index, newest first."""
+    from elasticsearch import ApiError, TransportError
+
+    from processors.alerts.history import parse_since, search_alerts
+    from search.client import es_client
+
+    settings = load_settings()
+    logging.getLogger("elastic_transport").setLevel(logging.WARNING)
+    try:
+        after = parse_since(since) if since else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    try:
+        total, alerts = search_alerts(
+            es_client(settings), settings.index_alerts, actor=actor, since=after, limit=limit
+        )
+    except (ApiError, TransportError) as exc:
+        typer.secho(f"Elasticsearch at {settings.es_url}: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
+    if as_json:
+        for alert in alerts:
+            typer.echo(json.dumps(alert, ensure_ascii=False))
+        return
+    if not alerts:
+        typer.echo(f"no alerts in {settings.index_alerts}")
+        return
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=f"{len(alerts)} of {total} alerts", show_lines=False)
+    for column in ("alerted at", "actor", "matched", "title", "source", "lang", "latency"):
+        table.add_column(column, overflow="fold")
+    for a in alerts:
+        table.add_row(
+            a.get("alerted_at", "")[:19].replace("T", " "), a.get("actor_name", ""),
+            a.get("matched_text", ""),
+            Text(a.get("title", ""), style=f"link {a['url']}" if a.get("url") else ""),
+            a.get("source", ""), a.get("language", ""), f"{a.get('latency_ms', -1)} ms",
+        )
+    Console().print(table)
+
+
+def _load(path: Path | None):
+    from processors.alerts.watchlist import load_watchlist, watchlist_path
+
+    settings = load_settings()
+    target = path or watchlist_path(settings)
+    try:
+        return load_watchlist(target)
+    except ConfigError as exc:
+        typer.secho(f"invalid watchlist: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
+
+
+@actors_app.command("check")
+def check(
+    path: Path = typer.Argument(
+        None, help="Watchlist file (default: NEWSSTREAM_ACTORS or seeds/actors.yaml)."
+    ),
+) -> None:
+    """Validate a watchlist and show what each actor matches on."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    watchlist = _load(path)
+    table = Table(title=f"{watchlist.path}: {len(watchlist)} actors")
+    for column in ("id", "kind", "aliases", "surnames", "rules"):
+        table.add_column(column, overflow="fold")
+    for a in watchlist.actors:
+        rules = []
+        if not a.surname_alone and a.surnames:
+            rules.append("surname only with full name")
+        if a.capitalised:
+            rules.append("capitals: " + ", ".join(a.capitalised))
+        if a.requires_context:
+            rules.append("needs context: " + ", ".join(a.requires_context))
+        if a.exclude:
+            rules.append("not: " + ", ".join(a.exclude))
+        table.add_row(*(Text(c) for c in (
+            a.id, a.kind, ", ".join(a.aliases), ", ".join(a.surnames), "; ".join(rules)
+        )))
+    Console().print(table)
+
+
+@actors_app.command("match")
+def match(
+    text: str = typer.Argument(None, help="Text to search (or use --file)."),
+    file: Path = typer.Option(None, "--file", "-f", help="Read the text from this file."),
+    title: str = typer.Option("", "--title", help="A title to search as well."),
+    actors: Path = typer.Option(None, "--actors", help="Watchlist file to use."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Show which tracked actors a text mentions, and where."""
+    from processors.alerts.matching import find_hits, match_actors
+
+    if file is not None:
+        text = file.read_text(encoding="utf-8")
+    if not text and not title:
+        raise typer.BadParameter("give a TEXT, --file or --title")
+    watchlist = _load(actors)
+    text = text or ""
+    if as_json:
+        typer.echo(json.dumps(
+            [m.__dict__ for m in match_actors(watchlist, title, text)], ensure_ascii=False
+        ))
+        return
+    hits = find_hits(watchlist, title, text)
+    if not hits:
+        typer.echo("no tracked actors mentioned")
+        return
+    for hit in hits:
+        typer.echo(f"{hit.actor_id:24} {hit.field:5} {hit.start:6}-{hit.end:<6} {hit.role:9} "
+                   f"{hit.text}")

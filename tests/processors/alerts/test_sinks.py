@@ -1,0 +1,127 @@
+"""Webhook delivery: payloads, which failures are worth a retry, and giving up."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from newsstream.contract.errors import PermanentError, RetryableError
+from newsstream.contract.records import Alert
+from processors.alerts.agents import WebhookDelivery
+from processors.alerts.retry import RetryPolicy, retrying
+from processors.alerts.sinks import DeliveryFailed, DeliveryRejected, WebhookSink, slack_payload
+
+ALERT = Alert(
+    id="a1", actor_id="juan-guaido", actor_name="Juan Guaidó", actor_kind="person",
+    article_id="art", story_id="st", title="Guaidó roept zich uit", url="https://x.example/1",
+    source="x.example", language="nl", published="2019-01-23T12:00:00Z",
+    matched_text="Juan Guaidó", snippet="… Juan Guaidó, die zich …", raw_timestamp_ms=1,
+    alerted_at="2019-01-23T12:00:01.000Z", latency_ms=900,
+)
+
+
+def sink_answering(*statuses: int, fmt: str = "json", seen: list | None = None) -> WebhookSink:
+    answers = list(statuses)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if seen is not None:
+            seen.append(request)
+        return httpx.Response(answers.pop(0) if len(answers) > 1 else answers[0])
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    return WebhookSink("https://hooks.example/x", fmt=fmt, client=client)
+
+
+async def test_json_post_carries_the_alert_and_an_idempotency_key():
+    seen: list[httpx.Request] = []
+    await sink_answering(204, seen=seen).deliver(ALERT)
+    [request] = seen
+    assert request.method == "POST"
+    assert request.headers["Idempotency-Key"] == "a1"
+    assert httpx.Response(200, content=request.content).json() == ALERT.to_dict()
+
+
+def test_slack_payload_links_the_article_and_quotes_the_snippet():
+    payload = slack_payload(ALERT)
+    assert "*Juan Guaidó*" in payload["text"]
+    assert "<https://x.example/1|Guaidó roept zich uit>" in payload["text"]
+    assert "> … Juan Guaidó, die zich …" in payload["text"]
+    assert payload["blocks"][0]["text"]["type"] == "mrkdwn"
+
+
+@pytest.mark.parametrize(
+    ("status", "error", "retryable"),
+    [(500, DeliveryFailed, True), (503, DeliveryFailed, True), (429, DeliveryFailed, True),
+     (408, DeliveryFailed, True), (400, DeliveryRejected, False), (404, DeliveryRejected, False),
+     (410, DeliveryRejected, False)],
+)
+async def test_errors_say_whether_a_retry_can_help(status, error, retryable):
+    with pytest.raises(error) as err:
+        await sink_answering(status).deliver(ALERT)
+    assert isinstance(err.value, RetryableError) is retryable
+    assert isinstance(err.value, PermanentError) is not retryable
+    assert str(status) in str(err.value)
+
+
+async def test_an_unreachable_receiver_is_retryable():
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    sink = WebhookSink("https://down.example", client=httpx.AsyncClient(
+        transport=httpx.MockTransport(refuse)))
+    with pytest.raises(DeliveryFailed, match="ConnectError"):
+        await sink.deliver(ALERT)
+
+
+async def test_backoff_grows_and_permanent_errors_stop_at_once():
+    policy = RetryPolicy(attempts=4, base_delay=0.5, factor=2, max_delay=1.5)
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    calls = 0
+
+    async def flaky() -> str:
+        nonlocal calls
+        calls += 1
+        if calls < 4:
+            raise DeliveryFailed("busy")
+        return "ok"
+
+    assert await retrying(flaky, policy, "test", sleep=sleep) == "ok"
+    assert waits == [0.5, 1.0, 1.5]
+
+    async def refused() -> None:
+        raise DeliveryRejected("no")
+
+    waits.clear()
+    with pytest.raises(DeliveryRejected):
+        await retrying(refused, policy, "test", sleep=sleep)
+    assert waits == []
+
+
+class FakeStore:
+    def __init__(self) -> None:
+        self.docs: dict[str, dict] = {}
+
+    async def get(self, alert_id: str):
+        return self.docs.get(alert_id)
+
+    async def mark(self, alert_id: str, state_field: str) -> None:
+        self.docs.setdefault(alert_id, {})[f"{state_field}_at"] = "now"
+
+
+async def test_delivery_gives_up_on_a_failing_webhook_and_reports_it_for_dead_letter():
+    store = FakeStore()
+    fast = RetryPolicy(attempts=3, base_delay=0.0)
+    seen: list[httpx.Request] = []
+    ok_seen: list[httpx.Request] = []
+    failing, ok = sink_answering(503, seen=seen), sink_answering(200, seen=ok_seen)
+    delivery = WebhookDelivery(store, [failing, ok], policy=fast)
+    [(sink, error)] = await delivery.process(ALERT)
+    assert sink is failing and isinstance(error, DeliveryFailed)
+    assert (len(seen), len(ok_seen)) == (3, 1)
+    # Delivered (or dead-lettered) once: a replay of the alerts topic sends nothing.
+    assert await delivery.process(ALERT) == []
+    assert (len(seen), len(ok_seen)) == (3, 1)

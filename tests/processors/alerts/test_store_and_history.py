@@ -1,0 +1,134 @@
+"""The alerts index on real Elasticsearch: first-time decisions and the history queries."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from newsstream.contract.records import Alert
+from processors.alerts.api import create_router
+from processors.alerts.history import parse_since
+from processors.alerts.store import AlertStore, async_es_client
+from tests.conftest import settings_env
+
+pytestmark = pytest.mark.elasticsearch
+
+
+def alert(n: int, actor: str = "nicolas-maduro", name: str = "Nicolás Maduro",
+          alerted_at: str = "2026-03-01T10:00:00.000Z") -> Alert:
+    return Alert(
+        id=f"alert-{actor}-{n}", actor_id=actor, actor_name=name, actor_kind="person",
+        article_id=f"article-{n}", story_id=f"story-{n}", title=f"Title {n}",
+        url=f"https://x.example/{n}", source="x.example", language="nl",
+        published="not a date", matched_text="Maduro", snippet="… Maduro zei …",
+        raw_timestamp_ms=1, alerted_at=alerted_at, latency_ms=120,
+    )
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 3, 1, tzinfo=UTC).timestamp()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+async def store(es_client, settings):
+    clock = Clock()
+    store = AlertStore(async_es_client(settings), settings.index_alerts, clock=clock)
+    store.test_clock = clock
+    yield store
+    await store.close()
+    es_client.indices.delete(index=settings.index_alerts, ignore_unavailable=True)
+
+
+async def test_only_the_first_creation_of_an_alert_id_is_new(store, es_client):
+    assert await store.claim(alert(1)) is True
+    assert await store.claim(alert(1)) is False
+    assert await store.claim(alert(2)) is True
+    await store.mark(alert(1).id, "sent")
+    doc = es_client.get(index=store.index, id=alert(1).id)["_source"]
+    assert (doc["state"], doc["title"], doc["published"]) == ("sent", "Title 1", "not a date")
+    mapping = es_client.indices.get_mapping(index=store.index)[store.index]["mappings"]
+    assert mapping["properties"]["alerted_at"]["type"] == "date"
+
+
+async def test_a_pending_alert_left_by_a_stopped_worker_is_taken_over_once(store):
+    assert await store.claim(alert(1)) is True  # then the worker "dies" before sending
+    store.test_clock.now += 10
+    assert await store.claim(alert(1)) is False  # still within the lease: someone is on it
+    store.test_clock.now += store.lease
+    assert await store.claim(alert(1)) is True  # orphaned: this copy delivers it
+    assert await store.claim(alert(1)) is False
+    await store.mark(alert(1).id, "sent")
+    store.test_clock.now += 10 * store.lease
+    assert await store.claim(alert(1)) is False  # sent alerts never come back
+
+
+def test_since_accepts_ages_and_iso_dates():
+    now = datetime(2026, 3, 10, 12, tzinfo=UTC)
+    assert parse_since("24h", now=now) == now - timedelta(hours=24)
+    assert parse_since("7d", now=now) == now - timedelta(days=7)
+    assert parse_since("30m", now=now) == now - timedelta(minutes=30)
+    assert parse_since("2026-03-01", now=now) == datetime(2026, 3, 1, tzinfo=UTC)
+    assert parse_since("2026-03-01T08:00:00+01:00", now=now) == datetime(2026, 3, 1, 7, tzinfo=UTC)
+    with pytest.raises(ValueError, match="--since"):
+        parse_since("last week", now=now)
+
+
+@pytest.fixture
+async def history(store, es_client):
+    for n, (actor, name, at) in enumerate([
+        ("nicolas-maduro", "Nicolás Maduro", "2026-03-01T10:00:00.000Z"),
+        ("nicolas-maduro", "Nicolás Maduro", "2026-03-05T10:00:00.000Z"),
+        ("juan-guaido", "Juan Guaidó", "2026-03-03T10:00:00.000Z"),
+    ]):
+        assert await store.claim(alert(n, actor, name, at))
+    es_client.indices.refresh(index=store.index)
+    return store
+
+
+def test_cli_lists_alerts_newest_first_with_filters(history, settings):
+    from newsstream.cli import app
+
+    runner = CliRunner()
+    env = settings_env(settings)
+    result = runner.invoke(app, ["alerts", "list", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [a["alerted_at"][:10] for a in lines] == ["2026-03-05", "2026-03-03", "2026-03-01"]
+
+    result = runner.invoke(
+        app, ["alerts", "list", "--json", "--actor", "nicolas-maduro", "--since", "2026-03-02"],
+        env=env,
+    )
+    assert [json.loads(x)["id"] for x in result.stdout.splitlines()] == ["alert-nicolas-maduro-1"]
+
+    result = runner.invoke(app, ["alerts", "list", "--actor", "Guaidó"], env=env)
+    assert result.exit_code == 0
+    assert "Juan Guaidó" in result.stdout and "Nicolás Maduro" not in result.stdout
+
+
+def test_http_api_lists_alerts(history, settings, es_client):
+    app = FastAPI()
+    app.include_router(create_router(settings, es_client))
+    client = TestClient(app)
+    body = client.get("/alerts", params={"actor": "juan-guaido"}).json()
+    assert body["total"] == 1 and body["alerts"][0]["actor_name"] == "Juan Guaidó"
+    body = client.get("/alerts", params={"since": "2026-03-04", "limit": 5}).json()
+    assert [a["id"] for a in body["alerts"]] == ["alert-nicolas-maduro-1"]
+    assert client.get("/alerts", params={"since": "soon"}).status_code == 422
+
+
+def test_listing_before_any_alert_exists_is_empty(settings, es_client):
+    from newsstream.cli import app
+
+    result = CliRunner().invoke(app, ["alerts", "list"], env=settings_env(settings))
+    assert result.exit_code == 0
+    assert "no alerts" in result.stdout
