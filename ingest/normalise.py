@@ -49,11 +49,13 @@ class _TextExtractor(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self._skipping = 0
+        self._pre = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in SKIP_TAGS:
             self._skipping += 1
         elif tag in BLOCK_TAGS:
+            self._pre += tag == "pre"
             self.parts.append("\n")
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -64,11 +66,13 @@ class _TextExtractor(HTMLParser):
         if tag in SKIP_TAGS:
             self._skipping = max(0, self._skipping - 1)
         elif tag in BLOCK_TAGS:
+            self._pre = max(0, self._pre - (tag == "pre"))
             self.parts.append("\n")
 
     def handle_data(self, data: str) -> None:
         if not self._skipping:
-            self.parts.append(data)
+            # In HTML a line break in text is just a space, except inside <pre>.
+            self.parts.append(data if self._pre else data.replace("\r", " ").replace("\n", " "))
 
 
 def html_to_text(html: str) -> str:
@@ -106,7 +110,7 @@ def entry_text(entry: Any) -> str:
 def entry_time(entry: Any, fetched: datetime) -> tuple[datetime, str]:
     """(published UTC, where it came from)."""
     for key, origin in (("published_parsed", "feed"), ("updated_parsed", "updated")):
-        parsed = entry.get(key)
+        parsed = dict.get(entry, key)  # plain lookup: feedparser would alias the two keys
         if not parsed:
             continue
         try:

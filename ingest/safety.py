@@ -71,7 +71,11 @@ async def check_url(
     except ValueError:
         raise FeedError(f"URL with a bad port: {url}", kind="scheme") from None
     try:
-        addresses = await resolve(host, port)
+        addresses = [str(ipaddress.ip_address(host))]  # a literal address needs no DNS
+    except ValueError:
+        addresses = []
+    try:
+        addresses = addresses or await resolve(host, port)
     except (OSError, UnicodeError) as exc:
         raise FeedError(f"cannot resolve {host}: {exc}", kind="dns") from exc
     if not addresses:
