@@ -1,0 +1,32 @@
+# The newsstream service image: one image, one command per container
+# (poller, processors, api); see docker-compose.yml.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+
+# Dependencies and code first, sample data after: editing seeds/ keeps the install layer.
+COPY pyproject.toml README.md ./
+COPY newsstream ./newsstream
+COPY ingest ./ingest
+COPY processors ./processors
+COPY search ./search
+RUN pip install . && pip check
+
+COPY seeds ./seeds
+COPY deploy/docker/healthcheck.py ./deploy/docker/healthcheck.py
+
+RUN useradd --create-home --uid 10001 newsstream \
+    && mkdir -p /data \
+    && chown newsstream /data
+USER newsstream
+
+ENV NEWSSTREAM_DATA_DIR=/data
+VOLUME ["/data"]
+EXPOSE 8000
+
+CMD ["newsstream", "--help"]
