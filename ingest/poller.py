@@ -207,9 +207,10 @@ class Poller:
         st.new_items = 0
         self.state.save_feed(st)
         self.metrics.errors.labels(exc.kind).inc()
+        where = "" if feed.url in str(exc) else f"{feed.url}: "
         log.warning(
-            "%s: %s (failure %d in a row, next try in %.0fs)",
-            feed.url, exc, st.error_streak, interval,
+            "%s%s (failure %d in a row, next try in %.0fs)",
+            where, exc, st.error_streak, interval,
         )
         self._count(st.last_result, {})
         return st.last_result
