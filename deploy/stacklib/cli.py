@@ -75,7 +75,8 @@ def up(cfg: StackConfig) -> int:
     started_at = time.monotonic()
     cfg.state_dir.mkdir(parents=True, exist_ok=True)
     (cfg.state_dir / STATE_MARKER).write_text("state directory of deploy/stack\n")
-    waiting: dict[str, tuple[int, Path]] = {}  # service -> (pid we started, log)
+    waiting: dict[str, tuple[int, Path]] = {}  # service -> (pid, log) not yet known healthy
+    started: set[str] = set()  # what this call started, and stops again if start-up fails
 
     kafka_pid = kafka.running_pid(cfg)
     kpaths = kafka.KafkaPaths(cfg)
@@ -94,6 +95,7 @@ def up(cfg: StackConfig) -> int:
         pid = kafka.start(cfg, version, cache, java)
         say(f"kafka {version}: started (pid {pid}), logs in {kpaths.logs}")
         waiting["kafka"] = (pid, kpaths.server_log)
+        started.add("kafka")
 
     es_pid, epaths = es_running_pid(cfg)
     if es_pid and epaths:
@@ -118,11 +120,13 @@ def up(cfg: StackConfig) -> int:
             f"Java {jdk}), logs in {epaths.logs}"
         )
         waiting["elasticsearch"] = (pid, epaths.console_log)
+        started.add("elasticsearch")
 
     try:
         _wait_ready(cfg, waiting, started_at)
     except StackError:
-        for name, (pid, _) in waiting.items():
+        for name in started:
+            pid = waiting[name][0]
             marker = kpaths.marker if name == "kafka" else (epaths.marker if epaths else "")
             procs.stop(pid, marker, grace=10)
         raise

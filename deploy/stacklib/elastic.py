@@ -74,7 +74,15 @@ def minimum_java(es_version: str) -> int:
 def java_home(es_version: str, environ: dict[str, str] | os._Environ) -> Path:
     minimum = minimum_java(es_version)
     if environ.get("ES_JAVA_HOME"):
-        return Path(environ["ES_JAVA_HOME"])
+        given = Path(environ["ES_JAVA_HOME"])
+        release = given / "release"
+        major = jdk_major(release.read_text(errors="replace")) if release.is_file() else None
+        if major is not None and major < minimum:
+            raise StackError(
+                f"ES_JAVA_HOME={given} is Java {major}; Elasticsearch {es_version} needs "
+                f"Java {minimum} or newer"
+            )
+        return given
     jdks = installed_jdks()
     chosen = choose_jdk(jdks, minimum)
     if chosen is None:

@@ -8,6 +8,7 @@ repository may already hold everything), then online.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import time
@@ -15,7 +16,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from stacklib.config import StackConfig, StackError
-from stacklib.versions import first_cached
 
 MARKER = ".complete"
 
@@ -35,32 +35,46 @@ def provision(
     pom: Callable[[str], str],
     say: Callable[[str], None],
 ) -> tuple[str, Path, bool]:
-    """Return (version, cache directory, downloaded?) for the first candidate available."""
-    cached = first_cached(candidates, cached_versions(cfg.cache_dir, kind))
-    if cached:
-        return cached, cfg.cache_dir / f"{kind}-{cached}", False
-    mvn = shutil.which("mvn")
-    if mvn is None:
-        raise StackError(
-            f"{kind} is not in the cache ({cfg.cache_dir}) and Maven is not installed: "
-            "install it (Debian: apt-get install maven) and run `deploy/stack up` again"
-        )
-    cfg.cache_dir.mkdir(parents=True, exist_ok=True)
+    """Return (version, cache directory, downloaded?) for the first candidate available.
+
+    Candidates are taken in order: a cached one is used as it is, a missing one
+    is fetched, and one the registry does not serve gives way to the next.
+    """
+    cached = cached_versions(cfg.cache_dir, kind)
     failures = []
     for version in candidates:
-        say(f"{kind} {version}: resolving from Maven Central ...")
-        started = time.monotonic()
-        error = _fetch(cfg, mvn, kind, version, pom(version))
-        if error is None:
-            say(f"{kind} {version}: fetched in {time.monotonic() - started:.1f} s")
-            if version != candidates[0]:
-                say(f"{kind} {candidates[0]} is not served; using {version} instead")
-            return version, cfg.cache_dir / f"{kind}-{version}", True
-        failures.append(f"  {version}: {error}")
+        if version in cached:
+            chosen, downloaded = version, False
+        else:
+            error = _fetch_logged(cfg, kind, version, pom(version), say)
+            if error is not None:
+                failures.append(f"  {version}: {error}")
+                continue
+            chosen, downloaded = version, True
+        if chosen != candidates[0]:
+            say(f"{kind} {candidates[0]} is not available; using {chosen} instead")
+        return chosen, cfg.cache_dir / f"{kind}-{chosen}", downloaded
     raise StackError(
-        f"no {kind} version could be fetched (tried {', '.join(candidates)}):\n"
+        f"no {kind} version is cached or could be fetched into {cfg.cache_dir}:\n"
         + "\n".join(failures)
     )
+
+
+def _fetch_logged(
+    cfg: StackConfig, kind: str, version: str, pom_text: str, say: Callable[[str], None]
+) -> str | None:
+    mvn = shutil.which("mvn")
+    if mvn is None:
+        return "not cached, and Maven is not installed (Debian: apt-get install maven)"
+    cfg.cache_dir.mkdir(parents=True, exist_ok=True)
+    say(f"{kind} {version}: resolving from Maven Central ...")
+    started = time.monotonic()
+    error = _fetch(cfg, mvn, kind, version, pom_text)
+    if error is None:
+        say(f"{kind} {version}: fetched in {time.monotonic() - started:.1f} s")
+    else:
+        say(f"{kind} {version}: not available ({error})")
+    return error
 
 
 def _fetch(cfg: StackConfig, mvn: str, kind: str, version: str, pom_text: str) -> str | None:
@@ -69,7 +83,7 @@ def _fetch(cfg: StackConfig, mvn: str, kind: str, version: str, pom_text: str) -
     out = work / "out"
     work.mkdir(parents=True)
     (work / "pom.xml").write_text(pom_text)
-    base = [mvn, "-q", "-B", "-f", str(work / "pom.xml")]
+    base = [mvn, "-q", "-B", "-Dstyle.color=never", "-f", str(work / "pom.xml")]
     if cfg.maven_repo:
         base.append(f"-Dmaven.repo.local={cfg.maven_repo}")
     goal = [
@@ -79,7 +93,8 @@ def _fetch(cfg: StackConfig, mvn: str, kind: str, version: str, pom_text: str) -
     ]
     error = "unknown"
     for offline in (True, False):
-        cmd = base + (["-o"] if offline else []) + goal
+        # Online, -U re-asks for releases an earlier run found missing.
+        cmd = base + (["-o"] if offline else ["-U"]) + goal
         result = subprocess.run(cmd, capture_output=True, text=True, cwd=work)
         if result.returncode == 0 and out.is_dir() and any(out.iterdir()):
             target = cfg.cache_dir / f"{kind}-{version}"
@@ -95,6 +110,7 @@ def _fetch(cfg: StackConfig, mvn: str, kind: str, version: str, pom_text: str) -
 
 
 def _summarise(output: str) -> str:
+    output = re.sub(r"\x1b\[[0-9;]*m", "", output)
     lines = [line.strip() for line in output.splitlines() if "ERROR" in line]
     text = lines[0] if lines else (output.strip().splitlines() or ["failed"])[-1]
     return text[:300]

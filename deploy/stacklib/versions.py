@@ -16,10 +16,3 @@ def neighbours(requested: str, limit: int = 6) -> list[str]:
     out += [f"{major}.{m}.0" for m in range(minor - 1, -1, -1)]
     return out[:limit]
 
-
-def first_cached(candidates: list[str], cached: set[str]) -> str | None:
-    """The most preferred candidate already in the cache, if any."""
-    for version in candidates:
-        if version in cached:
-            return version
-    return None

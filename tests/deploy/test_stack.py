@@ -27,7 +27,7 @@ from stacklib.kafka_probe import (
     parse_metadata,
     probe,
 )
-from stacklib.versions import first_cached, neighbours
+from stacklib.versions import neighbours
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -98,11 +98,6 @@ def test_neighbours_try_the_requested_version_then_older_ones_of_the_same_major(
     assert neighbours("4.0.0") == ["4.0.0"]
 
 
-def test_first_cached_follows_preference_order_not_cache_order():
-    assert first_cached(["9.5.0", "9.4.0", "9.2.0"], {"9.2.0", "9.4.0"}) == "9.4.0"
-    assert first_cached(["9.5.0"], {"8.19.0"}) is None
-
-
 def test_an_interrupted_download_does_not_count_as_cached(tmp_path):
     (tmp_path / "kafka-4.4.0" / "libs").mkdir(parents=True)
     (tmp_path / "kafka-4.3.0").mkdir()
@@ -110,19 +105,33 @@ def test_an_interrupted_download_does_not_count_as_cached(tmp_path):
     assert maven.cached_versions(tmp_path, "kafka") == {"4.3.0"}
 
 
-def test_a_cached_version_is_used_without_maven(tmp_path, monkeypatch):
+def cache_with(tmp_path: Path, kind: str, *versions: str) -> None:
+    for version in versions:
+        (tmp_path / f"{kind}-{version}").mkdir()
+        (tmp_path / f"{kind}-{version}" / maven.MARKER).write_text(version)
+
+
+@pytest.fixture
+def no_maven(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path / "no-bin"))
+
+
+def test_a_cached_version_is_used_without_maven(tmp_path, no_maven):
+    cache_with(tmp_path, "kafka", "4.4.0", "4.3.0")
     cfg = config(tmp_path, CACHE=str(tmp_path))
-    (tmp_path / "elasticsearch-9.4.0").mkdir()
-    (tmp_path / "elasticsearch-9.4.0" / maven.MARKER).write_text("")
-    version, path, downloaded = maven.provision(
-        cfg, "elasticsearch", neighbours("9.5.0"), render.es_pom, print
-    )
-    assert (version, path, downloaded) == ("9.4.0", tmp_path / "elasticsearch-9.4.0", False)
+    got = maven.provision(cfg, "kafka", neighbours("4.4.0"), render.kafka_pom, print)
+    assert got == ("4.4.0", tmp_path / "kafka-4.4.0", False)
 
 
-def test_without_cache_or_maven_the_error_says_what_to_install(tmp_path, monkeypatch):
-    monkeypatch.setenv("PATH", str(tmp_path / "no-bin"))
+def test_an_unavailable_version_gives_way_to_a_cached_neighbour(tmp_path, no_maven, capsys):
+    cache_with(tmp_path, "elasticsearch", "9.2.0", "9.4.0")
+    cfg = config(tmp_path, CACHE=str(tmp_path))
+    got = maven.provision(cfg, "elasticsearch", neighbours("9.5.0"), render.es_pom, print)
+    assert got == ("9.4.0", tmp_path / "elasticsearch-9.4.0", False)
+    assert "elasticsearch 9.5.0 is not available; using 9.4.0 instead" in capsys.readouterr().out
+
+
+def test_without_cache_or_maven_the_error_says_what_to_install(tmp_path, no_maven):
     cfg = config(tmp_path, CACHE=str(tmp_path))
     with pytest.raises(StackError, match="apt-get install maven"):
         maven.provision(cfg, "kafka", ["4.4.0"], render.kafka_pom, print)
