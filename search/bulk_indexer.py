@@ -123,15 +123,21 @@ class BulkRun(Generic[M]):
         for meta, raw in batch:
             try:
                 enriched = decode_enriched(raw)
+                index = layout.index_for(enriched.article.published)
+                doc = to_document(
+                    enriched, analysed_languages=analysed_languages, indexed_at=indexed_at
+                )
+                header = _dumps({"index": {"_index": index, "_id": enriched.id}})
+                body = _dumps(doc)
             except InvalidMessage as exc:
                 self.outcome.invalid.append(Failure(meta, raw, exc))
                 continue
-            index = layout.index_for(enriched.article.published)
-            doc = to_document(
-                enriched, analysed_languages=analysed_languages, indexed_at=indexed_at
-            )
-            header = _dumps({"index": {"_index": index, "_id": enriched.id}})
-            self.pending.append(_Pending(meta, raw, enriched.id, index, header, _dumps(doc)))
+            except (TypeError, ValueError, AttributeError, KeyError) as exc:
+                # Decoded, but with values of the wrong kind (the decoder is lenient).
+                error = InvalidMessage(f"cannot build a search document: {exc!r}")
+                self.outcome.invalid.append(Failure(meta, raw, error))
+                continue
+            self.pending.append(_Pending(meta, raw, enriched.id, index, header, body))
 
     @property
     def done(self) -> bool:

@@ -45,6 +45,7 @@ STAGE = "index"
 FAULT_PAUSE_AFTER_BULK = "pause-index-after-bulk"
 RETENTION_INTERVAL = 3600.0
 STARTUP_BACKOFF = Backoff(initial=1.0, maximum=30.0)
+BATCH_BACKOFF = Backoff(initial=1.0, maximum=30.0)
 
 
 def fault_path(settings: Settings, name: str) -> Path:
@@ -90,6 +91,25 @@ async def index_events(
     )
 
 
+async def _until_done(
+    events: list[faust.EventT], indexer: AsyncBulkIndexer, topics: ProcessorTopics,
+    stream: faust.StreamT, settings: Settings,
+) -> None:
+    """Retry a batch until it is indexed or parked: an escaping error would leave
+    its offsets unacked behind the stream until the next restart."""
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            await index_events(events, indexer, topics, stream, settings)
+            return
+        except Exception as exc:  # noqa: BLE001 - e.g. Kafka down while parking
+            delay = BATCH_BACKOFF.delay(attempt)
+            log.error("index: batch of %d failed (%s: %s); retrying in %.1fs",
+                      len(events), type(exc).__name__, exc, delay)
+            await asyncio.sleep(delay)
+
+
 def register(app: faust.App, topics: ProcessorTopics, settings: Settings) -> None:
     """Attach the indexing agent and the retention timer to ``app``."""
 
@@ -103,7 +123,7 @@ def register(app: faust.App, topics: ProcessorTopics, settings: Settings) -> Non
             async for events in manual.noack_take(
                 settings.bulk_size, within=settings.bulk_interval
             ):
-                await index_events(list(events), indexer, topics, manual, settings)
+                await _until_done(list(events), indexer, topics, manual, settings)
         finally:
             await indexer.client.close()
 

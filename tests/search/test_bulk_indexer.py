@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -73,3 +74,16 @@ def test_gives_up_after_max_attempts_so_the_caller_does_not_commit():
     client = FlakyClient([ESConnectionError("refused")] * 3)
     with pytest.raises(ServiceUnavailable, match="after 3 attempts"):
         _indexer(client, max_attempts=3).index([(0, message(enriched(0)))])
+
+
+def test_a_record_with_values_of_the_wrong_kind_is_invalid_not_a_crash():
+    broken = json.loads(message(enriched(1, entities=(("PER", "Nicolás Maduro"),))))
+    broken["entities"][0]["type"] = None
+    client = FlakyClient([[201]])
+
+    batch = [("ok", message(enriched(0))), ("broken", json.dumps(broken).encode())]
+    outcome = _indexer(client).index(batch)
+
+    assert [meta for meta, _ in outcome.indexed] == ["ok"]
+    assert [f.meta for f in outcome.invalid] == ["broken"]
+    assert "search document" in str(outcome.invalid[0].error)
