@@ -68,7 +68,10 @@ def parse_feed(body: bytes, *, url: str, content_type: str = "") -> ParsedFeed:
     headers = {"content-location": url}
     if content_type:
         headers["content-type"] = content_type
-    result = feedparser.parse(body, response_headers=headers, sanitize_html=False)
+    # No sanitising or URI rewriting inside content: normalise reduces it to plain text.
+    result = feedparser.parse(
+        body, response_headers=headers, sanitize_html=False, resolve_relative_uris=False
+    )
     problems = ["XML entity declarations removed"] if stripped else []
     exc = result.get("bozo_exception") if result.get("bozo") else None
     if exc is not None and type(exc).__name__ not in HARMLESS:

@@ -7,10 +7,11 @@ unless ``allow_private_networks`` is set (the demo and tests serve on
 loopback). Every address a name resolves to is checked, so a name with one
 public and one private record is refused.
 
-Known gap: the check resolves the name and the HTTP client resolves it again
-when connecting; a DNS server that answers differently within that window
-(rebinding) is not caught. Pinning the connection to the checked address
-needs a custom transport and is left for later.
+:func:`check_url` checks the scheme and literal addresses before a request;
+:class:`GuardedResolver` is the HTTP client's resolver and refuses private
+addresses at connect time, on the very addresses the connection will use, so
+a DNS answer that changes between a check and the connect (rebinding) is
+caught too.
 """
 
 from __future__ import annotations
@@ -19,7 +20,11 @@ import asyncio
 import ipaddress
 import socket
 from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import urlsplit
+
+from aiohttp.abc import AbstractResolver
+from aiohttp.resolver import DefaultResolver
 
 from newsstream.contract.errors import FeedError
 
@@ -51,14 +56,46 @@ async def system_resolver(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(info[4][0] for info in infos))
 
 
+class RefusedAddress(OSError):
+    """A name resolved to an address we may not connect to."""
+
+
+class GuardedResolver(AbstractResolver):
+    """aiohttp resolver that refuses non-public addresses (the SSRF guard at connect time)."""
+
+    def __init__(self, *, allow_private: bool, inner: AbstractResolver | None = None) -> None:
+        self.allow_private = allow_private
+        self._inner = inner or DefaultResolver()
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[Any]:
+        infos = await self._inner.resolve(host, port, family)
+        if not self.allow_private:
+            blocked = [i["host"] for i in infos if not is_public(i["host"])]
+            if blocked:
+                raise RefusedAddress(
+                    f"{host} resolves to non-public address {blocked[0]} "
+                    "(set NEWSSTREAM_ALLOW_PRIVATE_NETWORKS=1 to allow)"
+                )
+        return infos
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+
 async def check_url(
     url: str,
     *,
     allow_private: bool,
     allow_file: bool = False,
-    resolve: Resolver = system_resolver,
+    resolve: Resolver | None = system_resolver,
 ) -> None:
-    """Raise :class:`FeedError` unless ``url`` may be fetched."""
+    """Raise :class:`FeedError` unless ``url`` may be fetched.
+
+    With ``resolve=None`` host names are not looked up here (the connection's
+    :class:`GuardedResolver` checks them); literal addresses always are.
+    """
     scheme = check_scheme(url, allow_file=allow_file)
     if scheme == "file" or allow_private:
         return
@@ -74,8 +111,10 @@ async def check_url(
         addresses = [str(ipaddress.ip_address(host))]  # a literal address needs no DNS
     except ValueError:
         addresses = []
+    if not addresses and resolve is None:
+        return
     try:
-        addresses = addresses or await resolve(host, port)
+        addresses = addresses or await resolve(host, port)  # type: ignore[misc]
     except (OSError, UnicodeError) as exc:
         raise FeedError(f"cannot resolve {host}: {exc}", kind="dns") from exc
     if not addresses:

@@ -92,6 +92,15 @@ async def test_loopback_is_refused_unless_private_networks_are_allowed(server, f
     assert server.hits("/feeds/dagkoerier.rss") == []  # refused before connecting
 
 
+async def test_host_names_are_checked_on_the_address_connected_to(server, fast):
+    strict = dataclasses.replace(fast, allow_private_networks=False)
+    named = server.url("/feeds/dagkoerier.rss").replace("127.0.0.1", "localhost")
+    async with Fetcher(FetchLimits.from_settings(strict)) as fetcher:
+        error = await failure(fetcher, named)
+    assert error.kind == "ssrf" and ("127.0.0.1" in str(error) or "::1" in str(error))
+    assert server.hits("/feeds/dagkoerier.rss") == []
+
+
 async def test_connection_refused_is_a_connect_error(fetcher):
     import socket
 

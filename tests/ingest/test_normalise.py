@@ -97,3 +97,12 @@ def test_entry_without_anything_is_refused():
     except ValueError:
         return
     raise AssertionError("an empty entry must not become an article")
+
+
+def test_story_id_of_a_long_article_is_the_story_id_of_its_text():
+    from ingest.normalise import story_prefix
+
+    text = " ".join(f"Wört{i}, é" for i in range(3000))
+    assert len(story_prefix(text)) < len(text)
+    assert ids.story_id("T", story_prefix(text)) == ids.story_id("T", text)
+    assert story_prefix("short text") == "short text"
