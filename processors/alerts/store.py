@@ -14,9 +14,10 @@ loop never waits on a blocking call.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -143,51 +144,104 @@ class AlertStore:
 
     async def claim(self, alert: Alert) -> bool:
         """True when this is the first time for ``alert.id`` (deliver it), else False."""
+        [outcome] = await self.claim_many([alert])
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    async def claim_many(self, alerts: Sequence[Alert]) -> list[bool | RejectedDocument]:
+        """For each alert: True (first time: deliver it), False (seen before), or the
+        :class:`RejectedDocument` error when Elasticsearch refuses the document.
+
+        One bulk request creates them all; items that fail for a transient
+        reason (429, 5xx) are retried with backoff, never dropped.
+        """
+        if not alerts:
+            return []
         await self.ensure_index()
-        doc = {**alert.to_dict(), "state": "pending", "claimed_at": _iso(self.clock())}
-        try:
-            await self._call(
-                f"create alert {alert.id}",
-                lambda: self.es.create(index=self.index, id=alert.id, document=doc),
+        claimed_at = _iso(self.clock())
+        outcome: list[bool | RejectedDocument | None] = [None] * len(alerts)
+        todo, attempt = list(range(len(alerts))), 0
+        while todo:
+            ops: list[dict[str, Any]] = []
+            for i in todo:
+                doc = {**alerts[i].to_dict(), "state": "pending", "claimed_at": claimed_at}
+                ops += [{"create": {"_index": self.index, "_id": alerts[i].id}}, doc]
+            result = await self._call(
+                f"create {len(todo)} alerts", lambda ops=ops: self.es.bulk(operations=ops)
             )
-            return True
-        except ConflictError:
-            pass
-        try:
-            existing = await self._call(
-                f"get alert {alert.id}", lambda: self.es.get(index=self.index, id=alert.id)
-            )
-        except NotFoundError:
-            return False
-        source = existing["_source"]
-        if source.get("state") != "pending" or not self._lease_expired(source):
-            return False
-        log.warning("alert %s was left pending by a stopped worker; taking it over", alert.id)
-        try:
-            await self._call(
-                f"take over alert {alert.id}",
-                lambda: self.es.index(
-                    index=self.index, id=alert.id, document=doc,
-                    if_seq_no=existing["_seq_no"], if_primary_term=existing["_primary_term"],
-                ),
-            )
-            return True
-        except ConflictError:
-            return False
+            again = []
+            for i, item in zip(todo, result["items"], strict=True):
+                status = item["create"]["status"]
+                if status < 300:
+                    outcome[i] = True
+                elif status == 409:
+                    outcome[i] = False
+                elif status == 429 or status >= 500:
+                    again.append(i)
+                else:
+                    outcome[i] = RejectedDocument(
+                        f"alert {alerts[i].id}: Elasticsearch refused ({status}): "
+                        f"{item['create'].get('error')}"
+                    )
+            todo, attempt = again, attempt + 1
+            if todo:
+                delay = self.retry.delay(attempt)
+                log.warning("%d alerts not stored (busy); retrying in %.1fs", len(todo), delay)
+                await asyncio.sleep(delay)
+        conflicted = [i for i, o in enumerate(outcome) if o is False]
+        if conflicted:
+            await self._take_over_orphans([alerts[i] for i in conflicted], claimed_at, outcome,
+                                          conflicted)
+        return outcome  # type: ignore[return-value]
+
+    async def _take_over_orphans(
+        self, alerts: list[Alert], claimed_at: str, outcome: list, positions: list[int]
+    ) -> None:
+        """Claim alerts that a stopped worker created but never sent (lease expired)."""
+        found = await self._call(
+            "look up conflicting alerts",
+            lambda: self.es.mget(index=self.index, ids=[a.id for a in alerts]),
+        )
+        for alert, pos, doc in zip(alerts, positions, found["docs"], strict=True):
+            source = doc.get("_source") or {}
+            if not doc.get("found") or source.get("state") != "pending":
+                continue
+            if not self._lease_expired(source):
+                continue
+            log.warning("alert %s was left pending by a stopped worker; taking it over", alert.id)
+            try:
+                await self._call(
+                    f"take over alert {alert.id}",
+                    lambda alert=alert, doc=doc: self.es.index(
+                        index=self.index, id=alert.id,
+                        document={**alert.to_dict(), "state": "pending", "claimed_at": claimed_at},
+                        if_seq_no=doc["_seq_no"], if_primary_term=doc["_primary_term"],
+                    ),
+                )
+                outcome[pos] = True
+            except ConflictError:
+                pass  # another worker took it over first
 
     async def mark(self, alert_id: str, state_field: str) -> None:
         """Record a delivery step: ``sent`` (Kafka and log) or ``webhooks``."""
-        now = _iso(self.clock())
-        doc: dict[str, Any] = {f"{state_field}_at": now}
+        await self.mark_many([alert_id], state_field)
+
+    async def mark_many(self, alert_ids: Sequence[str], state_field: str) -> None:
+        if not alert_ids:
+            return
+        doc: dict[str, Any] = {f"{state_field}_at": _iso(self.clock())}
         if state_field == "sent":
             doc["state"] = "sent"
-        try:
-            await self._call(
-                f"mark alert {alert_id} {state_field}",
-                lambda: self.es.update(index=self.index, id=alert_id, doc=doc),
-            )
-        except (NotFoundError, ConflictError) as exc:
-            log.warning("could not mark alert %s %s: %s", alert_id, state_field, exc)
+        ops: list[dict[str, Any]] = []
+        for alert_id in alert_ids:
+            ops += [{"update": {"_index": self.index, "_id": alert_id}}, {"doc": doc}]
+        result = await self._call(
+            f"mark {len(alert_ids)} alerts {state_field}", lambda: self.es.bulk(operations=ops)
+        )
+        if result.get("errors"):
+            failed = [i["update"] for i in result["items"] if i["update"]["status"] >= 300]
+            log.warning("could not mark %d alerts %s: %s", len(failed), state_field, failed[:3])
 
     async def get(self, alert_id: str) -> dict[str, Any] | None:
         try:

@@ -54,6 +54,14 @@ class Stack:
             lambda rs: markers <= {r["article_id"] for r in rs}, what="marker alerts"
         )
 
+    def wait_for_actors(self, actors: set[str], *, story: str = "", article: str = "") -> None:
+        """Wait until alerts for ``actors`` are out for the story (or article)."""
+        self.alerts.wait_for(
+            lambda rs: actors <= {a["actor_id"] for a in self.alerts_for(story=story,
+                                                                         article=article)},
+            what=f"alerts for {sorted(actors)}",
+        )
+
     def alerts_for(self, *, story: str = "", article: str = "") -> list[dict]:
         return [
             r for r in self.alerts.snapshot()
@@ -104,6 +112,7 @@ def test_seed_article_alerts_once_for_each_tracked_person(stack):
         SEED_TEXT,
     )
     stack.sender.send(item)
+    stack.wait_for_actors(PEOPLE_IN_SEED, article=item.id)
     stack.processed(item.id)
 
     found = stack.alerts_for(article=item.id)
@@ -142,6 +151,7 @@ def test_same_story_in_three_feeds_alerts_once_per_actor(stack):
     assert len({c.id for c in copies}) == 3
     for copy in copies:
         stack.sender.send(copy)
+    stack.wait_for_actors(PEOPLE_IN_SEED, story=copies[0].article.story_id)
     stack.processed(*(c.id for c in copies))
 
     found = stack.alerts_for(story=copies[0].article.story_id)
@@ -156,6 +166,7 @@ def test_a_replay_alerts_zero_times(stack):
         "Venezuela. President Maduro verbrak de betrekkingen.",
     )
     stack.sender.send(item)
+    stack.wait_for_actors({"mike-pompeo", "nicolas-maduro"}, story=item.article.story_id)
     stack.processed(item.id)
     first = stack.alerts_for(story=item.article.story_id)
     assert {a["actor_id"] for a in first} == {"mike-pompeo", "nicolas-maduro"}

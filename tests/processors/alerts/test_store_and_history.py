@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from newsstream.contract.errors import RejectedDocument
 from newsstream.contract.records import Alert
 from processors.alerts.api import create_router
 from processors.alerts.history import parse_since
@@ -57,6 +58,17 @@ async def test_only_the_first_creation_of_an_alert_id_is_new(store, es_client):
     assert (doc["state"], doc["title"], doc["published"]) == ("sent", "Title 1", "not a date")
     mapping = es_client.indices.get_mapping(index=store.index)[store.index]["mappings"]
     assert mapping["properties"]["alerted_at"]["type"] == "date"
+
+
+async def test_a_batch_is_decided_in_one_go_and_refusals_are_reported(store):
+    assert await store.claim(alert(1)) is True
+    bad = alert(3, alerted_at="not a time")
+    outcomes = await store.claim_many([alert(1), alert(2), bad])
+    assert outcomes[:2] == [False, True]
+    assert isinstance(outcomes[2], RejectedDocument) and "alert-nicolas-maduro-3" in str(
+        outcomes[2])
+    with pytest.raises(RejectedDocument):
+        await store.claim(bad)
 
 
 async def test_a_pending_alert_left_by_a_stopped_worker_is_taken_over_once(store):

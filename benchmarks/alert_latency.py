@@ -1,0 +1,252 @@
+"""Alert latency under sustained load: raw article on Kafka to its alert on news.alerts.
+
+Starts a real worker (``newsstream process --stage enrich --stage alerts``) on
+private topics, produces generated multilingual articles to the raw topic at
+a steady rate (a share of them naming tracked actors, some with decoys such
+as "Madurodam"), and times each alert from the Kafka timestamp of the raw
+message to the moment this script's consumer receives the alert. Without the
+enrich stage (``--alerts-only``) it produces enriched articles instead.
+
+    python benchmarks/alert_latency.py --rate 100 --seconds 30
+
+Needs Kafka and Elasticsearch (``deploy/stack up``); cleans up its index.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from dataclasses import fields
+from pathlib import Path
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from newsstream.contract.ids import article_id, story_id  # noqa: E402
+from newsstream.contract.records import (  # noqa: E402
+    Article,
+    EnrichedArticle,
+    Language,
+    Source,
+    encode,
+    utcnow_iso,
+)
+from newsstream.contract.settings import Settings  # noqa: E402
+from newsstream.kafka_admin import ensure_topics  # noqa: E402
+from processors.alerts.matching import match_actors  # noqa: E402
+from processors.alerts.watchlist import default_watchlist_path, load_watchlist  # noqa: E402
+
+NAMES = [
+    "Nicolás Maduro", "Maduro", "regering-Maduro", "Juan Guaidó", "Guaido", "Donald Trump",
+    "Trump's", "Mike Pompeo", "Emmanuel Macron", "Macrons", "Olaf Scholz", "Angela Merkel",
+    "Pedro Sánchez", "Mark Rutte", "Vladimir Putin", "Путин", "Volodymyr Zelensky",
+    "Xi Jinping", "习近平", "NATO", "de Europese Unie", "the United Nations", "特朗普",
+]
+DECOYS = ["Madurodam", "a trump card", "un plátano maduro", "è nato a Roma", "Sánchez", "Xi"]
+FILLER = {
+    "nl": "De regering maakte dinsdag bekend dat de onderhandelingen worden voortgezet. "
+          "Volgens waarnemers is de situatie in de hoofdstad gespannen maar rustig. "
+          "Het parlement debatteert volgende week over de begroting en de energieprijzen. ",
+    "en": "Officials said on Tuesday that negotiations would continue next week. "
+          "Observers described the situation in the capital as tense but calm. "
+          "Parliament is due to debate the budget and energy prices later this month. ",
+    "de": "Die Regierung teilte am Dienstag mit, die Verhandlungen würden fortgesetzt. "
+          "Beobachter beschrieben die Lage in der Hauptstadt als angespannt, aber ruhig. "
+          "Das Parlament berät in der kommenden Woche über den Haushalt. ",
+    "es": "El gobierno anunció el martes que las negociaciones continuarán. "
+          "Según los observadores, la situación en la capital es tensa pero tranquila. "
+          "El parlamento debatirá el presupuesto la próxima semana. ",
+}
+
+
+def make_article(n: int, rng: random.Random, token: str, mention_share: float) -> Article:
+    lang = rng.choice(list(FILLER))
+    parts = [FILLER[lang] * rng.randint(2, 5)]
+    if rng.random() < mention_share:
+        for name in rng.sample(NAMES, rng.randint(1, 2)):
+            parts.insert(rng.randint(0, len(parts)), f"Ook {name} reageerde. ")
+    if rng.random() < 0.2:
+        parts.append(f"Daarnaast: {rng.choice(DECOYS)}. ")
+    text = f"[{token}-{n}] " + "".join(parts)
+    title = f"Bericht {n} ({token})"
+    url = f"https://bench.example/{token}/{n}"
+    return Article(
+        id=article_id(url), url=url, title=title, text=text, published=utcnow_iso(),
+        source=Source(name="bench.example", feed_url="https://bench.example/rss"),
+        fetched_at=utcnow_iso(), story_id=story_id(title, text), language_hint=lang,
+    )
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    env = dict(os.environ)
+    for f in fields(settings):
+        value = getattr(settings, f.name)
+        env["NEWSSTREAM_" + f.name.upper()] = ("1" if value else "0") if isinstance(
+            value, bool) else str(value)
+    return env
+
+
+def start_worker(settings: Settings, stages: list[str], log_path: Path) -> subprocess.Popen:
+    args = [sys.executable, "-m", "newsstream", "process", "--loglevel", "info"]
+    for stage in stages:
+        args += ["--stage", stage]
+    log = open(log_path, "wb")  # noqa: SIM115 - lives as long as the worker
+    proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=settings_env(settings),
+                            cwd=ROOT)
+    deadline = time.monotonic() + 120
+    while "Worker ready" not in log_path.read_text(errors="replace"):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"worker did not start:\n{log_path.read_text()[-3000:]}")
+        time.sleep(0.3)
+    return proc
+
+
+class AlertReader(threading.Thread):
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        super().__init__(daemon=True)
+        self.consumer = KafkaConsumer(bootstrap_servers=bootstrap.split(","), group_id=None,
+                                      enable_auto_commit=False, fetch_max_wait_ms=20)
+        parts = self.consumer.partitions_for_topic(topic) or {0}
+        self.consumer.assign([TopicPartition(topic, p) for p in parts])
+        self.consumer.seek_to_beginning()
+        self.arrivals: list[tuple[float, dict]] = []
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            for batch in self.consumer.poll(timeout_ms=100).values():
+                now = time.time() * 1000
+                self.arrivals.extend((now, json.loads(r.value)) for r in batch)
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rate", type=float, default=100.0, help="articles per second")
+    parser.add_argument("--seconds", type=float, default=30.0, help="duration of the load")
+    parser.add_argument("--mention-share", type=float, default=0.3,
+                        help="share of articles naming tracked actors")
+    parser.add_argument("--alerts-only", action="store_true",
+                        help="produce enriched articles; run only the alerts stage")
+    parser.add_argument("--keep", action="store_true", help="keep the alerts index")
+    args = parser.parse_args()
+
+    token = uuid.uuid4().hex[:8]
+    base = Settings.from_env()
+    settings = Settings.from_env(
+        topic_raw=f"bench{token}.news.articles.raw",
+        topic_enriched=f"bench{token}.news.articles.enriched",
+        topic_alerts=f"bench{token}.news.alerts",
+        topic_deadletter=f"bench{token}.news.deadletter",
+        processor_group=f"bench{token}-processors",
+        index_alerts=f"bench{token}-news-alerts",
+        data_dir=f"/tmp/bench-{token}",
+        log_level="WARNING",
+    )
+    enrich_available = (ROOT / "processors" / "enrichment" / "agents.py").is_file()
+    alerts_only = args.alerts_only or not enrich_available
+    stages = ["alerts"] if alerts_only else ["enrich", "alerts"]
+    input_topic = settings.topic_enriched if alerts_only else settings.topic_raw
+    ensure_topics(settings)
+    log_path = Path(settings.data_dir) / "worker.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    print(f"stages: {'+'.join(stages)}; input topic {input_topic}; worker log {log_path}")
+
+    watchlist = load_watchlist(base.actors or default_watchlist_path())
+    rng = random.Random(7)
+    articles = [make_article(n, rng, token, args.mention_share)
+                for n in range(int(args.rate * args.seconds))]
+    expected = {a.id: len(match_actors(watchlist, a.title, a.text)) for a in articles}
+    warmup = [make_article(-n - 1, rng, token, 1.0) for n in range(5)]
+
+    worker = start_worker(settings, stages, log_path)
+    reader = AlertReader(settings.kafka_bootstrap_servers, settings.topic_alerts)
+    reader.start()
+    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
+                             acks=1, linger_ms=0)
+
+    def payload(article: Article) -> bytes:
+        if not alerts_only:
+            return encode(article)
+        return encode(EnrichedArticle(
+            article=article, language=Language("und", 0.0), entities=[], topics=[],
+            versions={}, enriched_at=utcnow_iso(), raw_timestamp_ms=int(time.time() * 1000),
+        ))
+
+    try:
+        for article in warmup:  # first messages pay for model loading and connections
+            producer.send(input_topic, key=article.id.encode(), value=payload(article))
+        producer.flush()
+        warm_ids = {a.id for a in warmup}
+        deadline = time.monotonic() + 60
+        while not warm_ids <= {a["article_id"] for _, a in reader.arrivals}:
+            if time.monotonic() > deadline:
+                raise SystemExit("no alerts during warm-up; see " + str(log_path))
+            time.sleep(0.2)
+
+        futures = {}
+        start = time.monotonic()
+        for n, article in enumerate(articles):
+            delay = start + n / args.rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            futures[article.id] = producer.send(
+                input_topic, key=article.id.encode(), value=payload(article))
+        producer.flush()
+        produced_in = time.monotonic() - start
+        landed = {aid: f.get(30).timestamp for aid, f in futures.items()}
+
+        wanted = sum(expected.values())
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            got = sum(1 for _, a in list(reader.arrivals) if a["article_id"] in landed)
+            if got >= wanted:
+                break
+            time.sleep(0.2)
+        time.sleep(1.0)  # let any duplicate show up
+    finally:
+        reader.stop.set()
+        worker.terminate()
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        producer.close()
+
+    alerts = [(t, a) for t, a in reader.arrivals if a["article_id"] in landed]
+    latencies = [t - landed[a["article_id"]] for t, a in alerts]
+    own = [a["latency_ms"] for _, a in alerts]
+    ids = [a["id"] for _, a in alerts]
+    print(f"articles: {len(articles)} in {produced_in:.1f}s "
+          f"({len(articles) / produced_in:.0f}/s), expected alerts: {wanted}, "
+          f"received: {len(alerts)}, duplicates: {len(ids) - len(set(ids))}")
+    if latencies:
+        print("raw landing -> alert received (ms): "
+              f"p50 {pct(latencies, 50):.0f}  p95 {pct(latencies, 95):.0f}  "
+              f"p99 {pct(latencies, 99):.0f}  max {max(latencies):.0f}  "
+              f"mean {statistics.mean(latencies):.0f}")
+        print("worker's own latency_ms (raw landing -> alert decided): "
+              f"p50 {pct(own, 50):.0f}  p95 {pct(own, 95):.0f}")
+        print("goal p95 < 1000 ms:", "met" if pct(latencies, 95) < 1000 else "NOT met")
+    if not args.keep:
+        from search.client import es_client
+
+        es_client(settings).indices.delete(index=settings.index_alerts, ignore_unavailable=True)
+
+
+if __name__ == "__main__":
+    main()
