@@ -43,11 +43,13 @@ class FoldedText:
         return o_start, o_end
 
 
+@lru_cache(maxsize=16)
 def fold_text(text: str) -> FoldedText:
     """Fold ``text`` keeping a map back to the original offsets.
 
     Most text folds one character to one character; only then is the cheap
     ``str.translate`` path taken, otherwise an explicit offset map is built.
+    Cached: the gazetteer and the topic classifier fold the same title and text.
     """
     table = {ord(c): _fold_char(c) for c in set(text)}
     if all(len(v) == 1 for v in table.values()):

@@ -1,5 +1,5 @@
 from newsstream.contract.records import decode_enriched, encode
-from processors.enrichment.pipeline import enrich, versions
+from processors.enrichment.pipeline import enrich, to_message, versions
 from tests.processors.enrichment.conftest import make_article
 
 
@@ -48,3 +48,9 @@ def test_short_english_item():
     names = {e.name for e in enriched.entities}
     assert {"Mike Pompeo", "United States", "Venezuela", "Caracas"} <= names
     assert enriched.actors == []
+
+
+def test_fast_message_is_byte_identical_to_the_contract_encoding(seed_article):
+    enriched = enrich(seed_article, raw_timestamp_ms=5)
+    assert to_message(enriched) == encode(enriched)
+    assert decode_enriched(to_message(enriched)) == enriched

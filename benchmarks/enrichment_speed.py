@@ -1,0 +1,192 @@
+"""Speed of the enrichment fast path, per step in-process and end to end.
+
+    python benchmarks/enrichment_speed.py [--articles 5000] [--skip-kafka]
+
+Articles are realistic: several hundred words in 12 languages, built from
+the Dutch seed article and the hand-written paragraphs of
+``seeds/eval/language.jsonl`` (shuffled per article, so no two are alike).
+In-process it reports articles/s for language, entities, topics and the
+whole ``enrich()``. End to end it starts a real ``newsstream process
+--stage enrich`` worker on the real Kafka with topics unique to the run,
+produces N raw articles, and times until all N enriched articles have been
+consumed by an independent consumer; then it reports the worker's resident
+memory. Topics created for the run are deleted afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from newsstream.contract.records import Article, encode  # noqa: E402
+from newsstream.contract.settings import Settings  # noqa: E402
+from processors.enrichment import gazetteer, language, topics  # noqa: E402
+from processors.enrichment.pipeline import enrich, to_message, warm_up  # noqa: E402
+from tests.processors.enrichment.conftest import SEED_ARTICLE, make_article  # noqa: E402
+
+TARGET_WORDS = 400
+
+
+def corpus(n: int, seed: int = 7) -> list[Article]:
+    """``n`` articles of about :data:`TARGET_WORDS` words, in 12 languages."""
+    rng = random.Random(seed)
+    by_lang: dict[str, list[dict]] = {}
+    with open(ROOT / "seeds" / "eval" / "language.jsonl", encoding="utf-8") as fh:
+        for line in fh:
+            item = json.loads(line)
+            by_lang.setdefault(item["lang"], []).append(item)
+    seed_text = SEED_ARTICLE.read_text(encoding="utf-8")
+    langs = sorted(by_lang)
+    articles = []
+    for i in range(n):
+        if i % (len(langs) + 1) == 0:
+            title, text = "Maduro roept op tot verzet", seed_text
+        else:
+            items = by_lang[langs[i % len(langs)]]
+            paragraphs: list[str] = []
+            while sum(len(p.split()) for p in paragraphs) < TARGET_WORDS:
+                paragraphs.append(rng.choice(items)["text"])
+            title, text = rng.choice(items)["title"], "\n\n".join(paragraphs)
+        articles.append(make_article(title, text, url=f"https://bench.example/{i}"))
+    return articles
+
+
+def rate(label: str, articles: list[Article], fn) -> float:
+    started = time.perf_counter()
+    for a in articles:
+        fn(a)
+    elapsed = time.perf_counter() - started
+    per_s = len(articles) / elapsed
+    print(f"  {label:<28}{per_s:>10.0f} articles/s  ({elapsed / len(articles) * 1000:.3f} ms each)")
+    return per_s
+
+
+def in_process(articles: list[Article]) -> None:
+    t0 = time.perf_counter()
+    language._fasttext()
+    language._langid()
+    t1 = time.perf_counter()
+    gazetteer.default_gazetteer()
+    t2 = time.perf_counter()
+    topics.default_classifier()
+    t3 = time.perf_counter()
+    warm_up()
+    words = statistics.mean(len(a.text.split()) for a in articles)
+    print(f"model load: language {t1 - t0:.2f}s, gazetteer build {t2 - t1:.2f}s "
+          f"({gazetteer.default_gazetteer().size} surface forms), topics {t3 - t2:.2f}s")
+    print(f"in-process, {len(articles)} articles, {words:.0f} words on average, one core:")
+    rate("language", articles, lambda a: language.detect_language(a.title, a.text))
+    rate("entities (gazetteer)", articles,
+         lambda a: gazetteer.find_entities(a.title, a.text, language="nl"))
+    rate("topics", articles, lambda a: topics.classify_topics(a.title, a.text, language="nl"))
+    rate("enrich() whole", articles, enrich)
+    rate("enrich() + serialise", articles, lambda a: to_message(enrich(a)))
+
+
+def rss_kib(pid: int) -> tuple[int, int]:
+    values = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            values[key] = int(value.split()[0])
+    return values.get("VmRSS", 0), values.get("VmHWM", 0)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User+system CPU time of ``pid`` so far (load-independent cost)."""
+    import os
+
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def end_to_end(articles: list[Article], log_dir: Path, faust_env: dict[str, str]) -> None:
+    from kafka import KafkaConsumer, KafkaProducer
+    from kafka.admin import KafkaAdminClient
+
+    from newsstream.kafka_admin import ensure_topics, topic_names
+    from tests.workers import running_worker
+
+    run = uuid.uuid4().hex[:8]
+    settings = Settings.from_env(
+        topic_raw=f"bench{run}.raw", topic_enriched=f"bench{run}.enriched",
+        topic_alerts=f"bench{run}.alerts", topic_deadletter=f"bench{run}.deadletter",
+        topic_partitions=4, processor_group=f"bench{run}-processors",
+        data_dir=str(log_dir / f"bench{run}"),
+    )
+    servers = settings.kafka_bootstrap_servers.split(",")
+    ensure_topics(settings)
+    payloads = [(a.id.encode(), encode(a)) for a in articles]
+    consumer = KafkaConsumer(
+        settings.topic_enriched, bootstrap_servers=servers, auto_offset_reset="earliest",
+        enable_auto_commit=False, group_id=None, fetch_max_bytes=50 * 1024 * 1024,
+    )
+    consumer.poll(timeout_ms=1000)
+    try:
+        with running_worker(settings, ("enrich",), log_path=log_dir / f"bench{run}.log",
+                            extra_env=faust_env) as proc:
+            producer = KafkaProducer(bootstrap_servers=servers, linger_ms=20,
+                                     batch_size=256 * 1024, acks=1)
+            cpu_before = cpu_seconds(proc.pid)
+            started = time.perf_counter()
+            for key, value in payloads:
+                producer.send(settings.topic_raw, key=key, value=value)
+            producer.flush()
+            produced = time.perf_counter() - started
+            seen: set[bytes] = set()
+            deadline = time.monotonic() + 600
+            while len(seen) < len(payloads) and time.monotonic() < deadline:
+                for records in consumer.poll(timeout_ms=500).values():
+                    seen.update(r.key for r in records)
+            elapsed = time.perf_counter() - started
+            rss, hwm = rss_kib(proc.pid)
+            cpu = cpu_seconds(proc.pid) - cpu_before
+            producer.close()
+    finally:
+        consumer.close()
+        admin = KafkaAdminClient(bootstrap_servers=servers)
+        try:
+            admin.delete_topics(topic_names(settings))
+        finally:
+            admin.close()
+    n = len(payloads)
+    print(f"end to end through one Faust worker on the real Kafka ({n} articles):")
+    print(f"  produced in {produced:.1f}s; all {len(seen)} enriched consumed after "
+          f"{elapsed:.1f}s -> {len(seen) / elapsed:.0f} articles/s")
+    print(f"  worker CPU: {cpu:.1f}s = {cpu / n * 1000:.2f} ms per article "
+          f"-> {n / cpu:.0f} articles/s per fully available core")
+    print(f"  worker resident memory: {rss / 1024:.0f} MiB (peak {hwm / 1024:.0f} MiB)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=5000)
+    parser.add_argument("--in-process", type=int, default=2000)
+    parser.add_argument("--skip-kafka", action="store_true")
+    parser.add_argument(
+        "--faust-env", action="append", default=[], metavar="NAME=VALUE",
+        help="Faust setting for the worker through its environment, e.g. PRODUCER_LINGER=0.05",
+    )
+    args = parser.parse_args()
+    in_process(corpus(args.in_process))
+    if not args.skip_kafka:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            faust_env = dict(item.split("=", 1) for item in args.faust_env)
+            if faust_env:
+                print(f"worker Faust settings from the environment: {faust_env}")
+            end_to_end(corpus(args.articles, seed=11), Path(tmp), faust_env)
+
+
+if __name__ == "__main__":
+    main()
