@@ -224,12 +224,29 @@ def delete_index_layout(client: Elasticsearch, layout: IndexLayout) -> list[str]
     return names
 
 
-def main() -> None:
-    """Print the template JSON (standard analysers) for set-up outside the service."""
-    import sys
+def main(argv: list[str] | None = None) -> None:
+    """Print the template JSON, or ``--apply`` it the way the indexer does on start.
 
-    alias = sys.argv[1] if len(sys.argv) > 1 else "news-articles"
-    layout = IndexLayout(alias)
+    ``python -m search.index_template --apply`` suits a one-shot set-up container
+    in docker-compose; without ``--apply`` it prints the bodies (standard analysers).
+    """
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m search.index_template")
+    parser.add_argument("--apply", action="store_true",
+                        help="create/update templates and alias on NEWSSTREAM_ES_URL")
+    args = parser.parse_args(argv)
+    from newsstream.contract.settings import Settings
+
+    settings = Settings.from_env()
+    if args.apply:
+        from search.client import es_client
+        from search.provision import provision
+
+        logging.basicConfig(level=logging.INFO)
+        provision(es_client(settings), settings)
+        return
+    layout = IndexLayout(settings.index_articles)
     print(json.dumps({
         f"_component_template/{layout.settings_component}": {"template": settings_component()},
         f"_component_template/{layout.mappings_component}": {"template": mappings_component({})},
