@@ -31,9 +31,10 @@ from processors.alerts.decide import decide
 from processors.alerts.matching import match_actors
 from processors.alerts.retry import WEBHOOK_RETRY, RetryPolicy, retrying
 from processors.alerts.sinks import KafkaSink, LogSink, Sink, WebhookSink, webhook_sinks
-from processors.alerts.store import AlertStore, async_es_client
+from processors.alerts.store import AlertStore
 from processors.alerts.watchlist import Watchlist, WatchlistSource, watchlist_path
 from processors.deadletter import park
+from search.async_client import async_es_client
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ publishing it leaves it ``pending``, and the next copy or replay that finds
 a pending alert older than the lease takes it over, so a crash cannot lose
 an alert either.
 
-The client is Elasticsearch's asyncio one, so the stream processor's event
-loop never waits on a blocking call.
+The client is Elasticsearch's asyncio one (``search.async_client``), so the
+stream processor's event loop never waits on a blocking call.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from elasticsearch import ApiError, AsyncElasticsearch, ConflictError, NotFoundE
 
 from newsstream.contract.errors import RejectedDocument, ServiceUnavailable
 from newsstream.contract.records import Alert
-from newsstream.contract.settings import Settings
 from processors.alerts.retry import STORE_RETRY, RetryPolicy, retrying
 
 log = logging.getLogger(__name__)
@@ -64,22 +63,6 @@ ALERTS_MAPPING: dict[str, Any] = {
         "webhooks_at": {"type": "date"},
     },
 }
-
-
-def async_es_client(settings: Settings, *, request_timeout: float = 10.0) -> AsyncElasticsearch:
-    """The asyncio twin of ``search.client.es_client``, for code on an event loop."""
-    kwargs: dict[str, object] = {
-        "request_timeout": request_timeout,
-        "retry_on_timeout": True,
-        "max_retries": 2,
-    }
-    if settings.es_api_key:
-        kwargs["api_key"] = settings.es_api_key
-    elif settings.es_username:
-        kwargs["basic_auth"] = (settings.es_username, settings.es_password)
-    if settings.es_url.startswith("https"):
-        kwargs["verify_certs"] = settings.es_verify_certs
-    return AsyncElasticsearch(settings.es_url, **kwargs)  # type: ignore[arg-type]
 
 
 def _iso(epoch_s: float) -> str:

@@ -6,15 +6,15 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from newsstream.contract.errors import RejectedDocument
 from newsstream.contract.records import Alert
-from processors.alerts.api import create_router
+from processors.alerts.api import router
 from processors.alerts.history import parse_since
-from processors.alerts.store import AlertStore, async_es_client
+from processors.alerts.store import AlertStore
+from search.async_client import async_es_client
 from tests.conftest import settings_env
 
 pytestmark = pytest.mark.elasticsearch
@@ -128,9 +128,9 @@ def test_cli_lists_alerts_newest_first_with_filters(history, settings):
 
 
 def test_http_api_lists_alerts(history, settings, es_client):
-    app = FastAPI()
-    app.include_router(create_router(settings, es_client))
-    client = TestClient(app)
+    from search.api import create_api
+
+    client = TestClient(create_api(settings, routers=[router], client=es_client))
     body = client.get("/alerts", params={"actor": "juan-guaido"}).json()
     assert body["total"] == 1 and body["alerts"][0]["actor_name"] == "Juan Guaidó"
     body = client.get("/alerts", params={"since": "2026-03-04", "limit": 5}).json()
