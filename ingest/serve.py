@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import threading
+import time
 from email.utils import formatdate, parsedate_to_datetime
 from functools import partial
 from http import HTTPStatus
@@ -55,9 +56,13 @@ class FeedFileHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "newsstream-feeds"
 
-    def __init__(self, *args: object, files: _Files, quiet: bool = True, **kwargs: object):
+    def __init__(
+        self, *args: object, files: _Files, quiet: bool = True, delay: float = 0.0,
+        **kwargs: object,
+    ):
         self.files = files
         self.quiet = quiet
+        self.delay = delay
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
@@ -67,6 +72,8 @@ class FeedFileHandler(BaseHTTPRequestHandler):
         self._respond(send_body=False)
 
     def _respond(self, send_body: bool) -> None:
+        if self.delay:
+            time.sleep(self.delay)
         found = self.files.get(self.path.split("?", 1)[0])
         if found is None:
             self.send_error(HTTPStatus.NOT_FOUND)
@@ -112,10 +119,17 @@ class FeedFileHandler(BaseHTTPRequestHandler):
 
 
 def make_server(
-    directory: str | Path, host: str = "127.0.0.1", port: int = 8765, *, quiet: bool = True
+    directory: str | Path, host: str = "127.0.0.1", port: int = 8765, *, quiet: bool = True,
+    delay: float = 0.0,
 ) -> ThreadingHTTPServer:
-    """A server for ``directory``; call ``serve_forever()`` (port 0 picks a free one)."""
-    handler = partial(FeedFileHandler, files=_Files(Path(directory)), quiet=quiet)
+    """A server for ``directory``; call ``serve_forever()`` (port 0 picks a free one).
+
+    ``delay`` seconds are waited before each response, to stand in for the
+    network and server time of a real feed host.
+    """
+    handler = partial(
+        FeedFileHandler, files=_Files(Path(directory)), quiet=quiet, delay=delay
+    )
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     return server
