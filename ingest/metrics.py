@@ -7,6 +7,8 @@ create several pollers in one process); :func:`serve` exposes one on
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
 
@@ -58,7 +60,9 @@ class Metrics:
         )
 
 
-def serve(metrics: Metrics, port: int) -> None:
-    """Expose ``/metrics`` on ``port`` (no-op for port 0)."""
-    if port > 0:
-        start_http_server(port, registry=metrics.registry)
+def serve(metrics: Metrics, port: int) -> Any:
+    """Expose ``/metrics`` on ``port``; returns the server (None for port 0)."""
+    if port <= 0:
+        return None
+    server, _thread = start_http_server(port, registry=metrics.registry)
+    return server

@@ -233,3 +233,49 @@ async def test_due_only_skips_feeds_not_yet_due(server, fast, due_only):
     finally:
         await poller.aclose()
     assert report.feeds == (0 if due_only else 1)
+
+
+async def test_run_forever_polls_due_feeds_until_stopped(server, fast):
+    import asyncio
+
+    feeds = fixture_feeds(server, ["quotidien.atom", "worldwire.rss"])
+    publisher = RecordingPublisher()
+    poller = make_poller(fast, publisher)
+    stop = asyncio.Event()
+    loop = asyncio.create_task(poller.run_forever(feeds, stop, tick=0.05))
+    try:
+        for _ in range(200):  # wait (at most 10 s) for both feeds to be polled and published
+            if len(publisher.sent) == 6:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await loop
+        states = poller.state.feeds()
+        await poller.aclose()
+    assert len(publisher.sent) == 6
+    # polled once each: the next poll is scheduled minutes away, not re-polled every tick
+    assert len(server.hits("/feeds/quotidien.atom")) == 1
+    assert all(s.next_poll - s.last_poll >= fast.min_interval for s in states)
+
+
+def test_metrics_are_served_over_http(fast):
+    import socket
+    import urllib.request
+
+    from ingest.metrics import Metrics, serve
+
+    metrics = Metrics()
+    metrics.feeds_polled.labels("ok").inc(3)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = serve(metrics, port)
+    try:
+        url = f"http://127.0.0.1:{port}/metrics"
+        body = urllib.request.urlopen(url, timeout=5).read().decode()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert 'newsstream_ingest_feeds_polled_total{result="ok"} 3.0' in body
+    assert "newsstream_ingest_publish_latency_seconds_bucket" in body
