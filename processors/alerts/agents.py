@@ -17,6 +17,8 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 
 import faust
+from prometheus_client import Counter as Metric
+from prometheus_client import Histogram
 
 from newsstream.contract.errors import NewsstreamError, PermanentError
 from newsstream.contract.records import (
@@ -33,6 +35,7 @@ from processors.alerts.retry import WEBHOOK_RETRY, RetryPolicy, retrying
 from processors.alerts.sinks import KafkaSink, LogSink, Sink, WebhookSink, webhook_sinks
 from processors.alerts.store import AlertStore
 from processors.alerts.watchlist import Watchlist, WatchlistSource, watchlist_path
+from processors.app import ProcessorTopics
 from processors.deadletter import park
 from search.async_client import async_es_client
 
@@ -42,6 +45,21 @@ log = logging.getLogger(__name__)
 # the window bounds the latency it adds, the batch shares one store request.
 BATCH_WINDOW = 0.05
 BATCH_MAX = 500
+
+
+RAISED = Metric("newsstream_alerts_raised", "New alerts delivered (first time for actor and story)")
+DUPLICATES = Metric(
+    "newsstream_alerts_duplicate", "Candidate alerts dropped: story already alerted for the actor"
+)
+FAILED = Metric(
+    "newsstream_alerts_failed", "Messages and alerts parked on the dead-letter topic",
+    ["stage", "error_type"],
+)
+LATENCY = Histogram(
+    "newsstream_alert_latency_seconds", "From the article landing on the raw topic to its alert",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0),
+)
+WEBHOOKS = Metric("newsstream_alert_webhooks", "Webhook deliveries by outcome", ["outcome"])
 
 
 def _now_ms() -> int:
@@ -105,8 +123,14 @@ class Detector:
         if self._marking is not None:
             await self._marking
         self._marking = asyncio.ensure_future(self.store.mark_many([a.id for a in new], "sent"))
+        duplicates = len(candidates) - len(new) - len(refused)
         self.outcomes["alerted"] += len(new)
-        self.outcomes["duplicate"] += len(candidates) - len(new) - len(refused)
+        self.outcomes["duplicate"] += duplicates
+        RAISED.inc(len(new))
+        DUPLICATES.inc(duplicates)
+        for alert in new:
+            if alert.latency_ms >= 0:
+                LATENCY.observe(alert.latency_ms / 1000)
         return new, refused
 
     async def process(self, enriched: EnrichedArticle, *, fallback_ms: int = 0) -> list[Alert]:
@@ -140,13 +164,15 @@ class WebhookDelivery:
                 await retrying(
                     lambda sink=sink: sink.deliver(alert), self.policy, f"{sink.name} {alert.id}"
                 )
+                WEBHOOKS.labels("delivered").inc()
             except NewsstreamError as exc:
+                WEBHOOKS.labels("failed").inc()
                 failures.append((sink, exc))
         await self.store.mark(alert.id, "webhooks")
         return failures
 
 
-def register(app: faust.App, topics: object, settings: Settings) -> None:
+def register(app: faust.App, topics: ProcessorTopics, settings: Settings) -> None:
     """Attach the alert agents to ``app`` (see ``processors.app.register_stages``)."""
     source = WatchlistSource(watchlist_path(settings))
     store = AlertStore(async_es_client(settings), settings.index_alerts)
@@ -165,9 +191,11 @@ def register(app: faust.App, topics: object, settings: Settings) -> None:
                         decode_enriched(raw), fallback_ms=fallback, watchlist=watchlist
                     )
                 except Exception as exc:  # noqa: BLE001 - one bad article must not stop alerts
+                    FAILED.labels("alerts", type(exc).__name__).inc()
                     await park(topics.deadletter, event, raw, exc, stage="alerts")
             _new, refused = await detector.publish(candidates)
             for alert, exc in refused:
+                FAILED.labels("alerts-store", type(exc).__name__).inc()
                 await park(topics.deadletter, None, encode(alert), exc, stage="alerts-store")
 
     sinks = webhook_sinks(settings.webhook_url_list, settings.webhook_format, settings.user_agent)
@@ -182,9 +210,11 @@ def register(app: faust.App, topics: object, settings: Settings) -> None:
                 try:
                     alert = Alert.from_dict(decode_json(raw))
                 except PermanentError as exc:
+                    FAILED.labels("alerts-webhook", type(exc).__name__).inc()
                     await park(topics.deadletter, event, raw, exc, stage="alerts-webhook")
                     continue
                 for _sink, exc in await delivery.process(alert):
+                    FAILED.labels("alerts-webhook", type(exc).__name__).inc()
                     await park(topics.deadletter, event, raw, exc, stage="alerts-webhook")
 
     @app.on_before_shutdown.connect
