@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
@@ -15,6 +17,7 @@ from newsstream.contract.settings import Settings
 from newsstream.kafka_admin import ensure_topics
 from processors.indexing.agents import FAULT_PAUSE_AFTER_BULK, fault_path
 from tests.search.factories import enriched, message
+from tests.search.proxy import Outage
 from tests.workers import running_worker
 
 pytestmark = [pytest.mark.kafka, pytest.mark.elasticsearch]
@@ -177,3 +180,26 @@ def test_crash_between_bulk_and_commit_loses_nothing_and_duplicates_nothing(
     assert all(len(copies) == 1 for copies in docs.values())  # none duplicated
     # What was indexed before the crash was delivered and written again, once.
     assert {i for i, copies in docs.items() if copies[0]["_version"] == 2} == before_crash
+
+
+def test_elasticsearch_outage_holds_the_batch_until_it_is_back(
+    es_client, kafka_bootstrap, settings, clean_layout, tmp_path
+):
+    ensure_topics(settings)
+    target = urlsplit(settings.es_url)
+    outage = Outage((target.hostname or "127.0.0.1", target.port or 9200))
+    articles = _articles(3)
+    log = tmp_path / "worker.log"
+    with running_worker(replace(settings, es_url=outage.url), ("index",), log_path=log):
+        wait_for("index layout", lambda: "index layout" in log.read_text(), log=log)
+        outage.cut()
+        produce(settings, [(a.id, message(a)) for a in articles])
+        wait_for("a failed bulk attempt", lambda: "bulk attempt" in log.read_text(), log=log)
+        assert committed_offsets(settings) == 0
+        assert not documents_by_id(es_client, settings)
+        outage.restore()
+        wait_for("batch committed after the outage",
+                 lambda: committed_offsets(settings) >= len(articles), log=log)
+    docs = documents_by_id(es_client, settings)
+    assert set(docs) == {a.id for a in articles}
+    assert all(len(copies) == 1 for copies in docs.values())
