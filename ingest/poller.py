@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from ingest.feedlist import Feed
-from ingest.fetch import Fetcher, FetchLimits
+from ingest.fetch import Fetcher, FetchLimits, FetchResult
 from ingest.metrics import Metrics
 from ingest.normalise import normalise
 from ingest.parse import parse_feed
@@ -128,13 +128,17 @@ class Poller:
             if result.permanent_redirect:
                 log.info("%s moved permanently to %s", feed.url, result.final_url)
             if result.not_modified:
-                outcome, candidates, ttl = "not_modified", [], None
+                outcome, candidates, ttl = "not_modified", [], st.ttl_minutes
                 self.metrics.not_modified.inc()
             else:
                 outcome = "ok"
-                candidates, ttl, st = self._read(feed, st, result.body, result)
+                candidates, ttl, st = self._read(feed, st, result)
         except FeedError as exc:
             return self._failed(feed, st, exc, now)
+        except Exception as exc:  # noqa: BLE001 - one feed's surprise must not stop the others
+            log.exception("%s: unexpected error while polling", feed.url)
+            return self._failed(feed, st, FeedError(f"{type(exc).__name__}: {exc}",
+                                                    kind="internal"), now)
 
         if not result.not_modified:
             st.etag, st.last_modified = result.etag, result.last_modified
@@ -158,9 +162,9 @@ class Poller:
         return outcome
 
     def _read(
-        self, feed: Feed, st: FeedState, body: bytes, result: object
+        self, feed: Feed, st: FeedState, result: FetchResult
     ) -> tuple[list[Candidate], float | None, FeedState]:
-        parsed = parse_feed(body, url=feed.url, content_type=getattr(result, "content_type", ""))
+        parsed = parse_feed(result.body, url=feed.url, content_type=result.content_type)
         if parsed.problems:
             self.metrics.feed_problems.inc()
             if self._report:
@@ -174,7 +178,7 @@ class Poller:
             try:
                 article = normalise(
                     entry, feed=feed, fetched=fetched, feed_title=parsed.title,
-                    feed_language=parsed.language, base_url=getattr(result, "final_url", ""),
+                    feed_language=parsed.language, base_url=result.final_url,
                 )
             except ValueError as exc:
                 unreadable += 1
@@ -193,6 +197,7 @@ class Poller:
         st.title = parsed.title or st.title
         st.entries = len(parsed.entries)
         st.items_per_day = items_per_day(dated, fetched)
+        st.ttl_minutes = parsed.ttl_minutes
         return candidates, parsed.ttl_minutes, st
 
     def _failed(self, feed: Feed, st: FeedState, exc: FeedError, now: float) -> str:

@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS feeds (
     interval REAL,
     schedule_reason TEXT NOT NULL DEFAULT '',
     items_per_day REAL,
+    ttl_minutes REAL,
     entries INTEGER NOT NULL DEFAULT 0,
     new_items INTEGER NOT NULL DEFAULT 0
 );
@@ -79,6 +80,7 @@ class FeedState:
     interval: float | None = None
     schedule_reason: str = ""
     items_per_day: float | None = None
+    ttl_minutes: float | None = None  # the feed's RSS <ttl>, kept for 304 answers
     entries: int = 0
     new_items: int = 0
 

@@ -279,3 +279,39 @@ def test_metrics_are_served_over_http(fast):
         server.server_close()
     assert 'newsstream_ingest_feeds_polled_total{result="ok"} 3.0' in body
     assert "newsstream_ingest_publish_latency_seconds_bucket" in body
+
+
+async def test_rss_ttl_is_remembered_for_304_answers(server, fast):
+    import dataclasses
+
+    relaxed = dataclasses.replace(fast, min_interval=60)
+    feeds = fixture_feeds(server, ["worldwire.rss"])  # <ttl>30</ttl>, entries from 2019
+    poller = make_poller(relaxed, RecordingPublisher())
+    try:
+        await poller.run_cycle(feeds)
+        after_200 = poller.state.feed(feeds[0].url)
+        await poller.run_cycle(feeds)
+        after_304 = poller.state.feed(feeds[0].url)
+    finally:
+        await poller.aclose()
+    assert after_200.ttl_minutes == after_304.ttl_minutes == 30
+    assert after_304.last_result == "not_modified"
+
+
+async def test_an_unexpected_error_in_one_feed_does_not_stop_the_cycle(server, fast, monkeypatch):
+    import ingest.poller as poller_module
+
+    real = poller_module.parse_feed
+
+    def flaky(body, *, url, content_type=""):
+        if "worldwire" in url:
+            raise RuntimeError("boom")
+        return real(body, url=url, content_type=content_type)
+
+    monkeypatch.setattr(poller_module, "parse_feed", flaky)
+    poller = make_poller(fast, RecordingPublisher())
+    try:
+        report = await poller.run_cycle(fixture_feeds(server, ["worldwire.rss", "quotidien.atom"]))
+    finally:
+        await poller.aclose()
+    assert report.results == {"ok": 1, "error:internal": 1}
