@@ -9,7 +9,8 @@ enrich stage (``--alerts-only``) it produces enriched articles instead.
 
     python benchmarks/alert_latency.py --rate 100 --seconds 30
 
-Needs Kafka and Elasticsearch (``deploy/stack up``); cleans up its index.
+Needs Kafka and Elasticsearch (``deploy/stack up``); deletes its topics and
+index at the end unless ``--keep``.
 """
 
 from __future__ import annotations
@@ -142,7 +143,7 @@ def main() -> None:
                         help="share of articles naming tracked actors")
     parser.add_argument("--alerts-only", action="store_true",
                         help="produce enriched articles; run only the alerts stage")
-    parser.add_argument("--keep", action="store_true", help="keep the alerts index")
+    parser.add_argument("--keep", action="store_true", help="keep the topics and alerts index")
     args = parser.parse_args()
 
     token = uuid.uuid4().hex[:8]
@@ -243,9 +244,23 @@ def main() -> None:
               f"p50 {pct(own, 50):.0f}  p95 {pct(own, 95):.0f}")
         print("goal p95 < 1000 ms:", "met" if pct(latencies, 95) < 1000 else "NOT met")
     if not args.keep:
-        from search.client import es_client
+        cleanup(settings, token)
 
-        es_client(settings).indices.delete(index=settings.index_alerts, ignore_unavailable=True)
+
+def cleanup(settings: Settings, token: str) -> None:
+    """Delete the run's topics (Faust's own included) and alerts index."""
+    from kafka.admin import KafkaAdminClient
+
+    from search.client import es_client
+
+    es_client(settings).indices.delete(index=settings.index_alerts, ignore_unavailable=True)
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers.split(","))
+    try:
+        mine = [t for t in admin.list_topics() if t.startswith(f"bench{token}")]
+        if mine:
+            admin.delete_topics(mine)
+    finally:
+        admin.close()
 
 
 if __name__ == "__main__":

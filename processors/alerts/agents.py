@@ -34,7 +34,7 @@ from processors.alerts.matching import match_actors
 from processors.alerts.retry import WEBHOOK_RETRY, RetryPolicy, retrying
 from processors.alerts.sinks import KafkaSink, LogSink, Sink, WebhookSink, webhook_sinks
 from processors.alerts.store import AlertStore
-from processors.alerts.watchlist import Watchlist, WatchlistSource, watchlist_path
+from processors.alerts.watchlist import Watchlist, WatchlistSource, open_watchlist
 from processors.app import ProcessorTopics
 from processors.deadletter import park
 from search.async_client import async_es_client
@@ -174,7 +174,7 @@ class WebhookDelivery:
 
 def register(app: faust.App, topics: ProcessorTopics, settings: Settings) -> None:
     """Attach the alert agents to ``app`` (see ``processors.app.register_stages``)."""
-    source = WatchlistSource(watchlist_path(settings))
+    source = open_watchlist(settings)
     store = AlertStore(async_es_client(settings), settings.index_alerts)
     detector = Detector(source, store, [KafkaSink(topics.alerts), LogSink()])
 

@@ -2,11 +2,15 @@
 
 An alert is created with ``op_type=create`` under its deterministic id, so
 of all the copies and replays of a story only one creation succeeds; the
-others get a 409 conflict and are dropped as duplicates. Each alert records
-its delivery ``state``: a worker that dies between creating an alert and
-publishing it leaves it ``pending``, and the next copy or replay that finds
-a pending alert older than the lease takes it over, so a crash cannot lose
-an alert either.
+others get a 409 conflict and are dropped as duplicates.
+
+Each alert also records its delivery ``state`` and which worker claimed it.
+A worker that dies between creating an alert and publishing it leaves it
+``pending``; when it restarts it re-reads the same message (its offset was
+not committed), meets its predecessor's pending claim, waits for the lease
+to run out, and takes the alert over. A pending claim of a live worker turns
+``sent`` within milliseconds, so waiting costs nothing in the normal case,
+and a crash cannot lose an alert.
 
 The client is Elasticsearch's asyncio one (``search.async_client``), so the
 stream processor's event loop never waits on a blocking call.
@@ -17,7 +21,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,7 +36,8 @@ from processors.alerts.retry import STORE_RETRY, RetryPolicy, retrying
 
 log = logging.getLogger(__name__)
 
-LEASE_SECONDS = 60.0  # a pending alert older than this is presumed orphaned
+LEASE_SECONDS = 15.0  # a pending claim older than this is presumed orphaned
+POLL_SECONDS = 0.2  # how often to look at someone else's pending claim
 
 ALERTS_SETTINGS: dict[str, Any] = {
     "number_of_shards": 1,
@@ -59,6 +65,7 @@ ALERTS_MAPPING: dict[str, Any] = {
         "latency_ms": {"type": "long"},
         "state": {"type": "keyword"},  # pending | sent
         "claimed_at": {"type": "date"},
+        "claimed_by": {"type": "keyword"},
         "sent_at": {"type": "date"},
         "webhooks_at": {"type": "date"},
     },
@@ -86,12 +93,15 @@ class AlertStore:
     def __init__(
         self, es: AsyncElasticsearch, index: str, *, retry: RetryPolicy = STORE_RETRY,
         lease: float = LEASE_SECONDS, clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep, owner: str = "",
     ) -> None:
         self.es = es
         self.index = index
         self.retry = retry
         self.lease = lease
         self.clock = clock
+        self.sleep = sleep
+        self.owner = owner or uuid.uuid4().hex  # this worker, for as long as it runs
         self._ready = False
 
     async def _call(self, what: str, make: Callable[[], Any]) -> Any:
@@ -148,7 +158,7 @@ class AlertStore:
         while todo:
             ops: list[dict[str, Any]] = []
             for i in todo:
-                doc = {**alerts[i].to_dict(), "state": "pending", "claimed_at": claimed_at}
+                doc = self._claim_doc(alerts[i], claimed_at)
                 ops += [{"create": {"_index": self.index, "_id": alerts[i].id}}, doc]
             result = await self._call(
                 f"create {len(todo)} alerts", lambda ops=ops: self.es.bulk(operations=ops)
@@ -171,40 +181,56 @@ class AlertStore:
             if todo:
                 delay = self.retry.delay(attempt)
                 log.warning("%d alerts not stored (busy); retrying in %.1fs", len(todo), delay)
-                await asyncio.sleep(delay)
+                await self.sleep(delay)
         conflicted = [i for i, o in enumerate(outcome) if o is False]
         if conflicted:
             await self._take_over_orphans([alerts[i] for i in conflicted], claimed_at, outcome,
                                           conflicted)
         return outcome  # type: ignore[return-value]
 
+    def _claim_doc(self, alert: Alert, claimed_at: str) -> dict[str, Any]:
+        return {
+            **alert.to_dict(), "state": "pending", "claimed_at": claimed_at,
+            "claimed_by": self.owner,
+        }
+
     async def _take_over_orphans(
         self, alerts: list[Alert], claimed_at: str, outcome: list, positions: list[int]
     ) -> None:
-        """Claim alerts that a stopped worker created but never sent (lease expired)."""
-        found = await self._call(
-            "look up conflicting alerts",
-            lambda: self.es.mget(index=self.index, ids=[a.id for a in alerts]),
-        )
-        for alert, pos, doc in zip(alerts, positions, found["docs"], strict=True):
-            source = doc.get("_source") or {}
-            if not doc.get("found") or source.get("state") != "pending":
-                continue
-            if not self._lease_expired(source):
-                continue
-            log.warning("alert %s was left pending by a stopped worker; taking it over", alert.id)
-            try:
-                await self._call(
-                    f"take over alert {alert.id}",
-                    lambda alert=alert, doc=doc: self.es.index(
-                        index=self.index, id=alert.id,
-                        document={**alert.to_dict(), "state": "pending", "claimed_at": claimed_at},
-                        if_seq_no=doc["_seq_no"], if_primary_term=doc["_primary_term"],
-                    ),
-                )
-                outcome[pos] = True
-            except ConflictError:
-                pass  # another worker took it over first
+        """Settle conflicts with pending claims of other workers: wait until such a
+        claim is sent (a duplicate after all) or its lease runs out (take it over)."""
+        waiting = dict(zip(positions, alerts, strict=True))
+        while waiting:
+            found = await self._call(
+                "look up conflicting alerts",
+                lambda: self.es.mget(index=self.index, ids=[a.id for a in waiting.values()]),
+            )
+            for pos, doc in zip(list(waiting), found["docs"], strict=True):
+                source = doc.get("_source") or {}
+                if (
+                    not doc.get("found") or source.get("state") != "pending"
+                    or source.get("claimed_by") == self.owner  # ours: sent in an earlier batch
+                ):
+                    del waiting[pos]
+                elif self._lease_expired(source):
+                    outcome[pos] = await self._take_over(waiting.pop(pos), doc, claimed_at)
+            if waiting:
+                log.info("%d alerts pending with another worker; waiting", len(waiting))
+                await self.sleep(POLL_SECONDS)
+
+    async def _take_over(self, alert: Alert, doc: dict[str, Any], claimed_at: str) -> bool:
+        log.warning("alert %s was left pending by a stopped worker; taking it over", alert.id)
+        try:
+            await self._call(
+                f"take over alert {alert.id}",
+                lambda: self.es.index(
+                    index=self.index, id=alert.id, document=self._claim_doc(alert, claimed_at),
+                    if_seq_no=doc["_seq_no"], if_primary_term=doc["_primary_term"],
+                ),
+            )
+            return True
+        except ConflictError:
+            return False  # another worker took it over first
 
     async def mark(self, alert_id: str, state_field: str) -> None:
         """Record a delivery step: ``sent`` (Kafka and log) or ``webhooks``."""

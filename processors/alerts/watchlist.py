@@ -125,6 +125,15 @@ def watchlist_path(settings: Settings) -> Path:
     return Path(settings.actors).expanduser() if settings.actors else default_watchlist_path()
 
 
+def open_watchlist(settings: Settings, *, check_interval: float = 1.0) -> WatchlistSource:
+    """The live watchlist for ``settings``: a configured file must exist (a typo in
+    ``NEWSSTREAM_ACTORS`` would otherwise track nobody without a word)."""
+    path = watchlist_path(settings)
+    if settings.actors and not path.is_file():
+        raise ConfigError(f"NEWSSTREAM_ACTORS: watchlist {path} does not exist")
+    return WatchlistSource(path, check_interval=check_interval)
+
+
 class WatchlistSource:
     """The current watchlist of a file, re-read when the file changes.
 

@@ -71,16 +71,42 @@ async def test_a_batch_is_decided_in_one_go_and_refusals_are_reported(store):
         await store.claim(bad)
 
 
-async def test_a_pending_alert_left_by_a_stopped_worker_is_taken_over_once(store):
-    assert await store.claim(alert(1)) is True  # then the worker "dies" before sending
-    store.test_clock.now += 10
-    assert await store.claim(alert(1)) is False  # still within the lease: someone is on it
-    store.test_clock.now += store.lease
-    assert await store.claim(alert(1)) is True  # orphaned: this copy delivers it
-    assert await store.claim(alert(1)) is False
-    await store.mark(alert(1).id, "sent")
-    store.test_clock.now += 10 * store.lease
-    assert await store.claim(alert(1)) is False  # sent alerts never come back
+async def test_a_restarted_worker_takes_over_the_alert_its_predecessor_left_pending(
+    store, settings
+):
+    clock = store.test_clock
+    assert await store.claim(alert(1)) is True  # ... and the worker dies before sending
+    assert await store.claim(alert(1)) is False  # its own claim, while it lives
+
+    naps: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        naps.append(seconds)
+        clock.now += seconds
+
+    restarted = AlertStore(async_es_client(settings), store.index, clock=clock, sleep=sleep)
+    try:
+        assert await restarted.claim(alert(1)) is True  # waited for the lease, then took over
+        assert sum(naps) >= store.lease - 1
+        assert await restarted.claim(alert(1)) is False
+    finally:
+        await restarted.close()
+
+
+async def test_a_live_workers_pending_claim_is_waited_for_and_not_repeated(store, settings):
+    assert await store.claim(alert(1)) is True
+
+    async def sleep(seconds: float) -> None:
+        await store.mark(alert(1).id, "sent")  # the other worker finishes meanwhile
+
+    other = AlertStore(async_es_client(settings), store.index, clock=store.test_clock,
+                       sleep=sleep)
+    try:
+        assert await other.claim(alert(1)) is False
+        store.test_clock.now += 10 * store.lease
+        assert await other.claim(alert(1)) is False  # sent alerts never come back
+    finally:
+        await other.close()
 
 
 def test_since_accepts_ages_and_iso_dates():

@@ -13,6 +13,7 @@ from processors.alerts.watchlist import (
     WatchlistSource,
     default_watchlist_path,
     load_watchlist,
+    open_watchlist,
     parse_watchlist,
     watchlist_path,
 )
@@ -31,6 +32,12 @@ def test_default_path_is_the_example_watchlist():
     assert default_watchlist_path() == ROOT / "seeds" / "actors.yaml"
     assert watchlist_path(Settings(actors="")) == ROOT / "seeds" / "actors.yaml"
     assert watchlist_path(Settings(actors="/x/y.yaml")) == Path("/x/y.yaml")
+
+
+def test_a_configured_watchlist_must_exist(tmp_path):
+    with pytest.raises(ConfigError, match="NEWSSTREAM_ACTORS: watchlist .*missing.yaml"):
+        open_watchlist(Settings(actors=str(tmp_path / "missing.yaml")))
+    assert len(open_watchlist(Settings(actors="")).get()) > 10
 
 
 @pytest.mark.parametrize(
