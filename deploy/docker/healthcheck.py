@@ -39,8 +39,7 @@ def processors_joined() -> bool:
     finally:
         admin.close()
     return any(
-        g.get("group_id") == settings.processor_group
-        and g.get("group_state") in LIVE_GROUP_STATES
+        g.get("group_id") == settings.processor_group and g.get("group_state") in LIVE_GROUP_STATES
         for g in groups
     )
 

@@ -245,19 +245,22 @@ def _read_json(path: Path) -> dict:
 
 def format_status(status: dict) -> str:
     k, e = status["kafka"], status["elasticsearch"]
-    lines = [
-        _headline("kafka", k, k["bootstrap"], f"Kafka {k['version'] or '?'}"),
-        f"    cluster id {k['cluster_id'] or '-'}",
-        f"    config     {k['config']}",
-        f"    data       {k['data']}",
-        f"    logs       {', '.join(k['logs'])}",
-        _headline("elasticsearch", e, e["url"], f"Elasticsearch {e['version'] or '?'}"),
-        f"    health     {e['health'] or '-'}" + (f", runs as {e['user']}" if e["user"] else ""),
-        f"    data       {e['data'] or '-'}",
-        f"    logs       {', '.join(e['logs']) or '-'}",
-        f"state dir {status['state_dir']}",
-        f"cache dir {status['cache_dir']}",
-    ]
+    lines = [_headline("kafka", k, k["bootstrap"], f"Kafka {k['version'] or '?'}")]
+    if k["cluster_id"]:
+        lines.append(f"    cluster id {k['cluster_id']}")
+    if k["state"] != "external":  # our files say nothing about someone else's server
+        lines += [
+            f"    config     {k['config']}",
+            f"    data       {k['data']}",
+            f"    logs       {', '.join(k['logs'])}",
+        ]
+    lines.append(_headline("elasticsearch", e, e["url"], f"Elasticsearch {e['version'] or '?'}"))
+    if e["health"]:
+        runs_as = f", runs as {e['user']}" if e["user"] else ""
+        lines.append(f"    health     {e['health']}{runs_as}")
+    if e["state"] != "external" and e["data"]:
+        lines += [f"    data       {e['data']}", f"    logs       {', '.join(e['logs'])}"]
+    lines += [f"state dir {status['state_dir']}", f"cache dir {status['cache_dir']}"]
     return "\n".join(lines)
 
 

@@ -15,4 +15,3 @@ def neighbours(requested: str, limit: int = 6) -> list[str]:
     out += [f"{major}.{minor}.{p}" for p in range(patch - 1, -1, -1)]
     out += [f"{major}.{m}.0" for m in range(minor - 1, -1, -1)]
     return out[:limit]
-

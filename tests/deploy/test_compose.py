@@ -121,9 +121,7 @@ def test_the_image_copies_every_package_the_distribution_installs():
     includes = pyproject["tool"]["setuptools"]["packages"]["find"]["include"]
     packages = {pattern.rstrip("*").rstrip(".") for pattern in includes}
     dockerfile = (REPO / "Dockerfile").read_text()
-    copied = {
-        line.split()[1] for line in dockerfile.splitlines() if line.startswith("COPY ")
-    }
+    copied = {line.split()[1] for line in dockerfile.splitlines() if line.startswith("COPY ")}
     assert packages <= copied
     assert "FROM python:3.11-slim" in dockerfile
     assert "pip install ." in dockerfile
