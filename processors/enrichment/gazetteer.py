@@ -20,7 +20,7 @@ from functools import lru_cache
 from newsstream.contract.ids import fold
 from newsstream.contract.records import Entity, Mention
 from processors.enrichment.names import NameEntry, all_entries, seed_hash
-from processors.enrichment.textmatch import build_automaton, fold_text, raw_hits
+from processors.enrichment.textmatch import build_automaton, fold_text, match_key, raw_hits
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,8 @@ def _is_acronym(form: str) -> bool:
 class Gazetteer:
     """An automaton over folded names; :meth:`find` returns merged entities."""
 
-    def __init__(self, entries: list[NameEntry]):
+    def __init__(self, entries: list[NameEntry], given_names: frozenset[str] = frozenset()):
+        self.given_names = given_names
         merged: dict[str, NameEntry] = {}
         for entry in entries:
             if entry.id in merged:
@@ -60,15 +61,15 @@ class Gazetteer:
                     entry.source,
                 )
         self.entries = list(merged.values())
-        keys: dict[str, tuple[int, Surface]] = {}
+        keys: dict[str, tuple[bool, Surface]] = {}
         for index, entry in enumerate(self.entries):
             for form in dict.fromkeys([entry.name, *entry.aliases]):
-                key = " ".join(fold(form).split())
+                key = match_key(form)
                 acronym = _is_acronym(form)
                 if key in keys or len(key) < 2 or (len(key) < 3 and not acronym):
                     continue
                 surface = Surface(len(key), index, form, acronym, form[:1].isupper())
-                keys[key] = (len(key), surface)
+                keys[key] = (False, surface)
         self.size = len(keys)
         self._automaton = build_automaton(keys)
 
@@ -91,11 +92,13 @@ class Gazetteer:
         folded = ft.folded
         all_caps = text.isupper()
         candidates = []
-        for start, end, (_, surface) in raw_hits(self._automaton, folded):
+        for start, end, _, surface in raw_hits(self._automaton, folded):
             entry = self.entries[surface.entry]
             if not _ending_ok(folded, end, entry, surface):
                 continue
             o_start, o_end = ft.span(start, end)
+            if entry.type == "PER" and self._other_given_name(text, o_start, entry, surface):
+                continue
             written = text[o_start:o_end]
             if surface.exact:
                 if all_caps or written.replace(" ", "") != surface.form.replace(" ", ""):
@@ -117,6 +120,15 @@ class Gazetteer:
                 chosen.append((start, end, entry))
                 last_end = end
         return chosen
+
+    def _other_given_name(self, text: str, start: int, entry: NameEntry, surface: Surface) -> bool:
+        """A bare surname after someone else's given name ("Lieke Klaver" is
+        not Jesse Klaver) belongs to another person."""
+        if " " in surface.form or not self.given_names:
+            return False
+        before, _ = _word_before(text, start)
+        key = fold(before)
+        return key in self.given_names and key not in fold(entry.name).split()
 
     def find(self, title: str, text: str, *, language: str = "") -> list[Entity]:
         """Entities in title and text, one per id, most mentioned first."""
@@ -187,7 +199,9 @@ def _next_to_capitalised(text: str, start: int, end: int) -> bool:
 def default_gazetteer() -> Gazetteer:
     """The gazetteer built from the shipped seeds and registry data (built once)."""
     started = time.perf_counter()
-    gazetteer = Gazetteer(all_entries())
+    from processors.enrichment.propernames import cues
+
+    gazetteer = Gazetteer(all_entries(), cues().given_names)
     log.info(
         "gazetteer built: %d entities, %d surface forms in %.2fs",
         len(gazetteer.entries), gazetteer.size, time.perf_counter() - started,

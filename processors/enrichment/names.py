@@ -21,7 +21,9 @@ import yaml
 from newsstream.contract.ids import fold
 
 SEED_DIR = Path(__file__).resolve().parents[2] / "seeds" / "gazetteer"
-SEED_FILES = ("people.yaml", "organisations.yaml", "places.yaml", "stoplist.yaml")
+SEED_FILES = (
+    "people.yaml", "organisations.yaml", "places.yaml", "stoplist.yaml", "propernames.yaml",
+)
 
 # Languages whose country names we take from iso-codes (Latin and Cyrillic
 # script languages common in European news).

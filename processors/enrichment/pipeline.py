@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from newsstream.contract.records import Article, EnrichedArticle, utcnow_iso
-from processors.enrichment import gazetteer, language, topics
+from processors.enrichment import gazetteer, language, propernames, topics
 
 PIPELINE_VERSION = "fast/1"
 
@@ -25,7 +25,7 @@ def versions() -> dict[str, str]:
     return {
         "pipeline": PIPELINE_VERSION,
         "language": language.VERSION,
-        "entities": gazetteer.version(),
+        "entities": f"{gazetteer.version()}+{propernames.VERSION}",
         "topics": topics.version(),
     }
 
@@ -34,6 +34,7 @@ def warm_up() -> None:
     """Load models and build automata now, not on the first article."""
     language.detect_language("warm up", "")
     gazetteer.default_gazetteer()
+    propernames.cues()
     topics.default_classifier()
     versions()
 
@@ -42,6 +43,11 @@ def enrich(article: Article, *, raw_timestamp_ms: int = 0) -> EnrichedArticle:
     """Language, entities and topics for ``article``; pure apart from the clock."""
     lang = language.detect_language(article.title, article.text, article.language_hint)
     entities = gazetteer.find_entities(article.title, article.text, language=lang.code)
+    taken: dict[str, list[tuple[int, int]]] = {"title": [], "text": []}
+    for entity in entities:
+        for m in entity.mentions:
+            taken[m.field].append((m.start, m.end))
+    entities += propernames.find_unlisted(article.title, article.text, taken)
     known = gazetteer.default_gazetteer()
     fields = [known.field_of(e.id) for e in entities if e.type in ("PER", "ORG")]
     found_topics = topics.classify_topics(

@@ -20,7 +20,17 @@ from newsstream.contract.ids import fold
 
 @lru_cache(maxsize=65536)
 def _fold_char(ch: str) -> str:
-    return fold(ch)
+    """Fold one character; punctuation and spaces become spaces (same length)."""
+    return "".join(c if c.isalnum() else " " for c in fold(ch))
+
+
+def match_key(name: str) -> str:
+    """The automaton key of a name or term: folded, punctuation as single spaces.
+
+    "Groot-Brittannië" -> "groot brittannie", "L'Oréal" -> "l oreal"; text is
+    folded the same way, so "regering-Maduro" holds the word "maduro".
+    """
+    return " ".join("".join(_fold_char(c) for c in name).split())
 
 
 @dataclass(frozen=True)
@@ -63,36 +73,32 @@ def fold_text(text: str) -> FoldedText:
     return FoldedText(text, "".join(parts), tuple(origin))
 
 
-def build_automaton(items: dict[str, Any]) -> ahocorasick.Automaton:
-    """An automaton mapping each folded key to its value."""
+def build_automaton(items: dict[str, tuple[bool, Any]]) -> ahocorasick.Automaton:
+    """An automaton over ``{key: (infix, payload)}``.
+
+    Keys match at word starts only (a leading space is part of the stored
+    key and the text is searched with a leading space), so the automaton
+    does not report the many hits inside other words; ``infix`` keys match
+    anywhere, for compounds.
+    """
     automaton = ahocorasick.Automaton()
-    for key, value in items.items():
-        automaton.add_word(key, value)
+    for key, (infix, payload) in items.items():
+        stored = key if infix else " " + key
+        automaton.add_word(stored, (len(stored), infix, payload))
     automaton.make_automaton()
     return automaton
 
 
-def is_word_char(ch: str) -> bool:
-    return ch.isalnum()
-
-
 def raw_hits(
     automaton: ahocorasick.Automaton, folded: str
-) -> Iterator[tuple[int, int, Any]]:
-    """Every (start, end, value) whose key starts at a word boundary.
+) -> Iterator[tuple[int, int, bool, Any]]:
+    """Every (start, end, infix, payload) in ``folded`` (offsets into ``folded``).
 
     The end is not checked: callers decide which endings they accept
     (a plain boundary, a genitive "s", a prefix keyword).
     """
     if not len(automaton):
         return
-    for last, value in automaton.iter(folded):
-        key_len = value[0]
-        start = last - key_len + 1
-        if start > 0 and folded[start - 1].isalnum():
-            continue
-        yield start, last + 1, value
-
-
-def ends_at_boundary(folded: str, end: int) -> bool:
-    return end >= len(folded) or not folded[end].isalnum()
+    for last, (length, infix, payload) in automaton.iter(" " + folded):
+        # ``last`` indexes the padded text, i.e. last - 1 in ``folded``.
+        yield (last - length if infix else last - length + 1), last, infix, payload

@@ -18,10 +18,9 @@ from pathlib import Path
 
 import yaml
 
-from newsstream.contract.ids import fold
 from newsstream.contract.records import Topic
 from processors.enrichment.names import SEED_DIR
-from processors.enrichment.textmatch import build_automaton, fold_text
+from processors.enrichment.textmatch import build_automaton, fold_text, match_key, raw_hits
 
 TOPICS_FILE = SEED_DIR / "topics.yaml"
 TITLE_WEIGHT = 2.0  # a term in the headline says more than one in the body
@@ -64,7 +63,7 @@ def _parse_terms(line: str) -> list[tuple[str, float, bool, bool]]:
             term, value = item, 1.0
         infix = term.startswith("*")
         prefix = term.endswith("*") or infix
-        key = " ".join(fold(term.strip("*")).split())
+        key = match_key(term.strip("*"))
         if key:
             out.append((key, value, prefix, infix))
     return out
@@ -88,7 +87,9 @@ class TopicClassifier:
         self.index = {t.key: i for i, t in enumerate(self.topics)}
         self.languages = sorted(k for k in per_language if k != ALL)
         self._automata = {
-            lang: build_automaton({k: (len(k), tuple(v)) for k, v in terms.items()})
+            lang: build_automaton(
+                {k: (any(t.infix for t in v), tuple(v)) for k, v in terms.items()}
+            )
             for lang, terms in per_language.items()
         }
 
@@ -99,8 +100,7 @@ class TopicClassifier:
         counts: dict[tuple[int, str], int] = defaultdict(int)
         weights: dict[tuple[int, str], float] = {}
         n = len(folded)
-        for last, (length, terms) in automaton.iter(folded):
-            start, end = last - length + 1, last + 1
+        for start, end, _, terms in raw_hits(automaton, folded):
             at_start = start == 0 or not folded[start - 1].isalnum()
             at_end = end == n or not folded[end].isalnum()
             key = folded[start:end]

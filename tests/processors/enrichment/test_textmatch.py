@@ -27,3 +27,23 @@ def test_plain_text_keeps_offsets():
     ft = fold_text("Maduro en de VS")
     assert ft.folded == "maduro en de vs"
     assert ft.origin is None
+
+
+@pytest.mark.parametrize(
+    "name, key",
+    [("Groot-Brittannië", "groot brittannie"), ("L'Oréal", "l oreal"), ("  U.S. ", "u s"),
+     ("GUAIDÓ", "guaido")],
+)
+def test_match_key(name, key):
+    from processors.enrichment.textmatch import match_key
+
+    assert match_key(name) == key
+
+
+def test_keys_match_at_word_starts_and_infix_keys_anywhere():
+    from processors.enrichment.textmatch import build_automaton, raw_hits
+
+    automaton = build_automaton({"ede": (False, "city"), "moord": (True, "crime")})
+    folded = fold_text("Vrede in Ede; dubbele moord, roofmoord.").folded
+    hits = [(folded[s:e], p) for s, e, _, p in raw_hits(automaton, folded)]
+    assert hits == [("ede", "city"), ("moord", "crime"), ("moord", "crime")]
