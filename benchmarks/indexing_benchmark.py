@@ -30,6 +30,7 @@ import argparse
 import itertools
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -257,6 +258,7 @@ def run_kafka(client, base: Settings, count: int, size: int, now: float) -> None
             admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
             admin.delete_topics(topic_names(settings))
             admin.close()
+            shutil.rmtree(settings.data_dir, ignore_errors=True)
 
 
 QUERY_MIX: list[tuple[str, dict]] = [
