@@ -16,7 +16,9 @@ memory. Topics created for the run are deleted afterwards.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import random
 import statistics
 import sys
@@ -103,13 +105,13 @@ def rss_kib(pid: int) -> tuple[int, int]:
 
 def cpu_seconds(pid: int) -> float:
     """User+system CPU time of ``pid`` so far (load-independent cost)."""
-    import os
-
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def end_to_end(articles: list[Article], log_dir: Path, faust_env: dict[str, str]) -> None:
+def end_to_end(
+    articles: list[Article], log_dir: Path, faust_env: dict[str, str], workers: int = 1
+) -> None:
     from kafka import KafkaConsumer, KafkaProducer
     from kafka.admin import KafkaAdminClient
 
@@ -132,11 +134,19 @@ def end_to_end(articles: list[Article], log_dir: Path, faust_env: dict[str, str]
     )
     consumer.poll(timeout_ms=1000)
     try:
-        with running_worker(settings, ("enrich",), log_path=log_dir / f"bench{run}.log",
-                            extra_env=faust_env) as proc:
+        with contextlib.ExitStack() as stack:
+            procs = [
+                stack.enter_context(running_worker(
+                    settings, ("enrich",), log_path=log_dir / f"bench{run}-{i}.log",
+                    extra_env=faust_env,
+                ))
+                for i in range(workers)
+            ]
+            if workers > 1:
+                time.sleep(5)  # let the group settle its partition assignment
             producer = KafkaProducer(bootstrap_servers=servers, linger_ms=20,
                                      batch_size=256 * 1024, acks=1)
-            cpu_before = cpu_seconds(proc.pid)
+            cpu_before = sum(cpu_seconds(p.pid) for p in procs)
             started = time.perf_counter()
             for key, value in payloads:
                 producer.send(settings.topic_raw, key=key, value=value)
@@ -148,8 +158,8 @@ def end_to_end(articles: list[Article], log_dir: Path, faust_env: dict[str, str]
                 for records in consumer.poll(timeout_ms=500).values():
                     seen.update(r.key for r in records)
             elapsed = time.perf_counter() - started
-            rss, hwm = rss_kib(proc.pid)
-            cpu = cpu_seconds(proc.pid) - cpu_before
+            memory = [rss_kib(p.pid) for p in procs]
+            cpu = sum(cpu_seconds(p.pid) for p in procs) - cpu_before
             producer.close()
     finally:
         consumer.close()
@@ -159,12 +169,14 @@ def end_to_end(articles: list[Article], log_dir: Path, faust_env: dict[str, str]
         finally:
             admin.close()
     n = len(payloads)
-    print(f"end to end through one Faust worker on the real Kafka ({n} articles):")
+    print(f"end to end through {workers} Faust worker(s) on the real Kafka ({n} articles):")
     print(f"  produced in {produced:.1f}s; all {len(seen)} enriched consumed after "
           f"{elapsed:.1f}s -> {len(seen) / elapsed:.0f} articles/s")
     print(f"  worker CPU: {cpu:.1f}s = {cpu / n * 1000:.2f} ms per article "
           f"-> {n / cpu:.0f} articles/s per fully available core")
-    print(f"  worker resident memory: {rss / 1024:.0f} MiB (peak {hwm / 1024:.0f} MiB)")
+    for i, (rss, hwm) in enumerate(memory):
+        print(f"  worker {i} resident memory: {rss / 1024:.0f} MiB (peak {hwm / 1024:.0f} MiB)")
+    print(f"  machine load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
 def main() -> None:
@@ -172,6 +184,7 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=5000)
     parser.add_argument("--in-process", type=int, default=2000)
     parser.add_argument("--skip-kafka", action="store_true")
+    parser.add_argument("--workers", type=int, default=1, help="workers in one consumer group")
     parser.add_argument(
         "--faust-env", action="append", default=[], metavar="NAME=VALUE",
         help="Faust setting for the worker through its environment, e.g. PRODUCER_LINGER=0.05",
@@ -185,7 +198,7 @@ def main() -> None:
             faust_env = dict(item.split("=", 1) for item in args.faust_env)
             if faust_env:
                 print(f"worker Faust settings from the environment: {faust_env}")
-            end_to_end(corpus(args.articles, seed=11), Path(tmp), faust_env)
+            end_to_end(corpus(args.articles, seed=11), Path(tmp), faust_env, args.workers)
 
 
 if __name__ == "__main__":
