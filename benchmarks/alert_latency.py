@@ -121,13 +121,16 @@ class AlertReader(threading.Thread):
         self.consumer.assign([TopicPartition(topic, p) for p in parts])
         self.consumer.seek_to_beginning()
         self.arrivals: list[tuple[float, dict]] = []
+        self.timestamps: dict[str, int] = {}  # key -> Kafka timestamp of the record
         self.stop = threading.Event()
 
     def run(self) -> None:
         while not self.stop.is_set():
             for batch in self.consumer.poll(timeout_ms=100).values():
                 now = time.time() * 1000
-                self.arrivals.extend((now, json.loads(r.value)) for r in batch)
+                for r in batch:
+                    self.arrivals.append((now, json.loads(r.value)))
+                    self.timestamps[(r.key or b"").decode()] = r.timestamp
 
 
 def pct(values: list[float], q: float) -> float:
@@ -177,6 +180,10 @@ def main() -> None:
     worker = start_worker(settings, stages, log_path)
     reader = AlertReader(settings.kafka_bootstrap_servers, settings.topic_alerts)
     reader.start()
+    enriched_reader = None
+    if not alerts_only:  # to tell the enrich stage's share from the alerts stage's
+        enriched_reader = AlertReader(settings.kafka_bootstrap_servers, settings.topic_enriched)
+        enriched_reader.start()
     producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
                              acks=1, linger_ms=0)
 
@@ -221,6 +228,8 @@ def main() -> None:
         time.sleep(1.0)  # let any duplicate show up
     finally:
         reader.stop.set()
+        if enriched_reader is not None:
+            enriched_reader.stop.set()
         worker.terminate()
         try:
             worker.wait(timeout=30)
@@ -242,7 +251,17 @@ def main() -> None:
               f"mean {statistics.mean(latencies):.0f}")
         print("worker's own latency_ms (raw landing -> alert decided): "
               f"p50 {pct(own, 50):.0f}  p95 {pct(own, 95):.0f}")
+        if enriched_reader is not None:
+            enriched = enriched_reader.timestamps
+            stamped = [(t, a) for t, a in alerts if a["article_id"] in enriched]
+            enrich_ms = [enriched[a["article_id"]] - landed[a["article_id"]] for _, a in stamped]
+            alert_ms = [t - enriched[a["article_id"]] for t, a in stamped]
+            print("  of which enrich stage (raw -> enriched on Kafka): "
+                  f"p50 {pct(enrich_ms, 50):.0f}  p95 {pct(enrich_ms, 95):.0f}")
+            print(f"  of which alerts stage (enriched -> alert received): "
+                  f"p50 {pct(alert_ms, 50):.0f}  p95 {pct(alert_ms, 95):.0f}")
         print("goal p95 < 1000 ms:", "met" if pct(latencies, 95) < 1000 else "NOT met")
+    print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     if not args.keep:
         cleanup(settings, token)
 

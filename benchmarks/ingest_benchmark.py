@@ -61,6 +61,7 @@ class Phase:
     articles: int
     not_modified: int = 0
     note: str = ""
+    cpu: float = 0.0  # CPU seconds of this process (all threads) during the phase
 
     @property
     def feeds_per_minute(self) -> float:
@@ -131,10 +132,12 @@ def free_port() -> int:
 
 
 async def poller_cycle(poller, feeds, name: str) -> Phase:
+    cpu = time.process_time()
     report = await poller.run_cycle(feeds)
     return Phase(
         name, report.feeds, report.seconds, report.published, report.not_modified,
         note=f"{report.errors} errors, {report.items['duplicate']} duplicates skipped",
+        cpu=time.process_time() - cpu,
     )
 
 
@@ -143,6 +146,7 @@ def naive_cycle(urls: list[str], bootstrap: str, topic: str, budget: float, name
     from kafka import KafkaProducer
 
     producer = KafkaProducer(bootstrap_servers=bootstrap.split(","))
+    cpu = time.process_time()
     started = time.monotonic()
     done = sent = 0
     for url in urls:
@@ -159,9 +163,10 @@ def naive_cycle(urls: list[str], bootstrap: str, topic: str, budget: float, name
         done += 1
     producer.flush()
     seconds = time.monotonic() - started
+    cpu = time.process_time() - cpu
     producer.close()
     note = "time budget reached" if done < len(urls) else ""
-    return Phase(name, done, seconds, sent, note=note)
+    return Phase(name, done, seconds, sent, note=note, cpu=cpu)
 
 
 # -- main --------------------------------------------------------------------
@@ -261,10 +266,12 @@ def main() -> int:
           f"{args.latency * 1000:.0f} ms response delay, "
           f"{int(args.changed * 100)}% changed before cycle 2; Kafka {args.bootstrap}")
     print(f"{'phase':32} {'feeds':>6} {'seconds':>8} {'feeds/min':>10} {'published':>10} "
-          f"{'articles/s':>10} {'304s':>6}  note")
+          f"{'articles/s':>10} {'304s':>6} {'cpu ms/feed':>11}  note")
     for p in phases:
+        cpu_per_feed = p.cpu / p.feeds * 1000 if p.feeds else 0.0
         print(f"{p.name:32} {p.feeds:6d} {p.seconds:8.1f} {p.feeds_per_minute:10.0f} "
-              f"{p.articles:10d} {p.articles_per_second:10.0f} {p.not_modified:6d}  {p.note}")
+              f"{p.articles:10d} {p.articles_per_second:10.0f} {p.not_modified:6d} "
+              f"{cpu_per_feed:11.1f}  {p.note}")
     for n in (0, 1):
         fast, slow = phases[n], phases[n + 2]
         ratio = fast.feeds_per_minute / slow.feeds_per_minute if slow.feeds_per_minute else 0

@@ -20,7 +20,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from ingest.dedup import Disposition, Known, decide
@@ -229,7 +229,7 @@ class State:
     # -- helpers -------------------------------------------------------------
 
     def _upsert_feed(self, feed: FeedState) -> None:
-        values = asdict(feed)
+        values = vars(feed)
         columns = ", ".join(_FEED_COLUMNS)
         marks = ", ".join("?" for _ in _FEED_COLUMNS)
         self._db.execute(

@@ -106,3 +106,13 @@ def test_story_id_of_a_long_article_is_the_story_id_of_its_text():
     assert len(story_prefix(text)) < len(text)
     assert ids.story_id("T", story_prefix(text)) == ids.story_id("T", text)
     assert story_prefix("short text") == "short text"
+
+
+def test_fast_article_encoding_matches_the_contract_codec():
+    from ingest.poller import encode_article
+    from newsstream.contract.records import decode_article, encode
+
+    a = normalise(entry("<item><title>Caf&#233;</title><link>https://news.example/c</link>"
+                        "<category>x</category></item>"), feed=FEED, fetched=FETCHED)
+    assert encode_article(a) == encode(a)
+    assert decode_article(encode_article(a)) == a
