@@ -53,7 +53,7 @@ def _search_request(
             query=q, languages=_split(lang), sources=tuple(source or ()),
             topics=tuple(topic or ()), entities=tuple(entity or ()), actors=tuple(actor or ()),
             since=parse_time(since) if since else None,
-            until=parse_time(until) if until else None,
+            until=parse_time(until, end_of_day=True) if until else None,
             sort=sort or "", limit=limit, cursor=cursor or "", facets=facets,
             histogram=histogram, interval=interval,
         )

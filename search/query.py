@@ -35,9 +35,21 @@ _RELATIVE = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
-def parse_time(value: str, *, now: datetime | None = None) -> datetime:
-    """``2019-03-12``, ``2019-03-12T08:00:00Z`` or relative ``90m``/``24h``/``7d``/``2w``."""
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def parse_time(
+    value: str, *, now: datetime | None = None, end_of_day: bool = False
+) -> datetime:
+    """``2019-03-12``, ``2019-03-12T08:00:00Z`` or relative ``90m``/``24h``/``7d``/``2w``.
+
+    With ``end_of_day`` (for *until*), a bare date means the end of that day,
+    so ``--until 2019-03-12`` includes the 12th.
+    """
     text = value.strip()
+    if end_of_day and _DATE_ONLY.match(text):
+        start = parse_time(text)
+        return start + timedelta(days=1) - timedelta(milliseconds=1)
     relative = _RELATIVE.match(text)
     if relative:
         amount, unit = int(relative.group(1)), relative.group(2)

@@ -54,7 +54,7 @@ def search(
             query=query, languages=tuple(lang or ()), sources=tuple(source or ()),
             topics=tuple(topic or ()), entities=tuple(entity or ()), actors=tuple(actor or ()),
             since=parse_time(since) if since else None,
-            until=parse_time(until) if until else None,
+            until=parse_time(until, end_of_day=True) if until else None,
             sort=sort or "", limit=limit, facets=as_json,
         )
     except ValueError as exc:

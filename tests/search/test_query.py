@@ -70,6 +70,12 @@ def test_parse_time(value, expected):
     assert parse_time(value, now=NOW) == expected
 
 
+def test_until_a_date_includes_that_day():
+    until = parse_time("2019-03-12", end_of_day=True)
+    assert until == datetime(2019, 3, 12, 23, 59, 59, 999000, tzinfo=UTC)
+    assert parse_time("2019-03-12T08:00:00Z", end_of_day=True).hour == 8
+
+
 def test_parse_time_refuses_nonsense():
     with pytest.raises(ValueError, match="not a time"):
         parse_time("yesterday-ish")
