@@ -63,7 +63,7 @@ class Gazetteer:
         self.entries = list(merged.values())
         keys: dict[str, tuple[bool, Surface]] = {}
         for index, entry in enumerate(self.entries):
-            for form in dict.fromkeys([entry.name, *entry.aliases]):
+            for form in dict.fromkeys(entry.aliases):  # the name only if listed
                 key = match_key(form)
                 acronym = _is_acronym(form)
                 if key in keys or len(key) < 2 or (len(key) < 3 and not acronym):
@@ -94,9 +94,10 @@ class Gazetteer:
         candidates = []
         for start, end, _, surface in raw_hits(self._automaton, folded):
             entry = self.entries[surface.entry]
-            if not _ending_ok(folded, end, entry, surface):
-                continue
             o_start, o_end = ft.span(start, end)
+            before = text[o_start - 1] if o_start else " "
+            if not _ending_ok(folded, end, entry, surface, before):
+                continue
             if entry.type == "PER" and self._other_given_name(text, o_start, entry, surface):
                 continue
             written = text[o_start:o_end]
@@ -148,13 +149,17 @@ class Gazetteer:
         return sorted(found.values(), key=lambda e: (-e.count, order[e.id]))
 
 
-def _ending_ok(folded: str, end: int, entry: NameEntry, surface: Surface) -> bool:
-    """A word boundary, or a genitive "s" after a person or organisation."""
+def _ending_ok(
+    folded: str, end: int, entry: NameEntry, surface: Surface, before: str
+) -> bool:
+    """A word boundary, or a genitive "s" after a person or organisation
+    (not inside a hyphenated compound: "Champs-Élysées" is not the Élysée's)."""
     if end >= len(folded) or not folded[end].isalnum():
         return True
     return (
         entry.type in ("PER", "ORG") and surface.length >= 4 and folded[end] == "s"
         and (end + 1 == len(folded) or not folded[end + 1].isalnum())
+        and before not in "-‐‑–"
     )
 
 
