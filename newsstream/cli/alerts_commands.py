@@ -71,6 +71,54 @@ def list_alerts(
     Console().print(table)
 
 
+@alerts_app.command("watch")
+def watch(
+    actor: str = typer.Option(None, "--actor", "-a", help="Only this actor (id or name)."),
+    from_beginning: bool = typer.Option(
+        False, "--from-beginning", help="Start with the oldest alert still on the topic."
+    ),
+    count: int = typer.Option(0, "--count", "-n", min=0, help="Stop after this many (0: never)."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per line."),
+) -> None:
+    """Print alerts as they arrive on the alerts topic (Ctrl-C to stop)."""
+    from kafka import KafkaConsumer
+
+    from newsstream.contract.ids import fold
+
+    settings = load_settings()
+    logging.getLogger("kafka").setLevel(logging.WARNING)
+    consumer = KafkaConsumer(
+        settings.topic_alerts, bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
+        group_id=None, enable_auto_commit=False,
+        auto_offset_reset="earliest" if from_beginning else "latest",
+    )
+    wanted = fold(actor) if actor else ""
+    shown = 0
+    try:
+        for record in consumer:
+            try:
+                alert = json.loads(record.value)
+            except ValueError:
+                continue
+            if wanted and wanted not in (alert.get("actor_id", ""),
+                                         fold(alert.get("actor_name", ""))):
+                continue
+            if as_json:
+                typer.echo(json.dumps(alert, ensure_ascii=False))
+            else:
+                typer.echo(
+                    f"{alert.get('alerted_at', '')[:19]}  {alert.get('actor_name', '')}: "
+                    f"{alert.get('title', '')} ({alert.get('source', '')}) {alert.get('url', '')}"
+                )
+            shown += 1
+            if count and shown >= count:
+                break
+    except KeyboardInterrupt:
+        pass
+    finally:
+        consumer.close()
+
+
 def _load(path: Path | None):
     from processors.alerts.watchlist import load_watchlist, watchlist_path
 
@@ -96,7 +144,9 @@ def check(
 
     watchlist = _load(path)
     table = Table(title=f"{watchlist.path}: {len(watchlist)} actors")
-    for column in ("id", "kind", "aliases", "surnames", "rules"):
+    table.add_column("id", no_wrap=True)
+    table.add_column("kind", no_wrap=True)
+    for column in ("aliases", "surnames", "rules"):
         table.add_column(column, overflow="fold")
     for a in watchlist.actors:
         rules = []

@@ -1,0 +1,60 @@
+"""The ``actors`` and ``alerts watch`` commands as a user runs them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from kafka import KafkaProducer
+from typer.testing import CliRunner
+
+from newsstream.cli import app
+from newsstream.contract.records import encode
+from newsstream.kafka_admin import ensure_topics
+from tests.conftest import settings_env
+from tests.processors.alerts.test_sinks import ALERT
+
+runner = CliRunner()
+
+
+def test_actors_match_shows_every_mention_and_skips_madurodam():
+    text = "Madurodam; de regering-Maduro en Guaidó's plan"
+    result = runner.invoke(app, ["actors", "match", text])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == ["nicolas-maduro", "juan-guaido"]
+    assert lines[0].split()[-1] == "Maduro"
+
+
+def test_actors_match_json_gives_actor_mentions():
+    result = runner.invoke(app, ["actors", "match", "--json", "--title", "Pompeo", "niets"])
+    [mention] = json.loads(result.stdout)
+    assert (mention["actor_id"], mention["field"], mention["count"]) == ("mike-pompeo", "title", 1)
+
+
+def test_actors_check_lists_actors_and_rejects_a_broken_file(tmp_path):
+    result = runner.invoke(app, ["actors", "check"])
+    assert result.exit_code == 0 and "nicolas-maduro" in result.stdout
+    broken = tmp_path / "actors.yaml"
+    broken.write_text("actors:\n  - id: x\n    name: X\n    kind: planet\n")
+    result = runner.invoke(app, ["actors", "check", str(broken)])
+    assert result.exit_code == 2
+    assert "actor #1 (id 'x'): 'kind' must be person or organisation" in result.output
+
+
+@pytest.mark.kafka
+def test_alerts_watch_prints_alerts_from_the_topic(kafka_bootstrap, settings):
+    ensure_topics(settings)
+    other = ALERT.__class__(**{**ALERT.to_dict(), "id": "a2", "actor_id": "donald-trump",
+                               "actor_name": "Donald Trump"})
+    producer = KafkaProducer(bootstrap_servers=kafka_bootstrap.split(","))
+    for alert in (other, ALERT):
+        producer.send(settings.topic_alerts, key=alert.id.encode(), value=encode(alert)).get(30)
+    producer.close()
+    result = runner.invoke(
+        app, ["alerts", "watch", "--from-beginning", "--count", "1", "--actor", "Juan Guaido",
+              "--json"],
+        env=settings_env(settings),
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["id"] == ALERT.id
