@@ -1,7 +1,8 @@
 """Find tracked actors in an article: a pure function over plain text.
 
 Every alias is folded (case and accents removed, so "GUAIDO" finds
-"Guaidó") and compiled once per watchlist into one Aho-Corasick automaton,
+"Guaidó"; typographic apostrophes and hyphens, no-break spaces, soft hyphens
+and zero-width characters normalised or dropped) and compiled once per watchlist into one Aho-Corasick automaton,
 so an article is scanned once whatever the size of the watchlist. A hit in
 the folded text then has to pass the rules below before it counts:
 
@@ -49,6 +50,8 @@ ENTITY_TYPES = {"person": "PER", "organisation": "ORG"}
 
 # Characters folded to one form on both sides, so typography does not matter.
 _SAME = {"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u2010": "-", "\u2011": "-"}
+# Soft hyphens and zero-width characters that scraped text hides inside words.
+_INVISIBLE = frozenset("\u00ad\u200b\u200c\u200d\u2060\ufeff")
 _ASCII_SPACE = str.maketrans("\t\n\r\x0b\x0c", "     ")
 
 
@@ -79,6 +82,8 @@ class _Entry:
 def _fold_char(ch: str) -> str:
     if ch in _SAME:
         return _SAME[ch]
+    if ch in _INVISIBLE:
+        return ""
     if ch.isspace():
         return " "
     decomposed = unicodedata.normalize("NFKD", ch.casefold())

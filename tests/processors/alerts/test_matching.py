@@ -45,6 +45,8 @@ def found(watchlist, text: str, title: str = "") -> list[tuple[str, str]]:
         ("Merkels Nachfolger", [("angela-merkel", "Merkel")]),
         ("Putina i Putinowi", [("vladimir-putin", "Putin"), ("vladimir-putin", "Putin")]),
         ("«Maduro»", [("nicolas-maduro", "Maduro")]),
+        ("Madu\u00adro zei", [("nicolas-maduro", "Madu\u00adro")]),  # soft hyphen
+        ("Nicolás\u00a0Maduro", [("nicolas-maduro", "Nicolás\u00a0Maduro")]),  # no-break space
         # a longer word that merely contains an alias
         ("Madurodam in Den Haag", []),
         ("Het miniatuurpark Madurodam", []),
