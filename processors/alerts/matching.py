@@ -1,10 +1,11 @@
 """Find tracked actors in an article: a pure function over plain text.
 
 Every alias is folded (case and accents removed, so "GUAIDO" finds
-"Guaidó"; typographic apostrophes and hyphens, no-break spaces, soft hyphens
-and zero-width characters normalised or dropped) and compiled once per watchlist into one Aho-Corasick automaton,
-so an article is scanned once whatever the size of the watchlist. A hit in
-the folded text then has to pass the rules below before it counts:
+"Guaidó"; typographic apostrophes and hyphens, no-break spaces, soft
+hyphens and zero-width characters normalised or dropped) and compiled once
+per watchlist into one Aho-Corasick automaton, so an article is scanned
+once whatever the size of the watchlist. A hit in the folded text then has
+to pass the rules below before it counts:
 
 * word boundaries: the character before the alias must not be a letter or
   digit (a hyphen is fine: "regering-Maduro"), and neither may the one after
