@@ -190,7 +190,9 @@ def _committed(settings: Settings) -> int:
                if tp.topic == settings.topic_enriched and m.offset > 0)
 
 
-def run_kafka(client, base: Settings, count: int, size: int, now: float) -> None:
+def run_kafka(
+    client, base: Settings, count: int, size: int, now: float, *, keep_log: bool = False
+) -> None:
     """Drain ``count`` pre-produced messages with a real worker; then single-article delay."""
     from kafka import KafkaProducer
     from kafka.admin import KafkaAdminClient
@@ -258,7 +260,10 @@ def run_kafka(client, base: Settings, count: int, size: int, now: float) -> None
             admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
             admin.delete_topics(topic_names(settings))
             admin.close()
-            shutil.rmtree(settings.data_dir, ignore_errors=True)
+            if keep_log:
+                print(f"worker log: {log_path}")
+            else:
+                shutil.rmtree(settings.data_dir, ignore_errors=True)
 
 
 QUERY_MIX: list[tuple[str, dict]] = [
@@ -308,7 +313,8 @@ def main() -> None:
     parser.add_argument("--kafka", action="store_true", help="also time the Faust agent")
     parser.add_argument("--kafka-count", type=int, default=0, help="default: --count")
     parser.add_argument("--queries", type=int, default=30, help="rounds of the query mix")
-    parser.add_argument("--keep", action="store_true", help="keep the indices")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the indices and the worker's log")
     args = parser.parse_args()
 
     tag = uuid.uuid4().hex[:8]
@@ -333,7 +339,8 @@ def main() -> None:
         print(f"ratio pipeline / plain: {p_rate / b_rate:.0%} (goal >= 80%)")
         client.indices.refresh(index=pipeline_config.layout.alias)
         if args.kafka:
-            run_kafka(client, base, args.kafka_count or args.count, args.batch, now)
+            run_kafka(client, base, args.kafka_count or args.count, args.batch, now,
+                      keep_log=args.keep)
         run_queries(client, pipeline_config.layout.alias, args.queries)
     finally:
         if not args.keep:
