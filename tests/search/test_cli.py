@@ -37,3 +37,12 @@ def test_bad_time_is_a_usage_error_with_a_message(corpus):
     result = _run(corpus, "--since", "last tuesday")
     assert result.exit_code == 2
     assert "not a time" in result.output
+
+
+def test_api_command_mounts_the_alerts_router(es_client, corpus):
+    from newsstream.cli.search_commands import _routers
+    from search.api import create_api
+
+    settings, _ = corpus
+    paths = create_api(settings, routers=_routers(), client=es_client).openapi()["paths"]
+    assert {"/search", "/alerts"} <= set(paths)
