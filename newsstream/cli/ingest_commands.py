@@ -57,7 +57,7 @@ def poll(
     from ingest.poller import Poller
 
     settings = load_settings()
-    for noisy in ("httpx", "kafka"):  # one line per request is too much at INFO
+    for noisy in ("aiohttp", "kafka"):  # connection chatter is too much at INFO
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.root.level))
     feed_list = _load_feeds(_feed_list_path(feeds))
 
