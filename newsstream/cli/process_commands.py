@@ -23,6 +23,10 @@ def process(
         help="Stage to run: enrich, index or alerts (repeatable; default: all). "
         "Workers started with the same stages form one consumer group.",
     ),
+    actors: str = typer.Option(
+        None, "--actors", help="Watchlist YAML of tracked actors (default: NEWSSTREAM_ACTORS, "
+        "else seeds/actors.yaml). Edits take effect without a restart.",
+    ),
     loglevel: str = typer.Option("info", help="Worker log level."),
 ) -> None:
     """Start a stream-processor worker (Faust) that enriches, indexes and alerts."""
@@ -31,7 +35,7 @@ def process(
     from newsstream.kafka_admin import ensure_topics
     from processors.app import STAGES, create_app, register_stages
 
-    settings = load_settings()
+    settings = load_settings(actors=actors)
     stages = tuple(s for item in (stage or STAGES) for s in item.split(",") if s)
     ensure_topics(settings)
     app = create_app(settings)
