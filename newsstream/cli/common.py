@@ -22,9 +22,16 @@ def load_settings(**overrides: object) -> Settings:
     return settings
 
 
+# Client libraries that log every connection and request at INFO.
+CHATTY_LOGGERS = ("kafka", "aiokafka", "elastic_transport", "aiohttp.access", "httpx")
+
+
 def setup_logging(level: str) -> None:
+    numeric = getattr(logging, level.upper(), logging.INFO)
     logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.INFO),
+        level=numeric,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    for name in CHATTY_LOGGERS:
+        logging.getLogger(name).setLevel(max(numeric, logging.WARNING))
