@@ -47,7 +47,7 @@ def enrich(article: Article, *, raw_timestamp_ms: int = 0) -> EnrichedArticle:
     for entity in entities:
         for m in entity.mentions:
             taken[m.field].append((m.start, m.end))
-    entities += propernames.find_unlisted(article.title, article.text, taken)
+    entities += propernames.find_unlisted(article.title, article.text, taken, language=lang.code)
     known = gazetteer.default_gazetteer()
     fields = [known.field_of(e.id) for e in entities if e.type in ("PER", "ORG")]
     found_topics = topics.classify_topics(

@@ -33,8 +33,17 @@ PARTICLES = frozenset({
 })
 SENTENCE_END = frozenset(".!?:;\"“”„‘’«»()[]\n\r\t–—-•")
 _WORD = re.compile(r"[^\W\d_](?:[\w'’\-]*[^\W_])?")
+_UPPER = "".join(
+    re.escape(chr(i)) for i in range(0x10000) if chr(i).isupper() or chr(i).istitle()
+)
+_CAPITALISED = re.compile(rf"(?<![\w'’\-])[{_UPPER}](?:[\w'’\-]*[^\W_])?")
+_WORD_BEFORE = re.compile(r"([^\W\d_][\w'’\-]*) $")
+_PARTICLE_GAP = re.compile(
+    r" (?:(?:van|de|der|den|von|ter|ten|te|la|le|da|di|du|del|dos|das|bin|ibn|al|el|zu|y) )+"
+)
 _POSSESSIVE = re.compile(r"['’]s?$")
 MAX_WORDS = 4
+NOUN_CAPITALISING = frozenset({"de", "lb"})
 
 
 @dataclass(frozen=True)
@@ -77,76 +86,82 @@ class Token:
     sentence_start: bool
 
 
-def _tokens(text: str) -> list[Token]:
-    out = []
-    for m in _WORD.finditer(text):
-        word = m.group()
-        end = m.end()
-        stripped = _POSSESSIVE.sub("", word) if len(word) > 3 else word
-        end -= len(word) - len(stripped)
-        i = m.start() - 1
-        while i >= 0 and text[i] == " ":
-            i -= 1
-        out.append(Token(
-            m.start(), end, stripped, fold(stripped), stripped[:1].isupper(),
-            i < 0 or text[i] in SENTENCE_END,
-        ))
-    return out
+@lru_cache(maxsize=200_000)
+def _key(word: str) -> str:
+    """Folded word; cached, as news vocabulary repeats from article to article."""
+    return fold(word)
 
 
-def _runs(
-    text: str, tokens: list[Token], given: frozenset[str]
-) -> list[tuple[int, list[Token]]]:
-    """Maximal runs of capitalised words, with the index of the token before
-    each run (-1 when none). A lowercase particle joins a run only after a
-    given name or another particle ("Hugo de Jonge", "Van der Plas"), so
-    "minister Heinen de Kamer" stays two runs."""
-    runs: list[tuple[int, list[Token]]] = []
+def _token(text: str, start: int, word: str) -> Token:
+    stripped = _POSSESSIVE.sub("", word) if len(word) > 3 else word
+    i = start - 1
+    while i >= 0 and text[i] == " ":
+        i -= 1
+    return Token(
+        start, start + len(stripped), stripped, _key(stripped), stripped[:1].isupper(),
+        i < 0 or text[i] in SENTENCE_END,
+    )
+
+
+def _runs(text: str, given: frozenset[str]) -> list[tuple[Token | None, list[Token]]]:
+    """Maximal runs of capitalised words, each with the word right before it.
+
+    Only capitalised words are tokenised (names are a small share of news
+    text). A lowercase particle joins a run only after a given name or
+    another particle ("Hugo de Jonge", "Van der Plas"), so "minister Heinen
+    de Kamer" stays two runs.
+    """
+    runs: list[list[Token]] = []
     current: list[Token] = []
-    start_index = 0
-    for i, tok in enumerate(tokens):
-        joined = bool(current) and text[current[-1].end : tok.start] == " "
-        if tok.cap and (joined or not current):
-            if not current:
-                start_index = i
-            current.append(tok)
-            continue
-        if tok.cap:
-            runs.append((start_index - 1, current))
-            current, start_index = [tok], i
-            continue
-        if joined and tok.key in PARTICLES and (
-            current[-1].key in given or current[-1].key in PARTICLES
-        ):
-            current.append(tok)
-            continue
+    last_end = -1
+    for m in _CAPITALISED.finditer(text):
+        tok = _token(text, m.start(), m.group())
         if current:
-            runs.append((start_index - 1, current))
-        current = []
+            gap = text[last_end : tok.start]
+            particles = _PARTICLE_GAP.fullmatch(gap) if gap != " " else None
+            if gap == " ":
+                current.append(tok)
+            elif particles and (current[-1].key in given or current[-1].key in PARTICLES):
+                pos = last_end + 1
+                for word in gap.split():
+                    current.append(_token(text, pos, word))
+                    pos += len(word) + 1
+                current.append(tok)
+            else:
+                runs.append(current)
+                current = [tok]
+        else:
+            current = [tok]
+        last_end = tok.end if tok.end == m.end() else -1  # a possessive ends the run
+        if last_end < 0:
+            runs.append(current)
+            current = []
     if current:
-        runs.append((start_index - 1, current))
+        runs.append(current)
     out = []
-    for before, run in runs:
-        while run and (run[-1].key in PARTICLES and not run[-1].cap):
-            run = run[:-1]
-        if run:
-            out.append((before, run))
+    for run in runs:
+        match = _WORD_BEFORE.search(text, max(0, run[0].start - 40), run[0].start)
+        before = _token(text, match.start(1), match.group(1)) if match else None
+        out.append((before, run))
     return out
 
 
-def _headline_unfit(text: str, tokens: list[Token]) -> bool:
+def _headline_unfit(text: str) -> bool:
     """All caps, or Title Case where capitals carry no information."""
     if text.isupper():
         return True
-    long_words = [t for t in tokens if len(t.text) > 3]
-    return len(long_words) >= 4 and sum(t.cap for t in long_words) / len(long_words) > 0.6
+    long_words = [w for w in _WORD.findall(text) if len(w) > 3]
+    return len(long_words) >= 4 and sum(w[0].isupper() for w in long_words) / len(long_words) > 0.6
 
 
 def _classify(run: list[Token], before: Token | None, c: Cues) -> tuple[str, list[Token]]:
     """(type, tokens of the name) or ("", []) when the run is not taken."""
     cue = before is not None and before.key in c.person and not before.cap
     # Leading role words and sentence openers are not part of the name.
-    while run and (run[0].key in c.person or run[0].key in c.not_names):
+    while run and (
+        run[0].key in c.person or run[0].key in c.not_names
+        or (run[0].sentence_start and len(run) > 1 and run[1].key in c.person)
+    ):
         cue = cue or run[0].key in c.person
         run = run[1:]
     if run and run[0].key in PARTICLES and not run[0].cap:
@@ -178,27 +193,29 @@ def _slug(text: str) -> str:
 
 
 def find_unlisted(
-    title: str, text: str, taken: dict[str, list[tuple[int, int]]]
+    title: str, text: str, taken: dict[str, list[tuple[int, int]]], *, language: str = ""
 ) -> list[Entity]:
-    """Entities for capitalised names outside the ``taken`` spans per field."""
+    """Entities for capitalised names outside the ``taken`` spans per field.
+
+    In languages that capitalise every noun (German), capitals say little:
+    only people (given name or role word) and organisations are taken there.
+    """
     c = cues()
+    allowed = {"PER", "ORG"} if language in NOUN_CAPITALISING else {"PER", "ORG", "LOC", "MISC"}
     found: dict[str, Entity] = {}
     surnames: dict[str, Entity] = {}
     # Single words and untyped runs wait for a second pass: the surname of
     # someone named in full elsewhere wins over a cue ("budget from Streeting").
     pending: list[tuple[str, str, list[Token], str]] = []  # (field, text, tokens, kind)
     for field, value in (("text", text), ("title", title)):
-        tokens = _tokens(value)
-        if field == "title" and _headline_unfit(value, tokens):
+        if field == "title" and _headline_unfit(value):
             continue
         spans = taken.get(field, [])
-        for before_i, run in _runs(value, tokens, c.given_names):
+        for before, run in _runs(value, c.given_names):
             if any(s < run[-1].end and run[0].start < e for s, e in spans):
                 continue
-            before = tokens[before_i] if before_i >= 0 else None
-            if before is not None and value[before.end : run[0].start] != " ":
-                before = None
             kind, name_tokens = _classify(run, before, c)
+            kind = kind if kind in allowed else ""
             if kind in ("", "MISC") or len(name_tokens) == 1:
                 pending.append((field, value, name_tokens or run, kind))
                 continue

@@ -77,3 +77,11 @@ def test_someone_elses_given_name_blocks_a_listed_surname():
 def test_heuristic_entities_are_labelled():
     [entity] = find_unlisted("", "Volgens minister Eelco Heinen klopt het.", {})
     assert entity.source == "heuristic" and entity.id.startswith("name:per:")
+
+
+def test_german_capitalised_nouns_are_not_taken_for_names():
+    text = "Die Polizei meldete am Abend schwere Unfälle auf der Autobahn bei Kassel Nord."
+    assert find_unlisted("", text, {}, language="de") == []
+    found = {e.name: e.type for e in find_unlisted(
+        "", "Laut Ministerin Katherina Reiche steigt der Strompreis.", {}, language="de")}
+    assert found == {"Katherina Reiche": "PER"}
