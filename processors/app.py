@@ -47,6 +47,9 @@ def create_app(settings: Settings, *, app_id: str | None = None) -> faust.App:
         web_enabled=False,
         broker_commit_every=100,
         broker_commit_interval=1.0,
+        # A crashed worker's partitions move to the others after this long
+        # (Faust's default of 60 s leaves them idle for a minute).
+        broker_session_timeout=20.0,
         producer_acks=-1,
         stream_wait_empty=True,
     )
