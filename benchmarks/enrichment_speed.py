@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from newsstream.contract.records import Article, encode  # noqa: E402
 from newsstream.contract.settings import Settings  # noqa: E402
-from processors.enrichment import gazetteer, language, topics  # noqa: E402
+from processors.enrichment import gazetteer, language, propernames, topics  # noqa: E402
 from processors.enrichment.pipeline import enrich, to_message, warm_up  # noqa: E402
 from tests.processors.enrichment.conftest import SEED_ARTICLE, make_article  # noqa: E402
 
@@ -89,6 +89,8 @@ def in_process(articles: list[Article]) -> None:
     rate("language", articles, lambda a: language.detect_language(a.title, a.text))
     rate("entities (gazetteer)", articles,
          lambda a: gazetteer.find_entities(a.title, a.text, language="nl"))
+    rate("unlisted names (heuristic)", articles,
+         lambda a: propernames.find_unlisted(a.title, a.text, {}, language="nl"))
     rate("topics", articles, lambda a: topics.classify_topics(a.title, a.text, language="nl"))
     rate("enrich() whole", articles, enrich)
     rate("enrich() + serialise", articles, lambda a: to_message(enrich(a)))
