@@ -145,8 +145,8 @@ def main() -> None:
     language_table(language_items)
     for lang in ("nl", "en"):
         entity_table(lang, load(f"entities_{lang}.jsonl"))
-    topic_table("seeds/eval/language.jsonl: hand-written, 12 languages; keyword lists cover "
-                "nl en de fr es only", language_items)
+    topic_table("seeds/eval/language.jsonl: hand-written, 12 languages; keyword lists for "
+                "nl en de fr es it pt, all lists together for the others", language_items)
     topic_table("seeds/eval/entities_*.jsonl: template-built",
                 load("entities_nl.jsonl") + load("entities_en.jsonl"))
 
