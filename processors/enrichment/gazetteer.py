@@ -61,6 +61,7 @@ class Gazetteer:
                     entry.source,
                 )
         self.entries = list(merged.values())
+        self._fields = {e.id: e.field for e in self.entries}
         keys: dict[str, tuple[bool, Surface]] = {}
         for index, entry in enumerate(self.entries):
             for form in dict.fromkeys(entry.aliases):  # the name only if listed
@@ -74,13 +75,8 @@ class Gazetteer:
         self._automaton = build_automaton(keys)
 
     def field_of(self, entity_id: str) -> str:
+        """The news field (politics, sport...) of a listed person or organisation."""
         return self._fields.get(entity_id, "")
-
-    @property
-    def _fields(self) -> dict[str, str]:
-        if not hasattr(self, "_field_map"):
-            self._field_map = {e.id: e.field for e in self.entries}
-        return self._field_map
 
     def matches(self, text: str, *, field: str = "text", language: str = "") -> list[
         tuple[int, int, NameEntry]

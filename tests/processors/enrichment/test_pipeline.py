@@ -54,3 +54,9 @@ def test_fast_message_is_byte_identical_to_the_contract_encoding(seed_article):
     enriched = enrich(seed_article, raw_timestamp_ms=5)
     assert to_message(enriched) == encode(enriched)
     assert decode_enriched(to_message(enriched)) == enriched
+
+
+def test_an_empty_article_is_enriched_as_undetermined():
+    enriched = enrich(make_article("", ""))
+    assert enriched.language.code == "und"
+    assert enriched.entities == [] and enriched.topics == []
