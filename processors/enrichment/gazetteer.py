@@ -24,7 +24,6 @@ from processors.enrichment.textmatch import build_automaton, fold_text, match_ke
 
 log = logging.getLogger(__name__)
 
-GENERATED_SOURCES = frozenset({"pycountry", "geonames"})
 NOUN_CAPITALISING = frozenset({"de", "lb"})  # every noun is capitalised: no adjacency rule
 SENTENCE_END = frozenset(".!?:;\"'«»„“”‘’()[]\n\r\t")
 MAX_ACRONYM = 6
@@ -49,8 +48,12 @@ def _is_acronym(form: str) -> bool:
 class Gazetteer:
     """An automaton over folded names; :meth:`find` returns merged entities."""
 
-    def __init__(self, entries: list[NameEntry], given_names: frozenset[str] = frozenset()):
-        self.given_names = given_names
+    def __init__(
+        self, entries: list[NameEntry], given_names: frozenset[str] = frozenset(),
+        common_words: frozenset[str] = frozenset(),
+    ):
+        self.given_names = given_names  # "Lieke Klaver" is not Jesse Klaver
+        self.common_words = common_words  # "Paris Tuesday" is still Paris
         merged: dict[str, NameEntry] = {}
         for entry in entries:
             if entry.id in merged:
@@ -103,9 +106,9 @@ class Gazetteer:
             elif surface.capital and not written[:1].isupper():
                 continue
             if (
-                entry.source in GENERATED_SOURCES and field == "text"
+                entry.type == "LOC" and field == "text" and " " not in written
                 and language not in NOUN_CAPITALISING
-                and _next_to_capitalised(text, o_start, o_end)
+                and self._next_to_capitalised(text, o_start, o_end)
             ):
                 continue
             candidates.append((o_start, o_end, entry))
@@ -126,6 +129,20 @@ class Gazetteer:
         before, _ = _word_before(text, start)
         key = fold(before)
         return key in self.given_names and key not in fold(entry.name).split()
+
+    def _next_to_capitalised(self, text: str, start: int, end: int) -> bool:
+        """A one-word place glued to another capitalised word is likely part
+        of a longer name ("Michael Jackson", "Paris Hilton"), not the place.
+        Weekdays, months and sentence openers do not count as such words."""
+        before, pos = _word_before(text, start)
+        key = fold(before)
+        if (
+            before[:1].isupper() and key not in self.common_words
+            and (key in self.given_names or not _sentence_start(text, pos))
+        ):
+            return True
+        after = _word_after(text, end)
+        return after[:1].isupper() and fold(after) not in self.common_words
 
     def find(self, title: str, text: str, *, language: str = "") -> list[Entity]:
         """Entities in title and text, one per id, most mentioned first."""
@@ -186,23 +203,13 @@ def _sentence_start(text: str, pos: int) -> bool:
     return i < 0 or text[i] in SENTENCE_END
 
 
-def _next_to_capitalised(text: str, start: int, end: int) -> bool:
-    """A generated place glued to another capitalised word is likely part of
-    a longer name ("Michael Jackson", "Washington Post"), not the place."""
-    before, pos = _word_before(text, start)
-    if before[:1].isupper() and not _sentence_start(text, pos):
-        return True
-    after = _word_after(text, end)
-    return after[:1].isupper()
-
-
 @lru_cache(maxsize=1)
 def default_gazetteer() -> Gazetteer:
     """The gazetteer built from the shipped seeds and registry data (built once)."""
     started = time.perf_counter()
     from processors.enrichment.propernames import cues
 
-    gazetteer = Gazetteer(all_entries(), cues().given_names)
+    gazetteer = Gazetteer(all_entries(), cues().given_names, cues().not_names)
     log.info(
         "gazetteer built: %d entities, %d surface forms in %.2fs",
         len(gazetteer.entries), gazetteer.size, time.perf_counter() - started,

@@ -90,7 +90,8 @@ def detect_language(title: str, text: str, hint: str = "") -> Language:
     scores = candidates(joined) if any(c.isalpha() for c in joined) else {}
     if not scores:
         return Language("und", 0.0, "empty")
-    method = "fasttext-lite" if len(" ".join(joined.split())) >= SHORT_CHARS else "fasttext+langid"
+    short = len(" ".join(joined[:MAX_CHARS].split())) < SHORT_CHARS
+    method = "fasttext+langid" if short else "fasttext-lite"
     ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
     code, score = ranked[0]
     hint = _iso(hint) if hint else ""

@@ -79,8 +79,19 @@ def test_first_source_keeps_a_shared_surface_form():
     assert g.field_of("per:a") == "politics"
 
 
-def test_generated_place_next_to_a_capitalised_word_is_skipped_except_in_german():
-    g = Gazetteer([NameEntry("loc:x", "LOC", "Essen", ["Essen"], "", "geonames")])
+def test_one_word_place_next_to_a_capitalised_word_is_skipped_except_in_german():
+    g = Gazetteer([NameEntry("loc:x", "LOC", "Essen", ["Essen"], "", "geonames")],
+                  common_words=frozenset({"tuesday"}))
     assert g.matches("Zij aten bij Hans Essen thuis.", language="nl") == []
+    assert g.matches("They met in Essen Tuesday.", language="en") != []
     assert g.matches("Sie fuhren nach Essen Freitag.", language="de") != []
     assert g.matches("In Essen regent es.", language="de") != []
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [("Paris Hilton arrived.", "Paris"), ("She met Paris Hilton.", "Paris"),
+     ("Michael Jordan retired.", "Jordan")],
+)
+def test_place_names_inside_person_names(text, name):
+    assert name not in found(text, language="en")
