@@ -24,6 +24,7 @@ from processors.enrichment.textmatch import build_automaton, fold_text, match_ke
 
 log = logging.getLogger(__name__)
 
+SOURCE = "gazetteer"  # the layer that found an entity (the data source is in its id)
 NOUN_CAPITALISING = frozenset({"de", "lb"})  # every noun is capitalised: no adjacency rule
 SENTENCE_END = frozenset(".!?:;\"'«»„“”‘’()[]\n\r\t")
 MAX_ACRONYM = 6
@@ -154,7 +155,7 @@ class Gazetteer:
                 if entity is None:
                     entity = found[entry.id] = Entity(
                         id=entry.id, type=entry.type, name=entry.name, count=0, mentions=[],
-                        source=entry.source,
+                        source=SOURCE,
                     )
                     order[entry.id] = (rank, start)
                 entity.count += 1

@@ -95,3 +95,11 @@ def test_one_word_place_next_to_a_capitalised_word_is_skipped_except_in_german()
 )
 def test_place_names_inside_person_names(text, name):
     assert name not in found(text, language="en")
+
+
+def test_entity_ids_say_where_the_name_comes_from():
+    entities = {e.name: e for e in find_entities("", "Maduro bezocht Duitsland en Zwolle.")}
+    assert entities["Nicolás Maduro"].id == "per:nicolas-maduro"
+    assert entities["Germany"].id == "loc:country:de"
+    assert entities["Zwolle"].id.startswith("loc:geonames:")
+    assert {e.source for e in entities.values()} == {"gazetteer"}
