@@ -51,6 +51,10 @@ def create_app(settings: Settings, *, app_id: str | None = None) -> faust.App:
         # (Faust's default of 60 s leaves them idle for a minute).
         broker_session_timeout=20.0,
         producer_acks=-1,
+        # Batch sends for a few milliseconds: it raises throughput under load
+        # markedly (measured 175 -> 236 articles/s at load 6) for <= 10 ms latency.
+        producer_linger=0.01,
+        producer_max_batch_size=1048576,
         stream_wait_empty=True,
     )
     return app

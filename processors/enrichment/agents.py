@@ -14,6 +14,7 @@ from prometheus_client import Counter
 
 from newsstream.contract.records import decode_article
 from newsstream.contract.settings import Settings
+from processors.alerts.watchlist import open_watchlist
 from processors.app import ProcessorTopics
 from processors.deadletter import park
 from processors.enrichment.pipeline import enrich, to_message, warm_up
@@ -35,6 +36,7 @@ def timestamp_ms(event: faust.EventT) -> int:
 
 def register(app: faust.App, topics: ProcessorTopics, settings: Settings) -> faust.types.AgentT:
     """Attach the enrich agent to ``app``."""
+    watchlist = open_watchlist(settings)  # a bad NEWSSTREAM_ACTORS fails at start
 
     @app.agent(topics.raw, name=f"{settings.processor_group}.enrich")
     async def enrich_articles(stream: faust.StreamT) -> None:
@@ -42,7 +44,10 @@ def register(app: faust.App, topics: ProcessorTopics, settings: Settings) -> fau
         async for event in stream.events():
             raw = event.value
             try:
-                enriched = enrich(decode_article(raw), raw_timestamp_ms=timestamp_ms(event))
+                enriched = enrich(
+                    decode_article(raw), raw_timestamp_ms=timestamp_ms(event),
+                    watchlist=watchlist.get(),
+                )
             except Exception as exc:  # noqa: BLE001 - any failure parks the message
                 FAILED.labels(type(exc).__name__).inc()
                 await park(topics.deadletter, event, raw, exc, stage=STAGE)

@@ -9,11 +9,14 @@ index can tell old enrichments from new ones.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from functools import lru_cache
 from typing import Any
 
 from newsstream.contract.records import Article, EnrichedArticle, utcnow_iso
+from processors.alerts.matching import match_actors
+from processors.alerts.watchlist import Watchlist
 from processors.enrichment import gazetteer, language, propernames, topics
 
 PIPELINE_VERSION = "fast/1"
@@ -39,8 +42,25 @@ def warm_up() -> None:
     versions()
 
 
-def enrich(article: Article, *, raw_timestamp_ms: int = 0) -> EnrichedArticle:
-    """Language, entities and topics for ``article``; pure apart from the clock."""
+def watchlist_version(watchlist: Watchlist) -> str:
+    """Changes whenever the tracked actors or their aliases change."""
+    cached = getattr(watchlist, "_version", None)
+    if cached is None:
+        digest = hashlib.blake2b(repr(watchlist.actors).encode(), digest_size=6).hexdigest()
+        cached = f"watchlist/{digest}"
+        object.__setattr__(watchlist, "_version", cached)
+    return cached
+
+
+def enrich(
+    article: Article, *, raw_timestamp_ms: int = 0, watchlist: Watchlist | None = None
+) -> EnrichedArticle:
+    """Language, entities, topics and tracked actors for ``article``.
+
+    Pure apart from the clock. Actor matching runs here, on the fast path, so
+    the indexed article can be filtered by actor and the alerts stage only
+    decides and delivers.
+    """
     lang = language.detect_language(article.title, article.text, article.language_hint)
     entities = gazetteer.find_entities(article.title, article.text, language=lang.code)
     taken: dict[str, list[tuple[int, int]]] = {"title": [], "text": []}
@@ -53,14 +73,19 @@ def enrich(article: Article, *, raw_timestamp_ms: int = 0) -> EnrichedArticle:
     found_topics = topics.classify_topics(
         article.title, article.text, language=lang.code, entity_fields=[f for f in fields if f]
     )
+    step_versions = dict(versions())
+    actors = []
+    if watchlist is not None:
+        actors = match_actors(watchlist, article.title, article.text, entities)
+        step_versions["actors"] = watchlist_version(watchlist)
     return EnrichedArticle(
         article=article,
         language=lang,
         entities=entities,
         topics=found_topics,
-        versions=dict(versions()),
+        versions=step_versions,
         enriched_at=utcnow_iso(),
-        actors=[],
+        actors=actors,
         raw_timestamp_ms=raw_timestamp_ms,
     )
 

@@ -60,3 +60,21 @@ def test_an_empty_article_is_enriched_as_undetermined():
     enriched = enrich(make_article("", ""))
     assert enriched.language.code == "und"
     assert enriched.entities == [] and enriched.topics == []
+
+
+def test_tracked_actors_are_matched_on_the_fast_path(seed_article, tmp_path):
+    from processors.alerts.watchlist import load_watchlist
+
+    path = tmp_path / "actors.yaml"
+    path.write_text(
+        "actors:\n"
+        "  - {id: maduro, name: Nicolás Maduro, kind: person, aliases: [Nicolás Maduro, Maduro]}\n"
+        "  - {id: guaido, name: Juan Guaidó, kind: person, aliases: [Juan Guaidó, Guaidó]}\n"
+        "  - {id: macron, name: Emmanuel Macron, kind: person, aliases: [Macron]}\n",
+        encoding="utf-8",
+    )
+    watchlist = load_watchlist(path)
+    enriched = enrich(seed_article, watchlist=watchlist)
+    assert {a.actor_id for a in enriched.actors} == {"maduro", "guaido"}
+    assert enriched.versions["actors"].startswith("watchlist/")
+    assert "actors" not in enrich(seed_article).versions
