@@ -6,6 +6,7 @@ import typer
 
 from newsstream.cli import (
     alerts_commands,
+    deadletter_commands,
     demo_commands,
     ingest_commands,
     process_commands,
@@ -31,6 +32,7 @@ for module in (
     process_commands,
     search_commands,
     alerts_commands,
+    deadletter_commands,
     demo_commands,
 ):
     module.register(app)

@@ -1,0 +1,64 @@
+"""`newsstream deadletter`: what could not be processed, and why."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+from newsstream.cli.common import load_settings
+
+
+def register(app: typer.Typer) -> None:
+    app.command("deadletter")(deadletter)
+
+
+def deadletter(
+    limit: int = typer.Option(50, "--limit", "-n", min=1, help="Show at most this many (newest)."),
+    stage: str = typer.Option(None, "--stage", help="Only this stage (enrich, index, alerts...)."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON record per line."),
+    wait: float = typer.Option(3.0, help="Seconds to wait for messages."),
+) -> None:
+    """List records on the dead-letter topic: stage, error, source message."""
+    from kafka import KafkaConsumer
+
+    settings = load_settings()
+    consumer = KafkaConsumer(
+        settings.topic_deadletter,
+        bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+        consumer_timeout_ms=int(wait * 1000),
+    )
+    records: list[dict] = []
+    try:
+        for message in consumer:
+            try:
+                record = json.loads(message.value)
+            except ValueError:
+                record = {"error": "unreadable dead-letter record", "stage": "?"}
+            if stage and record.get("stage") != stage:
+                continue
+            records.append(record)
+            records = records[-limit:]
+    finally:
+        consumer.close()
+    if as_json:
+        for record in records:
+            typer.echo(json.dumps(record, ensure_ascii=False))
+        return
+    if not records:
+        typer.echo(f"{settings.topic_deadletter} is empty")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{len(records)} dead-letter records ({settings.topic_deadletter})")
+    for column in ("failed at", "stage", "error", "source"):
+        table.add_column(column, overflow="fold")
+    for r in records:
+        where = f"{r.get('topic', '')}[{r.get('partition', '')}]@{r.get('offset', '')}"
+        error = f"{r.get('error_type', '')}: {r.get('error', '')}"
+        table.add_row(r.get("failed_at", "")[:19], r.get("stage", ""), error[:300], where)
+    Console().print(table)
