@@ -1,22 +1,37 @@
-"""The one place that builds an Elasticsearch client from settings."""
+"""The one place that builds Elasticsearch clients from settings."""
 
 from __future__ import annotations
 
-from elasticsearch import Elasticsearch
+from typing import Any
+
+from elasticsearch import AsyncElasticsearch, Elasticsearch
 
 from newsstream.contract.settings import Settings
 
 
-def es_client(settings: Settings, *, request_timeout: float = 30.0) -> Elasticsearch:
-    kwargs: dict[str, object] = {
+def client_options(settings: Settings, *, request_timeout: float = 30.0) -> dict[str, Any]:
+    """Connection options shared by the sync and async clients (auth, TLS, retries)."""
+    options: dict[str, Any] = {
         "request_timeout": request_timeout,
         "retry_on_timeout": True,
         "max_retries": 3,
     }
     if settings.es_api_key:
-        kwargs["api_key"] = settings.es_api_key
+        options["api_key"] = settings.es_api_key
     elif settings.es_username:
-        kwargs["basic_auth"] = (settings.es_username, settings.es_password)
+        options["basic_auth"] = (settings.es_username, settings.es_password)
     if settings.es_url.startswith("https"):
-        kwargs["verify_certs"] = settings.es_verify_certs
-    return Elasticsearch(settings.es_url, **kwargs)  # type: ignore[arg-type]
+        options["verify_certs"] = settings.es_verify_certs
+    return options
+
+
+def es_client(settings: Settings, *, request_timeout: float = 30.0) -> Elasticsearch:
+    options = client_options(settings, request_timeout=request_timeout)
+    return Elasticsearch(settings.es_url, **options)
+
+
+def async_es_client(settings: Settings, *, request_timeout: float = 30.0) -> AsyncElasticsearch:
+    """For code on an event loop (Faust agents), which must never block on HTTP."""
+    return AsyncElasticsearch(
+        settings.es_url, **client_options(settings, request_timeout=request_timeout)
+    )

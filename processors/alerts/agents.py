@@ -37,7 +37,7 @@ from processors.alerts.store import AlertStore
 from processors.alerts.watchlist import Watchlist, WatchlistSource, open_watchlist
 from processors.app import ProcessorTopics
 from processors.deadletter import park
-from search.async_client import async_es_client
+from search.client import async_es_client
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ to run out, and takes the alert over. A pending claim of a live worker turns
 ``sent`` within milliseconds, so waiting costs nothing in the normal case,
 and a crash cannot lose an alert.
 
-The client is Elasticsearch's asyncio one (``search.async_client``), so the
+The client is Elasticsearch's asyncio one (``search.client.async_es_client``), so the
 stream processor's event loop never waits on a blocking call.
 """
 

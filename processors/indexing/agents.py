@@ -32,9 +32,8 @@ import faust
 from newsstream.contract.settings import Settings
 from processors.app import ProcessorTopics
 from processors.deadletter import park
-from search.async_client import async_es_client
 from search.bulk_indexer import AsyncBulkIndexer, Backoff, IndexerConfig
-from search.client import es_client
+from search.client import async_es_client, es_client
 from search.layout import IndexLayout
 from search.provision import provision
 from search.retention import apply_retention

@@ -14,7 +14,7 @@ from newsstream.contract.records import Alert
 from processors.alerts.api import router
 from processors.alerts.history import parse_since
 from processors.alerts.store import AlertStore
-from search.async_client import async_es_client
+from search.client import async_es_client
 from tests.conftest import settings_env
 
 pytestmark = pytest.mark.elasticsearch
