@@ -15,7 +15,8 @@ COPY newsstream ./newsstream
 COPY ingest ./ingest
 COPY processors ./processors
 COPY search ./search
-RUN pip install . && pip check
+# Editable, so the code finds the gazetteer, topic lists and watchlist in /app/seeds.
+RUN pip install -e . && pip check
 
 COPY seeds ./seeds
 COPY deploy/docker/healthcheck.py ./deploy/docker/healthcheck.py
