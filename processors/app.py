@@ -16,7 +16,10 @@ import faust
 
 from newsstream.contract.settings import Settings
 
-STAGES = ("enrich", "index", "alerts")
+STAGES = ("enrich", "index", "alerts", "recognise")
+# What a worker runs when no stage is named; recognition needs the optional,
+# heavy model packages and runs in its own workers.
+DEFAULT_STAGES = ("enrich", "index", "alerts")
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,19 @@ def create_app(settings: Settings, *, app_id: str | None = None) -> faust.App:
     return app
 
 
+def app_id_for(settings: Settings, stages: tuple[str, ...]) -> str:
+    """The consumer group of a worker running ``stages``.
+
+    Recognition reads the enriched topic next to the indexer and the alerts
+    stage; in their consumer group it would split that topic's partitions with
+    them, and each would miss the articles the other got. So workers running
+    only ``recognise`` form a group of their own.
+    """
+    if set(stages) == {"recognise"}:
+        return f"{settings.processor_group}-recognise"
+    return settings.processor_group
+
+
 def create_topics(app: faust.App, settings: Settings) -> ProcessorTopics:
     def topic(name: str) -> faust.TopicT:
         return app.topic(name, key_type=bytes, value_type=bytes)
@@ -73,7 +89,7 @@ def create_topics(app: faust.App, settings: Settings) -> ProcessorTopics:
 
 
 def register_stages(
-    app: faust.App, settings: Settings, stages: tuple[str, ...] = STAGES
+    app: faust.App, settings: Settings, stages: tuple[str, ...] = DEFAULT_STAGES
 ) -> ProcessorTopics:
     """Attach the agents of the chosen stages; each stage scales on its own."""
     unknown = set(stages) - set(STAGES)
@@ -92,4 +108,8 @@ def register_stages(
         from processors.alerts.agents import register as register_alerts
 
         register_alerts(app, topics, settings)
+    if "recognise" in stages:
+        from processors.recognition.agents import register as register_recognise
+
+        register_recognise(app, topics, settings)
     return topics

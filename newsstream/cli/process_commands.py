@@ -20,8 +20,9 @@ def process(
         None,
         "--stage",
         "-s",
-        help="Stage to run: enrich, index or alerts (repeatable; default: all). "
-        "Workers started with the same stages form one consumer group.",
+        help="Stage to run: enrich, index, alerts or recognise (repeatable; default: "
+        "enrich, index and alerts). Workers started with the same stages form one consumer "
+        "group; recognise-only workers form their own.",
     ),
     actors: str = typer.Option(
         None, "--actors", help="Watchlist YAML of tracked actors (default: NEWSSTREAM_ACTORS, "
@@ -33,12 +34,12 @@ def process(
     from faust.worker import Worker
 
     from newsstream.kafka_admin import ensure_topics
-    from processors.app import STAGES, create_app, register_stages
+    from processors.app import DEFAULT_STAGES, app_id_for, create_app, register_stages
 
     settings = load_settings(actors=actors)
-    stages = tuple(s for item in (stage or STAGES) for s in item.split(",") if s)
+    stages = tuple(s for item in (stage or DEFAULT_STAGES) for s in item.split(",") if s)
     ensure_topics(settings)
-    app = create_app(settings)
+    app = create_app(settings, app_id=app_id_for(settings, stages))
     register_stages(app, settings, stages)
     worker = Worker(app, loglevel=loglevel, quiet=True)
     worker.execute_from_commandline()
