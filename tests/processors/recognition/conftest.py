@@ -1,0 +1,39 @@
+"""Shared helpers for recognition tests."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+from newsstream.contract.records import EnrichedArticle, Entity, Language, Mention
+from tests.conftest import IN_CI
+from tests.processors.enrichment.conftest import make_article
+
+MODEL = "fr_core_news_sm"
+
+
+def enriched(title: str, text: str, entities: list[Entity] | None = None,
+             language: str = "fr") -> EnrichedArticle:
+    return EnrichedArticle(
+        article=make_article(title, text), language=Language(language, 0.99, "test"),
+        entities=entities or [], topics=[], versions={"pipeline": "fast/1"},
+        enriched_at="2019-03-12T10:01:01Z",
+    )
+
+
+def entity(id_: str, type_: str, name: str, mentions: list[tuple[str, int, int, str]],
+           source: str = "gazetteer") -> Entity:
+    return Entity(id_, type_, name, len(mentions),
+                  [Mention(s, e, t, f) for f, s, e, t in mentions], source)
+
+
+@pytest.fixture
+def french_model() -> None:
+    """Skip when spaCy's French model is missing, except in CI, where it must be there."""
+    if importlib.util.find_spec("spacy") and importlib.util.find_spec(MODEL):
+        return
+    message = f"spaCy or {MODEL} is not installed (pip install '.[ner]')"
+    if IN_CI:
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
