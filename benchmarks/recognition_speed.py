@@ -1,6 +1,7 @@
 """Speed of the statistical recognition stage, in-process and through a real worker.
 
-    python benchmarks/recognition_speed.py [--articles 300] [--in-process 200] [--skip-kafka]
+    python benchmarks/recognition_speed.py [--articles 300] [--in-process 200] [--workers 1]
+                                           [--skip-kafka]
 
 Articles are French (the one language with a model in the registry), about
 400 words each, built from the hand-written French paragraphs of
@@ -140,7 +141,9 @@ def in_process(articles: list[EnrichedArticle]) -> float:
     return best
 
 
-def through_worker(articles: list[EnrichedArticle], log_dir: Path) -> float:
+def through_worker(articles: list[EnrichedArticle], log_dir: Path, workers: int = 1) -> float:
+    import contextlib
+
     from kafka import KafkaConsumer, KafkaProducer
     from kafka.admin import KafkaAdminClient
 
@@ -163,10 +166,16 @@ def through_worker(articles: list[EnrichedArticle], log_dir: Path) -> float:
     )
     consumer.poll(timeout_ms=1000)
     try:
-        with running_worker(settings, ("recognise",), log_path=log_dir / f"w{run}.log") as proc:
-            time.sleep(3)  # the model loads when the agent starts
+        with contextlib.ExitStack() as stack:
+            procs = [
+                stack.enter_context(running_worker(
+                    settings, ("recognise",), log_path=log_dir / f"w{run}-{i}.log"
+                ))
+                for i in range(workers)
+            ]
+            time.sleep(3 if workers == 1 else 6)  # model load; the group settles
             producer = KafkaProducer(bootstrap_servers=servers, linger_ms=20, acks=1)
-            cpu_before = cpu_seconds(proc.pid)
+            cpu_before = sum(cpu_seconds(p.pid) for p in procs)
             started = time.perf_counter()
             for a in articles:
                 producer.send(settings.topic_enriched, key=a.id.encode(), value=to_message(a))
@@ -182,8 +191,8 @@ def through_worker(articles: list[EnrichedArticle], log_dir: Path) -> float:
                         elif b'"recognition":' in r.value:
                             recognised.add(r.key)
             elapsed = time.perf_counter() - started
-            cpu = cpu_seconds(proc.pid) - cpu_before
-            rss, hwm = status_kib(proc.pid)
+            cpu = sum(cpu_seconds(p.pid) for p in procs) - cpu_before
+            memory = [status_kib(p.pid) for p in procs]
             producer.close()
     finally:
         consumer.close()
@@ -194,13 +203,14 @@ def through_worker(articles: list[EnrichedArticle], log_dir: Path) -> float:
             admin.close()
     n = len(articles)
     per_s = len(recognised) / elapsed
-    print(f"through one `newsstream process --stage recognise` worker on the real Kafka "
-          f"({n} articles):")
+    print(f"through {workers} `newsstream process --stage recognise` worker(s) on the real "
+          f"Kafka ({n} articles, 4 partitions):")
     print(f"  {len(recognised)} recognised versions back after {elapsed:.1f}s -> "
           f"{per_s:.1f} articles/s; {parked} parked")
-    print(f"  worker CPU: {cpu:.1f}s = {cpu / n * 1000:.1f} ms per article -> "
+    print(f"  workers' CPU: {cpu:.1f}s = {cpu / n * 1000:.1f} ms per article -> "
           f"{n / cpu:.1f} articles/s per fully available core")
-    print(f"  worker resident memory: {rss / 1024:.0f} MiB (peak {hwm / 1024:.0f} MiB)")
+    for i, (rss, hwm) in enumerate(memory):
+        print(f"  worker {i} resident memory: {rss / 1024:.0f} MiB (peak {hwm / 1024:.0f} MiB)")
     print(f"  machine load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     return n / cpu  # per core: the wall-clock rate depends on what else the machine runs
 
@@ -220,6 +230,7 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=300, help="through the worker")
     parser.add_argument("--in-process", type=int, default=200)
     parser.add_argument("--skip-kafka", action="store_true")
+    parser.add_argument("--workers", type=int, default=1, help="recognise workers in one group")
     args = parser.parse_args()
     print(f"registry: {REGISTRY}")
     warm_up()
@@ -227,7 +238,7 @@ def main() -> None:
     per_worker = in_process(articles[: args.in_process])
     if not args.skip_kafka:
         with tempfile.TemporaryDirectory() as tmp:
-            per_worker = through_worker(articles[: args.articles], Path(tmp))
+            per_worker = through_worker(articles[: args.articles], Path(tmp), args.workers)
     sizing(per_worker)
 
 
