@@ -180,10 +180,12 @@ def compare(
 def _committed(settings: Settings) -> int:
     from kafka import KafkaAdminClient
 
+    from processors.app import app_id_for
+
+    group = app_id_for(settings, ("index",))
     admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
     try:
-        offsets = admin.list_group_offsets(settings.processor_group).get(
-            settings.processor_group, {})
+        offsets = admin.list_group_offsets(group).get(group, {})
     finally:
         admin.close()
     return sum(m.offset for tp, m in offsets.items()

@@ -66,14 +66,16 @@ def create_app(settings: Settings, *, app_id: str | None = None) -> faust.App:
 def app_id_for(settings: Settings, stages: tuple[str, ...]) -> str:
     """The consumer group of a worker running ``stages``.
 
-    Recognition reads the enriched topic next to the indexer and the alerts
-    stage; in their consumer group it would split that topic's partitions with
-    them, and each would miss the articles the other got. So workers running
-    only ``recognise`` form a group of their own.
+    Several stages read the same topic (index, alerts and recognise all read
+    the enriched topic). Workers in one consumer group split a topic's
+    partitions, so a worker running only ``index`` next to one running only
+    ``alerts`` in the same group would each miss what the other got. Hence one
+    group per set of stages: workers started with the same stages share the
+    work; workers with other stages each see every message.
     """
-    if set(stages) == {"recognise"}:
-        return f"{settings.processor_group}-recognise"
-    return settings.processor_group
+    if set(stages) == set(DEFAULT_STAGES):
+        return settings.processor_group
+    return f"{settings.processor_group}-{'-'.join(sorted(set(stages)))}"
 
 
 def create_topics(app: faust.App, settings: Settings) -> ProcessorTopics:

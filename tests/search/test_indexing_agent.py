@@ -15,6 +15,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from newsstream.contract.records import EnrichedArticle
 from newsstream.contract.settings import Settings
 from newsstream.kafka_admin import ensure_topics
+from processors.app import app_id_for
 from processors.indexing.agents import FAULT_PAUSE_AFTER_BULK, fault_path
 from tests.search.factories import enriched, message
 from tests.search.proxy import Outage
@@ -60,10 +61,11 @@ def documents_by_id(es_client, settings: Settings) -> dict[str, list[dict]]:
 
 def committed_offsets(settings: Settings) -> int:
     """Sum of the group's committed offsets on the enriched topic."""
+    group = app_id_for(settings, ("index",))
     admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
     try:
-        offsets = admin.list_group_offsets(settings.processor_group)
-        offsets = offsets.get(settings.processor_group, {})
+        offsets = admin.list_group_offsets(group)
+        offsets = offsets.get(group, {})
     finally:
         admin.close()
     return sum(
@@ -76,12 +78,13 @@ def evict_members(settings: Settings) -> None:
     """Remove a killed worker from its group now instead of after the session timeout."""
     from kafka.admin import MemberToRemove
 
+    group_id = app_id_for(settings, ("index",))
     admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
     try:
-        group = admin.describe_groups([settings.processor_group])[settings.processor_group]
+        group = admin.describe_groups([group_id])[group_id]
         members = [MemberToRemove(member_id=m["member_id"]) for m in group.get("members", [])]
         if members:
-            admin.remove_group_members(settings.processor_group, members)
+            admin.remove_group_members(group_id, members)
     finally:
         admin.close()
 

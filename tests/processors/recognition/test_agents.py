@@ -41,9 +41,15 @@ def _read_until(settings, done, timeout: float = 90.0, linger: float = 2.0) -> d
     return got
 
 
-def test_recognise_only_workers_have_their_own_consumer_group(settings):
-    assert app_id_for(settings, ("recognise",)) != app_id_for(settings, DEFAULT_STAGES)
-    assert app_id_for(settings, ("index",)) == app_id_for(settings, DEFAULT_STAGES)
+def test_each_set_of_stages_has_its_own_consumer_group(settings):
+    # Stages reading the same topic must not split its partitions between them.
+    groups = {
+        app_id_for(settings, stages)
+        for stages in (("recognise",), ("index",), ("alerts",), DEFAULT_STAGES)
+    }
+    assert len(groups) == 4
+    assert app_id_for(settings, DEFAULT_STAGES) == settings.processor_group
+    assert app_id_for(settings, ("alerts", "index")) == app_id_for(settings, ("index", "alerts"))
 
 
 @pytest.mark.kafka
