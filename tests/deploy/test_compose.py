@@ -124,7 +124,7 @@ def test_the_image_copies_every_package_the_distribution_installs():
     copied = {line.split()[1] for line in dockerfile.splitlines() if line.startswith("COPY ")}
     assert packages <= copied
     assert "FROM python:3.11-slim" in dockerfile
-    assert "pip install ." in dockerfile
+    assert "pip install -e ." in dockerfile  # editable: the code reads /app/seeds
 
 
 @pytest.mark.skipif(shutil.which("docker-compose") is None, reason="docker-compose not installed")
