@@ -187,11 +187,17 @@ class BulkRun(Generic[M]):
 RETRYABLE_ERRORS = (ApiError, TransportError)
 
 
-def _give_up(run: BulkRun, why: str) -> ServiceUnavailable:
-    return ServiceUnavailable(
-        f"Elasticsearch did not accept {len(run.pending)} documents "
-        f"after {run.outcome.attempts} attempts: {why}"
-    )
+def _retry_delay(run: BulkRun, config: IndexerConfig, why: str) -> float:
+    """Seconds to wait before the next attempt, or give up after the last one."""
+    if config.max_attempts is not None and run.outcome.attempts >= config.max_attempts:
+        raise ServiceUnavailable(
+            f"Elasticsearch did not accept {len(run.pending)} documents "
+            f"after {run.outcome.attempts} attempts: {why}"
+        )
+    delay = config.backoff.delay(run.outcome.attempts)
+    log.warning("bulk attempt %d failed (%s); retrying in %.1fs",
+                run.outcome.attempts, why, delay)
+    return delay
 
 
 @dataclass
@@ -227,12 +233,7 @@ class BulkIndexer:
                 why = run.failed(exc)
             if why is None:
                 break
-            if cfg.max_attempts is not None and run.outcome.attempts >= cfg.max_attempts:
-                raise _give_up(run, why)
-            delay = cfg.backoff.delay(run.outcome.attempts)
-            log.warning("bulk attempt %d failed (%s); retrying in %.1fs",
-                        run.outcome.attempts, why, delay)
-            self._sleep(delay)
+            self._sleep(_retry_delay(run, cfg, why))
         return run.outcome
 
 
@@ -256,10 +257,5 @@ class AsyncBulkIndexer:
                 why = run.failed(exc)
             if why is None:
                 break
-            if cfg.max_attempts is not None and run.outcome.attempts >= cfg.max_attempts:
-                raise _give_up(run, why)
-            delay = cfg.backoff.delay(run.outcome.attempts)
-            log.warning("bulk attempt %d failed (%s); retrying in %.1fs",
-                        run.outcome.attempts, why, delay)
-            await asyncio.sleep(delay)
+            await asyncio.sleep(_retry_delay(run, cfg, why))
         return run.outcome
