@@ -30,7 +30,7 @@ from newsstream.contract.records import (
 )
 from newsstream.contract.settings import Settings
 from processors.alerts.decide import decide
-from processors.alerts.matching import match_actors
+from processors.alerts.matching import ACTORS_STEP, match_actors
 from processors.alerts.retry import WEBHOOK_RETRY, RetryPolicy, retrying
 from processors.alerts.sinks import KafkaSink, LogSink, Sink, WebhookSink, webhook_sinks
 from processors.alerts.store import AlertStore
@@ -96,11 +96,20 @@ class Detector:
         self, enriched: EnrichedArticle, *, fallback_ms: int = 0,
         watchlist: Watchlist | None = None,
     ) -> list[Alert]:
-        """Candidate alerts of one article; the enrichment's matches when it made any."""
+        """Candidate alerts of one article.
+
+        The enrichment's matches are used as they are when it matched actors
+        (even finding none); only articles enriched without a watchlist are
+        matched here.
+        """
         article = enriched.article
-        mentions = enriched.actors or match_actors(
-            watchlist or self.watchlist.get(), article.title, article.text, enriched.entities
-        )
+        if ACTORS_STEP in enriched.versions or enriched.actors:
+            mentions = enriched.actors
+        else:
+            mentions = match_actors(
+                watchlist or self.watchlist.get(), article.title, article.text,
+                enriched.entities,
+            )
         return decide(
             enriched, mentions, now_ms=self.clock_ms(), fallback_timestamp_ms=fallback_ms
         )

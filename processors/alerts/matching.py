@@ -48,6 +48,9 @@ CYRILLIC_SUFFIXES = (
     "а", "я", "у", "ю", "ом", "ем", "ым", "им", "е", "ы", "и", "ой", "ей", "ого", "ому",
 )
 ENTITY_TYPES = {"person": "PER", "organisation": "ORG"}
+#: Key in ``EnrichedArticle.versions`` set by the stage that matched actors;
+#: its presence means ``actors`` is the full answer, even when empty.
+ACTORS_STEP = "actors"
 
 # Characters folded to one form on both sides, so typography does not matter.
 _SAME = {"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u2010": "-", "\u2011": "-"}

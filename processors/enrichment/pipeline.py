@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from newsstream.contract.records import Article, EnrichedArticle, utcnow_iso
-from processors.alerts.matching import match_actors
+from processors.alerts.matching import ACTORS_STEP, match_actors
 from processors.alerts.watchlist import Watchlist
 from processors.enrichment import gazetteer, language, propernames, topics
 
@@ -77,7 +77,7 @@ def enrich(
     actors = []
     if watchlist is not None:
         actors = match_actors(watchlist, article.title, article.text, entities)
-        step_versions["actors"] = watchlist_version(watchlist)
+        step_versions[ACTORS_STEP] = watchlist_version(watchlist)
     return EnrichedArticle(
         article=article,
         language=lang,

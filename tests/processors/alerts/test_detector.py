@@ -83,6 +83,14 @@ async def test_actor_mentions_from_enrichment_are_used_as_they_are():
     assert (alert.actor_id, alert.snippet) == ("someone", "Madurodam")
 
 
+async def test_an_article_the_enrichment_matched_is_not_matched_again():
+    d, _store, sink = detector()
+    item = enriched("https://x.example/3", "Maduro spreekt", SEED_TEXT)
+    item.versions["actors"] = "watchlist/test"  # matched upstream, found nobody
+    assert await d.process(item) == []
+    assert sink.alerts == []
+
+
 async def test_alerts_the_store_refuses_are_reported_not_delivered():
     d, _store, sink = detector(refuse="donald-trump")
     new, refused = await d.publish(d.candidates(enriched("https://x.example/2", "T", SEED_TEXT)))
