@@ -16,16 +16,15 @@ index at the end unless ``--keep``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import threading
 import time
 import uuid
-from dataclasses import fields
 from pathlib import Path
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
@@ -46,6 +45,8 @@ from newsstream.contract.settings import Settings  # noqa: E402
 from newsstream.kafka_admin import ensure_topics  # noqa: E402
 from processors.alerts.matching import match_actors  # noqa: E402
 from processors.alerts.watchlist import default_watchlist_path, load_watchlist  # noqa: E402
+from tests.conftest import isolated_settings  # noqa: E402
+from tests.workers import running_worker  # noqa: E402
 
 NAMES = [
     "Nicolás Maduro", "Maduro", "regering-Maduro", "Juan Guaidó", "Guaido", "Donald Trump",
@@ -88,30 +89,6 @@ def make_article(n: int, rng: random.Random, token: str, mention_share: float) -
     )
 
 
-def settings_env(settings: Settings) -> dict[str, str]:
-    env = dict(os.environ)
-    for f in fields(settings):
-        value = getattr(settings, f.name)
-        env["NEWSSTREAM_" + f.name.upper()] = ("1" if value else "0") if isinstance(
-            value, bool) else str(value)
-    return env
-
-
-def start_worker(settings: Settings, stages: list[str], log_path: Path) -> subprocess.Popen:
-    args = [sys.executable, "-m", "newsstream", "process", "--loglevel", "info"]
-    for stage in stages:
-        args += ["--stage", stage]
-    log = open(log_path, "wb")  # noqa: SIM115 - lives as long as the worker
-    proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=settings_env(settings),
-                            cwd=ROOT)
-    deadline = time.monotonic() + 120
-    while "Worker ready" not in log_path.read_text(errors="replace"):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(f"worker did not start:\n{log_path.read_text()[-3000:]}")
-        time.sleep(0.3)
-    return proc
-
-
 class AlertReader(threading.Thread):
     def __init__(self, bootstrap: str, topic: str) -> None:
         super().__init__(daemon=True)
@@ -151,18 +128,11 @@ def main() -> None:
 
     token = uuid.uuid4().hex[:8]
     base = Settings.from_env()
-    settings = Settings.from_env(
-        topic_raw=f"bench{token}.news.articles.raw",
-        topic_enriched=f"bench{token}.news.articles.enriched",
-        topic_alerts=f"bench{token}.news.alerts",
-        topic_deadletter=f"bench{token}.news.deadletter",
-        processor_group=f"bench{token}-processors",
-        index_alerts=f"bench{token}-news-alerts",
-        data_dir=f"/tmp/bench-{token}",
-        log_level="WARNING",
+    settings = isolated_settings(
+        token, f"/tmp/bench-{token}", prefix="bench",
+        topic_partitions=base.topic_partitions, log_level="WARNING",
     )
-    enrich_available = (ROOT / "processors" / "enrichment" / "agents.py").is_file()
-    alerts_only = args.alerts_only or not enrich_available
+    alerts_only = args.alerts_only
     stages = ["alerts"] if alerts_only else ["enrich", "alerts"]
     input_topic = settings.topic_enriched if alerts_only else settings.topic_raw
     ensure_topics(settings)
@@ -177,7 +147,8 @@ def main() -> None:
     expected = {a.id: len(match_actors(watchlist, a.title, a.text)) for a in articles}
     warmup = [make_article(-n - 1, rng, token, 1.0) for n in range(5)]
 
-    worker = start_worker(settings, stages, log_path)
+    workers = contextlib.ExitStack()
+    workers.enter_context(running_worker(settings, tuple(stages), log_path=log_path, timeout=120))
     reader = AlertReader(settings.kafka_bootstrap_servers, settings.topic_alerts)
     reader.start()
     enriched_reader = None
@@ -230,11 +201,7 @@ def main() -> None:
         reader.stop.set()
         if enriched_reader is not None:
             enriched_reader.stop.set()
-        worker.terminate()
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        workers.close()
         producer.close()
 
     alerts = [(t, a) for t, a in reader.arrivals if a["article_id"] in landed]

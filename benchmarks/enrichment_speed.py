@@ -29,8 +29,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from procstats import cpu_seconds, memory_kib  # noqa: E402
+
 from newsstream.contract.records import Article, encode  # noqa: E402
-from newsstream.contract.settings import Settings  # noqa: E402
 from processors.enrichment import gazetteer, language, propernames, topics  # noqa: E402
 from processors.enrichment.pipeline import enrich, to_message, warm_up  # noqa: E402
 from tests.processors.enrichment.conftest import SEED_ARTICLE, make_article  # noqa: E402
@@ -146,21 +147,6 @@ def _french_titles() -> set[str]:
         return {json.loads(line)["title"] for line in fh if '"lang": "fr"' in line}
 
 
-def rss_kib(pid: int) -> tuple[int, int]:
-    values = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            values[key] = int(value.split()[0])
-    return values.get("VmRSS", 0), values.get("VmHWM", 0)
-
-
-def cpu_seconds(pid: int) -> float:
-    """User+system CPU time of ``pid`` so far (load-independent cost)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def end_to_end(
     articles: list[Article], log_dir: Path, faust_env: dict[str, str], workers: int = 1
 ) -> None:
@@ -168,14 +154,12 @@ def end_to_end(
     from kafka.admin import KafkaAdminClient
 
     from newsstream.kafka_admin import ensure_topics, topic_names
+    from tests.conftest import isolated_settings
     from tests.workers import running_worker
 
     run = uuid.uuid4().hex[:8]
-    settings = Settings.from_env(
-        topic_raw=f"bench{run}.raw", topic_enriched=f"bench{run}.enriched",
-        topic_alerts=f"bench{run}.alerts", topic_deadletter=f"bench{run}.deadletter",
-        topic_partitions=4, processor_group=f"bench{run}-processors",
-        data_dir=str(log_dir / f"bench{run}"),
+    settings = isolated_settings(
+        run, log_dir / f"bench{run}", prefix="bench", topic_partitions=4
     )
     servers = settings.kafka_bootstrap_servers.split(",")
     ensure_topics(settings)
@@ -210,7 +194,7 @@ def end_to_end(
                 for records in consumer.poll(timeout_ms=500).values():
                     seen.update(r.key for r in records)
             elapsed = time.perf_counter() - started
-            memory = [rss_kib(p.pid) for p in procs]
+            memory = [memory_kib(p.pid) for p in procs]
             cpu = sum(cpu_seconds(p.pid) for p in procs) - cpu_before
             producer.close()
     finally:

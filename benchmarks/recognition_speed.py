@@ -34,8 +34,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from procstats import cpu_seconds, memory_kib  # noqa: E402
+
 from newsstream.contract.records import EnrichedArticle  # noqa: E402
-from newsstream.contract.settings import Settings  # noqa: E402
 from processors.enrichment.pipeline import enrich, to_message, warm_up  # noqa: E402
 from processors.recognition.models import REGISTRY, recogniser_for  # noqa: E402
 from processors.recognition.recognise import recognise  # noqa: E402
@@ -62,20 +63,6 @@ def french_articles(n: int, seed: int = 5) -> list[EnrichedArticle]:
         out.append(enrich(article))
     assert all(a.language.code == "fr" for a in out)
     return out
-
-
-def status_kib(pid: int | str = "self") -> tuple[int, int]:
-    values = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            values[key] = int(value.split()[0])
-    return values.get("VmRSS", 0), values.get("VmHWM", 0)
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def loop_stall(articles: list[EnrichedArticle], batch: int, threaded: bool) -> float:
@@ -108,11 +95,11 @@ async def loop_stall(articles: list[EnrichedArticle], batch: int, threaded: bool
 
 
 def in_process(articles: list[EnrichedArticle]) -> float:
-    rss0, _ = status_kib()
+    rss0, _ = memory_kib()
     started = time.perf_counter()
     model = recogniser_for("fr")
     loaded = time.perf_counter() - started
-    rss1, _ = status_kib()
+    rss1, _ = memory_kib()
     recognise(model, articles[:8])  # warm
     words = statistics.mean(len(a.article.text.split()) for a in articles)
     print(f"model: {model.version} ({', '.join(model.nlp.pipe_names)} only), "
@@ -131,7 +118,7 @@ def in_process(articles: list[EnrichedArticle]) -> float:
         best = max(best, per_s)
         print(f"  batch {batch:>3}: {per_s:6.1f} articles/s ({elapsed / len(articles) * 1000:.1f} "
               f"ms each), {added / len(articles):.1f} names added per article")
-    _, hwm = status_kib()
+    _, hwm = memory_kib()
     print(f"  process peak resident memory: {hwm / 1024:.0f} MiB")
     sample = articles[:48]
     for threaded in (False, True):
@@ -148,14 +135,12 @@ def through_worker(articles: list[EnrichedArticle], log_dir: Path, workers: int 
     from kafka.admin import KafkaAdminClient
 
     from newsstream.kafka_admin import ensure_topics, topic_names
+    from tests.conftest import isolated_settings
     from tests.workers import running_worker
 
     run = uuid.uuid4().hex[:8]
-    settings = Settings.from_env(
-        topic_raw=f"bench{run}.raw", topic_enriched=f"bench{run}.enriched",
-        topic_alerts=f"bench{run}.alerts", topic_deadletter=f"bench{run}.deadletter",
-        topic_partitions=4, processor_group=f"bench{run}-processors",
-        data_dir=str(log_dir / f"bench{run}"),
+    settings = isolated_settings(
+        run, log_dir / f"bench{run}", prefix="bench", topic_partitions=4
     )
     servers = settings.kafka_bootstrap_servers.split(",")
     ensure_topics(settings)
@@ -192,7 +177,7 @@ def through_worker(articles: list[EnrichedArticle], log_dir: Path, workers: int 
                             recognised.add(r.key)
             elapsed = time.perf_counter() - started
             cpu = sum(cpu_seconds(p.pid) for p in procs) - cpu_before
-            memory = [status_kib(p.pid) for p in procs]
+            memory = [memory_kib(p.pid) for p in procs]
             producer.close()
     finally:
         consumer.close()

@@ -77,21 +77,32 @@ def unique() -> str:
     return uuid.uuid4().hex[:10]
 
 
+def isolated_settings(
+    unique: str, data_dir: Path | str, *, prefix: str = "t", **overrides: object
+) -> Settings:
+    """Settings whose topics, group, indices and state belong to ``unique`` alone
+    (tests and benchmarks share one Kafka and one Elasticsearch)."""
+    tag = prefix + unique
+    values: dict[str, object] = dict(
+        topic_raw=f"{tag}.news.articles.raw",
+        topic_enriched=f"{tag}.news.articles.enriched",
+        topic_alerts=f"{tag}.news.alerts",
+        topic_deadletter=f"{tag}.news.deadletter",
+        topic_partitions=2,
+        processor_group=f"{tag}-processors",
+        index_articles=f"{tag}-news-articles",
+        index_alerts=f"{tag}-news-alerts",
+        data_dir=str(data_dir),
+    )
+    values.update(overrides)
+    return Settings.from_env(**values)
+
+
 @pytest.fixture
 def settings(tmp_path: Path, unique: str) -> Settings:
     """Settings with topics, indices and state private to this test."""
-    return Settings.from_env(
-        topic_raw=f"t{unique}.news.articles.raw",
-        topic_enriched=f"t{unique}.news.articles.enriched",
-        topic_alerts=f"t{unique}.news.alerts",
-        topic_deadletter=f"t{unique}.news.deadletter",
-        topic_partitions=2,
-        processor_group=f"t{unique}-processors",
-        index_articles=f"t{unique}-news-articles",
-        index_alerts=f"t{unique}-news-alerts",
-        data_dir=str(tmp_path / "data"),
-        allow_private_networks=True,
-        bulk_interval=0.2,
+    return isolated_settings(
+        unique, tmp_path / "data", allow_private_networks=True, bulk_interval=0.2
     )
 
 

@@ -21,6 +21,7 @@ import pytest
 from newsstream.contract.ids import alert_id
 from newsstream.contract.settings import Settings
 from newsstream.kafka_admin import ensure_topics
+from tests.conftest import isolated_settings
 from tests.processors.alerts.support import (
     ROOT,
     SEED_TEXT,
@@ -76,16 +77,8 @@ def stack(kafka_bootstrap, es_client, tmp_path_factory):
     watchlist = tmp / "actors.yaml"
     shutil.copy(ROOT / "seeds" / "actors.yaml", watchlist)
     webhook = WebhookReceiver(failures=2)
-    settings = Settings.from_env(
-        topic_raw=f"t{unique}.news.articles.raw",
-        topic_enriched=f"t{unique}.news.articles.enriched",
-        topic_alerts=f"t{unique}.news.alerts",
-        topic_deadletter=f"t{unique}.news.deadletter",
-        topic_partitions=2,
-        processor_group=f"t{unique}-processors",
-        index_articles=f"t{unique}-news-articles",
-        index_alerts=f"t{unique}-news-alerts",
-        data_dir=str(tmp / "data"),
+    settings = isolated_settings(
+        unique, tmp / "data",
         actors=str(watchlist),
         webhook_urls=f"{webhook.url}/hook,{webhook.url}/reject",
     )

@@ -1,0 +1,22 @@
+"""Memory and CPU of a process from /proc, for the benchmark scripts."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def memory_kib(pid: int | str = "self") -> tuple[int, int]:
+    """(resident, peak resident) memory of ``pid`` in KiB."""
+    values = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            values[key] = int(value.split()[0])
+    return values.get("VmRSS", 0), values.get("VmHWM", 0)
+
+
+def cpu_seconds(pid: int | str = "self") -> float:
+    """User+system CPU time of ``pid`` so far: a cost that does not depend on load."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
