@@ -13,11 +13,15 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from newsstream.cli.common import load_settings
 from newsstream.contract.settings import Settings
+
+if TYPE_CHECKING:
+    from elasticsearch import Elasticsearch
 
 READY_MARKERS = ("Worker ready", "[^Worker]: Ready")
 
@@ -46,10 +50,13 @@ def demo(
         if not path.exists():
             typer.secho(f"{path} not found: run the demo from the repository root", fg="red")
             raise typer.Exit(2)
+    from search.client import es_client
+
     server = _serve(feeds_dir, port)
     typer.secho(f"1/5 serving sample feeds from {feeds_dir} on 127.0.0.1:{port}", bold=True)
     log_path = Path(settings.data_dir) / "demo-worker.log"
-    _prepare(settings)
+    client = es_client(settings)
+    _prepare(client, settings)
     typer.secho(f"2/5 starting a processor worker (log: {log_path})", bold=True)
     worker = _start_worker(log_path, timeout)
     try:
@@ -58,10 +65,10 @@ def demo(
         typer.secho(
             f"4/5 waiting until Elasticsearch holds all {expected} articles", bold=True
         )
-        indexed = _wait_indexed(settings, expected, timeout)
-        _wait_alerts_settle(settings)
+        indexed = _wait_indexed(client, settings, expected, timeout)
+        _wait_alerts_settle(client, settings)
         typer.secho(f"5/5 {indexed} articles searchable; results for {query!r}:", bold=True)
-        _show(settings, query)
+        _show(client, settings, query)
         if keep_running:
             typer.echo("worker keeps running; Ctrl-C to stop")
             worker.wait()
@@ -70,6 +77,7 @@ def demo(
     finally:
         _stop(worker)
         server.shutdown()
+        client.close()
 
 
 def _serve(directory: Path, port: int):  # noqa: ANN202 - http.server type
@@ -80,17 +88,12 @@ def _serve(directory: Path, port: int):  # noqa: ANN202 - http.server type
     return server
 
 
-def _prepare(settings: Settings) -> None:
+def _prepare(client: Elasticsearch, settings: Settings) -> None:
     from newsstream.kafka_admin import ensure_topics
-    from search.client import es_client
     from search.provision import provision
 
     ensure_topics(settings)
-    client = es_client(settings)
-    try:
-        provision(client, settings)
-    finally:
-        client.close()
+    provision(client, settings)
 
 
 def _start_worker(log_path: Path, timeout: float) -> subprocess.Popen:
@@ -123,59 +126,51 @@ def _poll_once(settings: Settings, feeds: Path) -> int:
     """One poll cycle; returns how many distinct articles have been published."""
     from ingest import feedlist
     from ingest.poller import Poller
-    from ingest.state import State
 
-    async def cycle() -> int:
+    async def cycle() -> tuple[int, int]:
         poller = Poller(settings)
         try:
             report = await poller.run_cycle(feedlist.load(feeds))
             typer.echo("   " + report.summary())
-            return report.pending
+            return report.pending, poller.state.seen_count()
         finally:
             await poller.aclose()
 
-    pending = asyncio.run(cycle())
+    pending, published = asyncio.run(cycle())
     if pending:
         typer.secho(f"   {pending} articles still wait for Kafka", fg="yellow")
-    state = State.open(settings.data_path)
-    try:
-        return state.seen_count()
-    finally:
-        state.close()
+    return published
 
 
-def _count(settings: Settings, index: str) -> int:
+def _count(client: Elasticsearch, index: str) -> int:
     from elasticsearch import NotFoundError
 
-    from search.client import es_client
-
-    client = es_client(settings)
     try:
         client.indices.refresh(index=index)
         return int(client.count(index=index)["count"])
     except NotFoundError:
         return 0
-    finally:
-        client.close()
 
 
-def _wait_indexed(settings: Settings, expected: int, timeout: float) -> int:
+def _wait_indexed(client: Elasticsearch, settings: Settings, expected: int, timeout: float) -> int:
     deadline = time.monotonic() + timeout
-    count = _count(settings, settings.index_articles)
+    count = _count(client, settings.index_articles)
     while count < expected and time.monotonic() < deadline:
         time.sleep(0.5)
-        count = _count(settings, settings.index_articles)
+        count = _count(client, settings.index_articles)
     if count < expected:
         typer.secho(f"   only {count} of {expected} articles indexed in time", fg="yellow")
     return count
 
 
-def _wait_alerts_settle(settings: Settings, quiet_for: float = 2.0, limit: float = 20.0) -> None:
+def _wait_alerts_settle(
+    client: Elasticsearch, settings: Settings, quiet_for: float = 2.0, limit: float = 20.0
+) -> None:
     """Alerts trail indexing slightly; wait until their count stops moving."""
     deadline = time.monotonic() + limit
     last, stable_since = -1, time.monotonic()
     while time.monotonic() < deadline:
-        count = _count(settings, settings.index_alerts)
+        count = _count(client, settings.index_alerts)
         if count != last:
             last, stable_since = count, time.monotonic()
         elif count > 0 and time.monotonic() - stable_since >= quiet_for:
@@ -183,22 +178,17 @@ def _wait_alerts_settle(settings: Settings, quiet_for: float = 2.0, limit: float
         time.sleep(0.5)
 
 
-def _show(settings: Settings, query: str) -> None:
+def _show(client: Elasticsearch, settings: Settings, query: str) -> None:
     from newsstream.cli.alerts_commands import list_alerts
     from newsstream.cli.search_commands import print_table
-    from search.client import es_client
     from search.query import SearchRequest, run_search
 
-    client = es_client(settings)
-    try:
-        result = run_search(
-            client, settings.index_articles, SearchRequest(query=query, limit=5, facets=True)
-        )
-        everything = run_search(
-            client, settings.index_articles, SearchRequest(query="", limit=1, facets=True)
-        )
-    finally:
-        client.close()
+    result = run_search(
+        client, settings.index_articles, SearchRequest(query=query, limit=5, facets=True)
+    )
+    everything = run_search(
+        client, settings.index_articles, SearchRequest(query="", limit=1, facets=True)
+    )
     print_table(result)
     for name, buckets in everything.facets.items():
         if buckets and name in ("language", "topic", "source", "actor"):

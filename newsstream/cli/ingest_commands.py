@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from newsstream.cli.common import load_settings
+from newsstream.contract.settings import Settings
 
 feeds_app = typer.Typer(
     help="Manage and inspect the feed list: status, OPML import/export, local serving.",
@@ -20,8 +21,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(feeds_app, name="feeds")
 
 
-def _feed_list_path(path: Path | None) -> Path:
-    settings = load_settings()
+def _feed_list_path(path: Path | None, settings: Settings) -> Path:
     chosen = path or (Path(settings.feeds) if settings.feeds else None)
     if chosen is None:
         typer.secho(
@@ -59,7 +59,7 @@ def poll(
     settings = load_settings()
     for noisy in ("aiohttp", "kafka"):  # connection chatter is too much at INFO
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.root.level))
-    feed_list = _load_feeds(_feed_list_path(feeds))
+    feed_list = _load_feeds(_feed_list_path(feeds, settings))
 
     async def main() -> int:
         poller = Poller(settings)
@@ -179,7 +179,8 @@ def export_opml(
     """Print the feed list as OPML 2.0."""
     from ingest import feedlist
 
-    typer.echo(feedlist.to_opml(_load_feeds(_feed_list_path(feeds))), nl=False)
+    path = _feed_list_path(feeds, load_settings())
+    typer.echo(feedlist.to_opml(_load_feeds(path)), nl=False)
 
 
 @feeds_app.command("serve")
