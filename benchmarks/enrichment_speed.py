@@ -33,7 +33,7 @@ from procstats import cpu_seconds, memory_kib  # noqa: E402
 
 from newsstream.contract.records import Article, encode  # noqa: E402
 from processors.enrichment import gazetteer, language, propernames, topics  # noqa: E402
-from processors.enrichment.pipeline import enrich, to_message, warm_up  # noqa: E402
+from processors.enrichment.pipeline import enrich, warm_up  # noqa: E402
 from tests.processors.enrichment.conftest import SEED_ARTICLE, make_article  # noqa: E402
 
 TARGET_WORDS = 400
@@ -94,7 +94,7 @@ def in_process(articles: list[Article]) -> None:
          lambda a: propernames.find_unlisted(a.title, a.text, {}, language="nl"))
     rate("topics", articles, lambda a: topics.classify_topics(a.title, a.text, language="nl"))
     rate("enrich() whole", articles, enrich)
-    rate("enrich() + serialise", articles, lambda a: to_message(enrich(a)))
+    rate("enrich() + serialise", articles, lambda a: encode(enrich(a)))
 
 
 SPACY_PROBE = r"""

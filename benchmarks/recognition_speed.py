@@ -36,8 +36,8 @@ sys.path.insert(0, str(ROOT))
 
 from procstats import cpu_seconds, memory_kib  # noqa: E402
 
-from newsstream.contract.records import EnrichedArticle  # noqa: E402
-from processors.enrichment.pipeline import enrich, to_message, warm_up  # noqa: E402
+from newsstream.contract.records import EnrichedArticle, encode  # noqa: E402
+from processors.enrichment.pipeline import enrich, warm_up  # noqa: E402
 from processors.recognition.models import REGISTRY, recogniser_for  # noqa: E402
 from processors.recognition.recognise import recognise  # noqa: E402
 from tests.processors.enrichment.conftest import make_article  # noqa: E402
@@ -163,7 +163,7 @@ def through_worker(articles: list[EnrichedArticle], log_dir: Path, workers: int 
             cpu_before = sum(cpu_seconds(p.pid) for p in procs)
             started = time.perf_counter()
             for a in articles:
-                producer.send(settings.topic_enriched, key=a.id.encode(), value=to_message(a))
+                producer.send(settings.topic_enriched, key=a.id.encode(), value=encode(a))
             producer.flush()
             recognised: set[bytes] = set()
             parked = 0

@@ -34,7 +34,7 @@ from ingest.publish import Publisher
 from ingest.schedule import Observation, Policy, items_per_day, next_interval
 from ingest.state import Candidate, FeedState, State
 from newsstream.contract.errors import FeedError, ServiceUnavailable
-from newsstream.contract.records import Article, encode, parse_iso
+from newsstream.contract.records import encode, parse_iso
 from newsstream.contract.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -188,7 +188,7 @@ class Poller:
                 dated.append(parse_iso(article.published))
             candidates.append(Candidate(
                 id=article.id, content_hash=article.content_hash, feed_url=feed.url,
-                text_len=len(article.text), payload=encode_article(article),
+                text_len=len(article.text), payload=encode(article),
             ))
         if unreadable:
             self.metrics.items.labels("unreadable").inc(unreadable)
@@ -344,13 +344,6 @@ class Poller:
         if not task.cancelled() and task.exception() is not None:
             log.error("%s: poll crashed: %r", url, task.exception())
         due_at[url] = self.state.feed(url).next_poll or (self.clock() + self.policy.min_interval)
-
-
-def encode_article(article: Article) -> bytes:
-    """``records.encode(article)`` without ``asdict``'s deep copies (same bytes)."""
-    data = dict(vars(article))
-    data["source"] = dict(vars(article.source))
-    return encode(data)
 
 
 def _status_of(kind: str) -> int | None:

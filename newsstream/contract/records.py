@@ -10,13 +10,29 @@ fields without breaking older consumers.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from newsstream.contract.errors import InvalidMessage
 
 SCHEMA_VERSION = 1
+
+
+def plain(value: Any) -> Any:
+    """A record as JSON-ready dicts and lists.
+
+    Like ``dataclasses.asdict`` but without its deep copy of every leaf, which
+    cost as much as enriching the article: the records hold only dataclasses,
+    lists, dicts and immutable scalars, so fresh containers suffice.
+    """
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if hasattr(value, "__dataclass_fields__"):
+        return {k: plain(v) for k, v in vars(value).items()}
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    return value
 
 
 def utcnow_iso() -> str:
@@ -59,7 +75,7 @@ class Article:
     schema_version: int = SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return plain(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Article:
@@ -163,7 +179,7 @@ class EnrichedArticle:
         return self.article.id
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return plain(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EnrichedArticle:
@@ -211,7 +227,7 @@ class Alert:
     schema_version: int = SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return plain(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Alert:
@@ -239,13 +255,12 @@ class DeadLetter:
     schema_version: int = SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return plain(self)
 
 
 def encode(record: Any) -> bytes:
     """Serialise a record (or plain dict) as compact UTF-8 JSON."""
-    data = record.to_dict() if hasattr(record, "to_dict") else record
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return json.dumps(plain(record), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def decode_json(raw: bytes | str | None) -> dict[str, Any]:

@@ -12,12 +12,12 @@ import logging
 import faust
 from prometheus_client import Counter
 
-from newsstream.contract.records import decode_article
+from newsstream.contract.records import decode_article, encode
 from newsstream.contract.settings import Settings
 from processors.alerts.watchlist import open_watchlist
 from processors.app import ProcessorTopics
 from processors.deadletter import park
-from processors.enrichment.pipeline import enrich, to_message, warm_up
+from processors.enrichment.pipeline import enrich, warm_up
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def register(app: faust.App, topics: ProcessorTopics, settings: Settings) -> fau
                 FAILED.labels(type(exc).__name__).inc()
                 await park(topics.deadletter, event, raw, exc, stage=STAGE)
                 continue
-            await topics.enriched.send(key=enriched.id.encode(), value=to_message(enriched))
+            await topics.enriched.send(key=enriched.id.encode(), value=encode(enriched))
             PROCESSED.inc()
 
     return enrich_articles

@@ -10,9 +10,7 @@ index can tell old enrichments from new ones.
 from __future__ import annotations
 
 import hashlib
-import json
 from functools import lru_cache
-from typing import Any
 
 from newsstream.contract.records import Article, EnrichedArticle, utcnow_iso
 from processors.alerts.matching import ACTORS_STEP, match_actors
@@ -88,23 +86,3 @@ def enrich(
         actors=actors,
         raw_timestamp_ms=raw_timestamp_ms,
     )
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if hasattr(value, "__dataclass_fields__"):
-        return {k: _plain(v) for k, v in vars(value).items()}
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
-
-
-def to_message(enriched: EnrichedArticle) -> bytes:
-    """The same bytes as ``contract.encode(enriched)``, several times faster.
-
-    ``dataclasses.asdict`` deep-copies every leaf, which costs about as much
-    as finding the entities; the records are plain dataclasses of lists and
-    scalars, so their ``vars`` suffice (a unit test checks the equality).
-    """
-    return json.dumps(_plain(enriched), ensure_ascii=False, separators=(",", ":")).encode()

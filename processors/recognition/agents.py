@@ -19,11 +19,10 @@ from concurrent.futures import ThreadPoolExecutor
 import faust
 from prometheus_client import Counter
 
-from newsstream.contract.records import EnrichedArticle, decode_enriched
+from newsstream.contract.records import EnrichedArticle, decode_enriched, encode
 from newsstream.contract.settings import Settings
 from processors.app import ProcessorTopics
 from processors.deadletter import park
-from processors.enrichment.pipeline import to_message
 from processors.recognition.models import REGISTRY, Recogniser, recogniser_for
 from processors.recognition.recognise import recognise, select
 
@@ -64,7 +63,7 @@ def register(app: faust.App, topics: ProcessorTopics, settings: Settings) -> fau
                 except Exception as exc:  # noqa: BLE001
                     await fail(item[0], exc)
         for _item, updated in outcomes:
-            await topics.enriched.send(key=updated.id.encode(), value=to_message(updated))
+            await topics.enriched.send(key=updated.id.encode(), value=encode(updated))
             PROCESSED.inc()
         log.info("recognise: %d %s articles, %d names added in %.0f ms", len(outcomes),
                  model.language, sum(len(u.entities) - len(i[1].entities) for i, u in outcomes),

@@ -8,10 +8,10 @@ import time
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
 
-from newsstream.contract.records import decode_enriched
+from newsstream.contract.records import decode_enriched, encode
 from newsstream.kafka_admin import ensure_topics
 from processors.app import DEFAULT_STAGES, app_id_for
-from processors.enrichment.pipeline import enrich, to_message
+from processors.enrichment.pipeline import enrich
 from tests.processors.enrichment.conftest import make_article
 from tests.processors.recognition.test_models import TEXT, TITLE
 from tests.workers import running_worker
@@ -68,9 +68,9 @@ def test_worker_adds_names_to_french_articles_only_and_parks_poison(
     with running_worker(settings, ("recognise",), log_path=tmp_path / "w.log"):
         producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers.split(","))
         for key, value in (
-            (dutch.id.encode(), to_message(dutch)),
+            (dutch.id.encode(), encode(dutch)),
             (b"poison", POISON),
-            (french.id.encode(), to_message(french)),
+            (french.id.encode(), encode(french)),
         ):
             producer.send(settings.topic_enriched, key=key, value=value, partition=0)
         producer.flush()
