@@ -1,0 +1,189 @@
+"""Train the packaged name recognisers from annotated newswire: one command.
+
+    python -m processors.recognition.train --data DIR [--lang en] [--out DIR]
+
+For each language, the CoNLL training split is converted to spaCy's binary
+format, a NER-only pipeline (``ner.cfg``: its own hashed-feature CNN
+embedding, no downloaded vectors) is trained on it with the development split
+(``testa``) for early stopping, and the best pipeline is copied to
+``--out/<lang>`` (default: the packaged ``pipelines/`` directory) with a
+model card. Intermediate files go to ``--work`` (default ``build/ner``,
+ignored by git). Training uses one thread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from processors.recognition import conll
+
+CONFIG = Path(__file__).with_name("ner.cfg")
+PIPELINES = Path(__file__).with_name("pipelines")
+WORK = Path("build/ner")
+# The files a loaded pipeline needs; the trainer's extras stay behind.
+KEEP = ("config.cfg", "meta.json", "tokenizer", "vocab", "ner", "tok2vec")
+
+log = logging.getLogger(__name__)
+
+LICENCES = {
+    "en": (
+        "CoNLL-2003 English (Reuters RCV1 newswire, 1996). The text belongs to Reuters "
+        "and is used under the Reuters Corpus agreement (research use). The weights "
+        "contain no text, but users redistributing them should respect those terms."
+    ),
+    "nl": (
+        "CoNLL-2002 Dutch (De Morgen, 2000), distributed by the CoNLL-2002 organisers "
+        "for research use."
+    ),
+    "es": (
+        "CoNLL-2002 Spanish (EFE news agency, 2000), distributed by the CoNLL-2002 "
+        "organisers for research use."
+    ),
+}
+
+
+def to_docbin(path: Path, language: str, target: Path) -> int:
+    """Write ``path`` (CoNLL) as a spaCy DocBin at ``target``; the number of docs."""
+    import spacy
+    from spacy.tokens import DocBin
+
+    nlp = spacy.blank(language)
+    docbin = DocBin()
+    for gold in conll.gold_docs(path):
+        doc = nlp.make_doc(gold.text)
+        ents = []
+        for start, end, label in gold.spans:
+            span = doc.char_span(start, end, label=label)
+            if span is None:
+                raise ValueError(f"{path}: name {gold.text[start:end]!r} splits a token")
+            ents.append(span)
+        doc.ents = ents
+        docbin.add(doc)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    docbin.to_disk(target)
+    return len(docbin)
+
+
+def train_language(data: Path, language: str, out: Path, work: Path, overrides: dict) -> Path:
+    """Train one language; the directory of the installed pipeline."""
+    from spacy.cli.train import train
+
+    work = work / language
+    train_path, dev_path = work / "train.spacy", work / "dev.spacy"
+    n_train = to_docbin(conll.data_file(data, language, "train"), language, train_path)
+    n_dev = to_docbin(conll.data_file(data, language, "dev"), language, dev_path)
+    log.info("%s: %d training docs, %d development docs", language, n_train, n_dev)
+    settings = {
+        "nlp.lang": language,
+        "paths.train": str(train_path),
+        "paths.dev": str(dev_path),
+        **overrides,
+    }
+    started = time.monotonic()
+    train(CONFIG, work / "output", overrides=settings, use_gpu=-1)
+    best = work / "output" / "model-best"
+    target = out / language
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    for name in KEEP:
+        source = best / name
+        if source.is_dir():
+            shutil.copytree(source, target / name)
+        elif source.exists():
+            shutil.copy2(source, target / name)
+    meta = json.loads((target / "meta.json").read_text())
+    meta.update(name=f"newsstream_ner_{language}", version="1.0.0")
+    (target / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+    write_card(target, data, language, meta, overrides, time.monotonic() - started)
+    return target
+
+
+def write_card(
+    target: Path, data: Path, language: str, meta: dict, overrides: dict, seconds: float
+) -> None:
+    """The model card: data, licence, the command, development-split scores."""
+    import spacy
+
+    from processors.recognition import scoring
+
+    nlp = spacy.load(target)
+    golds = conll.gold_docs(conll.data_file(data, language, "dev"))
+    predicted = [
+        [(e.start_char, e.end_char, e.label_) for e in doc.ents]
+        for doc in nlp.pipe(g.text for g in golds)
+    ]
+    dev = scoring.score(golds, predicted).table()
+    train_file, dev_file = conll.FILES[language]
+    rows = "\n".join(
+        f"| {kind} | {p * 100:.1f} | {r * 100:.1f} | {f * 100:.1f} |"
+        for kind, (p, r, f) in dev.items()
+    )
+    options = " ".join(f"{k}={json.dumps(v)}" for k, v in overrides.items())
+    size = sum(f.stat().st_size for f in target.rglob("*") if f.is_file())
+    card = f"""# newsstream_ner_{language}
+
+A spaCy {meta.get("spacy_version", "")} pipeline that recognises person (PER),
+organisation (ORG), location (LOC) and other (MISC) names in {language!r} news text.
+NER only: its own hashed-feature CNN embedding (NORM, PREFIX, SUFFIX, SHAPE),
+no pretrained or downloaded vectors. {size / 1e6:.1f} MB on disk.
+
+## Data and licence terms
+
+Trained on `{train_file}`, tuned (early stopping) on `{dev_file}`:
+{LICENCES[language]}
+The annotated files are not part of the project.
+
+## Command
+
+    python -m processors.recognition.train --data DIR --lang {language} {options}
+
+(about {seconds / 60:.0f} minutes on one thread.)
+
+## Development-split scores (`{dev_file}`, this model alone)
+
+Exact span and type, PER/ORG/LOC (MISC is recognised but not used by the service).
+
+| type | P | R | F1 |
+| --- | --- | --- | --- |
+{rows}
+
+The figures of the complete entity layer (this model merged with the
+gazetteer) are printed by `benchmarks/enrichment_quality.py --data DIR`.
+"""
+    (target / "README.md").write_text(card)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, required=True, help="CoNLL data directory")
+    parser.add_argument("--lang", action="append", choices=sorted(conll.FILES),
+                        help="language to train (repeatable; default: all)")
+    parser.add_argument("--out", type=Path, default=PIPELINES)
+    parser.add_argument("--work", type=Path, default=WORK)
+    parser.add_argument("overrides", nargs="*", help="config overrides: section.key=value")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    overrides = {}
+    for item in args.overrides:
+        key, _, value = item.partition("=")
+        try:
+            overrides[key.lstrip("-")] = json.loads(value)
+        except json.JSONDecodeError:
+            overrides[key.lstrip("-")] = value
+    for language in args.lang or sorted(conll.FILES):
+        target = train_language(args.data, language, args.out, args.work, overrides)
+        print(f"{language}: {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
