@@ -76,7 +76,20 @@ class Gazetteer:
                 surface = Surface(len(key), index, form, acronym, form[:1].isupper())
                 keys[key] = (False, surface)
         self.size = len(keys)
+        self._surfaces = {key: surface for key, (_, surface) in keys.items()}
         self._automaton = build_automaton(keys)
+
+    def entry_for(self, name: str) -> NameEntry | None:
+        """The listed entity ``name`` is written as exactly (a whole name, not
+        a search in text): links a name found by other means to its entity."""
+        surface = self._surfaces.get(match_key(name))
+        if surface is None:
+            return None
+        if surface.exact and name.replace(" ", "") != surface.form.replace(" ", ""):
+            return None
+        if surface.capital and not name[:1].isupper():
+            return None
+        return self.entries[surface.entry]
 
     def field_of(self, entity_id: str) -> str:
         """The news field (politics, sport...) of a listed person or organisation."""
@@ -100,6 +113,8 @@ class Gazetteer:
                 continue
             if entry.type == "PER" and self._other_given_name(text, o_start, entry, surface):
                 continue
+            if surface.form.endswith(".") and text[o_end:o_end + 1] == ".":
+                o_end += 1  # the key drops an acronym's last full stop: "U.S." keeps it
             written = text[o_start:o_end]
             if surface.exact:
                 if all_caps or written.replace(" ", "") != surface.form.replace(" ", ""):

@@ -103,3 +103,23 @@ def test_entity_ids_say_where_the_name_comes_from():
     assert entities["Germany"].id == "loc:country:de"
     assert entities["Zwolle"].id.startswith("loc:geonames:")
     assert {e.source for e in entities.values()} == {"gazetteer"}
+
+
+@pytest.mark.parametrize("text", ["Talks with U.S. officials.", "He flew to the U.S."])
+def test_acronym_with_a_final_full_stop_is_matched_whole(text):
+    [us] = find_entities("", text)
+    assert (us.name, us.mentions[0].text) == ("United States", "U.S.")
+
+
+def test_spanish_para_opening_a_sentence_is_not_a_place():
+    assert found("Para el Gobierno, la reforma es urgente.", language="es") == {}
+
+
+def test_entry_for_links_a_whole_name_to_its_entity():
+    from processors.enrichment.gazetteer import default_gazetteer
+
+    gazetteer = default_gazetteer()
+    assert gazetteer.entry_for("U.S.").name == "United States"
+    assert gazetteer.entry_for("Verenigde Staten").name == "United States"
+    assert gazetteer.entry_for("us") is None  # an acronym only as written
+    assert gazetteer.entry_for("Atlantis of the Deep") is None
