@@ -21,6 +21,7 @@ from prometheus_client import Counter
 
 from newsstream.contract.records import EnrichedArticle, decode_enriched, encode
 from newsstream.contract.settings import Settings
+from processors.alerts.watchlist import open_watchlist
 from processors.app import ProcessorTopics
 from processors.deadletter import park
 from processors.recognition.models import REGISTRY, Recogniser, recogniser_for
@@ -43,6 +44,7 @@ FAILED = Counter(
 def register(app: faust.App, topics: ProcessorTopics, settings: Settings) -> faust.types.AgentT:
     """Attach the recognise agent to ``app``."""
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="recognise")
+    watchlist = open_watchlist(settings)  # actors are matched again on the new entities
 
     async def fail(event: faust.EventT, exc: BaseException) -> None:
         FAILED.labels(type(exc).__name__).inc()
@@ -52,20 +54,24 @@ def register(app: faust.App, topics: ProcessorTopics, settings: Settings) -> fau
         loop = asyncio.get_running_loop()
         started = time.perf_counter()
         try:
-            done = await loop.run_in_executor(executor, recognise, model, [a for _, a in items])
+            done = await loop.run_in_executor(
+                executor, recognise, model, [a for _, a in items], watchlist.get()
+            )
             outcomes: list = list(zip(items, done, strict=True))
         except Exception:  # noqa: BLE001 - find the article that fails, one at a time
             outcomes = []
             for item in items:
                 try:
-                    [one] = await loop.run_in_executor(executor, recognise, model, [item[1]])
+                    [one] = await loop.run_in_executor(
+                        executor, recognise, model, [item[1]], watchlist.get()
+                    )
                     outcomes.append((item, one))
                 except Exception as exc:  # noqa: BLE001
                     await fail(item[0], exc)
         for _item, updated in outcomes:
             await topics.enriched.send(key=updated.id.encode(), value=encode(updated))
             PROCESSED.inc()
-        log.info("recognise: %d %s articles, %d names added in %.0f ms", len(outcomes),
+        log.info("recognise: %d %s articles, %+d entities in %.0f ms", len(outcomes),
                  model.language, sum(len(u.entities) - len(i[1].entities) for i, u in outcomes),
                  (time.perf_counter() - started) * 1000)
 

