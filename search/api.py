@@ -9,18 +9,29 @@ runs them in its thread pool, so the synchronous client blocks no loop.
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import asdict
 from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch, TransportError
 from fastapi import APIRouter, FastAPI, HTTPException, Path, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from fastapi_offline import FastAPIOffline
 
 from newsstream.contract.settings import Settings
 from search.client import es_client
-from search.query import INTERVALS, MAX_LIMIT, SORTS, SearchRequest, parse_time, run_search
+from search.query import (
+    INTERVALS,
+    MAX_LIMIT,
+    SORTS,
+    QueryTooCostly,
+    SearchRequest,
+    parse_time,
+    run_search,
+)
 
 log = logging.getLogger(__name__)
 
@@ -88,13 +99,19 @@ def search(
         histogram, interval,
     )
     settings = get_settings(request)
+    return asdict(search_or_400(get_es(request), settings.index_articles, search_request))
+
+
+def search_or_400(es: Elasticsearch, index: str, search_request: SearchRequest) -> Any:
+    """Run a search; a query Elasticsearch refuses or one over the cost cap is a 400."""
     try:
-        result = run_search(get_es(request), settings.index_articles, search_request)
+        return run_search(es, index, search_request)
+    except QueryTooCostly as exc:
+        raise _bad_request(str(exc)) from None
     except ApiError as exc:
         if exc.status_code == 400:
             raise _bad_request(f"Elasticsearch refused the query: {exc.message}") from None
         raise
-    return asdict(result)
 
 
 @search_router.get("/articles/{article_id}", summary="One indexed article, in full")
@@ -137,11 +154,76 @@ def health(request: Request) -> JSONResponse:
     )
 
 
+API_KEY_HEADER = "X-API-Key"
+API_KEY_COOKIE = "newsstream_api_key"
+#: What anyone may read when keys are required: liveness and static assets.
+OPEN_PATHS = ("/health", "/favicon.ico")
+OPEN_PREFIXES = ("/static/", "/static-offline-docs/")
+
+
+def is_loopback(host: str) -> bool:
+    """True for addresses only this machine reaches (127.0.0.1, ::1, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _presented_key(request: Request) -> tuple[str, bool]:
+    """(key, came from the query string); header, bearer token, ?api_key= or cookie."""
+    header = request.headers.get(API_KEY_HEADER, "")
+    if header:
+        return header, False
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token:
+        return token.strip(), False
+    query = request.query_params.get("api_key", "")
+    if query:
+        return query, True
+    return request.cookies.get(API_KEY_COOKIE, ""), False
+
+
+def require_api_keys(app: FastAPI, keys: list[str]) -> None:
+    """Answer 401 to any request without one of ``keys`` (except ``OPEN_PATHS``).
+
+    A browser passes the key once as ``?api_key=``; it is kept in a cookie.
+    """
+    encoded = [k.encode() for k in keys]
+
+    @app.middleware("http")
+    async def _check_key(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        path = request.url.path
+        if path in OPEN_PATHS or path.startswith(OPEN_PREFIXES):
+            return await call_next(request)
+        key, from_query = _presented_key(request)
+        if not key or not any(hmac.compare_digest(key.encode(), k) for k in encoded):
+            return JSONResponse(
+                status_code=401,
+                content={"detail": f"an API key is required: send it in the {API_KEY_HEADER} "
+                         "header, as a Bearer token, or once as ?api_key= in a browser"},
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        response = await call_next(request)
+        if from_query:
+            response.set_cookie(API_KEY_COOKIE, key, httponly=True, samesite="strict")
+        return response
+
+
 def create_api(
     settings: Settings, routers: Iterable[APIRouter] = (), *, client: Elasticsearch | None = None,
+    web: bool = True,
 ) -> FastAPI:
-    """The app; ``routers`` are mounted beside search (e.g. the alerts history)."""
-    app = FastAPI(
+    """The app; ``routers`` are mounted beside search (e.g. the alerts history).
+
+    ``web`` adds the pages for people (search, articles, alerts, feeds,
+    problems) at ``/``. ``/docs`` and ``/redoc`` load their scripts from the
+    installed ``fastapi-offline`` package, so they work without internet.
+    """
+    app = FastAPIOffline(
         title="newsstream search",
         version="0.1.0",
         description="Search enriched news articles: full text in any language, filters on "
@@ -153,6 +235,12 @@ def create_api(
     app.include_router(search_router)
     for router in routers:
         app.include_router(router)
+    if web:
+        from search.web import mount_web
+
+        mount_web(app)
+    if settings.api_key_list:
+        require_api_keys(app, settings.api_key_list)
 
     @app.exception_handler(ApiError)
     async def _refused(_: Request, exc: ApiError) -> JSONResponse:

@@ -23,6 +23,13 @@ from newsstream.contract.ids import fold
 SORTS = ("relevance", "recent")
 INTERVALS = ("auto", "hour", "day", "week", "month", "year")
 MAX_LIMIT = 500
+# The cost cap: a query longer or with more terms than this, or more filter
+# values, is refused with a clear message instead of keeping a node busy.
+MAX_QUERY_CHARS = 1000
+MAX_QUERY_TERMS = 64
+MAX_FILTER_VALUES = 50
+MAX_FILTER_CHARS = 200
+QUERY_TIMEOUT = "5s"
 TEXT_FIELDS = ["title^3", "text", "i18n.*.title^3", "i18n.*.text"]
 FACETS: dict[str, str] = {
     "language": "language.code",
@@ -36,6 +43,11 @@ _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_TERM = re.compile(r"[^\s|+\-()\"~*]+")
+
+
+class QueryTooCostly(ValueError):
+    """The query exceeds the server's cost cap; narrowing it is the fix."""
 
 
 def parse_time(
@@ -46,10 +58,17 @@ def parse_time(
     With ``end_of_day`` (for *until*), a bare date means the end of that day,
     so ``--until 2019-03-12`` includes the 12th.
     """
-    text = value.strip()
+    try:
+        return _parse_time(value.strip(), now=now, end_of_day=end_of_day)
+    except OverflowError:
+        raise ValueError(f"time out of range: {value!r}") from None
+
+
+def _parse_time(text: str, *, now: datetime | None, end_of_day: bool) -> datetime:
+    value = text
     if end_of_day and _DATE_ONLY.match(text):
-        start = parse_time(text)
-        return start + timedelta(days=1) - timedelta(milliseconds=1)
+        start = _parse_time(text, now=now, end_of_day=False)
+        return start.replace(hour=23, minute=59, second=59, microsecond=999000)
     relative = _RELATIVE.match(text)
     if relative:
         amount, unit = int(relative.group(1)), relative.group(2)
@@ -121,10 +140,30 @@ class SearchRequest:
             raise ValueError("since is after until")
         if self.cursor:
             decode_cursor(self.cursor)
+        check_cost(self)
 
     @property
     def search_after(self) -> list[Any] | None:
         return decode_cursor(self.cursor) if self.cursor else None
+
+
+def check_cost(request: SearchRequest) -> None:
+    """Raise :class:`QueryTooCostly` when ``request`` is over the cost cap."""
+    if len(request.query) > MAX_QUERY_CHARS:
+        raise QueryTooCostly(
+            f"query too long: {len(request.query)} characters, at most {MAX_QUERY_CHARS}"
+        )
+    terms = len(_TERM.findall(request.query))
+    if terms > MAX_QUERY_TERMS:
+        raise QueryTooCostly(f"query has {terms} terms, at most {MAX_QUERY_TERMS}: narrow it")
+    for name in ("languages", "sources", "topics", "entities", "actors"):
+        values = getattr(request, name)
+        if len(values) > MAX_FILTER_VALUES:
+            raise QueryTooCostly(
+                f"too many {name}: {len(values)} values, at most {MAX_FILTER_VALUES}"
+            )
+        if any(len(v) > MAX_FILTER_CHARS for v in values):
+            raise QueryTooCostly(f"a value of {name} is longer than {MAX_FILTER_CHARS} characters")
 
 
 def _any_term(fields: list[str], value: str) -> dict[str, Any]:
@@ -215,6 +254,7 @@ def build_query(request: SearchRequest, *, now: datetime | None = None) -> dict[
         "size": request.limit,
         "sort": sort_clause(request),
         "track_total_hits": True,
+        "timeout": QUERY_TIMEOUT,
         "_source": {"excludes": ["text", "i18n"]},
         "highlight": {
             "encoder": "html",
@@ -342,7 +382,10 @@ def run_search(client: Any, index: str, request: SearchRequest) -> SearchResult:
     response = client.search(
         index=index, ignore_unavailable=True, allow_no_indices=True, **body
     )
-    return parse_response(
-        request, getattr(response, "body", response),
-        interval=histogram_interval(request, now=now),
-    )
+    raw = getattr(response, "body", response)
+    if raw.get("timed_out"):
+        raise QueryTooCostly(
+            f"the query took longer than {QUERY_TIMEOUT}: narrow it (fewer terms, "
+            "fewer wildcards, a time range)"
+        )
+    return parse_response(request, raw, interval=histogram_interval(request, now=now))

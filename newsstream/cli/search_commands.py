@@ -131,15 +131,39 @@ def _routers() -> list[Any]:
     return routers
 
 
+def check_api_exposure(host: str, keys: list[str], allow_unauthenticated: bool) -> None:
+    """Refuse to serve beyond this machine without API keys (a clear exit, not a warning)."""
+    from search.api import is_loopback
+
+    if keys or is_loopback(host) or allow_unauthenticated:
+        return
+    typer.secho(
+        f"refusing to listen on {host} without API keys: anyone who reaches this address could "
+        "read everything. Set NEWSSTREAM_API_KEYS=key1,key2 (clients send X-API-Key), or listen "
+        "on 127.0.0.1.", fg=typer.colors.RED, err=True,
+    )
+    raise typer.Exit(2)
+
+
 def api(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
+    allow_unauthenticated: bool = typer.Option(
+        False, "--allow-unauthenticated",
+        help="Listen on a non-loopback address without API keys (only where the network "
+        "around it is private, e.g. a container whose port is published on the host's "
+        "loopback).",
+    ),
 ) -> None:
-    """Serve the search HTTP API (OpenAPI document at /openapi.json, docs at /docs)."""
+    """Serve the web pages at / and the HTTP API (OpenAPI at /openapi.json, docs at /docs).
+
+    Without NEWSSTREAM_API_KEYS it listens on loopback only.
+    """
     import uvicorn
 
     from search.api import create_api
 
     settings = load_settings()
+    check_api_exposure(host, settings.api_key_list, allow_unauthenticated)
     app = create_api(settings, routers=_routers())
     uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower())

@@ -68,6 +68,8 @@ class Settings:
     # Operations
     log_level: str = "INFO"
     metrics_port: int = 0
+    # HTTP API: comma-separated keys; empty means no key is asked for (loopback only)
+    api_keys: str = ""
 
     def __post_init__(self) -> None:
         if not self.data_dir:
@@ -83,6 +85,10 @@ class Settings:
     @property
     def data_path(self) -> Path:
         return Path(self.data_dir)
+
+    @property
+    def api_key_list(self) -> list[str]:
+        return [k.strip() for k in self.api_keys.split(",") if k.strip()]
 
     @property
     def webhook_url_list(self) -> list[str]:

@@ -18,7 +18,10 @@ def parse_since(value: str, *, now: datetime | None = None) -> datetime:
     relative = _RELATIVE.match(value)
     if relative:
         amount, unit = float(relative.group(1)), relative.group(2).lower()
-        return now - timedelta(**{_UNITS[unit]: amount})
+        try:
+            return now - timedelta(**{_UNITS[unit]: amount})
+        except OverflowError:
+            raise ValueError(f"--since: out of range: {value!r}") from None
     try:
         when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:

@@ -71,3 +71,39 @@ def test_health_and_openapi_and_extra_routers(api, corpus):
     paths = api.get("/openapi.json").json()["paths"]
     assert {"/search", "/articles/{article_id}", "/health", "/extra"} <= set(paths)
     assert api.get("/extra").json() == {"index": settings.index_articles}
+
+
+def test_out_of_range_times_are_a_400_not_a_500(api):
+    for params in ({"since": "99999999d"}, {"until": "99999999999w"}):
+        response = api.get("/search", params=params)
+        assert response.status_code == 400, params
+        assert "out of range" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [(" OR ".join(f"term{i}" for i in range(2000)), "characters, at most"),
+     ("|".join(f"t{i}" for i in range(100)), "100 terms, at most"),
+     ("x" * 10_000, "query too long")],
+)
+def test_queries_over_the_cost_cap_get_a_clear_400(api, query, message):
+    response = api.get("/search", params={"q": query})
+    assert response.status_code == 400
+    assert message in response.json()["detail"]
+
+
+def test_api_keys_are_required_when_configured(es_client, corpus):
+    settings, _ = corpus
+    from newsstream.contract.settings import Settings
+
+    keyed = Settings.from_env(index_articles=settings.index_articles, api_keys="k1, k2")
+    with TestClient(create_api(keyed, client=es_client)) as client:
+        refused = client.get("/search", params={"q": "Maduro"})
+        assert refused.status_code == 401 and "X-API-Key" in refused.json()["detail"]
+        assert client.get("/search", headers={"X-API-Key": "wrong"}).status_code == 401
+        assert client.get("/search", headers={"X-API-Key": "k2"}).status_code == 200
+        assert client.get("/search", headers={"Authorization": "Bearer k1"}).status_code == 200
+        assert client.get("/health").status_code == 200
+        # A browser passes the key once; the cookie carries it to the next pages.
+        assert client.get("/", params={"api_key": "k1"}).status_code == 200
+        assert client.get("/feeds").status_code == 200

@@ -46,3 +46,13 @@ def test_api_command_mounts_the_alerts_router(es_client, corpus):
     settings, _ = corpus
     paths = create_api(settings, routers=_routers(), client=es_client).openapi()["paths"]
     assert {"/search", "/alerts"} <= set(paths)
+
+
+def test_api_refuses_a_public_address_without_keys():
+    from typer.testing import CliRunner
+
+    from newsstream.cli import app
+
+    result = CliRunner().invoke(app, ["api", "--host", "0.0.0.0"], env={"NEWSSTREAM_API_KEYS": ""})
+    assert result.exit_code == 2
+    assert "NEWSSTREAM_API_KEYS" in result.output
