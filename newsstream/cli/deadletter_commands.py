@@ -17,33 +17,13 @@ def deadletter(
     limit: int = typer.Option(50, "--limit", "-n", min=1, help="Show at most this many (newest)."),
     stage: str = typer.Option(None, "--stage", help="Only this stage (enrich, index, alerts...)."),
     as_json: bool = typer.Option(False, "--json", help="One JSON record per line."),
-    wait: float = typer.Option(3.0, help="Seconds to wait for messages."),
+    wait: float = typer.Option(10.0, help="Give up reading after this many seconds."),
 ) -> None:
     """List records on the dead-letter topic: stage, error, source message."""
-    from kafka import KafkaConsumer
+    from newsstream.deadletters import read_dead_letters
 
     settings = load_settings()
-    consumer = KafkaConsumer(
-        settings.topic_deadletter,
-        bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        group_id=None,
-        consumer_timeout_ms=int(wait * 1000),
-    )
-    records: list[dict] = []
-    try:
-        for message in consumer:
-            try:
-                record = json.loads(message.value)
-            except ValueError:
-                record = {"error": "unreadable dead-letter record", "stage": "?"}
-            if stage and record.get("stage") != stage:
-                continue
-            records.append(record)
-            records = records[-limit:]
-    finally:
-        consumer.close()
+    records = read_dead_letters(settings, limit=limit, stage=stage, wait=wait)
     if as_json:
         for record in records:
             typer.echo(json.dumps(record, ensure_ascii=False))

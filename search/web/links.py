@@ -1,0 +1,45 @@
+"""Links between the pages: a search URL with one filter added or removed."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+#: The search page's parameters, in the order they appear in a URL.
+PARAMS = ("q", "lang", "source", "topic", "entity", "actor", "since", "until", "sort")
+MULTI = ("lang", "source", "topic", "entity", "actor")
+
+
+class SearchLinks:
+    """The current search as plain pairs, and URLs derived from it."""
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        self.pairs = [(k, v) for k, v in pairs if k in PARAMS and v]
+
+    def values(self, name: str) -> list[str]:
+        return [v for k, v in self.pairs if k == name]
+
+    def first(self, name: str) -> str:
+        values = self.values(name)
+        return values[0] if values else ""
+
+    def has(self, name: str, value: str) -> bool:
+        return (name, value) in self.pairs
+
+    def url(self, pairs: list[tuple[str, str]] | None = None, **extra: str) -> str:
+        chosen = list(self.pairs if pairs is None else pairs)
+        chosen += [(k, v) for k, v in extra.items() if v]
+        return "/?" + urlencode(chosen) if chosen else "/"
+
+    def adding(self, name: str, value: str) -> str:
+        if self.has(name, value):
+            return self.url()
+        single = name not in MULTI
+        kept = [(k, v) for k, v in self.pairs if not (single and k == name)]
+        return self.url(kept + [(name, value)])
+
+    def removing(self, name: str, value: str) -> str:
+        return self.url([(k, v) for k, v in self.pairs if (k, v) != (name, value)])
+
+    def filters(self) -> list[tuple[str, str]]:
+        """The active filters (everything but the query text and sort)."""
+        return [(k, v) for k, v in self.pairs if k not in ("q", "sort")]

@@ -1,0 +1,114 @@
+"""The web pages against the real Elasticsearch, as HTML a browser would get."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+
+from ingest.state import FeedState, State
+from newsstream.contract.settings import Settings
+from search.api import create_api
+
+
+@pytest.fixture(scope="module")
+def web(es_client, corpus, tmp_path_factory):
+    settings, _ = corpus
+    data = tmp_path_factory.mktemp("poller")
+    settings = Settings.from_env(index_articles=settings.index_articles, data_dir=str(data))
+    with TestClient(create_api(settings, client=es_client)) as client:
+        yield client, settings
+
+
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_search_page_shows_highlighted_results_facets_and_a_histogram(web):
+    client, _ = web
+    page = client.get("/", params={"q": "Maduro"})
+    assert page.status_code == 200
+    html = page.text
+    assert "<em>Maduro</em>" in html
+    assert "2 articles" in _text(html)
+    assert 'data-facet="language"' in html and 'class="bar"' in html
+    assert re.search(r'href="/\?q=Maduro&amp;lang=nl">nl</a> <span class="count">1<', html)
+
+
+def test_filters_show_as_removable_chips_and_narrow_the_results(web):
+    client, _ = web
+    html = client.get("/", params={"q": "Maduro", "lang": "nl"}).text
+    assert "1 article " in _text(html)
+    assert 'class="chip" href="/?q=Maduro"' in html
+
+
+def test_result_links_to_an_article_page_with_entities_marked_and_linked(web, corpus):
+    client, _ = web
+    _, records = corpus
+    seed = records[0]
+    html = client.get("/", params={"q": "stroompanne"}).text
+    assert f'href="/article/{seed.id}"' in html
+    article = client.get(f"/article/{seed.id}").text
+    assert "Maduro roept op tot actief verzet" in _text(article)
+    assert re.search(r'class="mark mark-actor" href="/\?actor=[^"]+"[^>]*>Maduro</a>', article)
+    assert 'class="mark mark-location" href="/?entity=Caracas"' in article
+    assert "published" in article and "2019-03-12 08:30" in article
+    assert client.get("/article/no-such-article").status_code == 404
+
+
+def test_paging_moves_through_every_article(web, corpus):
+    client, _ = web
+    _, records = corpus
+    from search.web import pages
+
+    size, pages.PAGE_SIZE = pages.PAGE_SIZE, 2
+    try:
+        seen, url = [], "/"
+        while url:
+            html = client.get(url).text
+            seen += re.findall(r'href="/article/([0-9a-f]+)"', html)
+            found = re.search(r'rel="next" href="([^"]+)"', html)
+            url = found.group(1).replace("&amp;", "&") if found else ""
+    finally:
+        pages.PAGE_SIZE = size
+    assert sorted(seen) == sorted(r.id for r in records)
+
+
+def test_bad_input_is_a_400_page_that_says_why(web):
+    client, _ = web
+    page = client.get("/", params={"since": "99999999d"})
+    assert page.status_code == 400 and "out of range" in page.text
+    page = client.get("/", params={"q": "|".join(f"w{i}" for i in range(200))})
+    assert page.status_code == 400 and "200 terms, at most 64" in page.text
+
+
+def test_feeds_page_joins_the_poller_state_with_what_was_indexed(web):
+    client, settings = web
+    state = State.open(settings.data_path)
+    now = time.time()
+    state.save_feed(FeedState(url="https://reuters.test/rss", title="Reuters", last_poll=now - 60,
+                              last_result="ok", last_status=200, next_poll=now + 240))
+    state.save_feed(FeedState(url="https://broken.test/rss", title="Broken", last_poll=now - 60,
+                              last_result="error:http", last_error="HTTP 500", error_streak=3))
+    state.close()
+    html = client.get("/feeds").text
+    rows = {url: status for status, url in
+            re.findall(r'<tr class="feed status-(\w+)" data-url="([^"]+)"', html)}
+    assert rows["https://broken.test/rss"] == "failing"
+    # Reuters' newest article is from 2019, one every few weeks before: silent.
+    assert rows["https://reuters.test/rss"] == "silent"
+    assert "no new article for" in html and "HTTP 500" in html
+
+
+def test_api_docs_load_their_scripts_from_this_server(web):
+    client, _ = web
+    for page in ("/docs", "/redoc"):
+        html = client.get(page).text
+        scripts = re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', html)
+        assert scripts, page
+        for url in scripts:
+            assert url.startswith("/"), f"{page} loads {url} from elsewhere"
+            assert client.get(url).status_code == 200
+        assert "fonts.googleapis" not in html and "cdn." not in html
