@@ -1,11 +1,13 @@
 """Find tracked actors in an article: a pure function over plain text.
 
-Every alias is folded (case and accents removed, so "GUAIDO" finds
-"Guaidó"; typographic apostrophes and hyphens, no-break spaces, soft
-hyphens and zero-width characters normalised or dropped) and compiled once
-per watchlist into one Aho-Corasick automaton, so an article is scanned
-once whatever the size of the watchlist. A hit in the folded text then has
-to pass the rules below before it counts:
+Every alias is folded by the shared name-matching core
+(:mod:`processors.enrichment.textmatch`: case and accents removed, so
+"GUAIDO" finds "Guaidó"; punctuation and spaces of any kind are one space;
+soft hyphens and zero-width characters dropped) and compiled once per
+watchlist into one Aho-Corasick automaton, so an article is scanned once
+whatever the size of the watchlist, in the text the gazetteer and topics
+already folded. A hit in the folded text then has to pass the rules below
+before it counts:
 
 * word boundaries: the character before the alias must not be a letter or
   digit (a hyphen is fine: "regering-Maduro"), and neither may the one after
@@ -35,12 +37,12 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import ahocorasick
 
 from newsstream.contract.records import ActorMention, Entity
 from processors.alerts.watchlist import Actor, Watchlist
+from processors.enrichment.textmatch import build_automaton, fold_text, match_key, raw_hits
 
 # Inflection endings a name may take without an apostrophe, by script.
 LATIN_SUFFIXES = ("s",)
@@ -51,13 +53,6 @@ ENTITY_TYPES = {"person": "PER", "organisation": "ORG"}
 #: Key in ``EnrichedArticle.versions`` set by the stage that matched actors;
 #: its presence means ``actors`` is the full answer, even when empty.
 ACTORS_STEP = "actors"
-
-# Characters folded to one form on both sides, so typography does not matter.
-_SAME = {"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u2010": "-", "\u2011": "-"}
-# Soft hyphens and zero-width characters that scraped text hides inside words.
-_INVISIBLE = frozenset("\u00ad\u200b\u200c\u200d\u2060\ufeff")
-_ASCII_SPACE = str.maketrans("\t\n\r\x0b\x0c", "     ")
-
 
 @dataclass(frozen=True)
 class Hit:
@@ -82,34 +77,15 @@ class _Entry:
     suffixes: tuple[str, ...]
 
 
-@lru_cache(maxsize=65536)
-def _fold_char(ch: str) -> str:
-    if ch in _SAME:
-        return _SAME[ch]
-    if ch in _INVISIBLE:
-        return ""
-    if ch.isspace():
-        return " "
-    decomposed = unicodedata.normalize("NFKD", ch.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
 def fold_key(text: str) -> str:
     """An alias as the automaton stores it: folded, single spaces."""
-    return " ".join("".join(_fold_char(c) for c in text).split())
+    return match_key(text)
 
 
 def fold_with_offsets(text: str) -> tuple[str, list[int] | None]:
     """Folded text and, per folded character, its index in ``text`` (None: identity)."""
-    if text.isascii():
-        return text.lower().translate(_ASCII_SPACE), None
-    parts: list[str] = []
-    index: list[int] = []
-    for i, ch in enumerate(text):
-        f = _fold_char(ch)
-        parts.append(f)
-        index.extend([i] * len(f))
-    return "".join(parts), index
+    folded = fold_text(text)
+    return folded.folded, folded.origin
 
 
 def _unspaced_script(text: str) -> bool:
@@ -178,22 +154,26 @@ def compile_watchlist(watchlist: Watchlist) -> ahocorasick.Automaton | None:
     if not table:
         watchlist._compiled = False
         return None
-    automaton = ahocorasick.Automaton()
-    for key, entries in table.items():
-        automaton.add_word(key, tuple(entries))
-    automaton.make_automaton()
+    # Keys of names written with spaces match at word starts only; the
+    # others (Chinese, Japanese...) anywhere.
+    automaton = build_automaton(
+        {key: (not all(e.bounded for e in entries), tuple(entries))
+         for key, entries in table.items()}
+    )
     watchlist._compiled = automaton
     return automaton
 
 
 def _bounded(folded: str, start: int, end: int, suffixes: tuple[str, ...]) -> bool:
-    if start > 0 and folded[start - 1].isalnum():
+    """Word boundaries around ``[start, end)``; folded text has only letters,
+    digits and spaces, so a boundary is a space or an end of the text."""
+    if start > 0 and folded[start - 1] != " ":
         return False
-    if end >= len(folded) or not folded[end].isalnum():
+    if end >= len(folded) or folded[end] == " ":
         return True
     for suffix in suffixes:
         after = end + len(suffix)
-        if folded.startswith(suffix, end) and (after >= len(folded) or not folded[after].isalnum()):
+        if folded.startswith(suffix, end) and (after >= len(folded) or folded[after] == " "):
             return True
     return False
 
@@ -212,19 +192,14 @@ def _raw_hits(
     automaton: ahocorasick.Automaton, field: str, original: str
 ) -> list[tuple[int, int, _Entry, str]]:
     """(start, end, entry, written) for every hit that passes the local rules."""
-    folded, index = fold_with_offsets(original)
+    ft = fold_text(original)
+    folded = ft.folded
     out = []
-    for last, entries in automaton.iter(folded):
+    for start, end, _infix, entries in raw_hits(automaton, folded):
         for entry in entries:
-            start, end = last + 1 - entry.length, last + 1
             if entry.bounded and not _bounded(folded, start, end, entry.suffixes):
                 continue
-            if index is None:
-                o_start, o_end = start, end
-            else:
-                o_start, o_end = index[start], index[end - 1] + 1
-                while o_end < len(original) and not _fold_char(original[o_end]):
-                    o_end += 1  # a trailing combining accent belongs to the name
+            o_start, o_end = ft.span(start, end)
             written = original[o_start:o_end]
             if entry.capital and not _capitalised(written, entry.acronym):
                 continue

@@ -47,3 +47,55 @@ def test_keys_match_at_word_starts_and_infix_keys_anywhere():
     folded = fold_text("Vrede in Ede; dubbele moord, roofmoord.").folded
     hits = [(folded[s:e], p) for s, e, _, p in raw_hits(automaton, folded)]
     assert hits == [("ede", "city"), ("moord", "crime"), ("moord", "crime")]
+
+
+def _fold_per_character(text: str) -> tuple[str, list[int]]:
+    """The definition the fast folding must agree with, one character at a time."""
+    from processors.enrichment.textmatch import fold_char
+
+    parts, origin = [], []
+    for i, ch in enumerate(text):
+        folded = fold_char(ch)
+        parts.append(folded)
+        origin.extend([i] * len(folded))
+    return "".join(parts), origin
+
+
+def test_fast_folding_agrees_with_folding_each_character():
+    import random
+
+    from tests.processors.enrichment.conftest import SEED_ARTICLE
+
+    rng = random.Random(11)
+    odd = "ßẞﬁİıΣςǅĲ½™ℓ\u00ad\u200b\u0301\u00a0«»„“’–—…한트럼프特朗普😀𝐀"
+    pool = list(SEED_ARTICLE.read_text(encoding="utf-8")) + list(odd)
+    pool += [chr(rng.randrange(0x110000)) for _ in range(500)]
+    for _ in range(2000):
+        text = "".join(rng.choice(pool) for _ in range(rng.randrange(60)))
+        ft = fold_text(text)
+        folded, origin = _fold_per_character(text)
+        assert ft.folded == folded, repr(text)
+        assert (ft.origin if ft.origin is not None else list(range(len(text)))) == origin
+
+
+def test_soft_hyphens_and_zero_width_characters_vanish_inside_words():
+    text = "President Ma\u00adduro en Gu\u200baidó"
+    ft = fold_text(text)
+    assert ft.folded == "president maduro en guaido"
+    start = ft.folded.index("maduro")
+    assert ft.span(start, start + 6) == (10, 17)
+    assert ft.key(10, 17) == "maduro"
+
+
+def test_gazetteer_and_actor_matching_read_a_name_alike():
+    from processors.alerts.matching import match_actors
+    from processors.alerts.watchlist import load_watchlist
+    from processors.enrichment.gazetteer import find_entities
+    from tests.processors.enrichment.conftest import ROOT
+
+    text = "Volgens Ma\u00adduro en «Guaidó»."
+    entities = {e.id: e.mentions[0].text for e in find_entities("", text)}
+    actors = {a.actor_id: a.matched_text
+              for a in match_actors(load_watchlist(ROOT / "seeds" / "actors.yaml"), "", text)}
+    assert entities["per:nicolas-maduro"] == actors["nicolas-maduro"] == "Ma\u00adduro"
+    assert actors["juan-guaido"] == "Guaidó"
