@@ -15,6 +15,7 @@ Title-Case or all-caps headlines are skipped. Entities found this way carry
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -36,13 +37,16 @@ _WORD = re.compile(r"[^\W\d_](?:[\w'’\-]*[^\W_])?")
 _UPPER = "".join(
     re.escape(chr(i)) for i in range(0x10000) if chr(i).isupper() or chr(i).istitle()
 )
-_CAPITALISED = re.compile(rf"(?<![\w'’\-])[{_UPPER}](?:[\w'’\-]*[^\W_])?")
-_WORD_BEFORE = re.compile(r"([^\W\d_][\w'’\-]*) $")
+_CAPITALISED_WORD = rf"[{_UPPER}](?:[\w'’\-]*[^\W_])?"
+# Capitalised words separated by single spaces, not glued to a word before.
+_CAPITALISED_RUN = re.compile(
+    rf"(?<![\w'’\-]){_CAPITALISED_WORD}(?: {_CAPITALISED_WORD})*"
+)
 _PARTICLE_GAP = re.compile(
     r" (?:(?:van|de|der|den|von|ter|ten|te|la|le|da|di|du|del|dos|das|bin|ibn|al|el|zu|y) )+"
 )
-_POSSESSIVE = re.compile(r"['’]s?$")
 MAX_WORDS = 4
+BEFORE_WINDOW = 40  # characters searched back for the word before a name
 NOUN_CAPITALISING = frozenset({"de", "lb"})
 
 
@@ -76,14 +80,16 @@ def cues() -> Cues:
     )
 
 
-@dataclass
 class Token:
-    start: int
-    end: int
-    text: str
-    key: str  # folded
-    cap: bool
-    sentence_start: bool
+    """A word of a candidate name: where it is, its folded key, its capital."""
+
+    __slots__ = ("start", "end", "text", "key", "cap", "sentence_start")
+
+    def __init__(
+        self, start: int, end: int, text: str, key: str, cap: bool, sentence_start: bool = False
+    ) -> None:
+        self.start, self.end, self.text, self.key = start, end, text, key
+        self.cap, self.sentence_start = cap, sentence_start
 
 
 @lru_cache(maxsize=200_000)
@@ -92,57 +98,82 @@ def _key(word: str) -> str:
     return fold(word)
 
 
-def _token(text: str, start: int, word: str) -> Token:
-    stripped = _POSSESSIVE.sub("", word) if len(word) > 3 else word
+def _token(start: int, word: str) -> Token:
+    """The token of ``word`` at ``start``, without a possessive "'s"."""
+    if len(word) > 3 and word[-1] == "s" and word[-2] in "'’":
+        word = word[:-2]
+    return Token(start, start + len(word), word, _key(word), word[:1].isupper())
+
+
+def _sentence_start(text: str, start: int) -> bool:
     i = start - 1
     while i >= 0 and text[i] == " ":
         i -= 1
-    return Token(
-        start, start + len(stripped), stripped, _key(stripped), stripped[:1].isupper(),
-        i < 0 or text[i] in SENTENCE_END,
-    )
+    return i < 0 or text[i] in SENTENCE_END
+
+
+def _word_char(ch: str) -> bool:
+    return ch.isalnum() or ch in "_'’-"
+
+
+def _word_before(text: str, start: int) -> Token | None:
+    """The word right before ``start``, one space apart, starting with a letter
+    and at most :data:`BEFORE_WINDOW` characters back ("minister Heinen")."""
+    if start < 2 or text[start - 1] != " " or not _word_char(text[start - 2]):
+        return None
+    limit = max(0, start - BEFORE_WINDOW)
+    i = start - 2
+    while i > limit and _word_char(text[i - 1]):
+        i -= 1
+    while i < start - 1 and not (text[i].isalnum() and not text[i].isdecimal()):
+        i += 1  # the word starts at its first letter
+    if i == start - 1:
+        return None
+    return _token(i, text[i : start - 1])
 
 
 def _runs(text: str, given: frozenset[str]) -> list[tuple[Token | None, list[Token]]]:
     """Maximal runs of capitalised words, each with the word right before it.
 
     Only capitalised words are tokenised (names are a small share of news
-    text). A lowercase particle joins a run only after a given name or
-    another particle ("Hugo de Jonge", "Van der Plas"), so "minister Heinen
-    de Kamer" stays two runs.
+    text), a whole run of them by one regular expression. A possessive
+    ("Maduro's") ends a run. A lowercase particle joins a run only after a
+    given name or another particle ("Hugo de Jonge", "Van der Plas"), so
+    "minister Heinen de Kamer" stays two runs.
     """
     runs: list[list[Token]] = []
     current: list[Token] = []
-    last_end = -1
-    for m in _CAPITALISED.finditer(text):
-        tok = _token(text, m.start(), m.group())
+    open_end = -1  # where ``current`` ends (it is empty after a possessive)
+    for m in _CAPITALISED_RUN.finditer(text):
+        pos = m.start()
         if current:
-            gap = text[last_end : tok.start]
-            particles = _PARTICLE_GAP.fullmatch(gap) if gap != " " else None
-            if gap == " ":
-                current.append(tok)
-            elif particles and (current[-1].key in given or current[-1].key in PARTICLES):
-                pos = last_end + 1
+            gap = text[open_end:pos]
+            joins = (current[-1].key in given or current[-1].key in PARTICLES) and (
+                _PARTICLE_GAP.fullmatch(gap) is not None
+            )
+            if joins:
+                at = open_end + 1
                 for word in gap.split():
-                    current.append(_token(text, pos, word))
-                    pos += len(word) + 1
-                current.append(tok)
+                    current.append(_token(at, word))
+                    at += len(word) + 1
             else:
                 runs.append(current)
-                current = [tok]
-        else:
-            current = [tok]
-        last_end = tok.end if tok.end == m.end() else -1  # a possessive ends the run
-        if last_end < 0:
-            runs.append(current)
-            current = []
+                current = []
+        for word in m.group().split(" "):
+            tok = _token(pos, word)
+            pos += len(word) + 1
+            current.append(tok)
+            if tok.end != pos - 1:  # a possessive ends the run
+                runs.append(current)
+                current = []
+        open_end = m.end() if current else -1
     if current:
         runs.append(current)
     out = []
     for run in runs:
-        match = _WORD_BEFORE.search(text, max(0, run[0].start - 40), run[0].start)
-        before = _token(text, match.start(1), match.group(1)) if match else None
-        out.append((before, run))
+        first = run[0]
+        first.sentence_start = _sentence_start(text, first.start)
+        out.append((_word_before(text, first.start), run))
     return out
 
 
@@ -210,9 +241,9 @@ def find_unlisted(
     for field, value in (("text", text), ("title", title)):
         if field == "title" and _headline_unfit(value):
             continue
-        spans = taken.get(field, [])
+        overlaps = _overlap_test(taken.get(field, []))
         for before, run in _runs(value, c.given_names):
-            if any(s < run[-1].end and run[0].start < e for s, e in spans):
+            if overlaps(run[0].start, run[-1].end):
                 continue
             kind, name_tokens = _classify(run, before, c)
             kind = kind if kind in allowed else ""
@@ -230,6 +261,21 @@ def find_unlisted(
             name = value[start:end]
             _add(found, kind, name, Mention(start, end, name, field))
     return sorted(found.values(), key=lambda e: -e.count)
+
+
+def _overlap_test(spans: list[tuple[int, int]]):
+    """A function telling whether ``[start, end)`` overlaps any of ``spans``."""
+    ordered = sorted(spans)
+    starts = [s for s, _ in ordered]
+    reach: list[int] = []  # furthest end among the spans so far
+    for _, e in ordered:
+        reach.append(max(e, reach[-1]) if reach else e)
+
+    def overlaps(start: int, end: int) -> bool:
+        k = bisect_left(starts, end)  # spans starting before ``end``
+        return k > 0 and reach[k - 1] > start
+
+    return overlaps
 
 
 def _join_surname(
