@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from stacklib import elastic, kafka, maven, procs, render
+from stacklib import analysis_plugin, elastic, kafka, maven, procs, render
 from stacklib.config import PREFIX, StackConfig, StackError, load_config
 from stacklib.kafka_probe import BrokerInfo, ProtocolError, probe
 from stacklib.versions import neighbours
@@ -100,6 +100,7 @@ def up(cfg: StackConfig) -> int:
     es_pid, epaths = es_running_pid(cfg)
     if es_pid and epaths:
         say(f"elasticsearch: already running (pid {es_pid})")
+        _warn_if_plugin_outdated(epaths)
         waiting["elasticsearch"] = (es_pid, epaths.console_log)
     elif _foreign("elasticsearch", cfg.es_port, elastic.cluster_health(cfg.es_port) is not None):
         pass
@@ -113,6 +114,7 @@ def up(cfg: StackConfig) -> int:
         root = elastic.runtime_dir(cfg, who, say)
         epaths = elastic.EsPaths(root, version)
         elastic.unpack(cache / "dist" / f"elasticsearch-{version}.zip", epaths, say)
+        _install_analysis_plugin(cfg, version, epaths, jdk)
         elastic.prepare(cfg, epaths, who)
         pid = elastic.start(cfg, version, epaths, who, jdk)
         say(
@@ -135,6 +137,30 @@ def up(cfg: StackConfig) -> int:
         f"Kafka {cfg.kafka_bootstrap}, Elasticsearch {cfg.es_url}"
     )
     return 0
+
+
+def _install_analysis_plugin(
+    cfg: StackConfig, version: str, epaths: elastic.EsPaths, jdk: Path
+) -> None:
+    """Build (or take from the cache) and install the language-analysis plugin."""
+    plugin = analysis_plugin.build(cfg, repo_root(), epaths.home, version, jdk, say)
+    epaths.tmp.mkdir(parents=True, exist_ok=True)
+    env = elastic.environment(cfg, epaths, jdk)
+    if not analysis_plugin.install(epaths.home, plugin, env, say):
+        say(f"elasticsearch: analysis plugin {analysis_plugin.NAME} already installed")
+
+
+def _warn_if_plugin_outdated(epaths: elastic.EsPaths) -> None:
+    src = analysis_plugin.source_dir(repo_root())
+    version = elastic.read_run(epaths.root).get("version", "")
+    expected = analysis_plugin.zip_name(src, version)
+    marker = analysis_plugin.installed_marker(epaths.home)
+    current = marker.read_text().strip() if marker.is_file() else ""
+    if current != expected:
+        say(
+            "elasticsearch: runs without the current analysis plugin; "
+            "`deploy/stack down && deploy/stack up` installs it"
+        )
 
 
 def _foreign(name: str, port: int, healthy_there: bool) -> bool:

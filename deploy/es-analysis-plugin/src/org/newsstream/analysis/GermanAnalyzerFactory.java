@@ -1,0 +1,14 @@
+package org.newsstream.analysis;
+
+import org.apache.lucene.analysis.Analyzer;
+import org.elasticsearch.plugin.NamedComponent;
+import org.elasticsearch.plugin.analysis.AnalyzerFactory;
+
+/** German text: Lucene's GermanAnalyzer. */
+@NamedComponent("newsstream_german")
+public final class GermanAnalyzerFactory implements AnalyzerFactory {
+    @Override
+    public Analyzer create() {
+        return new org.apache.lucene.analysis.de.GermanAnalyzer();
+    }
+}
