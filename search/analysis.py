@@ -1,22 +1,44 @@
-"""Which language analysers the cluster offers, found out at start.
+"""Which language analysers the cluster offers, found out once at start.
 
-The full Elasticsearch distribution ships stemming analysers for some thirty
-languages (module ``analysis-common``); the integration-test distribution
-used by local tests has none, only ``standard`` and friends. Rather than
-failing on the second or silently ignoring the first, the service asks the
-cluster once and maps per-language fields only for the analysers it has,
-logging the fallback to ``standard`` for the rest.
+Three kinds of cluster exist, and the same mapping layout serves all three:
+
+- the local stack (``deploy/stack``, the integration-test distribution) has no
+  ``analysis-common`` module, but ``deploy/stack`` installs the
+  ``newsstream-analysis`` plugin (``deploy/es-analysis-plugin``), whose
+  analysers are called ``newsstream_dutch``, ``newsstream_english``, ... and
+  ``newsstream_folding`` for every other language;
+- the full distribution (Docker, a managed cluster) has Elasticsearch's
+  built-in ``dutch``, ``english``, ... for some thirty languages; articles in
+  other languages are searched through the neutral fields only;
+- a cluster with neither: everything is analysed with ``standard``.
+
+The service asks the cluster (``_analyze`` with a probe analyser), logs which
+kind it found, and maps ``i18n.<code>`` copies of title and text only for the
+analysers that exist. ``i18n.other`` holds the copy of articles in languages
+without an analyser of their own.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 
 from elasticsearch import ApiError, Elasticsearch
 
 log = logging.getLogger(__name__)
 
-#: ISO 639-1 code -> built-in Elasticsearch language analyser.
+#: The ``i18n`` key for articles whose language has no analyser of its own.
+OTHER = "other"
+
+#: ISO 639-1 code -> analyser of the ``newsstream-analysis`` plugin.
+PLUGIN_ANALYZERS: dict[str, str] = {
+    "nl": "newsstream_dutch", "en": "newsstream_english", "de": "newsstream_german",
+    "fr": "newsstream_french", "es": "newsstream_spanish", "it": "newsstream_italian",
+    "pt": "newsstream_portuguese", "sv": "newsstream_swedish", "da": "newsstream_danish",
+}
+PLUGIN_FOLDING = "newsstream_folding"
+
+#: ISO 639-1 code -> built-in Elasticsearch language analyser (full distribution).
 LANGUAGE_ANALYZERS: dict[str, str] = {
     "ar": "arabic", "hy": "armenian", "eu": "basque", "bn": "bengali", "bg": "bulgarian",
     "ca": "catalan", "cs": "czech", "da": "danish", "nl": "dutch", "en": "english",
@@ -26,12 +48,34 @@ LANGUAGE_ANALYZERS: dict[str, str] = {
     "pt": "portuguese", "ro": "romanian", "ru": "russian", "ckb": "sorani", "es": "spanish",
     "sv": "swedish", "tr": "turkish", "th": "thai", "zh": "cjk", "ja": "cjk", "ko": "cjk",
 }
+#: Every ``i18n`` key a mapping can have (for highlighting, which needs names).
+ALL_KEYS: tuple[str, ...] = tuple(sorted({*LANGUAGE_ANALYZERS, *PLUGIN_ANALYZERS, OTHER}))
 
-#: Probed first: if the cluster lacks this one it lacks them all (same module).
-PROBE_ANALYZER = "dutch"
+PLUGIN, BUILTIN, STANDARD = "plugin", "built-in", "standard"
 
 
-def _has_analyzer(client: Elasticsearch, analyzer: str) -> bool:
+@dataclass(frozen=True)
+class LanguageAnalysis:
+    """What the cluster offers: ``i18n`` key -> analyser."""
+
+    kind: str = STANDARD
+    analyzers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def keys(self) -> frozenset[str]:
+        """Language codes (and :data:`OTHER`) that get an ``i18n`` copy."""
+        return frozenset(self.analyzers)
+
+    def describe(self) -> str:
+        if self.kind == STANDARD:
+            return "standard analyser only"
+        languages = ", ".join(sorted(k for k in self.analyzers if k != OTHER))
+        folding = OTHER in self.analyzers and f"; {self.analyzers[OTHER]} for other languages"
+        return f"{self.kind} analysers for {languages}{folding or ''}"
+
+
+def has_analyzer(client: Elasticsearch, analyzer: str) -> bool:
+    """True when ``_analyze`` knows ``analyzer`` (a 400 means it does not)."""
     try:
         client.indices.analyze(analyzer=analyzer, text="test")
     except ApiError as exc:
@@ -41,23 +85,33 @@ def _has_analyzer(client: Elasticsearch, analyzer: str) -> bool:
     return True
 
 
-def available_language_analyzers(client: Elasticsearch) -> dict[str, str]:
-    """The subset of :data:`LANGUAGE_ANALYZERS` this cluster can use."""
-    if not _has_analyzer(client, PROBE_ANALYZER):
-        log.warning(
-            "Elasticsearch has no language analysers (analysis-common module missing): "
-            "title and text are analysed with 'standard' for every language"
-        )
-        return {}
-    found: dict[str, str] = {}
+def _available(client: Elasticsearch, wanted: dict[str, str]) -> dict[str, str]:
     checked: dict[str, bool] = {}
-    for code, analyzer in LANGUAGE_ANALYZERS.items():
+    found: dict[str, str] = {}
+    for code, analyzer in wanted.items():
         if analyzer not in checked:
-            checked[analyzer] = _has_analyzer(client, analyzer)
+            checked[analyzer] = has_analyzer(client, analyzer)
         if checked[analyzer]:
             found[code] = analyzer
-    missing = sorted(set(LANGUAGE_ANALYZERS) - set(found))
-    if missing:
-        log.warning("no analyser for %s: falling back to 'standard'", ", ".join(missing))
-    log.info("language analysers available for %d languages", len(found))
     return found
+
+
+def detect_language_analysis(client: Elasticsearch) -> LanguageAnalysis:
+    """Ask the cluster which analysers it has; log the answer (once per start)."""
+    plugin = has_analyzer(client, PLUGIN_ANALYZERS["nl"])
+    builtin = has_analyzer(client, LANGUAGE_ANALYZERS["nl"])
+    if not plugin and not builtin:
+        log.warning(
+            "Elasticsearch has neither the newsstream-analysis plugin nor built-in language "
+            "analysers (analysis-common): title and text are analysed with 'standard' for "
+            "every language; deploy/stack installs the plugin"
+        )
+        return LanguageAnalysis()
+    analyzers: dict[str, str] = {}
+    if builtin:
+        analyzers.update(_available(client, LANGUAGE_ANALYZERS))
+    if plugin:  # preferred where both exist: its Dutch handles more plurals
+        analyzers.update(_available(client, {**PLUGIN_ANALYZERS, OTHER: PLUGIN_FOLDING}))
+    analysis = LanguageAnalysis(PLUGIN if plugin else BUILTIN, analyzers)
+    log.info("language analysis: %s", analysis.describe())
+    return analysis

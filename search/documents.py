@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from newsstream.contract.ids import fold
 from newsstream.contract.records import EnrichedArticle, utcnow_iso
+from search.analysis import OTHER
 
 #: Entity type of the contract -> field under ``entities``.
 ENTITY_FIELDS = {
@@ -44,6 +45,17 @@ def _millis_to_iso(ms: int) -> str | None:
     return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def language_copy_key(language: str, analysed: frozenset[str]) -> str | None:
+    """Under which ``i18n`` key an article in ``language`` gets its analysed copy.
+
+    Its own language where the cluster has an analyser for it, else the
+    folding analyser's ``other`` where there is one, else none.
+    """
+    if language in analysed:
+        return language
+    return OTHER if OTHER in analysed else None
+
+
 def to_document(
     enriched: EnrichedArticle,
     *,
@@ -52,9 +64,11 @@ def to_document(
 ) -> dict[str, Any]:
     """The document for ``enriched``; ``_id`` is ``enriched.id`` (not in the body).
 
-    ``analysed_languages`` are the language codes the cluster has an analyser
-    for; an article in one of them gets a copy of its title and text under
-    ``i18n.<code>`` (mapped with that analyser, left out of ``_source``).
+    ``analysed_languages`` are the ``i18n`` keys the cluster has an analyser
+    for (language codes, and ``other`` for a folding analyser); the article
+    gets a copy of its title and text under one of them (see
+    :func:`language_copy_key`), mapped with that analyser and left out of
+    ``_source``.
     """
     article = enriched.article
     by_type: dict[str, list[str]] = {name: [] for name in ENTITY_FIELDS.values()}
@@ -113,6 +127,7 @@ def to_document(
         "indexed_at": indexed_at or utcnow_iso(),
         "schema_version": enriched.schema_version,
     }
-    if language in analysed_languages:
-        doc["i18n"] = {language: {"title": article.title, "text": article.text}}
+    key = language_copy_key(language, analysed_languages)
+    if key is not None:
+        doc["i18n"] = {key: {"title": article.title, "text": article.text}}
     return doc

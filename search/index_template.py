@@ -18,6 +18,7 @@ from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch
 
+from search.language_copies import add_language_copies
 from search.layout import IndexLayout
 
 log = logging.getLogger(__name__)
@@ -45,17 +46,27 @@ def settings_component() -> dict[str, Any]:
     }
 
 
-def mappings_component(analyzers: dict[str, str]) -> dict[str, Any]:
-    """Mappings; ``analyzers`` (code -> analyser) adds ``i18n.<code>`` fields."""
-    i18n = {
-        code: {
+def language_fields(analyzers: dict[str, str]) -> dict[str, Any]:
+    """``i18n.<key>.title`` and ``.text``, analysed by ``analyzers[key]``."""
+    return {
+        key: {
             "properties": {
                 "title": {"type": "text", "analyzer": analyzer},
                 "text": {"type": "text", "analyzer": analyzer},
             }
         }
-        for code, analyzer in sorted(analyzers.items())
+        for key, analyzer in sorted(analyzers.items())
     }
+
+
+def mappings_component(analyzers: dict[str, str]) -> dict[str, Any]:
+    """Mappings; ``analyzers`` (code -> analyser) adds ``i18n.<code>`` fields.
+
+    ``title`` and ``text`` are the language-neutral fields (``standard``: names,
+    numbers and words of every language); the article's own language is
+    searched in its ``i18n`` copy, kept out of ``_source``.
+    """
+    i18n = language_fields(analyzers)
     return {
         "mappings": {
             # Unknown fields are kept in _source but not indexed: a producer
@@ -158,7 +169,11 @@ def ensure_index_layout(
     client: Elasticsearch, layout: IndexLayout, analyzers: dict[str, str],
     *, now: datetime | None = None,
 ) -> LayoutReport:
-    """Create or update the templates and make the alias exist; safe to repeat."""
+    """Create or update the templates and make the alias exist; safe to repeat.
+
+    When the templates change, indices made from an earlier version get the
+    language fields they lack (see :mod:`search.language_copies`).
+    """
     settings_body = settings_component()
     mappings_body = mappings_component(analyzers)
     template_body = index_template(layout)
@@ -178,6 +193,7 @@ def ensure_index_layout(
         )
         client.indices.put_index_template(name=layout.template, meta=meta, **template_body)
         log.info("wrote index template %s (fingerprint %s)", layout.template, fingerprint)
+        add_language_copies(client, layout, language_fields(analyzers))
     # The alias exists once any monthly index does; create this month's so
     # that search works on an empty installation.
     created = None

@@ -7,7 +7,7 @@ import logging
 from elasticsearch import Elasticsearch
 
 from newsstream.contract.settings import Settings
-from search.analysis import available_language_analyzers
+from search.analysis import detect_language_analysis
 from search.bulk_indexer import IndexerConfig
 from search.index_template import ensure_index_layout
 from search.layout import IndexLayout
@@ -19,11 +19,12 @@ log = logging.getLogger(__name__)
 def provision(client: Elasticsearch, settings: Settings) -> IndexerConfig:
     """Make the index layout ready and return how to index into it."""
     layout = IndexLayout(settings.index_articles)
-    analyzers = available_language_analyzers(client)
-    report = ensure_index_layout(client, layout, analyzers)
+    analysis = detect_language_analysis(client)
+    report = ensure_index_layout(client, layout, analysis.analyzers)
     apply_retention(client, layout, retention_days=settings.retention_days)
     log.info(
-        "index layout %s ready (templates %s; %d language analysers)",
-        layout.alias, "updated" if report.templates_written else "unchanged", len(analyzers),
+        "index layout %s ready (templates %s; %s)",
+        layout.alias, "updated" if report.templates_written else "unchanged",
+        analysis.describe(),
     )
-    return IndexerConfig(layout=layout, analysed_languages=frozenset(analyzers))
+    return IndexerConfig(layout=layout, analysed_languages=analysis.keys)

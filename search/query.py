@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from newsstream.contract.ids import fold
+from search.analysis import ALL_KEYS
 
 SORTS = ("relevance", "recent")
 INTERVALS = ("auto", "hour", "day", "week", "month", "year")
@@ -239,16 +240,55 @@ def sort_clause(request: SearchRequest) -> list[Any]:
     return ([{"_score": {"order": "desc"}}] + recent) if request.sort == "relevance" else recent
 
 
+def _text_query(request: SearchRequest) -> dict[str, Any]:
+    """All words, each in the neutral fields or the article's language copy.
+
+    The language copy (``i18n.<lang>``, stemmed) finds other forms of a word
+    in that language; the neutral ``title``/``text`` find names and numbers
+    as written, whatever the language of the query or the article.
+    """
+    return {"simple_query_string": {
+        "query": request.query,
+        "fields": TEXT_FIELDS,
+        "default_operator": "and",
+        "lenient": True,
+    }}
+
+
+def highlight(request: SearchRequest) -> dict[str, Any]:
+    """Highlights on the text as written, including words matched in a language copy.
+
+    ``matched_fields`` carries matches in ``i18n.*`` (same text, analysed by
+    language) over to ``title`` and ``text``; it requires field matching, so
+    names asked for in the entity/actor filters are added as a highlight query.
+    """
+    fields: dict[str, Any] = {}
+    for name, options in (
+        ("title", {"number_of_fragments": 0}),
+        ("text", {"fragment_size": 180, "number_of_fragments": 2, "no_match_size": 180}),
+    ):
+        fields[name] = {
+            **options,
+            "require_field_match": True,
+            "matched_fields": [f"i18n.{key}.{name}" for key in ALL_KEYS],
+        }
+        names = [fold(v) for v in (*request.entities, *request.actors)]
+        if names:
+            shoulds = [{"match_phrase": {name: value}} for value in names]
+            if request.query:
+                shoulds.append(_text_query(request))
+            fields[name]["highlight_query"] = {"bool": {"should": shoulds}}
+    return {
+        "encoder": "html",
+        "pre_tags": ["<em>"],
+        "post_tags": ["</em>"],
+        "fields": fields,
+    }
+
+
 def build_query(request: SearchRequest, *, now: datetime | None = None) -> dict[str, Any]:
     """The request body for ``POST <alias>/_search``."""
-    must: list[dict[str, Any]] = []
-    if request.query:
-        must.append({"simple_query_string": {
-            "query": request.query,
-            "fields": TEXT_FIELDS,
-            "default_operator": "and",
-            "lenient": True,
-        }})
+    must: list[dict[str, Any]] = [_text_query(request)] if request.query else []
     body: dict[str, Any] = {
         "query": {"bool": {"must": must or [{"match_all": {}}], "filter": filters(request)}},
         "size": request.limit,
@@ -256,16 +296,7 @@ def build_query(request: SearchRequest, *, now: datetime | None = None) -> dict[
         "track_total_hits": True,
         "timeout": QUERY_TIMEOUT,
         "_source": {"excludes": ["text", "i18n"]},
-        "highlight": {
-            "encoder": "html",
-            "pre_tags": ["<em>"],
-            "post_tags": ["</em>"],
-            "require_field_match": False,
-            "fields": {
-                "title": {"number_of_fragments": 0},
-                "text": {"fragment_size": 180, "number_of_fragments": 2, "no_match_size": 180},
-            },
-        },
+        "highlight": highlight(request),
     }
     if request.search_after:
         body["search_after"] = request.search_after

@@ -1,0 +1,193 @@
+"""Search that understands each language, on the real Elasticsearch.
+
+The sample feeds (``seeds/feeds/fixtures``) are parsed, enriched and indexed
+the way the pipeline does; a word asked in another form than the article
+uses (plural, inflection, accent) must still find it, and be highlighted.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from elastic_transport import ApiResponseMeta, HttpHeaders, NodeConfig
+from elasticsearch import BadRequestError
+
+from ingest.feedlist import load
+from ingest.normalise import normalise
+from ingest.parse import parse_feed
+from newsstream.contract.records import EnrichedArticle
+from newsstream.contract.settings import Settings
+from processors.enrichment.pipeline import enrich
+from search.analysis import OTHER, PLUGIN_ANALYZERS, detect_language_analysis
+from search.bulk_indexer import BulkIndexer, IndexerConfig
+from search.index_template import delete_index_layout, ensure_index_layout
+from search.provision import provision
+from search.query import SearchRequest, run_search
+from tests.conftest import ROOT
+from tests.search.factories import dutch_seed, enriched, message
+
+FIXTURES = ROOT / "seeds" / "feeds"
+PLUGIN_MISSING = (
+    "Elasticsearch lacks the newsstream-analysis plugin: `deploy/stack down && "
+    "deploy/stack up` installs it"
+)
+
+
+def sample_articles() -> list[EnrichedArticle]:
+    """Every article of the sample feeds, enriched (language detected) as the pipeline does."""
+    fetched = datetime(2019, 3, 16, tzinfo=UTC)
+    found: dict[str, EnrichedArticle] = {}
+    for feed in load(FIXTURES / "fixtures.yaml"):
+        path = FIXTURES / "fixtures" / Path(urlsplit(feed.url).path).name
+        parsed = parse_feed(path.read_bytes(), url=feed.url)
+        for entry in parsed.entries:
+            article = normalise(entry, feed=feed, fetched=fetched, feed_title=parsed.title,
+                                feed_language=parsed.language)
+            found.setdefault(article.id, enrich(article))
+    return list(found.values())
+
+
+@pytest.fixture(scope="module")
+def samples(es_client):
+    """``(alias, records)`` for the sample articles in a private layout."""
+    settings = Settings.from_env(index_articles=f"t{uuid.uuid4().hex[:10]}-news-articles")
+    config = provision(es_client, settings)
+    records = sample_articles()
+    BulkIndexer(es_client, config).index([(i, message(r)) for i, r in enumerate(records)])
+    es_client.indices.refresh(index=config.layout.alias)
+    yield config, records
+    delete_index_layout(es_client, config.layout)
+
+
+def test_the_local_cluster_analyses_every_language_the_service_detects(samples):
+    config, _ = samples
+    assert set(PLUGIN_ANALYZERS) | {OTHER} <= config.analysed_languages, PLUGIN_MISSING
+
+
+@pytest.mark.parametrize(("query", "language", "written"), [
+    ("elektriciteitssystemen", "nl", "elektriciteitssysteem"),
+    ("Stromausfälle", "de", "Stromausfall"),
+    ("apagones", "es", "apagón"),
+    ("diplomat", "en", "diplomatic"),
+])
+def test_another_form_of_a_word_finds_the_article_and_is_highlighted(
+    es_client, samples, query, language, written
+):
+    config, _ = samples
+    result = run_search(es_client, config.layout.alias, SearchRequest(query=query))
+    hits = [h for h in result.hits if h.language == language]
+    assert hits, f"{query!r} found no {language} article: {[h.title for h in result.hits]}"
+    marked = " ".join([hits[0].title_highlight, *hits[0].snippets])
+    assert re.search(rf"<em>{written}</em>", marked, re.IGNORECASE), marked
+
+
+def test_a_name_asked_in_one_language_finds_it_in_every_language(es_client, samples):
+    config, _ = samples
+    result = run_search(es_client, config.layout.alias, SearchRequest(query="Maduro", limit=50))
+    assert {h.language for h in result.hits} >= {"nl", "en", "de", "es"}
+
+
+def test_a_number_is_found_as_written_in_any_language(es_client, samples):
+    config, _ = samples
+    result = run_search(es_client, config.layout.alias, SearchRequest(query="737"))
+    assert [h.language for h in result.hits] == ["en"]
+    assert "<em>737</em>" in result.hits[0].title_highlight
+
+
+def test_a_folded_word_finds_an_article_in_a_language_without_its_own_analyser(
+    es_client, clean_layout
+):
+    config = IndexerConfig(clean_layout, analysed_languages=frozenset({"nl", OTHER}),
+                           refresh="wait_for")
+    ensure_index_layout(es_client, clean_layout, {"nl": "newsstream_dutch",
+                                                  OTHER: "newsstream_folding"})
+    polish = enriched(1, title="Awaria prądu w Łodzi", text="Mieszkańcy Łodzi bez prądu.",
+                      language="pl")
+    BulkIndexer(es_client, config).index([(0, message(polish))])
+    result = run_search(es_client, clean_layout.alias, SearchRequest(query="lodzi"))
+    assert [h.language for h in result.hits] == ["pl"]
+
+
+def test_without_language_analysers_the_exact_word_still_finds_it(es_client, clean_layout):
+    ensure_index_layout(es_client, clean_layout, {})
+    BulkIndexer(es_client, IndexerConfig(clean_layout, refresh="wait_for")).index(
+        [(0, message(dutch_seed()))]
+    )
+    exact = run_search(es_client, clean_layout.alias, SearchRequest(query="stroompanne"))
+    plural = run_search(es_client, clean_layout.alias, SearchRequest(query="stroompannes"))
+    assert [h.language for h in exact.hits] == ["nl"]
+    assert plural.hits == []
+
+
+def test_an_index_made_before_the_analysers_gets_them_and_its_articles_are_reanalysed(
+    es_client, clean_layout
+):
+    ensure_index_layout(es_client, clean_layout, {})
+    BulkIndexer(es_client, IndexerConfig(clean_layout, refresh="wait_for")).index(
+        [(0, message(dutch_seed()))]
+    )
+    before = run_search(es_client, clean_layout.alias, SearchRequest(query="stroompannes"))
+    assert before.hits == []
+
+    ensure_index_layout(es_client, clean_layout, {"nl": "newsstream_dutch"})
+    es_client.indices.refresh(index=clean_layout.alias)
+
+    after = run_search(es_client, clean_layout.alias, SearchRequest(query="stroompannes"))
+    assert [h.language for h in after.hits] == ["nl"]
+    assert any("<em>stroompanne</em>" in s for s in after.hits[0].snippets)
+
+
+# -- which analysers a cluster has --------------------------------------------
+
+
+class FakeIndices:
+    def __init__(self, known: set[str]):
+        self.known = known
+
+    def analyze(self, *, analyzer: str, text: str) -> dict:
+        if analyzer not in self.known:
+            meta = ApiResponseMeta(400, "1.1", HttpHeaders(), 0.0, NodeConfig("http", "es", 9200))
+            raise BadRequestError(f"failed to find global analyzer [{analyzer}]", meta, {})
+        return {"tokens": [{"token": text}]}
+
+
+class FakeCluster:
+    """Answers ``_analyze`` for the analysers it is given, like Elasticsearch does."""
+
+    def __init__(self, *known: str):
+        self.indices = FakeIndices(set(known))
+
+
+def test_the_plugin_analysers_are_used_where_the_plugin_is_installed():
+    analysis = detect_language_analysis(FakeCluster(*PLUGIN_ANALYZERS.values(),
+                                                    "newsstream_folding"))
+    assert analysis.kind == "plugin"
+    assert analysis.analyzers["nl"] == "newsstream_dutch"
+    assert analysis.analyzers[OTHER] == "newsstream_folding"
+
+
+def test_the_built_in_analysers_are_used_on_the_full_distribution():
+    analysis = detect_language_analysis(FakeCluster("dutch", "english", "german", "cjk"))
+    assert analysis.kind == "built-in"
+    assert analysis.analyzers == {"nl": "dutch", "en": "english", "de": "german",
+                                  "zh": "cjk", "ja": "cjk", "ko": "cjk"}
+
+
+def test_without_either_everything_is_standard_and_it_says_so(caplog):
+    analysis = detect_language_analysis(FakeCluster())
+    assert analysis.kind == "standard" and analysis.analyzers == {}
+    assert "analysed with 'standard'" in caplog.text
+
+
+def test_an_article_in_a_language_without_an_analyser_gets_the_folding_copy():
+    from search.documents import to_document
+
+    swahili = enriched(1, title="Habari za Caracas", language="sw")
+    assert "i18n" not in to_document(swahili, analysed_languages=frozenset({"nl"}))
+    doc = to_document(swahili, analysed_languages=frozenset({"nl", OTHER}))
+    assert doc["i18n"] == {OTHER: {"title": "Habari za Caracas", "text": swahili.article.text}}
