@@ -239,12 +239,26 @@ def collect_status(cfg: StackConfig) -> dict:
         "user": erun.get("user") if es_pid else None,
         "data": str(epaths.data) if epaths else None,
         "logs": [str(epaths.server_log), str(epaths.console_log)] if epaths else [],
+        **(_analysis_status(eport) if health else {}),
     }
     return {
         "kafka": k,
         "elasticsearch": e,
         "state_dir": str(cfg.state_dir),
         "cache_dir": str(cfg.cache_dir),
+    }
+
+
+def _analysis_status(port: int) -> dict:
+    """Modules, plugins and language analysers: which distribution this is, in effect."""
+    extensions = elastic.node_extensions(port)
+    plugin = elastic.available_analyzers(port, analysis_plugin.analyzer_names(repo_root()))
+    builtin = elastic.available_analyzers(port, elastic.BUILTIN_ANALYZERS)
+    full = "analysis-common" in extensions["modules"]
+    return {
+        **extensions,
+        "distribution": "full" if full else "integration-test",
+        "analyzers": {"plugin": plugin, "built-in": builtin},
     }
 
 
@@ -284,10 +298,27 @@ def format_status(status: dict) -> str:
     if e["health"]:
         runs_as = f", runs as {e['user']}" if e["user"] else ""
         lines.append(f"    health     {e['health']}{runs_as}")
+    if "modules" in e:
+        lines += [
+            f"    modules    {', '.join(e['modules']) or 'none'}",
+            f"    kind       {e['distribution']} distribution",
+            f"    plugins    {', '.join(e['plugins']) or 'none'}",
+            f"    analysers  {_analysers_line(e['analyzers'])}",
+        ]
     if e["state"] != "external" and e["data"]:
         lines += [f"    data       {e['data']}", f"    logs       {', '.join(e['logs'])}"]
     lines += [f"state dir {status['state_dir']}", f"cache dir {status['cache_dir']}"]
     return "\n".join(lines)
+
+
+def _analysers_line(analyzers: dict[str, list[str]]) -> str:
+    parts = []
+    for kind, names in analyzers.items():
+        if names and all(n.startswith("newsstream_") for n in names):
+            parts.append(f"{kind} newsstream_*: {', '.join(n[11:] for n in names)}")
+        elif names:
+            parts.append(f"{kind}: {', '.join(names)}")
+    return "; ".join(parts) or "standard only (no language analysers)"
 
 
 def _headline(name: str, svc: dict, address: str, version: str) -> str:

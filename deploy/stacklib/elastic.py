@@ -313,3 +313,46 @@ def server_version(port: int) -> str | None:
     body = get_json(f"http://127.0.0.1:{port}/_nodes/_local?filter_path=nodes.*.version")
     nodes = list((body or {}).get("nodes", {}).values())
     return nodes[0].get("version") if nodes else None
+
+
+def post_json(url: str, body: dict, timeout: float = 3.0) -> tuple[int, dict | None]:
+    """(HTTP status, parsed body) of a JSON POST; status 0 when nothing answered."""
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, json.loads(response.read().decode("utf-8"))
+    except urllib.error.HTTPError as exc:
+        return exc.code, None
+    except (OSError, ValueError):
+        return 0, None
+
+
+#: Built-in language analysers of the full distribution (module analysis-common), probed by status.
+BUILTIN_ANALYZERS = (
+    "danish", "dutch", "english", "french", "german", "italian", "portuguese", "spanish",
+    "swedish",
+)
+
+
+def node_extensions(port: int) -> dict[str, list[str]]:
+    """The node's modules and plugins (``name`` or ``name version``)."""
+    body = get_json(
+        f"http://127.0.0.1:{port}/_nodes/_local/plugins"
+        "?filter_path=nodes.*.modules.name,nodes.*.plugins.name,nodes.*.plugins.version"
+    )
+    nodes = list((body or {}).get("nodes", {}).values())
+    node = nodes[0] if nodes else {}
+    return {
+        "modules": sorted(m["name"] for m in node.get("modules", [])),
+        "plugins": sorted(
+            f"{p['name']} {p.get('version', '')}".strip() for p in node.get("plugins", [])
+        ),
+    }
+
+
+def available_analyzers(port: int, names: Iterable[str]) -> list[str]:
+    """Those of ``names`` that ``_analyze`` knows (a 400 means it does not)."""
+    url = f"http://127.0.0.1:{port}/_analyze"
+    return [n for n in names if post_json(url, {"analyzer": n, "text": "test"})[0] == 200]
