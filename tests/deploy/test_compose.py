@@ -182,3 +182,48 @@ def test_http_health_fails_when_nothing_listens():
 
 def test_health_check_usage_error():
     assert load_healthcheck().main(["bogus"]) == 2
+
+
+# -- the mapping the service writes on the full distribution -------------------
+
+
+def test_compose_runs_the_full_distribution_with_built_in_language_analysers(compose):
+    image = compose["services"]["elasticsearch"]["image"]
+    assert image.startswith("docker.elastic.co/elasticsearch/elasticsearch:")
+
+
+def test_the_full_distributions_mapping_is_accepted_and_searchable(es_client, unique):
+    """The mapping for the built-in analysers (``dutch``, ``english``, ...), on a real node.
+
+    The local node lacks those analysers, so the index defines stand-ins under
+    the same names: what is checked is every field, type and analyser reference
+    of the mapping the service writes under docker compose, and that indexing
+    and search (with highlights) work on it.
+    """
+    from search.analysis import LANGUAGE_ANALYZERS
+    from search.documents import to_document
+    from search.index_template import mappings_component, settings_component
+    from search.query import SearchRequest, run_search
+    from tests.search.factories import dutch_seed, enriched
+
+    index = f"t{unique}-full-mapping"
+    stand_ins = {
+        name: {"type": "custom", "tokenizer": "standard", "filter": ["lowercase"]}
+        for name in set(LANGUAGE_ANALYZERS.values())
+    }
+    settings = settings_component()["settings"]
+    es_client.indices.create(
+        index=index, settings={**settings, "analysis": {"analyzer": stand_ins}},
+        mappings=mappings_component(dict(LANGUAGE_ANALYZERS))["mappings"],
+    )
+    try:
+        records = [dutch_seed(), enriched(1, title="Maduro culpa a EE.UU. del apagón",
+                                          language="es")]
+        for record in records:
+            es_client.index(index=index, id=record.id, refresh="wait_for", document=to_document(
+                record, analysed_languages=frozenset(LANGUAGE_ANALYZERS)))
+        result = run_search(es_client, index, SearchRequest(query="maduro"))
+        assert sorted(h.language for h in result.hits) == ["es", "nl"]
+        assert all("<em>Maduro</em>" in h.title_highlight for h in result.hits)
+    finally:
+        es_client.indices.delete(index=index)
