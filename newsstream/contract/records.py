@@ -158,6 +158,9 @@ class ActorMention:
     start: int
     end: int
     count: int = 1
+    alias: str = ""  # the watchlist name that matched
+    rule: str = ""  # the matching rules that accepted it
+    entity: str = ""  # the entity the recognisers saw there ("PER Nicolás Maduro")
 
 
 @dataclass
@@ -224,6 +227,9 @@ class Alert:
     raw_timestamp_ms: int
     alerted_at: str
     latency_ms: int
+    alias: str = ""  # why it fired: the watchlist name that matched ...
+    rule: str = ""  # ... the rules that accepted it ...
+    entity: str = ""  # ... and the entity the recognisers saw there
     schema_version: int = SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:

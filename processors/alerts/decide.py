@@ -78,5 +78,8 @@ def decide(
             raw_timestamp_ms=landed,
             alerted_at=iso_ms(now_ms),
             latency_ms=max(0, now_ms - landed) if landed else -1,
+            alias=mention.alias,
+            rule=mention.rule,
+            entity=mention.entity,
         ))
     return alerts

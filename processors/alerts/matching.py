@@ -20,27 +20,50 @@ before it counts:
 * the longest alias wins where hits overlap ("Nicolas Maduro" is one
   mention, not two), and an actor's ``exclude`` phrases swallow its aliases
   ("Melania Trump" is not Donald Trump);
-* ``capitalised`` aliases are also ordinary words and count only when
-  written with their capital letters ("Trump", not "trump card"; "UN", not
-  French "un");
+* case, in scripts that have it: a capitalised alias counts only where the
+  text writes it with a capital or in all capitals ("Trump", not "her trump
+  card"; "Major", not "a major step"); an alias in capitals (an acronym)
+  counts written the same way, or in Title case from four letters on
+  ("FIFA", "Fifa"), never in lower case and never with an ending ("AD" is
+  not "ADS"; "FIFA's" is fine);
+* a one-word name does not count inside someone else's longer name: right
+  before or after another capitalised word that is not a sentence opener,
+  role word or everyday word ("Pompeo Batoni", "Clinton Whitelaw"), after an
+  initial or a given name ("P. Johnson", "Paul Johnson"), or inside an
+  entity the recognisers found that is not this actor;
+* a person does not count where the recognisers typed a place or an
+  organisation, nor an organisation where they typed a person; an
+  organisation named after a place counts there unless the text reads as
+  the place ("en Barcelona", a dateline, a list of places);
+* a one-word name that is also an everyday word of the article's language,
+  at the start of a sentence, counts only when the actor has a surer
+  mention in the article;
 * a surname counts alone, or with ``surname_alone: false`` only in an
   article that also has a full alias;
 * ``requires_context`` aliases count only with another alias of the same
   actor, one of its ``context`` words, or a named entity of the actor's type
   over the same span.
 
+The watchlist relaxes these per actor or name: ``any_case``,
+``inside_names``, ``appears_as`` (see :mod:`processors.alerts.watchlist`).
+Every hit carries the alias, the rules that accepted it and the entity the
+recognisers saw there, so an alert can explain itself.
+
 Offsets are character offsets into the original, unfolded title or text.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import ahocorasick
 
 from newsstream.contract.records import ActorMention, Entity
+from processors.alerts.common_words import is_common_word
 from processors.alerts.watchlist import Actor, Watchlist
 from processors.enrichment.textmatch import build_automaton, fold_text, match_key, raw_hits
 
@@ -56,7 +79,7 @@ ACTORS_STEP = "actors"
 
 @dataclass(frozen=True)
 class Hit:
-    """One accepted occurrence of an actor's name."""
+    """One accepted occurrence of an actor's name, and why it was accepted."""
 
     actor_id: str
     field: str  # title | text
@@ -64,6 +87,9 @@ class Hit:
     end: int
     text: str
     role: str  # alias | surname | ambiguous
+    alias: str = ""  # the watchlist name that matched, as the watchlist writes it
+    rule: str = ""  # the rules that accepted it, e.g. "surname, capitalised"
+    entity: str = ""  # what the recognisers saw there, e.g. "PER Nicolás Maduro"
 
 
 @dataclass(frozen=True)
@@ -71,8 +97,10 @@ class _Entry:
     actor: int  # index into watchlist.actors
     role: str  # alias | surname | ambiguous | context | exclude
     length: int  # folded length
-    capital: bool
-    acronym: bool
+    written: str  # the name as the watchlist writes it
+    case: str  # any | name | acronym | exact (see _case_rule)
+    partial: bool  # a surname, or a part of another of the actor's names
+    inside_ok: bool  # may fire inside a longer name
     bounded: bool
     suffixes: tuple[str, ...]
 
@@ -114,31 +142,62 @@ def _default_suffixes(alias: str) -> tuple[str, ...]:
     return ()
 
 
+def _case_of(written: str, actor: Actor) -> str:
+    """How the text must write a name: any | name | acronym | exact.
+
+    ``name``: a capitalised word of the alias needs a capital (or all
+    capitals) in the text; ``acronym`` (an alias written in capitals, such
+    as FIFA or AD): all capitals, or Title case from four letters on;
+    ``exact``: all capitals only (an acronym listed under ``capitalised``).
+    """
+    letters = [c for c in written if c.isalpha()]
+    cased = [c for c in letters if c.lower() != c.upper()]
+    if written in actor.any_case or not cased:
+        return "any"
+    if " " not in written.strip() and len(letters) >= 2 and all(c.isupper() for c in cased):
+        return "exact" if written in actor.capitalised else "acronym"
+    return "name"
+
+
+def _partial_keys(actor: Actor) -> set[str]:
+    """Folded names that are only part of a name: surnames, and aliases that
+    are a run of words inside another of the actor's names."""
+    full = [f" {fold_key(a)} " for a in actor.names]
+    keys = {fold_key(s) for s in actor.surnames}
+    for name in actor.names:
+        key = fold_key(name)
+        if any(f" {key} " in other and other != f" {key} " for other in full):
+            keys.add(key)
+    return keys
+
+
 def _entries_for(index: int, actor: Actor) -> Iterable[tuple[str, _Entry]]:
     ambiguous = set(actor.requires_context)
-    capital = set(actor.capitalised)
     own = tuple(fold_key(s) for s in actor.suffixes)
+    partial = _partial_keys(actor)
     roles: list[tuple[str, str]] = [(a, "alias") for a in actor.aliases]
     roles += [(s, "surname") for s in actor.surnames]
     roles += [(a, "ambiguous") for a in actor.requires_context]
     for written, role in roles:
         if written in ambiguous:
             role = "ambiguous"
-        letters = [c for c in written if c.isalpha()]
         key = fold_key(written)
+        case = _case_of(written, actor)
+        acronym = case in ("acronym", "exact")
         yield key, _Entry(
-            actor=index, role=role, length=len(key), capital=written in capital,
-            acronym=len(letters) >= 2 and all(c.isupper() for c in letters),
+            actor=index, role=role, length=len(key), written=written, case=case,
+            partial=key in partial, inside_ok=written in actor.inside_names,
             bounded=not _unspaced_script(written),
-            suffixes=tuple(dict.fromkeys(_default_suffixes(written) + own)),
+            suffixes=() if acronym else tuple(dict.fromkeys(_default_suffixes(written) + own)),
         )
     for written, role in [(c, "context") for c in actor.context] + [
         (x, "exclude") for x in actor.exclude
     ]:
         key = fold_key(written)
         yield key, _Entry(
-            actor=index, role=role, length=len(key), capital=False, acronym=False,
-            bounded=not _unspaced_script(written), suffixes=_default_suffixes(written),
+            actor=index, role=role, length=len(key), written=written, case="any",
+            partial=False, inside_ok=True, bounded=not _unspaced_script(written),
+            suffixes=_default_suffixes(written),
         )
 
 
@@ -178,20 +237,52 @@ def _bounded(folded: str, start: int, end: int, suffixes: tuple[str, ...]) -> bo
     return False
 
 
-def _capitalised(written: str, acronym: bool) -> bool:
-    letters = [c for c in written if c.isalpha()]
+_WORDS = re.compile(r"[^\W_]+")
+_ARTICLES = frozenset({
+    "de", "het", "the", "la", "le", "les", "los", "las", "el", "van", "von", "der", "den",
+    "del", "di", "da", "du", "des", "y", "of", "die", "das",
+})
+
+
+def _case_rule(entry: _Entry, written: str) -> str | None:
+    """The case rule ``written`` passes for ``entry``, or None (see :func:`_case_of`)."""
+    if entry.case == "any":
+        return "any case" if any(c.isalpha() for c in entry.written) else "as written"
+    letters = [c for c in written if c.lower() != c.upper()]
     if not letters:
-        return True
-    if acronym:
-        return all(c.isupper() for c in letters if c.lower() != c.upper())
-    first = letters[0]
-    return first.isupper() or first.lower() == first.upper()
+        return "as written"
+    shouted = all(c.isupper() for c in letters)
+    if entry.case == "exact":
+        return "as written" if shouted else None
+    if entry.case == "acronym":
+        if shouted:
+            return "acronym as written"
+        if len(letters) >= 4 and letters[0].isupper() and not any(
+            c.isupper() for c in letters[1:]
+        ):
+            return "acronym in title case"
+        return None
+    if shouted:
+        return "all capitals"
+    # The first capitalised word of the alias that is not an article or
+    # particle ("de Volkskrant", "Buitenlandse zaken") must be capitalised.
+    alias_words = _WORDS.findall(entry.written)
+    text_words = _WORDS.findall(written)
+    if len(alias_words) != len(text_words):
+        alias_words, text_words = alias_words[:1], text_words[:1]
+    for alias_word, text_word in zip(alias_words, text_words, strict=True):
+        if alias_word.lower() in _ARTICLES or not alias_word[:1].isupper():
+            continue
+        if not text_word[:1].isupper():
+            return None
+        break
+    return "capitalised"
 
 
 def _raw_hits(
     automaton: ahocorasick.Automaton, field: str, original: str
-) -> list[tuple[int, int, _Entry, str]]:
-    """(start, end, entry, written) for every hit that passes the local rules."""
+) -> list[tuple[int, int, _Entry, str, str]]:
+    """(start, end, entry, written, case rule) for every hit passing the local rules."""
     ft = fold_text(original)
     folded = ft.folded
     out = []
@@ -201,90 +292,360 @@ def _raw_hits(
                 continue
             o_start, o_end = ft.span(start, end)
             written = original[o_start:o_end]
-            if entry.capital and not _capitalised(written, entry.acronym):
+            case = _case_rule(entry, written)
+            if case is None:
                 continue
-            out.append((o_start, o_end, entry, written))
+            out.append((o_start, o_end, entry, written, case))
     return out
 
 
 _ROLE_RANK = {"alias": 0, "surname": 1, "ambiguous": 2}
+_RawHit = tuple[int, int, _Entry, str, str]
 
 
-def _resolve(raw: list[tuple[int, int, _Entry, str]]) -> list[tuple[int, int, _Entry, str]]:
+def _resolve(raw: list[_RawHit]) -> list[_RawHit]:
     """Drop excluded hits, then keep the longest of overlapping hits."""
-    excludes = [(s, e, en.actor) for s, e, en, _ in raw if en.role == "exclude"]
+    excludes = [(h[0], h[1], h[2].actor) for h in raw if h[2].role == "exclude"]
     names = [
         h for h in raw
         if h[2].role in _ROLE_RANK
         and not any(xs <= h[0] and h[1] <= xe and xa == h[2].actor for xs, xe, xa in excludes)
     ]
     names.sort(key=lambda h: (-(h[1] - h[0]), h[0], _ROLE_RANK[h[2].role]))
-    kept: list[tuple[int, int, _Entry, str]] = []
+    kept: list[_RawHit] = []
     taken: set[tuple[int, int, int]] = set()
     for hit in names:
-        start, end, entry, _ = hit
+        start, end, entry = hit[0], hit[1], hit[2]
         if (start, end, entry.actor) in taken:
             continue
-        if any(s < end and start < e and (s, e) != (start, end) for s, e, _en, _w in kept):
+        if any(k[0] < end and start < k[1] and (k[0], k[1]) != (start, end) for k in kept):
             continue
         kept.append(hit)
         taken.add((start, end, entry.actor))
     return kept
 
 
-def _entity_spans(entities: Sequence[Entity]) -> dict[tuple[str, str], list[tuple[int, int]]]:
-    spans: dict[tuple[str, str], list[tuple[int, int]]] = {}
+@dataclass(frozen=True)
+class _Seen:
+    """A span the recognisers typed: (type, entity name, start, end, text)."""
+
+    type: str
+    name: str
+    start: int
+    end: int
+    text: str
+
+
+def _seen_spans(entities: Sequence[Entity]) -> dict[str, list[_Seen]]:
+    spans: dict[str, list[_Seen]] = {}
     for entity in entities:
         for m in entity.mentions:
-            spans.setdefault((entity.type, m.field), []).append((m.start, m.end))
+            spans.setdefault(m.field, []).append(_Seen(entity.type, entity.name, m.start, m.end,
+                                                       m.text))
     return spans
 
 
+def _own_keys(actor: Actor) -> frozenset[str]:
+    """Folded names that are this actor, possessive forms included."""
+    keys = {fold_key(n) for n in (*actor.names, actor.name)}
+    return frozenset(keys | {k + "s" for k in keys} | {k + "'s" for k in keys})
+
+
+def _own_words(actor: Actor) -> frozenset[str]:
+    return frozenset(w for n in (*actor.names, actor.name) for w in _WORDS.findall(fold_key(n)))
+
+
+def _is_actor(seen: _Seen, actor: Actor) -> bool:
+    own = _own_keys(actor)
+    return fold_key(seen.text) in own or fold_key(seen.name) in own
+
+
+def _word_before(text: str, start: int) -> tuple[str, int]:
+    """The word right before ``start`` (one space apart, opening punctuation
+    dropped) and where that word starts."""
+    i = start - 1
+    if i < 1 or text[i] != " ":
+        return "", -1
+    j = i
+    while j > 0 and not text[j - 1].isspace():
+        j -= 1
+    quoted = j < i and text[j] in _OPENING
+    while j < i and text[j] in _OPENING:
+        j += 1
+    word = text[j:i]
+    if quoted:  # a nickname: Angel "Wichel" González
+        word = word.rstrip("\"'”’»")
+    return word, j
+
+
+def _word_after(text: str, end: int) -> str:
+    if end + 1 >= len(text) or text[end] != " ":
+        return ""
+    j = end + 1
+    while j < len(text) and (text[j].isalnum() or text[j] in "-'\u2019"):
+        j += 1
+    return text[end + 1 : j]
+
+
+def _sentence_start(text: str, pos: int) -> bool:
+    i = pos - 1
+    while i >= 0 and (text[i] == " " or text[i] in _OPENING):
+        i -= 1
+    return i < 0 or text[i] in _SENTENCE_END
+
+
+@lru_cache(maxsize=1)
+def _cues() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """(given names, role words, words that are never names) of the enrichment."""
+    from processors.enrichment.propernames import cues
+
+    c = cues()
+    return c.given_names, c.person, c.not_names
+
+
+def _name_follows(text: str, end: int) -> bool:
+    """A given name right after: a title and a person ("Cultuur Bert Anciaux")."""
+    return fold_key(_word_after(text, end)) in _cues()[0]
+
+
+def _initial(word: str) -> bool:
+    return len(word) == 2 and word[0].isupper() and word[1] == "."
+
+
+def _longer_name(
+    text: str, start: int, end: int, actor: Actor, shouting: bool, language: str
+) -> str:
+    """Why the name at ``text[start:end]`` is part of someone else's longer
+    name ("Pompeo Batoni", "Clinton Whitelaw", "Paul Johnson", "P. Johnson",
+    "Junta de Andalucía"), or "" when it is not.
+
+    Where capitals say nothing (all-capitals or Title Case headlines) only
+    initials and known given names before it count.
+    """
+    given, roles, never = _cues()
+    own = _own_words(actor)
+    skip = own | roles | never
+    before, pos = _word_before(text, start)
+    key = fold_key(before).rstrip(".,:;")
+    if _initial(before):
+        return f"after the initial {before!r}"
+    if key in given and key not in own and before[:1].isupper():
+        return f"after the given name {before!r}"
+    if shouting and not language:
+        return ""  # capitals say nothing, and no word list to tell names from words
+
+    def name_like(word: str) -> bool:
+        # where capitals say nothing, a word that is not an everyday word
+        return bool(_NAME_WORD.fullmatch(word)) and word[:1].isupper() and (
+            not shouting or not is_common_word(word, language)
+        ) and fold_key(word) not in skip
+
+    after = _word_after(text, end)
+    if name_like(after) and fold_key(after) not in given:  # "Verkeer Isabelle Durant"
+        return f"followed by {after!r}"
+    if after.lower() in _PARTICLES:
+        beyond = _word_after(text, end + 1 + len(after))
+        if name_like(beyond):
+            return f"followed by {after + ' ' + beyond!r}"
+    if name_like(before) and (
+        shouting or not _sentence_start(text, pos) or not is_common_word(before, language)
+    ):
+        return f"after {before!r}"
+    if before in _PARTICLES and fold_key(before) not in own:
+        earlier, _ = _word_before(text, pos)
+        if name_like(earlier) and (
+            actor.kind != "person" or not is_common_word(earlier, language)
+        ):
+            return f"after {earlier + ' ' + before!r}"
+        if actor.kind == "person" and not _NAME_WORD.fullmatch(earlier):
+            return f"after {before!r}, which starts a surname"
+    if actor.kind == "person" and _GLUED_PARTICLE.search(before):
+        return f"after {before!r}, which starts a surname"
+    return ""
+
+
+_GLUED_PARTICLE = re.compile(r"\.(?:de|da|van|von|del|di|dos)$")
+_NAME_WORD = re.compile(r"[^\W\d_][\w'\u2019-]*")
+_OPENING = frozenset("([{\"'«„“‘¿¡")
+_SENTENCE_END = frozenset(".!?:;\"”’»)\n\r\t•|")
+_PARTICLES = frozenset({
+    "de", "del", "van", "von", "of", "du", "des", "di", "da", "voor", "for", "para", "pour", "für",
+})
+_TYPES = {"PER": "person", "ORG": "organisation", "LOC": "place"}
+_PLACE_WORDS = frozenset({
+    "in", "at", "near", "from", "en", "de", "desde", "hacia", "cerca", "uit", "naar", "te",
+    "bij", "nabij", "nach", "aus", "bei", "dans", "vers", "à", "près", "em", "di", "da", "do",
+})
+_BRACKETED_DATELINE = re.compile(r"\), \d")
+_DATELINE = re.compile(r"\s*(?:,|\(|\d{4}-\d\d-\d\d)")
+_LIST_JOINS = frozenset({"", "y", "e", "and", "en", "et", "und", "o", "or", "of"})
+
+
+def _shouting(text: str) -> bool:
+    """All capitals or Title Case, where capitals say nothing about names."""
+    words = [w for w in _WORDS.findall(text) if len(w) > 3 and w.isalpha()]
+    if not words:
+        return False
+    upper = sum(w.isupper() for w in words) / len(words)
+    title = sum(w[0].isupper() for w in words) / len(words)
+    return upper > 0.6 or (len(words) >= 4 and title > 0.6)
+
+
+def _place_reading(text: str, start: int, end: int, seen: list[_Seen]) -> str:
+    """Why a place name is read as the place here, or "" when it may be the
+    organisation named after it: after a word such as "in" or "en" ("Nacido
+    en Barcelona"), in a dateline ("BARCELONA, 23 may"), or in a list of
+    places ("Argentina, Brasil y Perú")."""
+    before, _pos = _word_before(text, start)
+    if before.lower() in _PLACE_WORDS:
+        return f"after {before!r}"
+    line_start = start == 0 or text[start - 1] == "\n"
+    if line_start and _DATELINE.match(text, end):
+        return "a dateline"
+    if text[start - 1 : start] == "(" and _BRACKETED_DATELINE.match(text, end):
+        return "a dateline"
+    after = _word_after(text, end)
+    if after[:1].isupper() and fold_key(after) not in _cues()[2]:
+        return f"part of a longer name, followed by {after!r}"
+    for s in seen:
+        if s.type != "LOC" or (s.start < end and start < s.end):
+            continue
+        gap = text[s.end : start] if s.end <= start else text[end : s.start]
+        if gap.strip(" ,").lower() in _LIST_JOINS and len(gap) <= 5:
+            return f"listed with {s.text!r}"
+    return ""
+
+
+def _judge(
+    actor: Actor, entry: _Entry, start: int, end: int, written: str, value: str,
+    seen: list[_Seen], shouting: bool, language: str,
+) -> tuple[bool, str, str]:
+    """(counts, rule or reason, entity seen there) for one hit."""
+    overlapping = [s for s in seen if s.start < end and start < s.end]
+    wanted = ENTITY_TYPES.get(actor.kind, "")
+    entity = next((s for s in overlapping if s.type == wanted), None) or next(
+        (s for s in overlapping if s.type in _TYPES), None
+    ) or (overlapping[0] if overlapping else None)
+    seen_as = f"{entity.type} {entity.name}" if entity else ""
+    rules = []
+    single = " " not in entry.written.strip()
+    if not entry.inside_ok:
+        # A name the recognisers found around this one is someone else's;
+        # untyped runs of capitals (MISC) only veto one-word names.
+        inside = next((
+            s for s in overlapping
+            if s.start <= start and end <= s.end and (s.start, s.end) != (start, end)
+            and (s.type in _TYPES or (single and not _name_follows(value, end)))
+            and not _is_actor(s, actor)
+        ), None)
+        if inside is not None:
+            return False, f"inside {inside.type} {inside.text!r}", seen_as
+        if single:
+            loud = shouting or (written.isupper() and entry.case not in ("acronym", "exact"))
+            why = _longer_name(value, start, end, actor, loud, language)
+            if why:
+                return False, f"part of a longer name: {why}", seen_as
+            rules.append("not inside a longer name")
+    covering = [s for s in overlapping if s.start <= start and end <= s.end]
+    types = {s.type for s in covering if s.type in _TYPES}
+    if types and wanted not in types:
+        allowed = sorted(_TYPES[t] for t in types if _TYPES[t] in actor.appears_as)
+        if allowed:
+            rules.append(f"may appear as {', '.join(allowed)}")
+        elif actor.kind == "organisation" and types == {"LOC"}:
+            why = _place_reading(value, start, end, seen)
+            if why:
+                return False, f"read as the place: {why}", seen_as
+            rules.append("a place name, not in a place context")
+        else:
+            return False, f"typed {'/'.join(sorted(types))}", seen_as
+    if language and single and entry.case == "name" and is_common_word(written, language) and (
+        not written.isupper() and _sentence_start(value, start)
+    ) and not any(s.type == wanted for s in covering):
+        rules.append(_WEAK)
+    return True, ", ".join(rules), seen_as
+
+
+_WEAK = "an everyday word where capitals say nothing, with a surer mention elsewhere"
+
+
 def find_hits(
-    watchlist: Watchlist, title: str, text: str, entities: Sequence[Entity] = ()
+    watchlist: Watchlist, title: str, text: str, entities: Sequence[Entity] = (),
+    *, language: str = "", rejected: list[Hit] | None = None,
 ) -> list[Hit]:
-    """Every counted occurrence of every tracked actor, title first, in order."""
+    """Every counted occurrence of every tracked actor, title first, in order.
+
+    Occurrences that another reading wins (a longer name, a place) are
+    appended to ``rejected`` when given, with the reason as their ``rule``.
+    """
     automaton = compile_watchlist(watchlist)
     if automaton is None:
         return []
     fields = {"title": title or "", "text": text or ""}
     raw = {f: _raw_hits(automaton, f, value) for f, value in fields.items()}
-    context = {en.actor for hits in raw.values() for _s, _e, en, _w in hits if en.role == "context"}
+    context = {h[2].actor for hits in raw.values() for h in hits if h[2].role == "context"}
     kept = {f: _resolve(hits) for f, hits in raw.items()}
+    seen = _seen_spans(entities)
+    judged: dict[str, list[tuple[_RawHit, str, str]]] = {}
     roles_by_actor: dict[int, set[str]] = {}
-    for hits in kept.values():
-        for _s, _e, entry, _w in hits:
-            roles_by_actor.setdefault(entry.actor, set()).add(entry.role)
-    spans = _entity_spans(entities)
-    out: list[Hit] = []
     for field_name, hits in kept.items():
-        for start, end, entry, written in sorted(hits, key=lambda h: h[0]):
-            actor = watchlist.actors[entry.actor]
-            roles = roles_by_actor[entry.actor]
-            if entry.role == "surname" and not (actor.surname_alone or "alias" in roles):
+        value = fields[field_name]
+        shouting = field_name == "title" and _shouting(value)
+        for hit in hits:
+            actor = watchlist.actors[hit[2].actor]
+            counts, why, seen_as = _judge(actor, hit[2], hit[0], hit[1], hit[3], value,
+                                          seen.get(field_name, []), shouting, language)
+            if not counts:
+                if rejected is not None:
+                    rejected.append(Hit(actor.id, field_name, hit[0], hit[1], hit[3],
+                                        hit[2].role, hit[2].written, why, seen_as))
                 continue
+            judged.setdefault(field_name, []).append((hit, why, seen_as))
+            if _WEAK not in why:
+                roles_by_actor.setdefault(hit[2].actor, set()).add(hit[2].role)
+    out: list[Hit] = []
+    for field_name, hits in judged.items():
+        for (start, end, entry, written, case), why, seen_as in sorted(hits, key=lambda h: h[0][0]):
+            actor = watchlist.actors[entry.actor]
+            roles = roles_by_actor.get(entry.actor, set())
+            if not roles:  # only weak mentions ("Green flags and banners ...")
+                if rejected is not None:
+                    rejected.append(Hit(actor.id, field_name, start, end, written, entry.role,
+                                        entry.written, "an everyday word with no surer mention",
+                                        seen_as))
+                continue
+            rule = [entry.role if entry.role != "ambiguous" else "ambiguous alias", case]
+            if entry.role == "surname" and not actor.surname_alone:
+                if "alias" not in roles:
+                    continue
+                rule.append("with a full name in the article")
             if entry.role == "ambiguous":
                 named = "alias" in roles or ("surname" in roles and actor.surname_alone)
-                typed = any(
-                    s < end and start < e
-                    for s, e in spans.get((ENTITY_TYPES.get(actor.kind, ""), field_name), [])
-                )
+                typed = seen_as.split(" ", 1)[0] == ENTITY_TYPES.get(actor.kind)
                 if not (named or entry.actor in context or typed):
                     continue
-            out.append(Hit(actor.id, field_name, start, end, written, entry.role))
-    return out
+                rule.append("with another name" if named else "with a context word"
+                            if entry.actor in context else "typed as its kind")
+            if why:
+                rule.append(why)
+            out.append(Hit(actor.id, field_name, start, end, written, entry.role,
+                           entry.written, ", ".join(rule), seen_as))
+    order = {"title": 0, "text": 1}
+    return sorted(out, key=lambda h: (order[h.field], h.start))
 
 
 def match_actors(
-    watchlist: Watchlist, title: str, text: str, entities: Sequence[Entity] = ()
+    watchlist: Watchlist, title: str, text: str, entities: Sequence[Entity] = (),
+    *, language: str = "",
 ) -> list[ActorMention]:
     """One :class:`ActorMention` per tracked actor found, in watchlist order.
 
     The mention points at the actor's first occurrence in the text (which
     makes the better snippet), else in the title; ``count`` is the number
-    of occurrences in both.
+    of occurrences in both. It carries the alias, the rule and the entity
+    seen there, so every alert can say why it fired.
     """
-    hits = find_hits(watchlist, title, text, entities)
+    hits = find_hits(watchlist, title, text, entities, language=language)
     by_actor: dict[str, list[Hit]] = {}
     for hit in hits:
         by_actor.setdefault(hit.actor_id, []).append(hit)
@@ -297,5 +658,6 @@ def match_actors(
         out.append(ActorMention(
             actor_id=actor.id, name=actor.name, kind=actor.kind, matched_text=first.text,
             field=first.field, start=first.start, end=first.end, count=len(found),
+            alias=first.alias, rule=first.rule, entity=first.entity,
         ))
     return out

@@ -63,6 +63,9 @@ ALERTS_MAPPING: dict[str, Any] = {
         "raw_timestamp_ms": {"type": "long"},
         "alerted_at": {"type": "date"},
         "latency_ms": {"type": "long"},
+        "alias": {"type": "keyword"},
+        "rule": {"type": "keyword"},
+        "entity": {"type": "keyword"},
         "state": {"type": "keyword"},  # pending | sent
         "claimed_at": {"type": "date"},
         "claimed_by": {"type": "keyword"},

@@ -14,6 +14,10 @@ A file looks like::
         context: [Venezuela]         # ... count only next to these or another alias
         exclude: [Maduro Moros Foundation]   # phrases that are not this actor
         suffixes: [a]                # extra inflection endings (default by script)
+        any_case: [NM]               # relax: also lower-case text (true: every alias)
+        inside_names: [Maduro]       # relax: may fire inside a longer name (true: all)
+        appears_as: [place]          # relax: may fire where the text names a place
+                                     # (or organisation/person) of that spelling
 
 Loading validates every entry and names the offending one in the error, so a
 typo in a watchlist fails loudly instead of silently tracking nobody.
@@ -40,9 +44,12 @@ from newsstream.contract.settings import Settings
 log = logging.getLogger(__name__)
 
 KINDS = {"person": "person", "organisation": "organisation", "organization": "organisation"}
+APPEARANCES = {**KINDS, "place": "place", "location": "place"}
 _LIST_FIELDS = ("aliases", "surnames", "capitalised", "requires_context", "context", "exclude",
                 "suffixes")
-_KNOWN_FIELDS = {"id", "name", "kind", "surname_alone", *_LIST_FIELDS}
+_RELAXING_FIELDS = ("any_case", "inside_names")  # a list of names, or true for all
+_KNOWN_FIELDS = {"id", "name", "kind", "surname_alone", "appears_as", *_LIST_FIELDS,
+                 *_RELAXING_FIELDS}
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,14 @@ class Actor:
     context: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     suffixes: tuple[str, ...] = ()
+    any_case: tuple[str, ...] = ()  # names that also count written in lower case
+    inside_names: tuple[str, ...] = ()  # partial names that may sit inside longer names
+    appears_as: tuple[str, ...] = ()  # place | organisation | person: typed spans allowed
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every alias, surname and requires_context alias, in that order."""
+        return tuple(dict.fromkeys((*self.aliases, *self.surnames, *self.requires_context)))
 
 
 @dataclass
@@ -231,12 +246,39 @@ def _parse_actor(entry: Any, where: str) -> Actor:
         raise ConfigError(
             f"{where}: requires_context aliases need 'context' words or another alias"
         )
+    relaxed = {f: _relaxed_names(entry.get(f), names, where, f) for f in _RELAXING_FIELDS}
+    appears_as = []
+    for item in _string_list(entry.get("appears_as"), where, "appears_as"):
+        appearance = APPEARANCES.get(item.lower())
+        if appearance is None:
+            raise ConfigError(
+                f"{where}: appears_as {item!r} must be place, organisation or person"
+            )
+        appears_as.append(appearance)
     return Actor(
         id=ident.strip(), name=name.strip(), kind=kind, aliases=aliases,
         surnames=lists["surnames"], surname_alone=surname_alone,
         capitalised=lists["capitalised"], requires_context=lists["requires_context"],
         context=lists["context"], exclude=lists["exclude"], suffixes=lists["suffixes"],
+        any_case=relaxed["any_case"], inside_names=relaxed["inside_names"],
+        appears_as=tuple(dict.fromkeys(appears_as)),
     )
+
+
+def _relaxed_names(value: Any, names: set[str], where: str, name: str) -> tuple[str, ...]:
+    """A relaxing field: ``true`` (every name of the actor) or a list of its names."""
+    if value is True:
+        return tuple(sorted(names))
+    if value is None or value is False:
+        return ()
+    listed = _string_list(value, where, name)
+    for item in listed:
+        if item not in names:
+            raise ConfigError(
+                f"{where}: {name} {item!r} is not one of its aliases, surnames or "
+                "requires_context"
+            )
+    return listed
 
 
 def _string_list(value: Any, where: str, name: str) -> tuple[str, ...]:

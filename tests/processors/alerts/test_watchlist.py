@@ -135,3 +135,19 @@ def test_a_missing_file_tracks_nobody_until_it_appears(tmp_path):
     _write(path, "one", mtime=1_000_000_000)
     clock.now += 2
     assert [a.id for a in source.get().actors] == ["one"]
+
+
+def test_relaxing_fields_name_the_actors_own_names_or_all_of_them():
+    from processors.alerts.watchlist import parse_watchlist as parse
+
+    base = {"id": "t", "name": "Donald Trump", "kind": "person", "aliases": ["Donald Trump"],
+            "surnames": ["Trump"]}
+    actor = parse({"actors": [{**base, "any_case": True, "inside_names": ["Trump"],
+                               "appears_as": ["Place", "organization"]}]}).actors[0]
+    assert set(actor.any_case) == {"Donald Trump", "Trump"}
+    assert actor.inside_names == ("Trump",)
+    assert actor.appears_as == ("place", "organisation")
+    with pytest.raises(ConfigError, match="any_case 'Trumpf' is not one of its aliases"):
+        parse({"actors": [{**base, "any_case": ["Trumpf"]}]})
+    with pytest.raises(ConfigError, match="appears_as 'city' must be place"):
+        parse({"actors": [{**base, "appears_as": ["city"]}]})
