@@ -19,10 +19,12 @@ the script
    would write "New York Yankees"); spellings all in capitals are taken
    from a mixed-case mention when there is one ("Milwaukee", not
    "MILWAUKEE"), as a user types them; no rule is relaxed by hand;
-3. runs the service's enrichment (``processors.enrichment.pipeline.enrich``
-   with that watchlist: the entities it finds and the actor matching on top
-   of them) over every document, and compares the actors it would alert on
-   with the annotations.
+3. runs the service's enrichment (``processors.enrichment.pipeline.enrich``,
+   the default stages' fast path, with that watchlist: the entities it finds
+   and the actor matching on top of them; ``--complete``: the complete
+   enrichment with the statistical recogniser where the language has a
+   model, as the optional recognise stage runs it) over every document,
+   and compares the actors it would alert on with the annotations.
 
 What counts as a true alert: the document mentions the actor according to
 the gold annotations, that is it holds a span annotated with the actor's
@@ -218,7 +220,8 @@ def article_of(doc: Document, lang: str, number: int) -> Article:
 
 
 def evaluate(
-    lang: str, path: Path, per: int, org: int, show: int, verbose: bool = False
+    lang: str, path: Path, per: int, org: int, show: int, verbose: bool = False,
+    enrich_with=enrich,
 ) -> tuple[float, float]:
     docs = load_documents(path, lang)
     actors = build_watchlist(docs, per, org)
@@ -229,7 +232,7 @@ def evaluate(
     per_actor: dict[str, Counter] = defaultdict(Counter)
     started = time.process_time()
     for number, doc in enumerate(docs):
-        enriched = enrich(article_of(doc, lang, number), watchlist=watchlist)
+        enriched = enrich_with(article_of(doc, lang, number), watchlist=watchlist)
         alerted = {m.actor_id: m for m in enriched.actors}
         for actor in actors:
             truth = mentions_actor(doc, actor)
@@ -281,13 +284,21 @@ def main() -> None:
     parser.add_argument("--organisations", type=int, default=30, help="organisations per language")
     parser.add_argument("--show", type=int, default=40, help="false alerts listed per language")
     parser.add_argument("--per-actor", action="store_true", help="counts for every actor")
+    parser.add_argument("--complete", action="store_true",
+                        help="with the statistical recogniser (the recognise stage)")
     args = parser.parse_args()
     warm_up()
+    enrich_with = enrich
+    if args.complete:
+        from processors.recognition.recognise import enrich_article
+
+        enrich_with = enrich_article
     for lang in args.lang or ["en", "nl", "es"]:
         path = args.data / FILES[lang]
         if not path.is_file():
             sys.exit(f"{path}: not found (the CoNLL development splits; see --data)")
-        evaluate(lang, path, args.persons, args.organisations, args.show, args.per_actor)
+        evaluate(lang, path, args.persons, args.organisations, args.show, args.per_actor,
+                 enrich_with)
 
 
 if __name__ == "__main__":

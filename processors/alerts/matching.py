@@ -291,6 +291,8 @@ def _raw_hits(
             if entry.bounded and not _bounded(folded, start, end, entry.suffixes):
                 continue
             o_start, o_end = ft.span(start, end)
+            if entry.written.endswith(".") and original[o_end : o_end + 1] == ".":
+                o_end += 1  # "U.N." keeps its last full stop
             written = original[o_start:o_end]
             case = _case_rule(entry, written)
             if case is None:

@@ -61,7 +61,8 @@ def recognise(
             merged = replace(
                 merged,
                 actors=match_actors(
-                    watchlist, merged.article.title, merged.article.text, merged.entities
+                    watchlist, merged.article.title, merged.article.text, merged.entities,
+                    language=merged.language.code,
                 ),
                 versions={**merged.versions, ACTORS_STEP: watchlist_version(watchlist)},
             )
