@@ -59,16 +59,24 @@ def list_alerts(
     from rich.text import Text
 
     table = Table(title=f"{len(alerts)} of {total} alerts", show_lines=False)
-    for column in ("alerted at", "actor", "matched", "title", "source", "lang", "latency"):
+    for column in ("alerted at", "actor", "matched", "title", "story", "lang", "latency"):
         table.add_column(column, overflow="fold")
     for a in alerts:
         table.add_row(
             a.get("alerted_at", "")[:19].replace("T", " "), a.get("actor_name", ""),
-            a.get("matched_text", ""),
+            Text(a.get("matched_text", "") + (f" ({a['rule']})" if a.get("rule") else "")),
             Text(a.get("title", ""), style=f"link {a['url']}" if a.get("url") else ""),
-            a.get("source", ""), a.get("language", ""), f"{a.get('latency_ms', -1)} ms",
+            Text(story_line(a)), a.get("language", ""), f"{a.get('latency_ms', -1)} ms",
         )
     Console().print(table)
+
+
+def story_line(alert: dict) -> str:
+    """Where the story was first seen and how many copies there were since."""
+    copies = int(alert.get("copies") or 1)
+    line = f"first at {alert.get('source', '')}, {copies} {'copy' if copies == 1 else 'copies'}"
+    others = [s for s in alert.get("sources") or [] if s != alert.get("source")]
+    return line + (f" (also {', '.join(others)})" if others else "")
 
 
 @alerts_app.command("watch")

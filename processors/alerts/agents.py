@@ -119,9 +119,13 @@ class Detector:
     ) -> tuple[list[Alert], list[tuple[Alert, PermanentError]]]:
         """Store, then deliver, the candidates that are new: (new, refused by the store)."""
         unique: dict[str, Alert] = {}
-        for alert in candidates:  # syndicated copies in one batch: the first one counts
-            unique.setdefault(alert.id, alert)
+        later: list[Alert] = []
+        for alert in candidates:  # syndicated copies in one batch: the first one alerts
+            if unique.setdefault(alert.id, alert) is not alert:
+                later.append(alert)
         outcomes = await self.store.claim_many(list(unique.values()))
+        if later:  # ... and the others are counted on it
+            await self.store.count_copies(later)
         pairs = list(zip(unique.values(), outcomes, strict=True))
         new = [a for a, o in pairs if o is True]
         refused = [(a, o) for a, o in pairs if isinstance(o, Exception)]

@@ -2,7 +2,10 @@
 
 An alert is created with ``op_type=create`` under its deterministic id, so
 of all the copies and replays of a story only one creation succeeds; the
-others get a 409 conflict and are dropped as duplicates.
+others get a 409 conflict and raise nothing. A later copy of the story from
+another article (a syndicated copy on another site) is counted on the alert
+instead (``copies``, ``sources``, ``last_seen_at``), once per article, so
+replays still change nothing.
 
 Each alert also records its delivery ``state`` and which worker claimed it.
 A worker that dies between creating an alert and publishing it leaves it
@@ -71,8 +74,35 @@ ALERTS_MAPPING: dict[str, Any] = {
         "claimed_by": {"type": "keyword"},
         "sent_at": {"type": "date"},
         "webhooks_at": {"type": "date"},
+        # Syndication: later copies of the story are counted here, not alerted.
+        "copies": {"type": "integer"},
+        "sources": {"type": "keyword"},
+        "copy_articles": {"type": "keyword"},
+        "last_seen_at": {"type": "date"},
     },
 }
+_COPY_FIELDS = ("alias", "rule", "entity", "copies", "sources", "copy_articles", "last_seen_at")
+
+COPY_ATTEMPTS = 5  # optimistic updates of one alert by racing workers
+
+
+def _with_copies(source: dict[str, Any], copies: list[Alert]) -> tuple[dict[str, Any], int]:
+    """The alert's copy fields with ``copies`` added, and how many were new."""
+    articles = list(source.get("copy_articles") or [source.get("article_id", "")])
+    sources = list(source.get("sources") or [source.get("source", "")])
+    last_seen = source.get("last_seen_at") or source.get("alerted_at", "")
+    new = 0
+    for alert in copies:
+        if alert.article_id in articles:
+            continue
+        new += 1
+        articles.append(alert.article_id)
+        if alert.source not in sources:
+            sources.append(alert.source)
+        last_seen = max(last_seen, alert.alerted_at)
+    change = {"copy_articles": articles, "sources": sources, "copies": len(articles),
+              "last_seen_at": last_seen}
+    return change, new
 
 
 def _iso(epoch_s: float) -> str:
@@ -125,6 +155,11 @@ class AlertStore:
 
         async def create() -> None:
             if await self.es.indices.exists(index=self.index):
+                # An index made by an older version: add the newer fields.
+                await self.es.indices.put_mapping(
+                    index=self.index,
+                    properties={f: ALERTS_MAPPING["properties"][f] for f in _COPY_FIELDS},
+                )
                 return
             try:
                 await self.es.indices.create(
@@ -187,6 +222,7 @@ class AlertStore:
                 await self.sleep(delay)
         conflicted = [i for i, o in enumerate(outcome) if o is False]
         if conflicted:
+            await self.count_copies([alerts[i] for i in conflicted])
             await self._take_over_orphans([alerts[i] for i in conflicted], claimed_at, outcome,
                                           conflicted)
         return outcome  # type: ignore[return-value]
@@ -194,8 +230,57 @@ class AlertStore:
     def _claim_doc(self, alert: Alert, claimed_at: str) -> dict[str, Any]:
         return {
             **alert.to_dict(), "state": "pending", "claimed_at": claimed_at,
-            "claimed_by": self.owner,
+            "claimed_by": self.owner, "copies": 1, "sources": [alert.source],
+            "copy_articles": [alert.article_id], "last_seen_at": alert.alerted_at,
         }
+
+    async def count_copies(self, copies: Sequence[Alert]) -> int:
+        """Count each candidate on the alert of its story (a syndicated copy);
+        how many were new copies. An article already counted (a replay, or the
+        first copy itself) is not counted again. Updates are conditional on
+        the version read, so racing workers retry instead of losing a count."""
+        if not copies:
+            return 0
+        await self.ensure_index()
+        pending, counted = list(copies), 0
+        for _attempt in range(COPY_ATTEMPTS):
+            groups: dict[str, list[Alert]] = {}
+            for alert in pending:
+                groups.setdefault(alert.id, []).append(alert)
+            found = await self._call(
+                "read alerts for copies",
+                lambda ids=list(groups): self.es.mget(index=self.index, ids=ids),
+            )
+            ops: list[dict[str, Any]] = []
+            sent: list[tuple[str, int]] = []
+            for doc in found["docs"]:
+                if not doc.get("found"):
+                    continue
+                change, new = _with_copies(doc["_source"], groups[doc["_id"]])
+                if not new:
+                    continue
+                ops += [{"update": {
+                    "_index": self.index, "_id": doc["_id"], "if_seq_no": doc["_seq_no"],
+                    "if_primary_term": doc["_primary_term"],
+                }}, {"doc": change}]
+                sent.append((doc["_id"], new))
+            if not ops:
+                break
+            result = await self._call(
+                f"count copies on {len(sent)} alerts", lambda ops=ops: self.es.bulk(operations=ops)
+            )
+            pending = []
+            for (alert_id, new), item in zip(sent, result["items"], strict=True):
+                status = item["update"]["status"]
+                if status < 300:
+                    counted += new
+                elif status == 409:
+                    pending += groups[alert_id]  # another worker counted meanwhile: re-read
+                else:
+                    log.warning("could not count copies on %s: %s", alert_id, item["update"])
+            if not pending:
+                break
+        return counted
 
     async def _take_over_orphans(
         self, alerts: list[Alert], claimed_at: str, outcome: list, positions: list[int]

@@ -63,6 +63,11 @@ class Stack:
             what=f"alerts for {sorted(actors)}",
         )
 
+    def stored(self, alert_id: str) -> dict:
+        """The alert as the alerts index holds it now."""
+        self.es.indices.refresh(index=self.settings.index_alerts)
+        return self.es.get(index=self.settings.index_alerts, id=alert_id)["_source"]
+
     def alerts_for(self, *, story: str = "", article: str = "") -> list[dict]:
         return [
             r for r in self.alerts.snapshot()
@@ -150,6 +155,18 @@ def test_same_story_in_three_feeds_alerts_once_per_actor(stack):
     found = stack.alerts_for(story=copies[0].article.story_id)
     assert Counter(a["actor_id"] for a in found) == Counter(PEOPLE_IN_SEED)
     assert {a["article_id"] for a in found} <= {c.id for c in copies}
+
+    # The later copies are counted on the story's alert, not raised again ...
+    maduro = alert_id("nicolas-maduro", copies[0].article.story_id)
+    stored = stack.stored(maduro)
+    assert stored["copies"] == 3
+    assert sorted(stored["sources"]) == ["site0.example", "site1.example", "site2.example"]
+    assert stored["last_seen_at"] >= stored["alerted_at"]
+    # ... and a replayed copy is not counted twice.
+    stack.sender.send(copies[1])
+    stack.processed(copies[1].id)
+    assert stack.stored(maduro)["copies"] == 3
+    assert len(stack.alerts_for(story=copies[0].article.story_id)) == len(PEOPLE_IN_SEED)
 
 
 def test_a_replay_alerts_zero_times(stack):

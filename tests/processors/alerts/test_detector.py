@@ -32,6 +32,11 @@ class MemoryStore:
                 out.append(True)
         return out
 
+    async def count_copies(self, alerts):
+        for a in alerts:
+            self.docs[a.id].setdefault("copies", []).append(a.article_id)
+        return len(alerts)
+
     async def mark_many(self, ids, state_field):
         for i in ids:
             self.docs[i]["state"] = state_field

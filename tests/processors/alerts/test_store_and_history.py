@@ -109,6 +109,29 @@ async def test_a_live_workers_pending_claim_is_waited_for_and_not_repeated(store
         await other.close()
 
 
+async def test_a_syndicated_copy_is_counted_on_its_storys_alert_once(store, es_client, settings):
+    from dataclasses import replace
+
+    from newsstream.cli import app
+
+    first = alert(1)
+    copy = replace(first, article_id="article-copy", source="copy.example",
+                   alerted_at="2026-03-01T10:05:00.000Z")
+    assert await store.claim(first) is True
+    assert await store.claim(copy) is False  # raises nothing ...
+    assert await store.claim(copy) is False  # ... and a replay of it counts nothing more
+    assert await store.claim(first) is False
+    assert await store.count_copies([replace(copy, article_id="article-third")]) == 1
+    es_client.indices.refresh(index=store.index)
+    doc = es_client.get(index=store.index, id=first.id)["_source"]
+    assert doc["copies"] == 3
+    assert doc["sources"] == ["x.example", "copy.example"]
+    assert doc["last_seen_at"] == "2026-03-01T10:05:00.000Z"
+    env = {**settings_env(settings), "COLUMNS": "300"}
+    result = CliRunner().invoke(app, ["alerts", "list"], env=env)
+    assert "first at x.example, 3 copies (also copy.example)" in result.stdout
+
+
 def test_since_accepts_ages_and_iso_dates():
     now = datetime(2026, 3, 10, 12, tzinfo=UTC)
     assert parse_since("24h", now=now) == now - timedelta(hours=24)
