@@ -166,10 +166,76 @@ def check(
             rules.append("needs context: " + ", ".join(a.requires_context))
         if a.exclude:
             rules.append("not: " + ", ".join(a.exclude))
+        if a.any_case:
+            rules.append("any case: " + ", ".join(a.any_case))
+        if a.inside_names:
+            rules.append("also inside longer names: " + ", ".join(a.inside_names))
+        if a.appears_as:
+            rules.append("may appear as " + ", ".join(a.appears_as))
         table.add_row(*(Text(c) for c in (
             a.id, a.kind, ", ".join(a.aliases), ", ".join(a.surnames), "; ".join(rules)
         )))
     Console().print(table)
+    from processors.alerts.common_words import everyday_aliases
+
+    for actor_id, name, langs in everyday_aliases(watchlist):
+        typer.secho(
+            f"warning: {actor_id}: {name!r} is also an everyday word ({', '.join(langs)}): "
+            "it counts only as written with capitals, and as a sentence's first word only "
+            "beside a surer mention; requires_context makes it stricter",
+            fg=typer.colors.YELLOW, err=True,
+        )
+
+
+@actors_app.command("backtest")
+def backtest(
+    path: Path = typer.Argument(..., help="The candidate watchlist file."),
+    since: str = typer.Option("30d", "--since", help="Articles published after: an age (30d, "
+                              "24h) or an ISO date."),
+    samples: int = typer.Option(3, "--samples", min=0, help="Sample mentions per actor."),
+    limit: int = typer.Option(0, "--limit", min=0, help="At most this many articles (0: all)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """Run a watchlist over the articles already indexed: per actor, how many
+    would have alerted, with sample snippets. Nothing is raised or stored."""
+    from elasticsearch import ApiError, TransportError
+
+    from processors.alerts.backtest import backtest as run_backtest
+    from processors.alerts.backtest import indexed_articles
+    from processors.alerts.history import parse_since
+    from processors.enrichment.pipeline import warm_up
+    from search.client import es_client
+
+    settings = load_settings()
+    logging.getLogger("elastic_transport").setLevel(logging.WARNING)
+    watchlist = _load(path)
+    try:
+        after = parse_since(since) if since else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    warm_up()
+    try:
+        report = run_backtest(
+            watchlist,
+            indexed_articles(es_client(settings), settings.index_articles, since=after,
+                             limit=limit),
+            samples=samples,
+        )
+    except (ApiError, TransportError) as exc:
+        typer.secho(f"Elasticsearch at {settings.es_url}: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), ensure_ascii=False))
+        return
+    typer.echo(f"{watchlist.path}: {len(watchlist)} actors over {report.articles} articles "
+               f"since {since or 'the beginning'} (nothing raised)")
+    for result in report.actors:
+        typer.echo(f"{result.articles:6} articles {result.alerts:5} alerts  {result.name} "
+                   f"({result.actor_id})")
+        for s in result.samples:
+            typer.echo(f"         {s.source}: {s.snippet}")
+            typer.echo(f"           matched {s.matched_text!r} as {s.alias!r} ({s.rule})"
+                       + (f"; recognised {s.entity}" if s.entity else ""))
 
 
 @actors_app.command("match")
@@ -178,10 +244,16 @@ def match(
     file: Path = typer.Option(None, "--file", "-f", help="Read the text from this file."),
     title: str = typer.Option("", "--title", help="A title to search as well."),
     actors: Path = typer.Option(None, "--actors", help="Watchlist file to use."),
+    explain: bool = typer.Option(False, "--explain", "-x",
+                                 help="Show the rules, and the mentions that did not count."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Show which tracked actors a text mentions, and where."""
-    from processors.alerts.matching import find_hits, match_actors
+    """Show which tracked actors a text mentions, where, and why, as the service
+    would decide it (with the entities and language the enrichment finds)."""
+    from newsstream.contract.ids import article_id
+    from newsstream.contract.records import Article, Source
+    from processors.alerts.matching import Hit, find_hits
+    from processors.enrichment.pipeline import enrich
 
     if file is not None:
         text = file.read_text(encoding="utf-8")
@@ -189,15 +261,25 @@ def match(
         raise typer.BadParameter("give a TEXT, --file or --title")
     watchlist = _load(actors)
     text = text or ""
+    url = "https://newsstream.invalid/match"
+    article = Article(id=article_id(url), url=url, title=title, text=text, published="",
+                      source=Source("cli", ""), fetched_at="")
+    enriched = enrich(article, watchlist=watchlist)
     if as_json:
-        typer.echo(json.dumps(
-            [m.__dict__ for m in match_actors(watchlist, title, text)], ensure_ascii=False
-        ))
+        typer.echo(json.dumps([m.__dict__ for m in enriched.actors], ensure_ascii=False))
         return
-    hits = find_hits(watchlist, title, text)
+    rejected: list[Hit] = []
+    hits = find_hits(watchlist, title, text, enriched.entities,
+                     language=enriched.language.code, rejected=rejected)
     if not hits:
         typer.echo("no tracked actors mentioned")
-        return
     for hit in hits:
         typer.echo(f"{hit.actor_id:24} {hit.field:5} {hit.start:6}-{hit.end:<6} {hit.role:9} "
                    f"{hit.text}")
+        if explain:
+            typer.echo(f"{'':24} as {hit.alias!r}: {hit.rule}"
+                       + (f"; recognised {hit.entity}" if hit.entity else ""))
+    if explain:
+        for hit in rejected:
+            typer.echo(f"not counted: {hit.actor_id} {hit.field} {hit.start}-{hit.end} "
+                       f"{hit.text!r}: {hit.rule}")

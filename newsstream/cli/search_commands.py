@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: Modules that may offer an ``APIRouter`` named ``router`` (mounted when present).
-API_ROUTER_MODULES = ("processors.alerts.api",)
+API_ROUTER_MODULES = ("processors.alerts.api", "processors.alerts.backtest_api")
 
 
 def register(app: typer.Typer) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from newsstream.contract.ids import fold
 
@@ -49,3 +50,22 @@ def common_in(word: str, langs: tuple[str, ...] = ()) -> list[str]:
     """The languages among ``langs`` (default: all shipped) where ``word`` is common."""
     key = fold(word)
     return [lang for lang in (langs or languages()) if key in common_words(lang)]
+
+
+def everyday_aliases(watchlist: Any) -> list[tuple[str, str, list[str]]]:
+    """(actor id, name, languages) for every one-word name of the watchlist
+    that is also an everyday word in its languages (all shipped ones when
+    the watchlist names none)."""
+    langs = tuple(watchlist.languages) or languages()
+    out = []
+    for actor in watchlist.actors:
+        for name in actor.names:
+            letters = [c for c in name if c.isalpha()]
+            if " " in name.strip() or not letters:
+                continue
+            if all(c.isupper() for c in letters) and len(letters) < 4:
+                continue  # a short acronym only ever matches in capitals
+            found = common_in(name, langs)
+            if found:
+                out.append((actor.id, name, found))
+    return out

@@ -2,6 +2,7 @@
 
 A file looks like::
 
+    languages: [nl, en, es]          # optional: what `actors check` checks against
     actors:
       - id: nicolas-maduro
         name: Nicolás Maduro
@@ -83,6 +84,7 @@ class Watchlist:
 
     actors: tuple[Actor, ...]
     path: str = ""
+    languages: tuple[str, ...] = ()  # the languages its news is read in (for checks)
     _compiled: Any = field(default=None, repr=False, compare=False)
 
     def by_id(self, actor_id: str) -> Actor | None:
@@ -98,7 +100,7 @@ def parse_watchlist(data: Any, *, origin: str = "<watchlist>") -> Watchlist:
         data = {"actors": []}
     if not isinstance(data, dict) or not isinstance(data.get("actors", []), list):
         raise ConfigError(f"{origin}: expected a mapping with an 'actors:' list")
-    unknown_top = set(data) - {"actors"}
+    unknown_top = set(data) - {"actors", "languages"}
     if unknown_top:
         raise ConfigError(f"{origin}: unknown top-level key(s): {', '.join(sorted(unknown_top))}")
     actors: list[Actor] = []
@@ -109,7 +111,9 @@ def parse_watchlist(data: Any, *, origin: str = "<watchlist>") -> Watchlist:
             raise ConfigError(f"{origin}: actor #{number}: duplicate id {actor.id!r}")
         seen.add(actor.id)
         actors.append(actor)
-    return Watchlist(actors=tuple(actors), path=origin)
+    languages = _string_list(data.get("languages"), origin, "languages")
+    return Watchlist(actors=tuple(actors), path=origin,
+                     languages=tuple(lang.lower() for lang in languages))
 
 
 def load_watchlist(path: str | Path) -> Watchlist:

@@ -32,6 +32,33 @@ def test_actors_match_json_gives_actor_mentions():
     assert (mention["actor_id"], mention["field"], mention["count"]) == ("mike-pompeo", "title", 1)
 
 
+def test_actors_match_explains_what_counted_and_what_did_not():
+    result = runner.invoke(app, ["actors", "match", "--explain",
+                                 "Pompeo Batoni painted it. Trump played his trump card."])
+    assert result.exit_code == 0, result.output
+    assert "as 'Trump': surname, capitalised" in result.stdout
+    assert "not counted: mike-pompeo" in result.stdout
+    assert "followed by 'Batoni'" in result.stdout
+
+
+def test_actors_check_warns_about_aliases_that_are_everyday_words(tmp_path):
+    watchlist = tmp_path / "actors.yaml"
+    watchlist.write_text(
+        "languages: [en, nl]\nactors:\n"
+        "  - {id: john-major, name: John Major, kind: person, aliases: [John Major],"
+        " surnames: [Major]}\n"
+        "  - {id: onderwijs, name: Onderwijs, kind: organisation, aliases: [Onderwijs]}\n"
+        "  - {id: fifa, name: FIFA, kind: organisation, aliases: [FIFA]}\n"
+        "  - {id: maduro, name: Nicolás Maduro, kind: person, aliases: [Nicolás Maduro],"
+        " surnames: [Maduro]}\n"
+    )
+    result = runner.invoke(app, ["actors", "check", str(watchlist)])
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning")]
+    assert [w.split(":")[1].strip() for w in warnings] == ["john-major", "onderwijs"]
+    assert "'Major' is also an everyday word (en)" in warnings[0]
+
+
 def test_actors_check_lists_actors_and_rejects_a_broken_file(tmp_path):
     result = runner.invoke(app, ["actors", "check"])
     assert result.exit_code == 0 and "nicolas-maduro" in result.stdout
