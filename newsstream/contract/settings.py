@@ -67,6 +67,8 @@ class Settings:
     webhook_format: str = "json"
     # Operations
     log_level: str = "INFO"
+    # Where stages run CPU-bound work: thread, process or inline (on the event loop).
+    stage_offload: str = "thread"
     metrics_port: int = 0
     # HTTP API: comma-separated keys; empty means no key is asked for (loopback only)
     api_keys: str = ""
@@ -77,6 +79,11 @@ class Settings:
         if self.webhook_format not in {"json", "slack"}:
             raise ConfigError(
                 f"{PREFIX}WEBHOOK_FORMAT: expected 'json' or 'slack', got {self.webhook_format!r}"
+            )
+        if self.stage_offload not in {"thread", "process", "inline"}:
+            raise ConfigError(
+                f"{PREFIX}STAGE_OFFLOAD: expected thread, process or inline, "
+                f"got {self.stage_offload!r}"
             )
         for name in ("topic_partitions", "bulk_size", "max_feed_bytes", "per_host_concurrency"):
             if getattr(self, name) < 1:

@@ -14,7 +14,7 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import faust
 from prometheus_client import Counter as Metric
@@ -32,11 +32,21 @@ from newsstream.contract.settings import Settings
 from processors.alerts.decide import decide
 from processors.alerts.matching import ACTORS_STEP, match_actors
 from processors.alerts.retry import WEBHOOK_RETRY, RetryPolicy, retrying
-from processors.alerts.sinks import KafkaSink, LogSink, Sink, WebhookSink, webhook_sinks
+from processors.alerts.sinks import LogSink, Sink, WebhookSink, webhook_sinks
 from processors.alerts.store import AlertStore
 from processors.alerts.watchlist import Watchlist, WatchlistSource, open_watchlist
-from processors.app import ProcessorTopics
-from processors.deadletter import park
+from processors.stage import (
+    Item,
+    Message,
+    Outcome,
+    Output,
+    Stage,
+    dead_letter,
+    failed,
+    handled,
+    register_stage,
+)
+from processors.topics import ProcessorTopics
 from search.client import async_es_client
 
 log = logging.getLogger(__name__)
@@ -50,10 +60,6 @@ BATCH_MAX = 500
 RAISED = Metric("newsstream_alerts_raised", "New alerts delivered (first time for actor and story)")
 DUPLICATES = Metric(
     "newsstream_alerts_duplicate", "Candidate alerts dropped: story already alerted for the actor"
-)
-FAILED = Metric(
-    "newsstream_alerts_failed", "Messages and alerts parked on the dead-letter topic",
-    ["stage", "error_type"],
 )
 LATENCY = Histogram(
     "newsstream_alert_latency_seconds", "From the article landing on the raw topic to its alert",
@@ -185,50 +191,89 @@ class WebhookDelivery:
         return failures
 
 
+def alert_output(alert: Alert) -> Output:
+    return Output("alerts", alert.id.encode(), encode(alert))
+
+
+def refused_output(alert: Alert, error: PermanentError) -> Output:
+    """The dead-letter record of an alert the store refused (the article itself is fine)."""
+    raw = encode(alert)
+    return dead_letter(Message(raw, key=alert.id.encode()), error, stage="alerts-store")
+
+
+def detect_handler(
+    detector: Detector,
+) -> Callable[[Sequence[Item[EnrichedArticle]]], Awaitable[list[Outcome]]]:
+    """Enriched articles to the new alerts each one raised, for the harness to send."""
+
+    async def handle(items: Sequence[Item[EnrichedArticle]]) -> list[Outcome]:
+        watchlist = detector.watchlist.get()
+        errors: dict[int, Exception] = {}
+        origin: dict[str, int] = {}  # alert id -> the first message that raised it
+        candidates: list[Alert] = []
+        for i, (message, enriched) in enumerate(items):
+            try:
+                found = detector.candidates(
+                    enriched, fallback_ms=message.timestamp_ms, watchlist=watchlist
+                )
+            except Exception as exc:  # noqa: BLE001 - one bad article must not stop alerts
+                errors[i] = exc
+                continue
+            for alert in found:
+                origin.setdefault(alert.id, i)
+            candidates += found
+        new, refused = await detector.publish(candidates)
+        outputs: list[list[Output]] = [[] for _ in items]
+        for alert in new:
+            outputs[origin[alert.id]].append(alert_output(alert))
+        for alert, exc in refused:
+            outputs[origin[alert.id]].append(refused_output(alert, exc))
+        return [
+            failed(errors[i]) if i in errors else handled(*outputs[i]) for i in range(len(items))
+        ]
+
+    return handle
+
+
+def webhook_handler(
+    delivery: WebhookDelivery,
+) -> Callable[[Sequence[Item[Alert]]], Awaitable[list[Outcome]]]:
+    """Each alert to every webhook, concurrently; a receiver that keeps failing gets
+    a dead-letter record of the alert (the other receivers are not held back)."""
+
+    async def one(message: Message, alert: Alert) -> Outcome:
+        failures = await delivery.process(alert)
+        return handled(*(
+            dead_letter(message, exc, stage="alerts-webhook") for _sink, exc in failures
+        ))
+
+    async def handle(items: Sequence[Item[Alert]]) -> list[Outcome]:
+        return list(await asyncio.gather(*(one(m, a) for m, a in items)))
+
+    return handle
+
+
+def decode_alert(raw: bytes | None) -> Alert:
+    return Alert.from_dict(decode_json(raw))
+
+
 def register(app: faust.App, topics: ProcessorTopics, settings: Settings) -> None:
-    """Attach the alert agents to ``app`` (see ``processors.app.register_stages``)."""
+    """Attach the alert stages to ``app`` (see ``processors.app.register_stages``)."""
     source = open_watchlist(settings)
     store = AlertStore(async_es_client(settings), settings.index_alerts)
-    detector = Detector(source, store, [KafkaSink(topics.alerts), LogSink()])
-
-    @app.agent(topics.enriched, name="alerts.detect")
-    async def detect(stream: faust.StreamT) -> None:
-        async for events in stream.take_events(BATCH_MAX, within=BATCH_WINDOW):
-            watchlist = source.get()
-            candidates: list[Alert] = []
-            for event in events:
-                raw = event.value
-                try:
-                    fallback = int((event.message.timestamp or 0) * 1000)
-                    candidates += detector.candidates(
-                        decode_enriched(raw), fallback_ms=fallback, watchlist=watchlist
-                    )
-                except Exception as exc:  # noqa: BLE001 - one bad article must not stop alerts
-                    FAILED.labels("alerts", type(exc).__name__).inc()
-                    await park(topics.deadletter, event, raw, exc, stage="alerts")
-            _new, refused = await detector.publish(candidates)
-            for alert, exc in refused:
-                FAILED.labels("alerts-store", type(exc).__name__).inc()
-                await park(topics.deadletter, None, encode(alert), exc, stage="alerts-store")
+    # New alerts go to the alerts topic as the harness's outputs, after the log.
+    detector = Detector(source, store, [LogSink()])
+    detect = Stage("alerts", decode_enriched, detect_handler(detector),
+                   batch_size=BATCH_MAX, within=BATCH_WINDOW)
+    register_stage(app, topics, topics.enriched, detect, name="alerts.detect")
 
     sinks = webhook_sinks(settings.webhook_url_list, settings.webhook_format, settings.user_agent)
     if sinks:
-        delivery = WebhookDelivery(store, sinks)
         log.info("alerts: delivering to %d webhook(s)", len(sinks))
-
-        @app.agent(topics.alerts, name="alerts.webhooks", concurrency=4)
-        async def webhooks(stream: faust.StreamT) -> None:
-            async for event in stream.events():
-                raw = event.value
-                try:
-                    alert = Alert.from_dict(decode_json(raw))
-                except PermanentError as exc:
-                    FAILED.labels("alerts-webhook", type(exc).__name__).inc()
-                    await park(topics.deadletter, event, raw, exc, stage="alerts-webhook")
-                    continue
-                for _sink, exc in await delivery.process(alert):
-                    FAILED.labels("alerts-webhook", type(exc).__name__).inc()
-                    await park(topics.deadletter, event, raw, exc, stage="alerts-webhook")
+        webhooks = Stage("alerts-webhook", decode_alert,
+                         webhook_handler(WebhookDelivery(store, sinks)), batch_size=4, within=0.05)
+        register_stage(app, topics, topics.alerts, webhooks, name="alerts.webhooks",
+                       concurrency=4)
 
     @app.on_before_shutdown.connect
     async def close(app: faust.App, **kwargs: object) -> None:

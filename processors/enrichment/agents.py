@@ -1,58 +1,51 @@
-"""The enrich agent: raw articles in, enriched articles out, failures parked.
+"""The enrich stage: raw articles in, enriched articles (keyed by id) out.
 
-One disposition per message: enriched (sent to the enriched topic, keyed by
-article id) or failed (parked on the dead-letter topic with the error and
-the original bytes); either way the stream goes on.
+Only the handler lives here; decoding, sending, parking and acknowledging
+are the harness's (``processors.stage``). Enrichment is CPU-bound, so it
+runs on the stage's offload, a batch at a time.
 """
 
 from __future__ import annotations
 
-import logging
+from functools import partial
 
 import faust
-from prometheus_client import Counter
 
-from newsstream.contract.records import decode_article, encode
+from newsstream.contract.records import Article, decode_article, encode
 from newsstream.contract.settings import Settings
-from processors.alerts.watchlist import open_watchlist
-from processors.app import ProcessorTopics
-from processors.deadletter import park
+from processors.alerts.watchlist import Watchlist, open_watchlist
 from processors.enrichment.pipeline import enrich, warm_up
-
-log = logging.getLogger(__name__)
+from processors.stage import (
+    Item,
+    Message,
+    Outcome,
+    Output,
+    Stage,
+    each_message,
+    handled,
+    make_offload,
+    register_stage,
+)
+from processors.topics import ProcessorTopics
 
 STAGE = "enrich"
-PROCESSED = Counter("newsstream_enrich_processed", "Articles enriched and forwarded")
-FAILED = Counter(
-    "newsstream_enrich_failed", "Messages parked on the dead-letter topic", ["error_type"]
-)
 
 
-def timestamp_ms(event: faust.EventT) -> int:
-    """When the raw message landed on Kafka (Faust gives seconds as a float)."""
-    stamp = getattr(event.message, "timestamp", None)
-    return int(round(stamp * 1000)) if stamp else 0
+def enrich_one(article: Article, message: Message, *, watchlist: Watchlist) -> Outcome:
+    """One raw article to its enriched record on the enriched topic."""
+    enriched = enrich(article, raw_timestamp_ms=message.timestamp_ms, watchlist=watchlist)
+    return handled(Output("enriched", enriched.id.encode(), encode(enriched)))
 
 
 def register(app: faust.App, topics: ProcessorTopics, settings: Settings) -> faust.types.AgentT:
-    """Attach the enrich agent to ``app``."""
-    watchlist = open_watchlist(settings)  # a bad NEWSSTREAM_ACTORS fails at start
+    """Attach the enrich stage to ``app``."""
+    source = open_watchlist(settings)  # a bad NEWSSTREAM_ACTORS fails at start
+    offload = make_offload(settings.stage_offload, name=STAGE, initializer=warm_up)
 
-    @app.agent(topics.raw, name=f"{settings.processor_group}.enrich")
-    async def enrich_articles(stream: faust.StreamT) -> None:
-        warm_up()
-        async for event in stream.events():
-            raw = event.value
-            try:
-                enriched = enrich(
-                    decode_article(raw), raw_timestamp_ms=timestamp_ms(event),
-                    watchlist=watchlist.get(),
-                )
-            except Exception as exc:  # noqa: BLE001 - any failure parks the message
-                FAILED.labels(type(exc).__name__).inc()
-                await park(topics.deadletter, event, raw, exc, stage=STAGE)
-                continue
-            await topics.enriched.send(key=enriched.id.encode(), value=encode(enriched))
-            PROCESSED.inc()
+    async def handle(items: list[Item[Article]]) -> list[Outcome]:
+        # The live watchlist is read once per batch, on the loop.
+        fn = partial(enrich_one, watchlist=source.get())
+        return await offload.run(each_message, fn, items)
 
-    return enrich_articles
+    stage = Stage(STAGE, decode_article, handle, batch_size=32, within=0.02, warm_up=warm_up)
+    return register_stage(app, topics, topics.raw, stage, name=f"{settings.processor_group}.enrich")

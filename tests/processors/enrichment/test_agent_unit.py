@@ -1,17 +1,20 @@
-"""The enrich agent without Kafka: in-memory channels as its topics."""
+"""The enrich stage without Kafka: in-memory channels as its topics."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from newsstream.contract.records import decode_enriched, encode
-from processors.app import ProcessorTopics, create_app
+from processors import stage
+from processors.app import create_app
 from processors.enrichment import agents
+from processors.topics import ProcessorTopics
 from tests.processors.enrichment.conftest import make_article
 
 
 class Recorder:
-    """Stands in for an output topic: keeps what the agent sends."""
+    """Stands in for an output topic: keeps what the stage sends."""
 
     def __init__(self) -> None:
         self.sent: list[tuple[bytes | None, bytes]] = []
@@ -35,12 +38,17 @@ async def test_failures_are_parked_and_the_stream_goes_on(settings, monkeypatch)
         return real_enrich(article, **kwargs)
 
     monkeypatch.setattr(agents, "enrich", crashes_on_boom)
-    failed_before = agents.FAILED.labels("RuntimeError")._value.get()
+    parked_before = stage.PARKED_BY_ERROR.labels("enrich", "RuntimeError")._value.get()
     good = make_article("Maduro spreekt", "Nicolas Maduro sprak in Caracas.")
     async with agent.test_context() as ctx:
         await ctx.put(encode(make_article("boom", "x", url="https://example.org/boom")))
         await ctx.put(b"\x00not json")
         await ctx.put(encode(good))
+        # The harness works in batches: wait until all three are disposed of.
+        for _ in range(200):
+            if len(topics.deadletter.sent) + len(topics.enriched.sent) >= 3:
+                break
+            await asyncio.sleep(0.05)
 
     letters = [json.loads(value) for _, value in topics.deadletter.sent]
     assert [d["error_type"] for d in letters] == ["RuntimeError", "InvalidMessage"]
@@ -51,4 +59,6 @@ async def test_failures_are_parked_and_the_stream_goes_on(settings, monkeypatch)
     result = decode_enriched(value)
     assert key == good.id.encode() and result.id == good.id
     assert "Nicolás Maduro" in {e.name for e in result.entities}
-    assert agents.FAILED.labels("RuntimeError")._value.get() == failed_before + 1
+    assert stage.PARKED_BY_ERROR.labels("enrich", "RuntimeError")._value.get() == (
+        parked_before + 1
+    )

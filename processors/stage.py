@@ -1,0 +1,457 @@
+"""The one harness every stage runs in: decode, handle, send, then acknowledge.
+
+A stage is a name, a decoder and a handler; the harness owns what happens
+to each message, so no stage can let one slip through uncounted:
+
+- the batch is decoded message by message; what does not decode is parked;
+- the handler turns the decoded batch into one :class:`Outcome` per message
+  (outputs to send, skipped with a reason, or failed with an error). If the
+  whole batch raises, each message is handled alone so only the bad one is
+  parked; a :class:`RetryableError` (a server we depend on is down) retries
+  the batch with backoff instead, because parking cannot fix an outage;
+- the outputs are sent and the harness waits until Kafka acknowledged every
+  one of them; a send that fails parks its message;
+- a failed message goes to the dead-letter topic with the stage, the error
+  and the original bytes (:func:`dead_letter`), and that send is awaited too;
+- only then is the message acknowledged. A message whose dead-letter record
+  cannot be sent either (after a few tries) is *not* acknowledged, and
+  neither is anything after it on its partition, so the partition's
+  committed offset stays at it and Kafka delivers it again after the worker
+  restarts or the partition moves; the stage goes on meanwhile. (The app
+  does not make Faust wait for unacknowledged messages at shutdown or
+  rebalance, ``stream_wait_empty=False``, so this cannot hang a worker.)
+
+Every message ends with exactly one status from :data:`STATUSES`, counted in
+``newsstream_stage_messages_total{stage,status}``, and every batch writes one
+log line.
+
+CPU-bound handlers run behind :class:`Offload` (a thread by default, a
+process pool or inline for tests), one hop per batch, so the event loop keeps
+fetching, committing and heart-beating while they work. A stage's warm-up
+(models, gazetteers) runs in :func:`processors.app.register_stages`, before
+the worker starts and joins its consumer group.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar
+
+import faust
+from prometheus_client import Counter as Metric
+
+from newsstream.contract.errors import RetryableError
+from newsstream.contract.records import dead_letter_for, encode
+from processors.topics import ProcessorTopics
+from search.bulk_indexer import Backoff
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+HANDLED = "handled"  # outputs (if any) acknowledged by Kafka, message acknowledged
+SKIPPED = "skipped"  # nothing to do for this stage, message acknowledged
+PARKED = "parked"  # dead-letter record acknowledged by Kafka, message acknowledged
+UNACKED = "unacked"  # could not even be parked: left for Kafka to deliver again
+STATUSES = (HANDLED, SKIPPED, PARKED, UNACKED)
+
+MESSAGES = Metric(
+    "newsstream_stage_messages", "Messages by stage and final status", ["stage", "status"]
+)
+PARKED_BY_ERROR = Metric(
+    "newsstream_stage_parked", "Messages parked on the dead-letter topic", ["stage", "error_type"]
+)
+
+
+@dataclass(frozen=True)
+class Message:
+    """One consumed Kafka message as plain data: what a handler may look at."""
+
+    value: bytes | None
+    key: bytes | None = None
+    topic: str = ""
+    partition: int = -1
+    offset: int = -1
+    timestamp_ms: int = 0  # when the message landed on Kafka
+
+
+@dataclass(frozen=True)
+class Output:
+    """A record to send; ``topic`` names a field of :class:`ProcessorTopics`."""
+
+    topic: str
+    key: bytes | None
+    value: bytes
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a handler decided for one message."""
+
+    outputs: tuple[Output, ...] = ()
+    skipped: str = ""  # why there was nothing to do
+    error: BaseException | None = None  # park the message with this error
+
+    @property
+    def status(self) -> str:
+        if self.error is not None:
+            return PARKED
+        return SKIPPED if self.skipped else HANDLED
+
+
+def handled(*outputs: Output) -> Outcome:
+    return Outcome(outputs=tuple(outputs))
+
+
+def skipped(reason: str) -> Outcome:
+    return Outcome(skipped=reason)
+
+
+def failed(error: BaseException) -> Outcome:
+    return Outcome(error=error)
+
+
+# A dead-letter send is tried a few times (a broker blip), then left unacknowledged.
+PARK_BACKOFF = Backoff(initial=0.5, maximum=5.0)
+# A batch whose handler reports an outage waits for the server, for as long as it takes.
+RETRY_BACKOFF = Backoff(initial=1.0, maximum=30.0)
+
+Item = tuple[Message, T]
+BatchHandler = Callable[[Sequence[Item[T]]], Awaitable[Sequence[Outcome]]]
+
+
+@dataclass
+class Stage(Generic[T]):
+    """A stage as the harness sees it: only its name, decoder and handler."""
+
+    name: str
+    decode: Callable[[bytes | None], T]
+    handle: BatchHandler[T]
+    batch_size: int = 64
+    within: float = 0.05  # seconds a partial batch waits for more messages
+    warm_up: Callable[[], object] | None = None  # run before the worker starts
+    start: Callable[[], Awaitable[object]] | None = None  # awaited before the first batch
+
+
+class Offload(Protocol):
+    """Where CPU-bound work runs: the seam between the event loop and the CPU."""
+
+    async def run(self, fn: Callable[..., R], *args: Any) -> R: ...
+
+    def close(self) -> None: ...
+
+
+class InlineOffload:
+    """Runs the work on the event loop itself (tests, trivial handlers)."""
+
+    async def run(self, fn: Callable[..., R], *args: Any) -> R:
+        return fn(*args)
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass
+class ExecutorOffload:
+    """Runs the work on a :mod:`concurrent.futures` executor."""
+
+    executor: Executor
+
+    async def run(self, fn: Callable[..., R], *args: Any) -> R:
+        return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+OFFLOAD_KINDS = ("thread", "process", "inline")
+
+
+def make_offload(
+    kind: str = "thread", *, name: str = "stage", workers: int = 1,
+    initializer: Callable[[], object] | None = None,
+) -> Offload:
+    """An :class:`Offload` of ``kind``.
+
+    ``process`` runs ``initializer`` (the stage's warm-up) in each child,
+    which must then receive only picklable functions and data; ``thread``
+    shares the warmed-up state of the worker process.
+    """
+    if kind == "thread":
+        return ExecutorOffload(ThreadPoolExecutor(workers, thread_name_prefix=name))
+    if kind == "process":
+        import multiprocessing
+
+        return ExecutorOffload(ProcessPoolExecutor(
+            workers, mp_context=multiprocessing.get_context("spawn"), initializer=initializer,
+        ))
+    if kind == "inline":
+        return InlineOffload()
+    raise ValueError(f"unknown offload kind {kind!r} (one of {', '.join(OFFLOAD_KINDS)})")
+
+
+def each_message(
+    fn: Callable[[T, Message], Outcome], items: Sequence[Item[T]]
+) -> list[Outcome]:
+    """Apply a per-message handler to a batch; an exception fails only its message.
+
+    A module-level function so a process pool can run it.
+    """
+    outcomes = []
+    for message, value in items:
+        try:
+            outcomes.append(fn(value, message))
+        except Exception as exc:  # noqa: BLE001 - the harness parks it
+            outcomes.append(failed(exc))
+    return outcomes
+
+
+def message_of(event: faust.EventT) -> Message:
+    """The plain-data view of a Faust event."""
+    message = event.message
+    stamp = getattr(message, "timestamp", None)
+    return Message(
+        value=event.value, key=message.key, topic=message.topic or "",
+        partition=message.partition if message.partition is not None else -1,
+        offset=message.offset if message.offset is not None else -1,
+        timestamp_ms=int(round(stamp * 1000)) if stamp else 0,
+    )
+
+
+def dead_letter(message: Message, error: BaseException, *, stage: str) -> Output:
+    """The dead-letter record of ``message``: stage, error and the original bytes."""
+    record = dead_letter_for(
+        message.value, error, stage=stage, topic=message.topic,
+        partition=message.partition, offset=message.offset, key=message.key,
+    )
+    return Output("deadletter", record.key.encode() if record.key else None, encode(record))
+
+
+@dataclass
+class BatchReport:
+    """Statuses of one batch, in message order, and what it took."""
+
+    stage: str
+    statuses: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def counts(self) -> Counter[str]:
+        return Counter(self.statuses)
+
+    def line(self) -> str:
+        counts = self.counts
+        parts = ", ".join(f"{counts[s]} {s}" for s in STATUSES if counts[s])
+        return (f"{self.stage}: {len(self.statuses)} messages: {parts or 'none'} "
+                f"in {self.seconds * 1000:.0f} ms")
+
+
+class StageHarness(Generic[T]):
+    """Runs one :class:`Stage` over a Faust stream with manual acknowledgement."""
+
+    def __init__(
+        self, stage: Stage[T], topics: ProcessorTopics, *,
+        park_attempts: int = 5, park_backoff: Backoff = PARK_BACKOFF,
+        retry_backoff: Backoff = RETRY_BACKOFF,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
+        self.stage = stage
+        self.topics = topics
+        self.park_attempts = park_attempts
+        self.park_backoff = park_backoff
+        self.retry_backoff = retry_backoff
+        self.sleep = sleep
+        # Partitions with a message that could not be parked -> its offset. Nothing
+        # after it is acknowledged either: Faust commits past a single missing
+        # offset (its gap check is off by one), and the message must come back.
+        self.held: dict[tuple[str, int], int] = {}
+
+    async def consume(self, stream: faust.StreamT) -> None:
+        """The agent body: batches in, each message disposed of exactly once."""
+        if self.stage.start is not None:
+            await self.stage.start()
+        manual = stream.noack()
+        async for events in manual.noack_take(self.stage.batch_size, within=self.stage.within):
+            await self.run_batch(list(events), manual.ack)
+
+    async def run_batch(
+        self, events: Sequence[Any], ack: Callable[[Any], Awaitable[object]],
+    ) -> BatchReport:
+        """Dispose of one batch of Faust events; ``ack`` acknowledges one event."""
+        started = time.perf_counter()
+        messages = [message_of(event) for event in events]
+        self._release_redelivered(messages)
+        outcomes = await self.outcomes(messages)
+        outcomes = await self.send_outputs(outcomes)
+        statuses = await self.park_failures(messages, outcomes)
+        for i, (event, message) in enumerate(zip(events, messages, strict=True)):
+            tp = (message.topic, message.partition)
+            if tp in self.held:
+                statuses[i] = UNACKED
+            elif statuses[i] == UNACKED:
+                self.held[tp] = message.offset
+            else:
+                await ack(event)
+        report = BatchReport(self.stage.name, statuses, time.perf_counter() - started)
+        for status, n in report.counts.items():
+            MESSAGES.labels(self.stage.name, status).inc(n)
+        (log.error if UNACKED in statuses else log.info)("%s", report.line())
+        return report
+
+    def _release_redelivered(self, messages: Sequence[Message]) -> None:
+        """A held partition's first unacknowledged message seen again means Kafka
+        went back to it (restart, rebalance): acknowledge in order again."""
+        for message in messages:
+            tp = (message.topic, message.partition)
+            if tp in self.held and message.offset <= self.held[tp]:
+                log.warning("%s: %s[%s]@%s delivered again; acknowledging resumes",
+                            self.stage.name, message.topic, message.partition, message.offset)
+                del self.held[tp]
+
+    async def outcomes(self, messages: Sequence[Message]) -> list[Outcome]:
+        """Decode and handle: one outcome per message, never an exception."""
+        outcomes: list[Outcome | None] = [None] * len(messages)
+        items: list[tuple[int, Item[T]]] = []
+        for i, message in enumerate(messages):
+            try:
+                items.append((i, (message, self.stage.decode(message.value))))
+            except Exception as exc:  # noqa: BLE001 - anything undecodable is parked
+                outcomes[i] = failed(exc)
+        if items:
+            results = await self._handle_batch([item for _, item in items])
+            for (i, _), outcome in zip(items, results, strict=True):
+                outcomes[i] = outcome
+        return [o if o is not None else failed(RuntimeError("no outcome")) for o in outcomes]
+
+    async def _handle_batch(self, items: list[Item[T]]) -> list[Outcome]:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await self._handle(items)
+            except RetryableError as exc:
+                delay = self.retry_backoff.delay(attempt)
+                log.warning("%s: batch of %d not handled (%s: %s); retrying in %.1fs",
+                            self.stage.name, len(items), type(exc).__name__, exc, delay)
+                await self.sleep(delay)
+            except Exception as exc:  # noqa: BLE001 - find the message that fails
+                if len(items) == 1:
+                    return [failed(exc)]
+                log.warning("%s: batch of %d failed (%s: %s); handling one at a time",
+                            self.stage.name, len(items), type(exc).__name__, exc)
+                return [outcome for item in items for outcome in await self._handle_batch([item])]
+
+    async def _handle(self, items: list[Item[T]]) -> list[Outcome]:
+        results = list(await self.stage.handle(items))
+        if len(results) != len(items):
+            raise RuntimeError(
+                f"{self.stage.name} handler returned {len(results)} outcomes for {len(items)}"
+            )
+        return results
+
+    async def send_outputs(self, outcomes: Sequence[Outcome]) -> list[Outcome]:
+        """Send every output and wait for Kafka's acknowledgements.
+
+        An output that cannot be sent fails its message (which is then
+        parked); outputs of the same message already sent stay sent, so a
+        consumer may see them again when the message is replayed.
+        """
+        pending: list[tuple[int, Awaitable[object]]] = []
+        result = list(outcomes)
+        for i, outcome in enumerate(outcomes):
+            if outcome.error is not None:
+                continue
+            for output in outcome.outputs:
+                try:
+                    pending.append((i, await self._send(output)))
+                except Exception as exc:  # noqa: BLE001 - e.g. a record too large to send
+                    result[i] = failed(exc)
+                    break
+        if pending:
+            acks = await asyncio.gather(*(f for _, f in pending), return_exceptions=True)
+            for (i, _), ack in zip(pending, acks, strict=True):
+                if isinstance(ack, BaseException) and result[i].error is None:
+                    result[i] = failed(ack)
+        return result
+
+    async def _send(self, output: Output) -> Awaitable[object]:
+        """Hand ``output`` to the producer; the returned awaitable is Kafka's ack."""
+        topic = getattr(self.topics, output.topic)
+        if not hasattr(topic, "publish_message"):  # a stand-in without Faust's API
+            return _awaitable(await topic.send(key=output.key, value=output.value))
+        # Faust's own future carries the outcome; awaiting it (not the producer's)
+        # also marks a failure as seen, so it is not logged again when collected.
+        promise = topic.as_future_message(key=output.key, value=output.value)
+        await topic.publish_message(promise)
+        return promise
+
+    async def park_failures(
+        self, messages: Sequence[Message], outcomes: Sequence[Outcome]
+    ) -> list[str]:
+        """Park every failed message; the final status of each message."""
+        statuses = []
+        for message, outcome in zip(messages, outcomes, strict=True):
+            if outcome.error is None:
+                statuses.append(outcome.status)
+                continue
+            error = outcome.error
+            PARKED_BY_ERROR.labels(self.stage.name, type(error).__name__).inc()
+            log.warning("%s: parking %s[%s]@%s: %s: %s", self.stage.name, message.topic,
+                        message.partition, message.offset, type(error).__name__, error)
+            statuses.append(PARKED if await self._park(message, error) else UNACKED)
+        return statuses
+
+    async def _park(self, message: Message, error: BaseException) -> bool:
+        letter = dead_letter(message, error, stage=self.stage.name)
+        for attempt in range(1, self.park_attempts + 1):
+            try:
+                await (await self._send(letter))
+                return True
+            except Exception as exc:  # noqa: BLE001 - retried, then left unacknowledged
+                if attempt == self.park_attempts:
+                    log.error(
+                        "%s: could not park %s[%s]@%s (%s: %s); it and the rest of its "
+                        "partition stay unacknowledged until Kafka delivers them again "
+                        "(restart or rebalance)", self.stage.name, message.topic,
+                        message.partition, message.offset, type(exc).__name__, exc,
+                    )
+                    return False
+                await self.sleep(self.park_backoff.delay(attempt))
+        return False
+
+
+async def _done() -> None:
+    return None
+
+
+def _awaitable(delivery: object) -> Awaitable[object]:
+    """Kafka's acknowledgement of a send (an in-memory channel's is immediate)."""
+    if hasattr(delivery, "__await__"):
+        return delivery  # type: ignore[return-value]
+    return _done()
+
+
+def register_stage(
+    app: faust.App, topics: ProcessorTopics, source: faust.TopicT, stage: Stage[T],
+    *, name: str, concurrency: int = 1,
+) -> faust.types.AgentT:
+    """Attach ``stage`` to ``app`` as an agent reading ``source``; warm it up now,
+    before the worker starts and joins its consumer group."""
+    if stage.warm_up is not None:
+        started = time.perf_counter()
+        stage.warm_up()
+        log.info("%s: warmed up in %.1f s", stage.name, time.perf_counter() - started)
+    harness = StageHarness(stage, topics)
+
+    async def agent(stream: faust.StreamT) -> None:
+        await harness.consume(stream)
+
+    agent.__name__ = agent.__qualname__ = name.replace(".", "_").replace("-", "_")
+    return app.agent(source, name=name, concurrency=concurrency)(agent)

@@ -1,0 +1,237 @@
+"""The stage harness's disposition of a batch: a table of what can go wrong.
+
+Fake events and fake topics stand in for Faust and Kafka; the real-Kafka
+behaviour is in ``test_stage_kafka.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from dataclasses import dataclass, field
+
+import pytest
+
+from newsstream.contract.errors import InvalidMessage, ServiceUnavailable
+from processors import stage
+from processors.stage import (
+    HANDLED,
+    PARKED,
+    SKIPPED,
+    UNACKED,
+    Output,
+    Stage,
+    StageHarness,
+    failed,
+    handled,
+    skipped,
+)
+from processors.topics import ProcessorTopics
+from search.bulk_indexer import Backoff
+
+
+@dataclass
+class FakeMessage:
+    key: bytes | None
+    topic: str = "in"
+    partition: int = 0
+    offset: int = 0
+    timestamp: float | None = 1.5
+
+
+@dataclass
+class FakeEvent:
+    value: bytes | None
+    message: FakeMessage
+
+
+class FakeTopic:
+    """Records sends; ``refuse`` decides per value: None, "raise" or "nack"."""
+
+    def __init__(self, refuse=lambda value: None) -> None:
+        self.refuse = refuse
+        self.sent: list[tuple[bytes | None, bytes]] = []
+
+    async def send(self, *, key: bytes | None = None, value: bytes) -> asyncio.Future:
+        how = self.refuse(value)
+        if how == "raise":
+            raise RuntimeError("record too large to send")
+        future = asyncio.get_running_loop().create_future()
+        if how == "nack":
+            future.set_exception(ConnectionError("broker did not acknowledge"))
+        else:
+            self.sent.append((key, value))
+            future.set_result(None)
+        return future
+
+
+@dataclass
+class Run:
+    statuses: list[str]
+    acked: list[bytes | None]
+    outputs: list[bytes]
+    letters: list[dict] = field(default_factory=list)
+
+
+def decode(raw: bytes | None) -> str:
+    if raw is None:
+        raise InvalidMessage("empty message (no value)")
+    if not raw.startswith(b"ok"):
+        raise InvalidMessage("not an ok record")
+    return raw.decode()
+
+
+async def echo(items):
+    """The toy handler: ok-skip is skipped, ok-boom raises, others echo."""
+    outcomes = []
+    for _message, value in items:
+        if value == "ok-boom":
+            raise ValueError("boom")
+        if value == "ok-skip":
+            outcomes.append(skipped("nothing to do"))
+        elif value == "ok-bad":
+            outcomes.append(failed(ValueError("bad value")))
+        else:
+            outcomes.append(handled(Output("enriched", b"k", value.upper().encode())))
+    return outcomes
+
+
+def run_batch(values, *, handle=echo, out=None, deadletter=None) -> Run:
+    out = out or FakeTopic()
+    deadletter = deadletter or FakeTopic()
+    topics = ProcessorTopics(raw=FakeTopic(), enriched=out, alerts=FakeTopic(),
+                             deadletter=deadletter)
+    harness = StageHarness(
+        Stage("toy", decode, handle), topics, park_backoff=Backoff(initial=0, jitter=0),
+        retry_backoff=Backoff(initial=0, jitter=0), sleep=lambda s: asyncio.sleep(0),
+    )
+    events = [FakeEvent(v, FakeMessage(key=b"key-%d" % i, offset=i)) for i, v in enumerate(values)]
+    acked: list = []
+
+    async def ack(event):
+        acked.append(event.value)
+
+    report = asyncio.run(harness.run_batch(events, ack))
+    return Run(report.statuses, acked, [v for _, v in out.sent],
+               [json.loads(v) for _, v in deadletter.sent])
+
+
+@pytest.mark.parametrize(
+    ("values", "statuses"),
+    [
+        ([b"ok-1", b"ok-2"], [HANDLED, HANDLED]),
+        ([b"ok-skip"], [SKIPPED]),
+        ([b"not ok", b"ok-1"], [PARKED, HANDLED]),
+        ([None], [PARKED]),
+        ([b"ok-bad", b"ok-1"], [PARKED, HANDLED]),
+        # The handler raises for the whole batch: each message alone, only the bad one parks.
+        ([b"ok-1", b"ok-boom", b"ok-skip"], [HANDLED, PARKED, SKIPPED]),
+        ([], []),
+    ],
+)
+def test_every_message_gets_exactly_one_status_and_is_acked(values, statuses):
+    run = run_batch(values)
+    assert run.statuses == statuses
+    assert run.acked == values  # nothing could not be parked here
+    assert len(run.letters) == statuses.count(PARKED)
+
+
+def test_a_parked_message_keeps_its_stage_reason_and_original_bytes():
+    raw = b"\xff\xfe not utf-8"
+    run = run_batch([raw])
+    [letter] = run.letters
+    assert (letter["stage"], letter["error_type"]) == ("toy", "InvalidMessage")
+    assert letter["error"] == "not an ok record"
+    assert base64.b64decode(letter["original_b64"]) == raw
+    assert (letter["topic"], letter["partition"], letter["offset"]) == ("in", 0, 0)
+    assert letter["key"] == "key-0"
+
+
+@pytest.mark.parametrize("how", ["raise", "nack"])
+def test_an_output_that_cannot_be_sent_parks_its_message(how):
+    out = FakeTopic(refuse=lambda value: how if value == b"OK-2" else None)
+    run = run_batch([b"ok-1", b"ok-2"], out=out)
+    assert run.statuses == [HANDLED, PARKED]
+    assert run.outputs == [b"OK-1"]
+    [letter] = run.letters
+    assert letter["original"] == "ok-2"
+    assert run.acked == [b"ok-1", b"ok-2"]
+
+
+@pytest.mark.parametrize("how", ["raise", "nack"])
+def test_a_message_that_cannot_be_parked_holds_back_its_partition(how):
+    # Nothing after it on its partition is acknowledged, so the committed offset
+    # stays at it; the outputs of the others are sent all the same.
+    run = run_batch([b"ok-1", b"broken", b"ok-2"], deadletter=FakeTopic(refuse=lambda v: how))
+    assert run.statuses == [HANDLED, UNACKED, UNACKED]
+    assert run.acked == [b"ok-1"]
+    assert run.outputs == [b"OK-1", b"OK-2"]
+
+
+def test_a_held_partition_acknowledges_again_once_the_message_comes_back():
+    letters = FakeTopic(refuse=lambda v: "raise")
+    topics = ProcessorTopics(raw=FakeTopic(), enriched=FakeTopic(), alerts=FakeTopic(),
+                             deadletter=letters)
+    harness = StageHarness(Stage("toy", decode, echo), topics, park_attempts=1)
+    acked: list = []
+
+    async def ack(event):
+        acked.append(event.message.offset)
+
+    def batch(*offsets, partition=0):
+        values = {0: b"ok-0", 1: b"broken", 2: b"ok-2", 3: b"ok-3", 5: b"ok-5"}
+        return [FakeEvent(values[o], FakeMessage(b"k", partition=partition, offset=o))
+                for o in offsets]
+
+    async def scenario():
+        first = await harness.run_batch(batch(0, 1), ack)
+        later = await harness.run_batch(batch(2) + batch(5, partition=1), ack)
+        letters.refuse = lambda v: None  # the dead-letter topic accepts again
+        again = await harness.run_batch(batch(1, 2, 3), ack)  # Kafka went back to offset 1
+        return first.statuses, later.statuses, again.statuses
+
+    first, later, again = asyncio.run(scenario())
+    assert first == [HANDLED, UNACKED]
+    assert later == [UNACKED, HANDLED]  # other partitions are not held back
+    assert again == [PARKED, HANDLED, HANDLED]
+    assert acked == [0, 5, 1, 2, 3]
+
+
+def test_an_outage_retries_the_batch_instead_of_parking_it():
+    calls = []
+
+    async def flaky(items):
+        calls.append(len(items))
+        if len(calls) < 3:
+            raise ServiceUnavailable("elasticsearch down")
+        return await echo(items)
+
+    run = run_batch([b"ok-1", b"ok-2"], handle=flaky)
+    assert run.statuses == [HANDLED, HANDLED]
+    assert calls == [2, 2, 2]
+    assert run.letters == []
+
+
+def test_a_handler_returning_the_wrong_number_of_outcomes_parks_rather_than_guesses():
+    async def short(items):
+        return []
+
+    run = run_batch([b"ok-1", b"ok-2"], handle=short)
+    assert run.statuses == [PARKED, PARKED]
+    assert all("outcomes" in letter["error"] for letter in run.letters)
+
+
+def test_statuses_are_counted_by_stage():
+    before = stage.MESSAGES.labels("toy", PARKED)._value.get()
+    run_batch([b"not ok", b"ok-1"])
+    assert stage.MESSAGES.labels("toy", PARKED)._value.get() == before + 1
+
+
+def test_offload_kinds():
+    for kind in ("thread", "inline"):
+        offload = stage.make_offload(kind)
+        assert asyncio.run(offload.run(sum, [1, 2, 3])) == 6
+        offload.close()
+    with pytest.raises(ValueError, match="unknown offload"):
+        stage.make_offload("gpu")
