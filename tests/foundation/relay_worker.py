@@ -13,7 +13,8 @@ from faust.worker import Worker
 
 from newsstream.contract.settings import Settings
 from newsstream.kafka_admin import ensure_topics
-from processors.app import create_app, create_topics
+from processors.app import create_app
+from processors.topics import create_topics
 
 
 def main() -> None:
