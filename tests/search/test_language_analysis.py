@@ -7,7 +7,9 @@ uses (plural, inflection, accent) must still find it, and be highlighted.
 
 from __future__ import annotations
 
+import importlib.util
 import re
+import sys
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -191,3 +193,34 @@ def test_an_article_in_a_language_without_an_analyser_gets_the_folding_copy():
     assert "i18n" not in to_document(swahili, analysed_languages=frozenset({"nl"}))
     doc = to_document(swahili, analysed_languages=frozenset({"nl", OTHER}))
     assert doc["i18n"] == {OTHER: {"title": "Habari za Caracas", "text": swahili.article.text}}
+
+
+def load_relevance_benchmark():
+    spec = importlib.util.spec_from_file_location("relevance", ROOT / "benchmarks" / "relevance.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("relevance", module)  # its dataclasses look themselves up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_judged_set_finds_more_and_ranks_better_with_language_analysis(es_client):
+    relevance = load_relevance_benchmark()
+    scores = relevance.compare(es_client)
+    standard, analysed = scores["standard"], scores["plugin"]
+
+    def mean(rows, column):
+        return sum(row[column] for row in rows) / len(rows)
+
+    assert len(standard) >= 40
+    assert mean(analysed, 1) >= mean(standard, 1) + 0.3  # recall@10
+    assert mean(analysed, 2) >= mean(standard, 2) + 0.3  # nDCG@10
+    names = [row for row in analysed if row[0].kind == "name"]
+    assert names and all(recall == 1.0 for _, recall, _ in names)
+
+
+def test_ndcg_is_one_when_the_relevant_articles_lead_and_less_when_they_trail():
+    relevance = load_relevance_benchmark()
+    relevant = frozenset({"a", "b"})
+    assert relevance.ndcg_at(["a", "b", "x"], relevant) == 1.0
+    assert 0 < relevance.ndcg_at(["x", "a", "b"], relevant) < 1.0
+    assert relevance.recall_at(["x", "a"], relevant) == 0.5
