@@ -4,7 +4,11 @@ One feed's refresh reads top to bottom in :meth:`Poller.poll_feed`:
 schedule the next check *before* fetching (a crash or hang mid-fetch must not
 turn into a hot loop), fetch conditionally, parse, normalise, then save the
 validators, the schedule and the new articles in one transaction. A separate
-drain publishes the outbox and marks articles seen on Kafka's ack.
+drain publishes the outbox in numbered batches, one Kafka transaction each
+(see ``ingest/publish.py``), and marks a batch's articles seen once it is
+committed. A batch whose outcome is unknown (Kafka failed mid-commit, the
+process was killed) is settled from the publish ledger before anything else
+is sent, so a restart publishes nothing twice and loses nothing.
 
 Concurrency is bounded twice: ``poll_concurrency`` fetches overall and
 ``per_host_concurrency`` per host, so thousands of feeds on one publisher's
@@ -32,15 +36,15 @@ from ingest.normalise import normalise
 from ingest.parse import parse_feed
 from ingest.publish import Publisher
 from ingest.schedule import Observation, Policy, items_per_day, next_interval
-from ingest.state import Candidate, FeedState, State
+from ingest.state import Batch, Candidate, FeedState, State
 from newsstream.contract.errors import FeedError, ServiceUnavailable
 from newsstream.contract.records import encode, parse_iso
+from newsstream.contract.retry import PUBLISH_RETRY, RetryPolicy
 from newsstream.contract.settings import Settings
 
 log = logging.getLogger(__name__)
 
 DRAIN_BATCH = 500
-DRAIN_RETRY_MIN, DRAIN_RETRY_MAX = 2.0, 60.0
 
 
 @dataclass
@@ -84,6 +88,7 @@ class Poller:
         metrics: Metrics | None = None,
         clock: Callable[[], float] = time.time,
         jitter: Callable[[], float] = random.random,
+        publish_retry: RetryPolicy = PUBLISH_RETRY,
     ) -> None:
         self.settings = settings
         self.metrics = metrics or Metrics()
@@ -95,6 +100,7 @@ class Poller:
         self.policy = Policy.from_settings(settings)
         self.clock = clock
         self.jitter = jitter
+        self.publish_retry = publish_retry
         self._global = asyncio.Semaphore(settings.poll_concurrency)
         self._hosts: dict[str, asyncio.Semaphore] = {}
         self._drain_lock = asyncio.Lock()
@@ -239,28 +245,37 @@ class Poller:
     # -- publishing ----------------------------------------------------------
 
     async def drain(self) -> int:
-        """Publish pending articles until none are left; return how many were acked.
+        """Publish pending articles until none are left; return how many were published.
 
-        Raises ``ServiceUnavailable`` when Kafka acknowledges nothing; the
-        articles stay pending.
+        Raises ``ServiceUnavailable`` when Kafka does not commit a batch; its
+        articles stay pending (and the batch open until the ledger settles it).
         """
         published = 0
         async with self._drain_lock:
             try:
-                while batch := self.state.pending(DRAIN_BATCH):
-                    acked = await asyncio.to_thread(self.publisher.publish, batch)
-                    self.state.mark_published(acked)
-                    published += len(acked)
-                    if self._report is not None:
-                        self._report.published += len(acked)
-                    if len(acked) < len(batch):
+                while True:
+                    unsettled = self.state.open_batch()
+                    if unsettled is not None:
+                        committed = await asyncio.to_thread(self.publisher.committed, unsettled)
+                        published += self._settled(unsettled, committed)
+                        continue
+                    batch = self.state.start_batch(DRAIN_BATCH)
+                    if batch is None:
                         break
+                    await asyncio.to_thread(self.publisher.publish, batch)
+                    published += self._settled(batch, True)
             finally:
                 self.metrics.pending.set(self.state.pending_count())
         return published
 
+    def _settled(self, batch: Batch, committed: bool) -> int:
+        published = self.state.settle(batch, committed=committed)
+        if self._report is not None:
+            self._report.published += published
+        return published
+
     async def _drainer(self, stop: asyncio.Event) -> None:
-        delay = DRAIN_RETRY_MIN
+        failures = 0
         while not stop.is_set():
             waiter = asyncio.ensure_future(self._wake.wait())
             stopper = asyncio.ensure_future(stop.wait())
@@ -272,12 +287,13 @@ class Poller:
             self._wake.clear()
             try:
                 await self.drain()
-                delay = DRAIN_RETRY_MIN
+                failures = 0
             except ServiceUnavailable as exc:
+                failures += 1
+                delay = self.publish_retry.delay(failures)
                 log.warning("publishing paused: %s; retrying in %.0fs", exc, delay)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), delay)
-                delay = min(DRAIN_RETRY_MAX, delay * 2)
                 self._wake.set()
 
     # -- cycles --------------------------------------------------------------

@@ -1,6 +1,6 @@
 """The poller's memory, in one sqlite file under ``settings.data_dir``.
 
-Three tables:
+Its tables:
 
 * ``feeds``: per-feed HTTP validators (ETag, Last-Modified), the last poll,
   its result, the next poll and the error streak, so a restart keeps both the
@@ -8,8 +8,16 @@ Three tables:
 * ``pending``: the publish outbox. New and updated articles are written here
   in the same transaction as the feed's new validators, so an article whose
   feed already answers 304 can never be lost between fetch and publish.
-* ``seen``: id -> content hash of every article Kafka acknowledged. A row
-  moves from ``pending`` to ``seen`` only after the broker's ack.
+* ``seen``: id -> content hash of every article on Kafka. A row moves from
+  ``pending`` to ``seen`` only once its Kafka transaction is committed.
+* ``batch``: the articles of the one Kafka transaction in flight, numbered.
+  Each transaction also writes its number to the publish ledger topic, so
+  after a crash or a broker failure the ledger says whether the open batch
+  was committed (then it moves to ``seen``) or aborted (then its articles
+  are simply still pending): nothing is lost and nothing is sent twice.
+* ``meta``: this state's writer name (the Kafka transactional id) and the
+  next batch number. The name is random per state file, so a fresh state
+  never mistakes another one's ledger entries for its own.
 
 Used from one thread (the poller's event loop); every write is one short
 transaction.
@@ -19,6 +27,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -59,6 +68,17 @@ CREATE TABLE IF NOT EXISTS pending (
     disposition TEXT NOT NULL,
     payload BLOB NOT NULL,
     queued_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS batch (
+    id TEXT PRIMARY KEY,
+    content_hash TEXT NOT NULL,
+    feed_url TEXT NOT NULL,
+    text_len INTEGER NOT NULL,
+    number INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
 );
 """
 
@@ -104,6 +124,19 @@ class PendingItem:
     text_len: int
     disposition: str
     payload: bytes
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Articles published in one Kafka transaction, numbered per writer.
+
+    ``items`` is empty for a batch read back after a failure: only whether
+    it was committed matters then.
+    """
+
+    writer: str
+    number: int
+    items: tuple[PendingItem, ...] = ()
 
 
 _FEED_COLUMNS = [f.name for f in fields(FeedState)]
@@ -197,25 +230,69 @@ class State:
     def pending_count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM pending").fetchone()[0])
 
-    def mark_published(self, items: Iterable[PendingItem]) -> int:
-        """Move acknowledged items from the outbox to ``seen``.
+    def writer(self) -> str:
+        """This state's Kafka transactional id, created once."""
+        with self._transaction():
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'writer'").fetchone()
+            if row:
+                return str(row[0])
+            name = f"newsstream-ingest-{uuid.uuid4().hex[:16]}"
+            self._db.execute("INSERT INTO meta VALUES ('writer', ?)", (name,))
+            return name
 
-        A pending row replaced by a newer version while its older version was
-        in flight stays pending, so the newer version is published too.
+    def open_batch(self) -> Batch | None:
+        """The batch whose transaction's outcome is not known yet, if any."""
+        row = self._db.execute("SELECT max(number) FROM batch").fetchone()
+        if row[0] is None:
+            return None
+        return Batch(writer=self.writer(), number=int(row[0]))
+
+    def start_batch(self, limit: int) -> Batch | None:
+        """Number the next ``limit`` pending articles as one batch (None: nothing pending)."""
+        if self.open_batch() is not None:
+            raise RuntimeError("settle the open batch before starting another")
+        writer = self.writer()
+        items = self.pending(limit)
+        if not items:
+            return None
+        with self._transaction():
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'next_batch'").fetchone()
+            number = int(row[0]) if row else 1
+            self._db.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('next_batch', ?)", (str(number + 1),)
+            )
+            self._db.executemany(
+                "INSERT INTO batch VALUES (?, ?, ?, ?, ?)",
+                [(i.id, i.content_hash, i.feed_url, i.text_len, number) for i in items],
+            )
+        return Batch(writer=writer, number=number, items=tuple(items))
+
+    def settle(self, batch: Batch, *, committed: bool) -> int:
+        """Close ``batch``; if Kafka committed it, move its articles to ``seen``.
+
+        Returns how many articles were published. A pending row replaced by a
+        newer version while its older version was in flight stays pending, so
+        the newer version is published too.
         """
         now = time.time()
         moved = 0
         with self._transaction():
-            for item in items:
-                gone = self._db.execute(
-                    "DELETE FROM pending WHERE id = ? AND content_hash = ?",
-                    (item.id, item.content_hash),
-                ).rowcount
-                self._db.execute(
-                    "INSERT OR REPLACE INTO seen VALUES (?, ?, ?, ?, ?)",
-                    (item.id, item.content_hash, item.feed_url, item.text_len, now),
-                )
-                moved += gone
+            rows = self._db.execute(
+                "SELECT id, content_hash, feed_url, text_len FROM batch WHERE number = ?",
+                (batch.number,),
+            ).fetchall()
+            if committed:
+                for article_id, content_hash, feed_url, text_len in rows:
+                    self._db.execute(
+                        "DELETE FROM pending WHERE id = ? AND content_hash = ?",
+                        (article_id, content_hash),
+                    )
+                    self._db.execute(
+                        "INSERT OR REPLACE INTO seen VALUES (?, ?, ?, ?, ?)",
+                        (article_id, content_hash, feed_url, text_len, now),
+                    )
+                moved = len(rows)
+            self._db.execute("DELETE FROM batch WHERE number = ?", (batch.number,))
         return moved
 
     def seen_count(self) -> int:

@@ -13,6 +13,7 @@ import faust
 
 from newsstream.contract.settings import Settings
 from processors.topics import ProcessorTopics, create_topics
+from processors.transport import use_read_committed
 
 STAGES = ("enrich", "index", "alerts", "recognise")
 # What a worker runs when no stage is named; recognition needs the optional,
@@ -54,6 +55,7 @@ def create_app(settings: Settings, *, app_id: str | None = None) -> faust.App:
         # would hang the worker. What is not acknowledged is not committed.
         stream_wait_empty=False,
     )
+    use_read_committed(app)  # the poller publishes in transactions
     return app
 
 

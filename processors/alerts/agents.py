@@ -28,10 +28,10 @@ from newsstream.contract.records import (
     decode_json,
     encode,
 )
+from newsstream.contract.retry import WEBHOOK_RETRY, RetryPolicy, retrying
 from newsstream.contract.settings import Settings
 from processors.alerts.decide import decide
 from processors.alerts.matching import ACTORS_STEP, match_actors
-from processors.alerts.retry import WEBHOOK_RETRY, RetryPolicy, retrying
 from processors.alerts.sinks import LogSink, Sink, WebhookSink, webhook_sinks
 from processors.alerts.store import AlertStore
 from processors.alerts.watchlist import Watchlist, WatchlistSource, open_watchlist

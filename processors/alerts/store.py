@@ -35,7 +35,7 @@ from elasticsearch import ApiError, AsyncElasticsearch, ConflictError, NotFoundE
 
 from newsstream.contract.errors import RejectedDocument, ServiceUnavailable
 from newsstream.contract.records import Alert
-from processors.alerts.retry import STORE_RETRY, RetryPolicy, retrying
+from newsstream.contract.retry import STORE_RETRY, RetryPolicy, retrying
 
 log = logging.getLogger(__name__)
 

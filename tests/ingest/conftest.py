@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ingest.feedlist import Feed
-from ingest.state import PendingItem
+from ingest.state import Batch, PendingItem
 from newsstream.contract.errors import ServiceUnavailable
 from newsstream.contract.settings import Settings
 from tests.ingest.server import FeedServer
@@ -55,19 +55,33 @@ def fixture_feeds(server: FeedServer, names: Sequence[str] = FIXTURE_NAMES) -> l
 
 
 class RecordingPublisher:
-    """Stands in for Kafka: records what it acknowledges, or is 'down'."""
+    """Stands in for Kafka: records the batches it commits, or is 'down'.
+
+    ``lose_answer`` commits the next batch but fails as if the answer was
+    lost on the way back (a broker restart or a timeout mid-commit).
+    """
 
     def __init__(self) -> None:
         self.sent: list[PendingItem] = []
+        self.committed_batches: set[tuple[str, int]] = set()
         self.down = False
+        self.lose_answer = False
         self.attempts = 0
 
-    def publish(self, items: Sequence[PendingItem]) -> list[PendingItem]:
+    def publish(self, batch: Batch) -> None:
         self.attempts += 1
         if self.down:
             raise ServiceUnavailable("Kafka is down (test)")
-        self.sent.extend(items)
-        return list(items)
+        self.sent.extend(batch.items)
+        self.committed_batches.add((batch.writer, batch.number))
+        if self.lose_answer:
+            self.lose_answer = False
+            raise ServiceUnavailable("the commit's answer was lost (test)")
+
+    def committed(self, batch: Batch) -> bool:
+        if self.down:
+            raise ServiceUnavailable("Kafka is down (test)")
+        return (batch.writer, batch.number) in self.committed_batches
 
     def close(self) -> None:
         pass

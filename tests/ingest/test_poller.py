@@ -205,6 +205,21 @@ async def test_kafka_down_keeps_articles_pending_until_it_returns(server, fast):
     assert len(ids) == len(set(ids)) == FIXTURE_ARTICLES
 
 
+async def test_a_commit_whose_answer_was_lost_is_settled_not_sent_again(server, fast):
+    feeds = fixture_feeds(server)
+    publisher = RecordingPublisher()
+    publisher.lose_answer = True  # Kafka commits the first batch; the poller hears an error
+    poller = make_poller(fast, publisher)
+    try:
+        first = await poller.run_cycle(feeds)
+        assert poller.state.open_batch() is None and poller.state.seen_count() == FIXTURE_ARTICLES
+    finally:
+        await poller.aclose()
+    assert first.published == FIXTURE_ARTICLES and first.pending == 0
+    ids = sent_ids(publisher)
+    assert len(ids) == len(set(ids)) == FIXTURE_ARTICLES
+
+
 async def test_schedule_is_stored_before_the_fetch(server, fast):
     feed = Feed(url=server.url("/hang"))
     poller = make_poller(fast, RecordingPublisher())

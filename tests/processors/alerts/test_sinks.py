@@ -7,8 +7,8 @@ import pytest
 
 from newsstream.contract.errors import PermanentError, RetryableError
 from newsstream.contract.records import Alert
+from newsstream.contract.retry import RetryPolicy, retrying
 from processors.alerts.agents import WebhookDelivery
-from processors.alerts.retry import RetryPolicy, retrying
 from processors.alerts.sinks import DeliveryFailed, DeliveryRejected, WebhookSink, slack_payload
 
 ALERT = Alert(

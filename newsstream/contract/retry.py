@@ -2,7 +2,9 @@
 
 A :class:`RetryableError` is tried again after a growing delay; anything
 else (a :class:`PermanentError` in particular) is raised at once, because
-waiting cannot fix it.
+waiting cannot fix it. One policy object for every stage that retries (the
+poller's publishing, the alert store, webhooks), so backoff is read and
+tested in one place.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ class RetryPolicy:
 
 # The alert store must not lose an alert: wait for Elasticsearch to come back.
 STORE_RETRY = RetryPolicy(attempts=None, base_delay=0.2, max_delay=30.0)
+# The poller keeps its articles pending and tries Kafka again, forever, from 2 s up to a minute.
+PUBLISH_RETRY = RetryPolicy(attempts=None, base_delay=2.0, max_delay=60.0)
 # A webhook gets a handful of tries over about 15 s, then a dead-letter record.
 WEBHOOK_RETRY = RetryPolicy(attempts=5, base_delay=0.5, max_delay=8.0)
 
