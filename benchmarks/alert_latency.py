@@ -45,6 +45,7 @@ from newsstream.contract.settings import Settings  # noqa: E402
 from newsstream.kafka_admin import ensure_topics  # noqa: E402
 from processors.alerts.matching import match_actors  # noqa: E402
 from processors.alerts.watchlist import default_watchlist_path, load_watchlist  # noqa: E402
+from processors.enrichment.pipeline import enrich  # noqa: E402
 from tests.conftest import isolated_settings  # noqa: E402
 from tests.workers import running_worker  # noqa: E402
 
@@ -144,7 +145,12 @@ def main() -> None:
     rng = random.Random(7)
     articles = [make_article(n, rng, token, args.mention_share)
                 for n in range(int(args.rate * args.seconds))]
-    expected = {a.id: len(match_actors(watchlist, a.title, a.text)) for a in articles}
+    # What the worker will find: the enrichment's matching (entities, language)
+    # on the full path, matching without them when only the alerts stage runs.
+    if alerts_only:
+        expected = {a.id: len(match_actors(watchlist, a.title, a.text)) for a in articles}
+    else:
+        expected = {a.id: len(enrich(a, watchlist=watchlist).actors) for a in articles}
     warmup = [make_article(-n - 1, rng, token, 1.0) for n in range(5)]
 
     workers = contextlib.ExitStack()
