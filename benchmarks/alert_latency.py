@@ -43,9 +43,9 @@ from newsstream.contract.records import (  # noqa: E402
 )
 from newsstream.contract.settings import Settings  # noqa: E402
 from newsstream.kafka_admin import ensure_topics  # noqa: E402
-from processors.alerts.matching import match_actors  # noqa: E402
-from processors.alerts.watchlist import default_watchlist_path, load_watchlist  # noqa: E402
+from processors.enrichment.actors import match_actors  # noqa: E402
 from processors.enrichment.pipeline import enrich  # noqa: E402
+from processors.enrichment.watchlist import default_watchlist_path, load_watchlist  # noqa: E402
 from tests.conftest import isolated_settings  # noqa: E402
 from tests.workers import running_worker  # noqa: E402
 

@@ -52,9 +52,9 @@ sys.path.insert(0, str(ROOT))
 from newsstream.contract.ids import article_id, fold  # noqa: E402
 from newsstream.contract.records import Article, Source  # noqa: E402
 from processors.alerts.decide import make_snippet  # noqa: E402
-from processors.alerts.matching import Hit, find_hits  # noqa: E402
-from processors.alerts.watchlist import parse_watchlist  # noqa: E402
+from processors.enrichment.actors import Hit, find_hits  # noqa: E402
 from processors.enrichment.pipeline import enrich, warm_up  # noqa: E402
+from processors.enrichment.watchlist import parse_watchlist  # noqa: E402
 
 FILES = {"en": "eng.testa", "nl": "ned.testa", "es": "esp.testa"}
 KINDS = {"PER": "person", "ORG": "organisation"}

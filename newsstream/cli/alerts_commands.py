@@ -128,7 +128,7 @@ def watch(
 
 
 def _load(path: Path | None):
-    from processors.alerts.watchlist import load_watchlist, watchlist_path
+    from processors.enrichment.watchlist import load_watchlist, watchlist_path
 
     settings = load_settings()
     target = path or watchlist_path(settings)
@@ -176,7 +176,7 @@ def check(
             a.id, a.kind, ", ".join(a.aliases), ", ".join(a.surnames), "; ".join(rules)
         )))
     Console().print(table)
-    from processors.alerts.common_words import everyday_aliases
+    from processors.enrichment.common_words import everyday_aliases
 
     for actor_id, name, langs in everyday_aliases(watchlist):
         typer.secho(
@@ -252,7 +252,7 @@ def match(
     would decide it (with the entities and language the enrichment finds)."""
     from newsstream.contract.ids import article_id
     from newsstream.contract.records import Article, Source
-    from processors.alerts.matching import Hit, find_hits
+    from processors.enrichment.actors import Hit, find_hits
     from processors.enrichment.pipeline import enrich
 
     if file is not None:

@@ -1,7 +1,10 @@
 """Alerts on new mentions of tracked actors.
 
-``watchlist`` loads who is tracked, ``matching`` finds them in an article,
-``decide`` turns mentions into candidate alerts, ``store`` decides which of
+Who is tracked and where an article mentions them is enrichment's work
+(``processors.enrichment.watchlist`` and ``processors.enrichment.actors``,
+beside the entities they depend on); here ``decide`` turns those mentions
+into candidate alerts, ``store`` decides which of
 those are new (one alert per actor per story), ``sinks`` deliver the new ones
-and ``agents`` wires all of it into the stream processors.
+``agents`` wires all of it into the stream processors, and ``backtest``
+runs a candidate watchlist over the articles already indexed.
 """

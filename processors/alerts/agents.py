@@ -31,10 +31,10 @@ from newsstream.contract.records import (
 from newsstream.contract.retry import WEBHOOK_RETRY, RetryPolicy, retrying
 from newsstream.contract.settings import Settings
 from processors.alerts.decide import decide
-from processors.alerts.matching import ACTORS_STEP, match_actors
 from processors.alerts.sinks import LogSink, Sink, WebhookSink, webhook_sinks
 from processors.alerts.store import AlertStore
-from processors.alerts.watchlist import Watchlist, WatchlistSource, open_watchlist
+from processors.enrichment.actors import ACTORS_STEP, match_actors
+from processors.enrichment.watchlist import Watchlist, WatchlistSource, open_watchlist
 from processors.stage import (
     Item,
     Message,

@@ -20,8 +20,8 @@ from elasticsearch.helpers import scan
 
 from newsstream.contract.records import Article, Source
 from processors.alerts.decide import make_snippet, story_of
-from processors.alerts.watchlist import Watchlist
 from processors.enrichment.pipeline import enrich
+from processors.enrichment.watchlist import Watchlist
 
 SAMPLES = 3  # sample mentions kept per actor
 _FIELDS = ["id", "url", "title", "text", "@timestamp", "story_id", "source", "language",

@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from newsstream.contract.errors import ConfigError
 from processors.alerts.backtest import backtest, indexed_articles
 from processors.alerts.history import parse_since
-from processors.alerts.watchlist import parse_watchlist
+from processors.enrichment.watchlist import parse_watchlist
 
 router = APIRouter(tags=["alerts"])
 

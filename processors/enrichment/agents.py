@@ -13,8 +13,8 @@ import faust
 
 from newsstream.contract.records import Article, decode_article, encode
 from newsstream.contract.settings import Settings
-from processors.alerts.watchlist import Watchlist, open_watchlist
 from processors.enrichment.pipeline import enrich, warm_up
+from processors.enrichment.watchlist import Watchlist, open_watchlist
 from processors.stage import (
     Item,
     Message,

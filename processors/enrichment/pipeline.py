@@ -13,9 +13,9 @@ import hashlib
 from functools import lru_cache
 
 from newsstream.contract.records import Article, EnrichedArticle, utcnow_iso
-from processors.alerts.matching import ACTORS_STEP, match_actors
-from processors.alerts.watchlist import Watchlist
 from processors.enrichment import gazetteer, language, propernames, topics
+from processors.enrichment.actors import ACTORS_STEP, match_actors
+from processors.enrichment.watchlist import Watchlist
 
 PIPELINE_VERSION = "fast/1"
 

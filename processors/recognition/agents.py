@@ -18,7 +18,7 @@ import faust
 
 from newsstream.contract.records import EnrichedArticle, decode_enriched, encode
 from newsstream.contract.settings import Settings
-from processors.alerts.watchlist import Watchlist, open_watchlist
+from processors.enrichment.watchlist import Watchlist, open_watchlist
 from processors.recognition.models import REGISTRY, Recogniser, recogniser_for
 from processors.recognition.recognise import VERSION_KEY, recognise, select
 from processors.stage import (

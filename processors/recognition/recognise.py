@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from newsstream.contract.records import Article, EnrichedArticle
-from processors.alerts.matching import ACTORS_STEP, match_actors
-from processors.alerts.watchlist import Watchlist
+from processors.enrichment.actors import ACTORS_STEP, match_actors
 from processors.enrichment.gazetteer import default_gazetteer
 from processors.enrichment.pipeline import enrich, watchlist_version
+from processors.enrichment.watchlist import Watchlist
 from processors.recognition.merge import Listed, merge
 from processors.recognition.models import Recogniser, recogniser_for
 

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from processors.alerts.backtest import backtest
-from processors.alerts.watchlist import load_watchlist
+from processors.enrichment.watchlist import load_watchlist
 from search.bulk_indexer import BulkIndexer
 from search.index_template import delete_index_layout
 from search.provision import provision

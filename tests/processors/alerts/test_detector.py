@@ -7,7 +7,7 @@ from pathlib import Path
 from newsstream.contract.errors import RejectedDocument
 from newsstream.contract.records import ActorMention, Alert
 from processors.alerts.agents import Detector
-from processors.alerts.watchlist import WatchlistSource
+from processors.enrichment.watchlist import WatchlistSource
 from tests.processors.alerts.support import SEED_TEXT, enriched
 
 ROOT = Path(__file__).resolve().parents[3]

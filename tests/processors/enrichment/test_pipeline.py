@@ -67,7 +67,7 @@ def test_an_empty_article_is_enriched_as_undetermined():
 
 
 def test_tracked_actors_are_matched_on_the_fast_path(seed_article, tmp_path):
-    from processors.alerts.watchlist import load_watchlist
+    from processors.enrichment.watchlist import load_watchlist
 
     path = tmp_path / "actors.yaml"
     path.write_text(

@@ -88,9 +88,9 @@ def test_soft_hyphens_and_zero_width_characters_vanish_inside_words():
 
 
 def test_gazetteer_and_actor_matching_read_a_name_alike():
-    from processors.alerts.matching import match_actors
-    from processors.alerts.watchlist import load_watchlist
+    from processors.enrichment.actors import match_actors
     from processors.enrichment.gazetteer import find_entities
+    from processors.enrichment.watchlist import load_watchlist
     from tests.processors.enrichment.conftest import ROOT
 
     text = "Volgens Ma\u00adduro en «Guaidó»."

@@ -9,7 +9,7 @@ import pytest
 
 from newsstream.contract.errors import ConfigError
 from newsstream.contract.settings import Settings
-from processors.alerts.watchlist import (
+from processors.enrichment.watchlist import (
     WatchlistSource,
     default_watchlist_path,
     load_watchlist,
@@ -138,7 +138,7 @@ def test_a_missing_file_tracks_nobody_until_it_appears(tmp_path):
 
 
 def test_relaxing_fields_name_the_actors_own_names_or_all_of_them():
-    from processors.alerts.watchlist import parse_watchlist as parse
+    from processors.enrichment.watchlist import parse_watchlist as parse
 
     base = {"id": "t", "name": "Donald Trump", "kind": "person", "aliases": ["Donald Trump"],
             "surnames": ["Trump"]}

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from newsstream.contract.records import Entity, Mention
-from processors.alerts.matching import find_hits, fold_with_offsets, match_actors
-from processors.alerts.watchlist import load_watchlist, parse_watchlist
+from processors.enrichment.actors import find_hits, fold_with_offsets, match_actors
+from processors.enrichment.watchlist import load_watchlist, parse_watchlist
 
 ROOT = Path(__file__).resolve().parents[3]
 SEED_TEXT = (ROOT / "seeds" / "000_91a08a025cc7bc70.txt").read_text(encoding="utf-8")

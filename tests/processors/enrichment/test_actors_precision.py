@@ -9,9 +9,9 @@ from __future__ import annotations
 import pytest
 
 from newsstream.contract.records import Entity, Mention
-from processors.alerts.matching import find_hits, match_actors
-from processors.alerts.watchlist import parse_watchlist
+from processors.enrichment.actors import find_hits, match_actors
 from processors.enrichment.pipeline import enrich
+from processors.enrichment.watchlist import parse_watchlist
 from tests.processors.enrichment.conftest import make_article
 
 

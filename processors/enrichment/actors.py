@@ -45,7 +45,7 @@ before it counts:
   over the same span.
 
 The watchlist relaxes these per actor or name: ``any_case``,
-``inside_names``, ``appears_as`` (see :mod:`processors.alerts.watchlist`).
+``inside_names``, ``appears_as`` (see :mod:`processors.enrichment.watchlist`).
 Every hit carries the alias, the rules that accepted it and the entity the
 recognisers saw there, so an alert can explain itself.
 
@@ -63,9 +63,9 @@ from functools import lru_cache
 import ahocorasick
 
 from newsstream.contract.records import ActorMention, Entity
-from processors.alerts.common_words import is_common_word
-from processors.alerts.watchlist import Actor, Watchlist
+from processors.enrichment.common_words import is_common_word
 from processors.enrichment.textmatch import build_automaton, fold_text, match_key, raw_hits
+from processors.enrichment.watchlist import Actor, Watchlist
 
 # Inflection endings a name may take without an apostrophe, by script.
 LATIN_SUFFIXES = ("s",)
