@@ -35,7 +35,7 @@ from elasticsearch import Elasticsearch, helpers  # noqa: E402
 from newsstream.contract.ids import article_id, content_hash, story_id  # noqa: E402
 from newsstream.contract.records import Article, EnrichedArticle, Language, Source  # noqa: E402
 from newsstream.contract.settings import Settings  # noqa: E402
-from search.analysis import detect_language_analysis  # noqa: E402
+from search.analysis import LanguageAnalysis, detect_language_analysis  # noqa: E402
 from search.client import es_client  # noqa: E402
 from search.documents import to_document  # noqa: E402
 from search.index_template import delete_index_layout, ensure_index_layout  # noqa: E402
@@ -93,12 +93,13 @@ def ndcg_at(ranked: list[str], relevant: frozenset[str], k: int = K) -> float:
 
 
 def index_judged_set(
-    client: Elasticsearch, layout: IndexLayout, analyzers: dict[str, str],
+    client: Elasticsearch, layout: IndexLayout, analysis: LanguageAnalysis,
     articles: dict[str, EnrichedArticle],
 ) -> None:
-    """Index the articles as the service would, with ``analyzers`` (empty: standard only)."""
-    ensure_index_layout(client, layout, analyzers)
-    keys = frozenset(analyzers)
+    """Index the articles as the service would, with ``analysis`` (empty: standard only)."""
+    ensure_index_layout(client, layout, analysis.analyzers,
+                        index_analyzers=analysis.index_analyzers)
+    keys = analysis.keys
     helpers.bulk(client, (
         {"_index": layout.index_for(a.article.published), "_id": a.id,
          "_source": to_document(a, analysed_languages=keys)}
@@ -126,12 +127,15 @@ def compare(client: Elasticsearch) -> dict[str, list[tuple[Judged, float, float]
     analysis = detect_language_analysis(client)
     if not analysis.analyzers:
         raise SystemExit("the cluster has no language analysers: nothing to compare")
-    settings = {"standard": {}, analysis.kind: analysis.analyzers}
+    settings = {"standard": LanguageAnalysis(), analysis.kind: analysis}
+    if analysis.index_analyzers:
+        settings = {**settings, f"{analysis.kind}-no-split": LanguageAnalysis(
+            analysis.kind, analysis.analyzers)}
     scores = {}
-    for name, analyzers in settings.items():
+    for name, setting in settings.items():
         layout = IndexLayout(f"relevance-{uuid.uuid4().hex[:8]}-news-articles")
         try:
-            index_judged_set(client, layout, analyzers, articles)
+            index_judged_set(client, layout, setting, articles)
             scores[name] = evaluate(client, layout.alias, queries, slugs)
         finally:
             delete_index_layout(client, layout)

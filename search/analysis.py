@@ -37,6 +37,11 @@ PLUGIN_ANALYZERS: dict[str, str] = {
     "pt": "newsstream_portuguese", "sv": "newsstream_swedish", "da": "newsstream_danish",
 }
 PLUGIN_FOLDING = "newsstream_folding"
+#: Index-time variants that also index the parts of compounds ("verkiezing" in
+#: "gemeenteraadsverkiezingen"); queries use the plain analyser, never split.
+PLUGIN_INDEX_ANALYZERS: dict[str, str] = {
+    "nl": "newsstream_dutch_index", "de": "newsstream_german_index",
+}
 
 #: ISO 639-1 code -> built-in Elasticsearch language analyser (full distribution).
 LANGUAGE_ANALYZERS: dict[str, str] = {
@@ -56,10 +61,12 @@ PLUGIN, BUILTIN, STANDARD = "plugin", "built-in", "standard"
 
 @dataclass(frozen=True)
 class LanguageAnalysis:
-    """What the cluster offers: ``i18n`` key -> analyser."""
+    """What the cluster offers: ``i18n`` key -> analyser (for queries, and for
+    indexing unless ``index_analyzers`` names another for that key)."""
 
     kind: str = STANDARD
     analyzers: dict[str, str] = field(default_factory=dict)
+    index_analyzers: dict[str, str] = field(default_factory=dict)
 
     @property
     def keys(self) -> frozenset[str]:
@@ -71,7 +78,9 @@ class LanguageAnalysis:
             return "standard analyser only"
         languages = ", ".join(sorted(k for k in self.analyzers if k != OTHER))
         folding = OTHER in self.analyzers and f"; {self.analyzers[OTHER]} for other languages"
-        return f"{self.kind} analysers for {languages}{folding or ''}"
+        split = ", ".join(sorted(self.index_analyzers))
+        compounds = f"; compounds split for {split}" if split else ""
+        return f"{self.kind} analysers for {languages}{folding or ''}{compounds}"
 
 
 def has_analyzer(client: Elasticsearch, analyzer: str) -> bool:
@@ -108,10 +117,15 @@ def detect_language_analysis(client: Elasticsearch) -> LanguageAnalysis:
         )
         return LanguageAnalysis()
     analyzers: dict[str, str] = {}
+    index_analyzers: dict[str, str] = {}
     if builtin:
         analyzers.update(_available(client, LANGUAGE_ANALYZERS))
     if plugin:  # preferred where both exist: its Dutch handles more plurals
         analyzers.update(_available(client, {**PLUGIN_ANALYZERS, OTHER: PLUGIN_FOLDING}))
-    analysis = LanguageAnalysis(PLUGIN if plugin else BUILTIN, analyzers)
+        index_analyzers = {
+            code: name for code, name in _available(client, PLUGIN_INDEX_ANALYZERS).items()
+            if analyzers.get(code) == PLUGIN_ANALYZERS[code]
+        }
+    analysis = LanguageAnalysis(PLUGIN if plugin else BUILTIN, analyzers, index_analyzers)
     log.info("language analysis: %s", analysis.describe())
     return analysis

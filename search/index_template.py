@@ -46,27 +46,36 @@ def settings_component() -> dict[str, Any]:
     }
 
 
-def language_fields(analyzers: dict[str, str]) -> dict[str, Any]:
-    """``i18n.<key>.title`` and ``.text``, analysed by ``analyzers[key]``."""
-    return {
-        key: {
-            "properties": {
-                "title": {"type": "text", "analyzer": analyzer},
-                "text": {"type": "text", "analyzer": analyzer},
-            }
-        }
-        for key, analyzer in sorted(analyzers.items())
-    }
+def _analysed_text(search: str, index: str) -> dict[str, Any]:
+    field: dict[str, Any] = {"type": "text", "analyzer": index}
+    if index != search:
+        field["search_analyzer"] = search
+    return field
 
 
-def mappings_component(analyzers: dict[str, str]) -> dict[str, Any]:
+def language_fields(
+    analyzers: dict[str, str], index_analyzers: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """``i18n.<key>.title`` and ``.text``, searched with ``analyzers[key]`` and
+    indexed with ``index_analyzers[key]`` where given (else the same)."""
+    index_analyzers = index_analyzers or {}
+    fields = {}
+    for key, analyzer in sorted(analyzers.items()):
+        text = _analysed_text(analyzer, index_analyzers.get(key, analyzer))
+        fields[key] = {"properties": {"title": text, "text": dict(text)}}
+    return fields
+
+
+def mappings_component(
+    analyzers: dict[str, str], index_analyzers: dict[str, str] | None = None
+) -> dict[str, Any]:
     """Mappings; ``analyzers`` (code -> analyser) adds ``i18n.<code>`` fields.
 
     ``title`` and ``text`` are the language-neutral fields (``standard``: names,
     numbers and words of every language); the article's own language is
     searched in its ``i18n`` copy, kept out of ``_source``.
     """
-    i18n = language_fields(analyzers)
+    i18n = language_fields(analyzers, index_analyzers)
     return {
         "mappings": {
             # Unknown fields are kept in _source but not indexed: a producer
@@ -167,7 +176,7 @@ class LayoutReport:
 
 def ensure_index_layout(
     client: Elasticsearch, layout: IndexLayout, analyzers: dict[str, str],
-    *, now: datetime | None = None,
+    *, index_analyzers: dict[str, str] | None = None, now: datetime | None = None,
 ) -> LayoutReport:
     """Create or update the templates and make the alias exist; safe to repeat.
 
@@ -175,7 +184,7 @@ def ensure_index_layout(
     language fields they lack (see :mod:`search.language_copies`).
     """
     settings_body = settings_component()
-    mappings_body = mappings_component(analyzers)
+    mappings_body = mappings_component(analyzers, index_analyzers)
     template_body = index_template(layout)
     fingerprint = _fingerprint(settings_body, mappings_body, template_body)
     meta = {
@@ -193,7 +202,7 @@ def ensure_index_layout(
         )
         client.indices.put_index_template(name=layout.template, meta=meta, **template_body)
         log.info("wrote index template %s (fingerprint %s)", layout.template, fingerprint)
-        add_language_copies(client, layout, language_fields(analyzers))
+        add_language_copies(client, layout, language_fields(analyzers, index_analyzers))
     # The alias exists once any monthly index does; create this month's so
     # that search works on an empty installation.
     created = None

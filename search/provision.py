@@ -20,7 +20,9 @@ def provision(client: Elasticsearch, settings: Settings) -> IndexerConfig:
     """Make the index layout ready and return how to index into it."""
     layout = IndexLayout(settings.index_articles)
     analysis = detect_language_analysis(client)
-    report = ensure_index_layout(client, layout, analysis.analyzers)
+    report = ensure_index_layout(
+        client, layout, analysis.analyzers, index_analyzers=analysis.index_analyzers
+    )
     apply_retention(client, layout, retention_days=settings.retention_days)
     log.info(
         "index layout %s ready (templates %s; %s)",

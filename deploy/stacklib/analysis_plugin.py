@@ -42,6 +42,11 @@ def java_sources(src: Path) -> list[Path]:
     return sorted(src.rglob("*.java"))
 
 
+def resources(src: Path) -> list[Path]:
+    """Files the classes read at run time (word lists), packed beside them."""
+    return sorted(p for p in src.rglob("*") if p.is_file() and p.suffix != ".java")
+
+
 def named_components(src: Path) -> dict[str, dict[str, str]]:
     """``named_components.json``: interface -> {component name: class}, read from the source."""
     found: dict[str, str] = {}
@@ -75,7 +80,7 @@ def descriptor(es_version: str) -> str:
 def digest(src: Path, es_version: str) -> str:
     """Changes whenever a source file, the Elasticsearch version or the Java release does."""
     h = hashlib.sha256(f"{es_version}\0{JAVA_RELEASE}\0".encode())
-    for path in java_sources(src):
+    for path in java_sources(src) + resources(src):
         h.update(str(path.relative_to(src)).encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()[:16]
 
@@ -113,6 +118,10 @@ def build(
     if result.returncode != 0:
         shutil.rmtree(work, ignore_errors=True)
         raise StackError(f"the analysis plugin does not compile:\n{result.stderr.strip()[-3000:]}")
+    for resource in resources(src):
+        target_file = classes / resource.relative_to(src)
+        target_file.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(resource, target_file)
     jar = work / f"{NAME}.jar"
     _zip_tree(classes, jar)
     staging = work / "plugin.zip"
@@ -128,7 +137,7 @@ def build(
 def _zip_tree(root: Path, out: Path) -> None:
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\r\n\r\n")
-        for path in sorted(root.rglob("*.class")):
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
             archive.write(path, path.relative_to(root).as_posix())
 
 

@@ -11,7 +11,7 @@ from stacklib import analysis_plugin, cli
 from stacklib.config import StackConfig, StackError
 
 from newsstream.contract.settings import Settings
-from search.analysis import PLUGIN_ANALYZERS, PLUGIN_FOLDING
+from search.analysis import PLUGIN_ANALYZERS, PLUGIN_FOLDING, PLUGIN_INDEX_ANALYZERS
 
 REPO = Path(__file__).resolve().parents[2]
 SRC = analysis_plugin.source_dir(REPO)
@@ -26,7 +26,7 @@ def test_the_descriptor_has_only_the_keys_elasticsearch_accepts_for_stable_plugi
 
 def test_the_plugin_offers_every_analyser_the_service_looks_for():
     assert analysis_plugin.analyzer_names(REPO) == sorted(
-        [*PLUGIN_ANALYZERS.values(), PLUGIN_FOLDING]
+        [*PLUGIN_ANALYZERS.values(), *PLUGIN_INDEX_ANALYZERS.values(), PLUGIN_FOLDING]
     )
 
 

@@ -27,7 +27,7 @@ from newsstream.contract.settings import Settings
 from processors.enrichment.pipeline import enrich
 from search.analysis import OTHER, PLUGIN_ANALYZERS, detect_language_analysis
 from search.bulk_indexer import BulkIndexer, IndexerConfig
-from search.index_template import delete_index_layout, ensure_index_layout
+from search.index_template import delete_index_layout, ensure_index_layout, language_fields
 from search.provision import provision
 from search.query import SearchRequest, run_search
 from tests.conftest import ROOT
@@ -166,11 +166,37 @@ class FakeCluster:
 
 
 def test_the_plugin_analysers_are_used_where_the_plugin_is_installed():
-    analysis = detect_language_analysis(FakeCluster(*PLUGIN_ANALYZERS.values(),
-                                                    "newsstream_folding"))
+    analysis = detect_language_analysis(FakeCluster(
+        *PLUGIN_ANALYZERS.values(), "newsstream_folding", "newsstream_dutch_index"))
     assert analysis.kind == "plugin"
     assert analysis.analyzers["nl"] == "newsstream_dutch"
     assert analysis.analyzers[OTHER] == "newsstream_folding"
+    assert analysis.index_analyzers == {"nl": "newsstream_dutch_index"}
+
+
+def test_compounds_are_split_when_indexing_but_never_in_a_query():
+    fields = language_fields({"nl": "newsstream_dutch", "en": "newsstream_english"},
+                             {"nl": "newsstream_dutch_index"})
+    assert fields["nl"]["properties"]["text"] == {
+        "type": "text", "analyzer": "newsstream_dutch_index",
+        "search_analyzer": "newsstream_dutch",
+    }
+    assert fields["en"]["properties"]["title"] == {
+        "type": "text", "analyzer": "newsstream_english"}
+
+
+def test_a_part_of_a_compound_finds_the_compound(es_client, clean_layout):
+    ensure_index_layout(es_client, clean_layout, {"nl": "newsstream_dutch"},
+                        index_analyzers={"nl": "newsstream_dutch_index"})
+    record = enriched(1, title="Opkomst bij gemeenteraadsverkiezingen lager", language="nl",
+                      text="Lokale partijen wonnen zetels.")
+    BulkIndexer(es_client, IndexerConfig(clean_layout, analysed_languages=frozenset({"nl"}),
+                                         refresh="wait_for")).index([(0, message(record))])
+    found = run_search(es_client, clean_layout.alias, SearchRequest(query="verkiezing"))
+    split = run_search(es_client, clean_layout.alias, SearchRequest(query="raadsverkiezing"))
+    assert [h.language for h in found.hits] == ["nl"]
+    assert "<em>gemeenteraadsverkiezingen</em>" in found.hits[0].title_highlight
+    assert split.hits == []  # the query is not split into parts that would each match
 
 
 def test_the_built_in_analysers_are_used_on_the_full_distribution():

@@ -14,10 +14,18 @@ import org.tartarus.snowball.ext.DutchStemmer;
 
 /**
  * Lucene's DutchAnalyzer (stop words, the same few irregular plurals, Snowball)
- * with the plural and stem-ending rules of this plugin around the stemmer.
+ * with the plural and stem-ending rules of this plugin around the stemmer;
+ * the index-time variant also adds the listed parts of compounds.
  */
 public final class DutchNewsAnalyzer extends Analyzer {
     private static final StemmerOverrideFilter.StemmerOverrideMap IRREGULAR = irregular();
+    private static final CharArraySet PARTS = CompoundParts.load("dutch-compound-parts.txt");
+
+    private final boolean decompound;
+
+    public DutchNewsAnalyzer(boolean decompound) {
+        this.decompound = decompound;
+    }
 
     private static StemmerOverrideFilter.StemmerOverrideMap irregular() {
         StemmerOverrideFilter.Builder builder = new StemmerOverrideFilter.Builder(false);
@@ -38,6 +46,9 @@ public final class DutchNewsAnalyzer extends Analyzer {
         CharArraySet stopWords = DutchAnalyzer.getDefaultStopSet();
         TokenStream result = new LowerCaseFilter(source);
         result = new StopFilter(result, stopWords);
+        if (decompound) {
+            result = CompoundParts.split(result, PARTS);
+        }
         result = new DutchPluralFilter(result);
         result = new StemmerOverrideFilter(result, IRREGULAR);
         result = new SnowballFilter(result, new DutchStemmer());

@@ -4,11 +4,11 @@ import org.apache.lucene.analysis.Analyzer;
 import org.elasticsearch.plugin.NamedComponent;
 import org.elasticsearch.plugin.analysis.AnalyzerFactory;
 
-/** German text: Lucene's GermanAnalyzer. */
+/** German queries and text: {@link GermanNewsAnalyzer}. */
 @NamedComponent("newsstream_german")
 public final class GermanAnalyzerFactory implements AnalyzerFactory {
     @Override
     public Analyzer create() {
-        return new org.apache.lucene.analysis.de.GermanAnalyzer();
+        return new GermanNewsAnalyzer(false);
     }
 }
