@@ -62,10 +62,22 @@ class LogSink:
 
     async def deliver(self, alert: Alert) -> None:
         self.log.info(
-            "ALERT %s (%s) in %r [%s, %s] %s latency=%dms: %s",
+            "ALERT %s (%s) in %r [%s, %s] %s latency=%dms: %s; %s",
             alert.actor_name, alert.actor_id, alert.title, alert.source, alert.language,
-            alert.url, alert.latency_ms, alert.snippet,
+            alert.url, alert.latency_ms, alert.snippet, why(alert),
         )
+
+
+def why(alert: Alert) -> str:
+    """Why an alert fired, in one line: the alias, the rules, the entity seen there."""
+    line = f"matched {alert.matched_text!r}"
+    if alert.alias:
+        line += f" as {alert.alias!r}"
+    if alert.rule:
+        line += f" ({alert.rule})"
+    if alert.entity:
+        line += f"; recognised as {alert.entity}"
+    return line
 
 
 def slack_payload(alert: Alert) -> dict[str, Any]:
@@ -73,10 +85,11 @@ def slack_payload(alert: Alert) -> dict[str, Any]:
     link = f"<{alert.url}|{alert.title}>" if alert.url else alert.title
     text = f"*{alert.actor_name}* mentioned in {link} ({alert.source}, {alert.language})"
     return {
-        "text": f"{text}\n> {alert.snippet}",
+        "text": f"{text}\n> {alert.snippet}\n{why(alert)}",
         "blocks": [
             {"type": "section", "text": {"type": "mrkdwn", "text": text}},
             {"type": "context", "elements": [{"type": "mrkdwn", "text": alert.snippet or " "}]},
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": why(alert)}]},
         ],
     }
 

@@ -16,7 +16,8 @@ ALERT = Alert(
     article_id="art", story_id="st", title="Guaidó roept zich uit", url="https://x.example/1",
     source="x.example", language="nl", published="2019-01-23T12:00:00Z",
     matched_text="Juan Guaidó", snippet="… Juan Guaidó, die zich …", raw_timestamp_ms=1,
-    alerted_at="2019-01-23T12:00:01.000Z", latency_ms=900,
+    alerted_at="2019-01-23T12:00:01.000Z", latency_ms=900, alias="Juan Guaidó",
+    rule="alias, capitalised", entity="PER Juan Guaidó",
 )
 
 
@@ -47,6 +48,8 @@ def test_slack_payload_links_the_article_and_quotes_the_snippet():
     assert "<https://x.example/1|Guaidó roept zich uit>" in payload["text"]
     assert "> … Juan Guaidó, die zich …" in payload["text"]
     assert payload["blocks"][0]["text"]["type"] == "mrkdwn"
+    assert ("matched 'Juan Guaidó' as 'Juan Guaidó' (alias, capitalised); recognised as "
+            "PER Juan Guaidó") in payload["text"]
 
 
 @pytest.mark.parametrize(
