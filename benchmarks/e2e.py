@@ -6,10 +6,11 @@
 
 Generates N feeds x M items of multilingual news text (12 languages,
 1,500-4,000 characters, built deterministically from ``--seed`` out of the
-sentences in ``benchmarks/data/news_sentences.yaml``; a third of the articles
-name a tracked actor), serves them over HTTP on loopback addresses, and runs
-the service as in production: K ``newsstream process`` workers and one
-``newsstream poll --once``, on topics and indices private to the run. Phases:
+sentences in ``benchmarks/data/news_sentences.yaml``; about a third of the
+articles name a tracked actor of ``seeds/actors.yaml``), serves them over
+HTTP on loopback addresses, and runs the service as in production: K
+``newsstream process`` workers and one ``newsstream poll --once``, on topics
+and indices private to the run. Phases:
 
 1. burst: the poller publishes every item at once; articles/s from poll start
    to all searchable and to all alerts raised, raw->searchable latency of a
@@ -59,6 +60,8 @@ from procstats import cpu_seconds, memory_kib, tree_pids  # noqa: E402
 from newsstream.contract.ids import article_id, story_id  # noqa: E402
 from newsstream.contract.records import Article, Source, encode, utcnow_iso  # noqa: E402
 from newsstream.contract.settings import Settings  # noqa: E402
+from processors.alerts.watchlist import default_watchlist_path, load_watchlist  # noqa: E402
+from processors.enrichment.pipeline import enrich  # noqa: E402
 from tests.conftest import isolated_settings, settings_env  # noqa: E402
 from tests.workers import running_worker  # noqa: E402
 
@@ -81,7 +84,7 @@ class Item:
     lang: str
     title: str
     paragraphs: list[str]
-    actor: bool  # names a tracked actor
+    actor: bool = False  # names a tracked actor: an alert is expected
 
     @property
     def id(self) -> str:
@@ -107,6 +110,7 @@ class Corpus:
                     lang["sentences"].append(sample["text"])
         self.codes = sorted(self.langs)
         self.seed = seed
+        self.watchlist = load_watchlist(default_watchlist_path())
 
     def item(self, url: str, lang: str, rng: random.Random) -> Item:
         pool = self.langs[lang]
@@ -121,15 +125,16 @@ class Corpus:
                 length += len(s) + 1
                 if length >= target:
                     break
-        actor = rng.random() < ACTOR_SHARE
-        if actor:
+        if rng.random() < ACTOR_SHARE:
             sentences.insert(rng.randrange(len(sentences)), rng.choice(pool["actors"]))
         paragraphs = []
         while sentences:
             size = rng.randint(2, 4)
             paragraphs.append(" ".join(sentences[:size]))
             sentences = sentences[size:]
-        return Item(url, lang, rng.choice(pool["titles"]), paragraphs, actor)
+        item = Item(url, lang, rng.choice(pool["titles"]), paragraphs)
+        item.actor = bool(enrich(as_article(item), watchlist=self.watchlist).actors)
+        return item
 
     def feed_items(self, feed: int, items: int, base_url: str) -> list[Item]:
         rng = random.Random(f"{self.seed}/{feed}")
