@@ -23,7 +23,6 @@ The batch logic is plain (:class:`BulkRun`); :class:`BulkIndexer` and
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import random
 import time
@@ -31,6 +30,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+import orjson
 from elasticsearch import ApiError, AsyncElasticsearch, Elasticsearch, TransportError
 
 from newsstream.contract.errors import (
@@ -93,7 +93,8 @@ class _Pending(Generic[M]):
 
 
 def _dumps(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    """Compact UTF-8 JSON (orjson: a bulk line costs a fraction of ``json.dumps``)."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
 
 
 def is_retryable_status(status: int) -> bool:

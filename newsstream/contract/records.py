@@ -9,10 +9,11 @@ fields without breaking older consumers.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+import orjson
 
 from newsstream.contract.errors import InvalidMessage
 
@@ -265,8 +266,15 @@ class DeadLetter:
 
 
 def encode(record: Any) -> bytes:
-    """Serialise a record (or plain dict) as compact UTF-8 JSON."""
-    return json.dumps(plain(record), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    """Serialise a record (or plain dict) as compact UTF-8 JSON.
+
+    orjson writes the dataclasses directly, without building the dicts of
+    :func:`plain` first: the same bytes as ``json.dumps(plain(record),
+    ensure_ascii=False, separators=(",", ":"))`` at a small fraction of the
+    cost (records have no field names starting with "_", which orjson leaves
+    out).
+    """
+    return orjson.dumps(record, option=orjson.OPT_NON_STR_KEYS)
 
 
 def decode_json(raw: bytes | str | None) -> dict[str, Any]:
@@ -274,7 +282,7 @@ def decode_json(raw: bytes | str | None) -> dict[str, Any]:
     if raw is None:
         raise InvalidMessage("empty message (no value)")
     try:
-        data = json.loads(raw)
+        data = orjson.loads(raw)
     except (UnicodeDecodeError, ValueError) as exc:
         raise InvalidMessage(f"not JSON: {exc}") from exc
     if not isinstance(data, dict):

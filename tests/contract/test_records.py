@@ -38,6 +38,24 @@ def test_enriched_article_round_trips_through_json():
     assert decode_enriched(encode(enriched)) == enriched
 
 
+def test_encoding_writes_what_the_standard_json_module_would():
+    import json
+
+    from newsstream.contract.records import ActorMention, Entity, Mention, Topic, plain
+
+    enriched = EnrichedArticle(
+        article=_article(), language=Language("nl", 0.98, "test"),
+        entities=[Entity("per:x", "PER", "Juan Guaidó", 1, [Mention(0, 6, "Guaidó", "title")],
+                         "gazetteer")],
+        topics=[Topic("11000000", "politics", 0.5)], versions={"language": "1"},
+        enriched_at="2019-03-12T10:01:01Z",
+        actors=[ActorMention("juan-guaido", "Juan Guaidó", "person", "Guaidó", "title", 0, 6, 1)],
+        raw_timestamp_ms=1552384860000,
+    )
+    expected = json.dumps(plain(enriched), ensure_ascii=False, separators=(",", ":"))
+    assert encode(enriched) == expected.encode("utf-8")
+
+
 @pytest.mark.parametrize(
     "raw",
     [None, b"", b"\xff\xfe garbage", b"[1, 2]", b'{"schema_version": 99, "id": "x"}',
