@@ -60,8 +60,8 @@ from procstats import cpu_seconds, memory_kib, tree_pids  # noqa: E402
 from newsstream.contract.ids import article_id, story_id  # noqa: E402
 from newsstream.contract.records import Article, Source, encode, utcnow_iso  # noqa: E402
 from newsstream.contract.settings import Settings  # noqa: E402
-from processors.alerts.watchlist import default_watchlist_path, load_watchlist  # noqa: E402
 from processors.enrichment.pipeline import enrich  # noqa: E402
+from processors.enrichment.watchlist import default_watchlist_path, load_watchlist  # noqa: E402
 from tests.conftest import isolated_settings, settings_env  # noqa: E402
 from tests.workers import running_worker  # noqa: E402
 

@@ -108,8 +108,8 @@ def cpu_per_article(articles: list[Article], chars: int = 3000) -> None:
     """
     from collections import Counter
 
-    from processors.alerts.watchlist import default_watchlist_path, load_watchlist
     from processors.enrichment import pipeline
+    from processors.enrichment.watchlist import default_watchlist_path, load_watchlist
 
     watchlist = load_watchlist(default_watchlist_path())
     sized = []
