@@ -10,6 +10,7 @@ from newsstream.cli import (
     demo_commands,
     ingest_commands,
     process_commands,
+    run_commands,
     search_commands,
 )
 
@@ -28,6 +29,7 @@ app = typer.Typer(
 )
 
 for module in (
+    run_commands,
     ingest_commands,
     process_commands,
     search_commands,

@@ -1,0 +1,131 @@
+"""How far the pipeline has got, read from the outside: the live status of `newsstream run`.
+
+Every figure comes from where the data lands (the poller's state file,
+Kafka's offsets, Elasticsearch's counts), so it is true whatever process
+produced it, across restarts and any number of workers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+from newsstream.contract.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PipelineStatus:
+    feeds_polled: int = 0
+    feeds_failing: int = 0
+    published: int = 0
+    enriched: int = 0
+    indexed: int = 0
+    alerts: int = 0
+    lag: int | None = None  # messages on the raw and enriched topics not yet processed
+
+    def line(self) -> str:
+        failing = f" ({self.feeds_failing} failing)" if self.feeds_failing else ""
+        lag = "?" if self.lag is None else str(self.lag)
+        return (f"feeds polled {self.feeds_polled}{failing} · new articles {self.published} · "
+                f"enriched {self.enriched} · indexed {self.indexed} · alerts {self.alerts} · "
+                f"lag {lag}")
+
+
+class StatusReader:
+    """Holds the clients between readings; :meth:`read` never raises."""
+
+    def __init__(self, settings: Settings, group: str) -> None:
+        self.settings = settings
+        self.group = group
+        self._consumer: Any = None
+        self._admin: Any = None
+        self._es: Any = None
+
+    def read(self) -> PipelineStatus:
+        feeds, failing, published = self._poller()
+        enriched, lag = self._kafka()
+        return PipelineStatus(
+            feeds_polled=feeds, feeds_failing=failing, published=published, enriched=enriched,
+            indexed=self._count(self.settings.index_articles),
+            alerts=self._count(self.settings.index_alerts), lag=lag,
+        )
+
+    def _poller(self) -> tuple[int, int, int]:
+        from ingest.state import State
+
+        path = self.settings.data_path / State.FILENAME
+        if not path.exists():
+            return 0, 0, 0
+        try:
+            db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2)
+            try:
+                polled, failing = db.execute(
+                    "SELECT count(last_poll), coalesce(sum(error_streak > 0), 0) FROM feeds"
+                ).fetchone()
+                published = db.execute("SELECT count(*) FROM seen").fetchone()[0]
+            finally:
+                db.close()
+        except sqlite3.Error:
+            return 0, 0, 0
+        return int(polled), int(failing), int(published)
+
+    def _kafka(self) -> tuple[int, int | None]:
+        from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+
+        servers = self.settings.kafka_bootstrap_servers.split(",")
+        try:
+            if self._consumer is None:
+                self._consumer = KafkaConsumer(bootstrap_servers=servers, group_id=None,
+                                               enable_auto_commit=False)
+                self._admin = KafkaAdminClient(bootstrap_servers=servers)
+
+            def partitions(topic: str) -> list[TopicPartition]:
+                found = self._consumer.partitions_for_topic(topic) or set()
+                return [TopicPartition(topic, p) for p in sorted(found)]
+
+            enriched_parts = partitions(self.settings.topic_enriched)
+            raw_parts = partitions(self.settings.topic_raw)
+            ends = self._consumer.end_offsets(raw_parts + enriched_parts)
+            starts = self._consumer.beginning_offsets(enriched_parts) if enriched_parts else {}
+            enriched = sum(ends[tp] - starts[tp] for tp in enriched_parts)
+            committed = self._admin.list_group_offsets(self.group).get(self.group, {})
+            lag = 0
+            for tp in raw_parts + enriched_parts:
+                done = committed.get(tp)
+                lag += ends[tp] - (done.offset if done and done.offset >= 0 else starts.get(tp, 0))
+            return enriched, lag
+        except Exception as exc:  # noqa: BLE001 - a status line must not stop the service
+            log.debug("status from Kafka: %s", exc)
+            self._close_kafka()
+            return 0, None
+
+    def _count(self, index: str) -> int:
+        from elasticsearch import ApiError, TransportError
+
+        from search.client import es_client
+
+        if self._es is None:
+            self._es = es_client(self.settings, request_timeout=5)
+        try:
+            return int(self._es.count(index=index, ignore_unavailable=True,
+                                      allow_no_indices=True)["count"])
+        except (ApiError, TransportError):
+            return 0
+
+    def _close_kafka(self) -> None:
+        for client in (self._consumer, self._admin):
+            if client is not None:
+                with contextlib.suppress(Exception):
+                    client.close()
+        self._consumer = self._admin = None
+
+    def close(self) -> None:
+        self._close_kafka()
+        if self._es is not None:
+            self._es.close()
+            self._es = None

@@ -1,0 +1,94 @@
+"""The supervisor of `newsstream run`: restarts with backoff, stops everything."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from newsstream.cli.run_commands import default_workers
+from newsstream.supervise import ChildSpec, Supervisor
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _wait_exit(supervisor: Supervisor, name: str) -> None:
+    child = next(c for c in supervisor.children if c.spec.name == name)
+    deadline = time.monotonic() + 10
+    while child.proc is not None and child.proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def test_a_crashed_child_is_reported_and_restarted_with_growing_backoff(tmp_path):
+    clock, reports = Clock(), []
+    crash = ChildSpec("crasher", [sys.executable, "-c", "import sys; sys.exit(3)"],
+                      log_path=tmp_path / "crasher.log")
+    supervisor = Supervisor([crash], report=reports.append, clock=clock, stable_after=60)
+    supervisor.start_all()
+    delays = []
+    for _ in range(3):
+        _wait_exit(supervisor, "crasher")
+        supervisor.tick()
+        child = supervisor.children[0]
+        delays.append(child.restart_at - clock.now)
+        clock.now = child.restart_at
+        supervisor.tick()  # due: started again
+    supervisor.stop_all(grace=5)
+    assert delays == [1.0, 2.0, 4.0]
+    assert reports[0] == f"crasher exited with code 3; restarting in 1 s; log: {crash.log_path}"
+    assert "crasher: starting again (restart 1)" in reports
+    assert supervisor.children[0].exit_codes == [3, 3, 3]
+
+
+def test_a_long_run_resets_the_backoff():
+    clock, reports = Clock(), []
+    spec = ChildSpec("flaky", [sys.executable, "-c", "import sys; sys.exit(1)"])
+    supervisor = Supervisor([spec], report=reports.append, clock=clock, stable_after=60)
+    supervisor.start_all()
+    _wait_exit(supervisor, "flaky")
+    clock.now = 600.0  # it ran ten minutes before failing
+    supervisor.tick()
+    assert supervisor.children[0].restart_at == 601.0
+
+
+def test_stop_all_ends_every_child_and_what_they_started(tmp_path):
+    marker = tmp_path / "grandchild.pid"
+    script = (
+        "import subprocess, sys, time, pathlib;"
+        "p = subprocess.Popen(['sleep', '300']);"
+        f"pathlib.Path({str(marker)!r}).write_text(str(p.pid));"
+        "time.sleep(300)"
+    )
+    specs = [ChildSpec("a", [sys.executable, "-c", script]),
+             ChildSpec("b", ["sleep", "300"])]
+    supervisor = Supervisor(specs)
+    supervisor.start_all()
+    deadline = time.monotonic() + 10
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    pids = supervisor.pids() + [int(marker.read_text())]
+    supervisor.stop_all(grace=5)
+    time.sleep(0.2)
+    alive = []
+    for pid in pids:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            continue
+        with open(f"/proc/{pid}/stat") as stat:  # a zombie awaiting its reaper is gone too
+            if stat.read().split()[2] != "Z":
+                alive.append(pid)
+    assert alive == []
+
+
+def test_default_workers_leave_a_core_and_never_exceed_partitions():
+    assert default_workers(2, 6) == 1
+    assert default_workers(8, 6) == 6
+    assert default_workers(None, 6) == 1
+    assert default_workers(1, 6) == 1
