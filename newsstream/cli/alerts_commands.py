@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from newsstream.cli.common import load_settings
+from newsstream.cli.common import load_settings, show_table
 from newsstream.contract.errors import ConfigError
 
 alerts_app = typer.Typer(help="Alerts raised on tracked actors.", no_args_is_help=True)
@@ -54,7 +54,6 @@ def list_alerts(
     if not alerts:
         typer.echo(f"no alerts in {settings.index_alerts}")
         return
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
@@ -68,7 +67,7 @@ def list_alerts(
             Text(a.get("title", ""), style=f"link {a['url']}" if a.get("url") else ""),
             Text(story_line(a)), a.get("language", ""), f"{a.get('latency_ms', -1)} ms",
         )
-    Console().print(table)
+    show_table(table)
 
 
 def story_line(alert: dict) -> str:
@@ -146,7 +145,6 @@ def check(
     ),
 ) -> None:
     """Validate a watchlist and show what each actor matches on."""
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
@@ -175,7 +173,7 @@ def check(
         table.add_row(*(Text(c) for c in (
             a.id, a.kind, ", ".join(a.aliases), ", ".join(a.surnames), "; ".join(rules)
         )))
-    Console().print(table)
+    show_table(table)
     from processors.enrichment.common_words import everyday_aliases
 
     for actor_id, name, langs in everyday_aliases(watchlist):

@@ -35,3 +35,26 @@ def setup_logging(level: str) -> None:
     )
     for name in CHATTY_LOGGERS:
         logging.getLogger(name).setLevel(max(numeric, logging.WARNING))
+
+
+#: Piped output is at most this wide, unless a column's longest word needs more.
+PIPED_WIDTH = 160
+
+
+def show_table(table: object) -> None:
+    """Print a rich table; piped, as wide as its words need, so no word is ever split.
+
+    On a terminal rich fits the table to the window. Piped, rich would assume
+    80 columns and wrap long words letter by letter; here the width is the
+    table's natural width, capped at ``PIPED_WIDTH`` but never below the width
+    at which every column holds its longest word.
+    """
+    from rich.console import Console
+    from rich.measure import Measurement
+
+    console = Console()
+    if not console.is_terminal:
+        probe = Console(width=100_000, file=console.file)
+        need = Measurement.get(probe, probe.options, table)
+        console = Console(width=max(need.minimum, min(need.maximum, PIPED_WIDTH)))
+    console.print(table)

@@ -6,7 +6,7 @@ import json
 
 import typer
 
-from newsstream.cli.common import load_settings
+from newsstream.cli.common import load_settings, show_table
 
 
 def register(app: typer.Typer) -> None:
@@ -31,7 +31,6 @@ def deadletter(
     if not records:
         typer.echo(f"{settings.topic_deadletter} is empty")
         return
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title=f"{len(records)} dead-letter records ({settings.topic_deadletter})")
@@ -41,4 +40,4 @@ def deadletter(
         where = f"{r.get('topic', '')}[{r.get('partition', '')}]@{r.get('offset', '')}"
         error = f"{r.get('error_type', '')}: {r.get('error', '')}"
         table.add_row(r.get("failed_at", "")[:19], r.get("stage", ""), error[:300], where)
-    Console().print(table)
+    show_table(table)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from newsstream.cli.common import load_settings
+from newsstream.cli.common import load_settings, show_table
 from newsstream.contract.settings import Settings
 
 feeds_app = typer.Typer(
@@ -126,7 +126,6 @@ def status(
             ensure_ascii=False, indent=2,
         ))
         return
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title=f"{len(records)} feeds · {seen} articles published · {pending} pending")
@@ -139,7 +138,7 @@ def status(
             r["name"] or r["url"], _short(r["last_poll"]), result, str(r["new_items"]),
             _short(r["next_poll"]), str(r["error_streak"]), style=style,
         )
-    Console().print(table)
+    show_table(table)
 
 
 def _short(iso: str | None) -> str:

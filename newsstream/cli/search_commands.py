@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from newsstream.cli.common import load_settings
+from newsstream.cli.common import load_settings, show_table
 
 if TYPE_CHECKING:
     from search.query import SearchResult
@@ -89,10 +89,8 @@ def _markup(highlighted: str) -> str:
 
 
 def print_table(result: SearchResult) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console()
     exact = "" if result.total_is_exact else "more than "
     table = Table(
         title=f"{exact}{result.total} articles ({result.took_ms} ms)", show_lines=True,
@@ -100,7 +98,7 @@ def print_table(result: SearchResult) -> None:
     )
     table.add_column("published", style="cyan", no_wrap=True, width=16)
     table.add_column("lang", width=4)
-    table.add_column("source", style="green", width=14)
+    table.add_column("source", style="green")
     table.add_column("article", ratio=1)
     for hit in result.hits:
         title = _markup(hit.title_highlight) if hit.title_highlight else _markup(hit.title)
@@ -111,9 +109,9 @@ def print_table(result: SearchResult) -> None:
             body += f"\n[dim]{_markup(who)}[/]"
         body += f"\n[dim]{hit.url}[/]"
         table.add_row(hit.published[:16].replace("T", " "), hit.language, hit.source, body)
-    console.print(table)
+    show_table(table)
     if result.next_cursor:
-        console.print("[dim]more results: raise --limit, or page with the API's cursor[/]")
+        typer.echo("more results: raise --limit, or page with the API's cursor")
 
 
 def _routers() -> list[Any]:
