@@ -197,5 +197,5 @@ def _show(client: Elasticsearch, settings: Settings, query: str) -> None:
     list_alerts(actor=None, since=None, limit=15, as_json=False)
     typer.echo(
         "\nTry: newsstream search stroompanne --lang nl | newsstream alerts list | "
-        "newsstream api (then http://127.0.0.1:8000/docs)"
+        "newsstream api (then open http://127.0.0.1:8000/)"
     )

@@ -164,4 +164,6 @@ def api(
     settings = load_settings()
     check_api_exposure(host, settings.api_key_list, allow_unauthenticated)
     app = create_api(settings, routers=_routers())
-    uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower())
+    # Open event streams (the live alerts page) would hold a graceful stop forever.
+    uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(),
+                timeout_graceful_shutdown=3)
