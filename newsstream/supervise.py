@@ -23,12 +23,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from processors.alerts.retry import RetryPolicy
+from newsstream.contract.retry import RESTART_RETRY, RetryPolicy
 
 log = logging.getLogger(__name__)
 
-#: A crashed child is started again after 1 s, 2 s, 4 s ... up to a minute.
-RESTART_POLICY = RetryPolicy(attempts=None, base_delay=1.0, factor=2.0, max_delay=60.0)
 PR_SET_PDEATHSIG = 1
 
 
@@ -64,7 +62,7 @@ def _die_with_parent() -> None:
 
 class Supervisor:
     def __init__(
-        self, specs: list[ChildSpec], *, policy: RetryPolicy = RESTART_POLICY,
+        self, specs: list[ChildSpec], *, policy: RetryPolicy = RESTART_RETRY,
         stable_after: float = 60.0, report: Callable[[str], None] = log.warning,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:

@@ -39,6 +39,8 @@ class RetryPolicy:
 STORE_RETRY = RetryPolicy(attempts=None, base_delay=0.2, max_delay=30.0)
 # The poller keeps its articles pending and tries Kafka again, forever, from 2 s up to a minute.
 PUBLISH_RETRY = RetryPolicy(attempts=None, base_delay=2.0, max_delay=60.0)
+# `newsstream run` starts a crashed poller, worker or API again after 1 s, 2 s, 4 s ... 1 min.
+RESTART_RETRY = RetryPolicy(attempts=None, base_delay=1.0, max_delay=60.0)
 # A webhook gets a handful of tries over about 15 s, then a dead-letter record.
 WEBHOOK_RETRY = RetryPolicy(attempts=5, base_delay=0.5, max_delay=8.0)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 
@@ -62,7 +61,8 @@ def test_stop_all_ends_every_child_and_what_they_started(tmp_path):
     script = (
         "import subprocess, sys, time, pathlib;"
         "p = subprocess.Popen(['sleep', '300']);"
-        f"pathlib.Path({str(marker)!r}).write_text(str(p.pid));"
+        f"pathlib.Path({str(marker)!r} + '.tmp').write_text(str(p.pid));"
+        f"pathlib.Path({str(marker)!r} + '.tmp').rename({str(marker)!r});"
         "time.sleep(300)"
     )
     specs = [ChildSpec("a", [sys.executable, "-c", script]),
@@ -74,17 +74,19 @@ def test_stop_all_ends_every_child_and_what_they_started(tmp_path):
         time.sleep(0.05)
     pids = supervisor.pids() + [int(marker.read_text())]
     supervisor.stop_all(grace=5)
-    time.sleep(0.2)
-    alive = []
-    for pid in pids:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            continue
-        with open(f"/proc/{pid}/stat") as stat:  # a zombie awaiting its reaper is gone too
-            if stat.read().split()[2] != "Z":
-                alive.append(pid)
-    assert alive == []
+    deadline = time.monotonic() + 5  # signals land asynchronously on a busy machine
+    while [p for p in pids if _alive(p)] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [p for p in pids if _alive(p)] == []
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie awaiting its reaper."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def test_default_workers_leave_a_core_and_never_exceed_partitions():
