@@ -1,0 +1,128 @@
+"""How fast the web pages answer on a realistic index.
+
+Usage::
+
+    python benchmarks/web_benchmark.py [--count 10000] [--rounds 20] [--keep]
+
+Indexes ``--count`` generated articles (the generator of
+``indexing_benchmark.py``: 2-5 KB of text, entities, topics, actors, six
+months) into a private index layout with the pipeline's bulk indexer, starts
+the API (uvicorn, one process, on a free loopback port) and requests each page
+kind ``--rounds`` times over HTTP: the search page with words, with filters,
+without words, a later page, and an article page. Prints, per kind, the wall
+time p50/p95 of a full HTML response and the API process's CPU time per
+request (robust to other load on the machine). Everything it creates is
+deleted at the end unless ``--keep``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import socket
+import statistics
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from indexing_benchmark import batches  # noqa: E402
+
+from newsstream.contract.records import encode  # noqa: E402
+from newsstream.contract.settings import Settings  # noqa: E402
+from search.api import create_api  # noqa: E402
+from search.bulk_indexer import BulkIndexer  # noqa: E402
+from search.client import es_client  # noqa: E402
+from search.index_template import delete_index_layout  # noqa: E402
+from search.provision import provision  # noqa: E402
+
+PAGES = {
+    "search words": "/?q=Maduro",
+    "search words+filters": "/?q=Maduro+Caracas&lang=nl&topic=politics&since=90d",
+    "search no words": "/",
+    "search entity": "/?entity=Angela+Merkel",
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _pct(values: list[float], pct: int) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--count", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+
+    import uvicorn
+
+    settings = Settings.from_env(index_articles=f"bweb{uuid.uuid4().hex[:8]}-news-articles")
+    client = es_client(settings)
+    config = provision(client, settings)
+    try:
+        started = time.monotonic()
+        indexer = BulkIndexer(client, config)
+        for batch in batches(args.count, 1000, time.time()):
+            indexer.index([(a.id, encode(a)) for a in batch])
+        client.indices.refresh(index=config.layout.alias)
+        total = client.count(index=config.layout.alias)["count"]
+        print(f"indexed {total} articles in {time.monotonic() - started:.0f} s")
+
+        port = _free_port()
+        server = uvicorn.Server(uvicorn.Config(
+            create_api(settings, client=client), host="127.0.0.1", port=port, log_level="warning",
+        ))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        while not server.started:
+            time.sleep(0.05)
+        base = f"http://127.0.0.1:{port}"
+        with httpx.Client(base_url=base, timeout=30) as http:
+            first = http.get("/?q=Maduro").text
+            cursor = re.search(r'rel="next" href="([^"]+)"', first)
+            article = re.search(r'href="(/article/[0-9a-f]+)"', first)
+            pages = dict(PAGES)
+            if cursor:
+                pages["search page 2"] = cursor.group(1).replace("&amp;", "&")
+            if article:
+                pages["article"] = article.group(1)
+            for url in pages.values():  # warm caches once
+                assert http.get(url).status_code == 200, url
+            print(f"{'page':22} {'p50 ms':>8} {'p95 ms':>8} {'cpu ms/req':>11}")
+            for name, url in pages.items():
+                walls = []
+                cpu_before = time.process_time()
+                for _ in range(args.rounds):
+                    t0 = time.perf_counter()
+                    response = http.get(url)
+                    walls.append((time.perf_counter() - t0) * 1000)
+                    assert response.status_code == 200, (url, response.status_code)
+                # Client and server share this process: CPU includes both sides.
+                cpu = (time.process_time() - cpu_before) * 1000 / args.rounds
+                print(f"{name:22} {statistics.median(walls):8.1f} {_pct(walls, 95):8.1f} "
+                      f"{cpu:11.1f}")
+        server.should_exit = True
+        thread.join(timeout=10)
+    finally:
+        if not args.keep:
+            delete_index_layout(client, config.layout)
+        client.close()
+
+
+if __name__ == "__main__":
+    main()
