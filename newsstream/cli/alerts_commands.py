@@ -78,6 +78,42 @@ def story_line(alert: dict) -> str:
     return line + (f" (also {', '.join(others)})" if others else "")
 
 
+@alerts_app.command("backfill")
+def backfill(
+    url: str = typer.Argument(..., help="The webhook URL to send them to."),
+    since: str = typer.Option(..., "--since", help="ISO date/time, or an age: 30m, 24h, 7d."),
+) -> None:
+    """Send the alerts raised since a time to one webhook.
+
+    A webhook added to NEWSSTREAM_WEBHOOK_URLS receives only alerts raised
+    after it was added; this sends it earlier ones, in order, with retries.
+    """
+    import asyncio
+
+    from processors.alerts.delivery import backfill as send_since
+    from processors.alerts.history import parse_since
+    from processors.alerts.sinks import WebhookSink
+
+    settings = load_settings()
+    logging.getLogger("kafka").setLevel(logging.WARNING)
+    try:
+        after = parse_since(since)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    sink = WebhookSink(url, fmt=settings.webhook_format, user_agent=settings.user_agent)
+
+    async def run() -> dict[str, int]:
+        try:
+            return await send_since(settings, [sink], int(after.timestamp() * 1000))
+        finally:
+            await sink.close()
+
+    counts = asyncio.run(run())
+    typer.echo(f"{counts['delivered']} alerts delivered to {url}, {counts['failed']} failed")
+    if counts["failed"]:
+        raise typer.Exit(1)
+
+
 @alerts_app.command("watch")
 def watch(
     actor: str = typer.Option(None, "--actor", "-a", help="Only this actor (id or name)."),

@@ -2,10 +2,9 @@
 
 ``alerts.detect`` reads enriched articles, matches the live watchlist,
 lets the alert store decide which alerts are new and publishes those to
-``news.alerts`` and the log. ``alerts.webhooks`` (only when webhooks are
-configured) reads ``news.alerts`` and POSTs each alert, so a slow receiver
-never delays detection, and an alert whose webhook keeps failing ends up on
-the dead-letter topic instead of blocking the ones behind it.
+``news.alerts`` and the log. Webhooks (only when configured) read
+``news.alerts`` each through a queue of their own (``processors.alerts.delivery``),
+so a slow receiver delays neither detection nor the other receivers.
 """
 
 from __future__ import annotations
@@ -20,18 +19,17 @@ import faust
 from prometheus_client import Counter as Metric
 from prometheus_client import Histogram
 
-from newsstream.contract.errors import NewsstreamError, PermanentError
+from newsstream.contract.errors import PermanentError
 from newsstream.contract.records import (
     Alert,
     EnrichedArticle,
     decode_enriched,
-    decode_json,
     encode,
 )
-from newsstream.contract.retry import WEBHOOK_RETRY, RetryPolicy, retrying
 from newsstream.contract.settings import Settings
 from processors.alerts.decide import decide
-from processors.alerts.sinks import LogSink, Sink, WebhookSink, webhook_sinks
+from processors.alerts.delivery import register_webhooks
+from processors.alerts.sinks import LogSink, Sink
 from processors.alerts.store import AlertStore
 from processors.enrichment.actors import ACTORS_STEP, match_actors
 from processors.enrichment.watchlist import Watchlist, WatchlistSource, open_watchlist
@@ -65,7 +63,6 @@ LATENCY = Histogram(
     "newsstream_alert_latency_seconds", "From the article landing on the raw topic to its alert",
     buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0),
 )
-WEBHOOKS = Metric("newsstream_alert_webhooks", "Webhook deliveries by outcome", ["outcome"])
 
 
 def _now_ms() -> int:
@@ -161,36 +158,6 @@ class Detector:
         return new
 
 
-class WebhookDelivery:
-    """Deliver one alert to every webhook, once, with retries then dead letter."""
-
-    def __init__(
-        self, store: AlertStore, sinks: Sequence[WebhookSink], *,
-        policy: RetryPolicy = WEBHOOK_RETRY,
-    ) -> None:
-        self.store = store
-        self.sinks = list(sinks)
-        self.policy = policy
-
-    async def process(self, alert: Alert) -> list[tuple[WebhookSink, NewsstreamError]]:
-        """Failures as (sink, error) pairs, for the caller to dead-letter."""
-        record = await self.store.get(alert.id)
-        if record is not None and record.get("webhooks_at"):
-            return []  # delivered before: a replay of the alerts topic
-        failures = []
-        for sink in self.sinks:
-            try:
-                await retrying(
-                    lambda sink=sink: sink.deliver(alert), self.policy, f"{sink.name} {alert.id}"
-                )
-                WEBHOOKS.labels("delivered").inc()
-            except NewsstreamError as exc:
-                WEBHOOKS.labels("failed").inc()
-                failures.append((sink, exc))
-        await self.store.mark(alert.id, "webhooks")
-        return failures
-
-
 def alert_output(alert: Alert) -> Output:
     return Output("alerts", alert.id.encode(), encode(alert))
 
@@ -235,28 +202,6 @@ def detect_handler(
     return handle
 
 
-def webhook_handler(
-    delivery: WebhookDelivery,
-) -> Callable[[Sequence[Item[Alert]]], Awaitable[list[Outcome]]]:
-    """Each alert to every webhook, concurrently; a receiver that keeps failing gets
-    a dead-letter record of the alert (the other receivers are not held back)."""
-
-    async def one(message: Message, alert: Alert) -> Outcome:
-        failures = await delivery.process(alert)
-        return handled(*(
-            dead_letter(message, exc, stage="alerts-webhook") for _sink, exc in failures
-        ))
-
-    async def handle(items: Sequence[Item[Alert]]) -> list[Outcome]:
-        return list(await asyncio.gather(*(one(m, a) for m, a in items)))
-
-    return handle
-
-
-def decode_alert(raw: bytes | None) -> Alert:
-    return Alert.from_dict(decode_json(raw))
-
-
 def register(app: faust.App, topics: ProcessorTopics, settings: Settings) -> None:
     """Attach the alert stages to ``app`` (see ``processors.app.register_stages``)."""
     source = open_watchlist(settings)
@@ -267,18 +212,10 @@ def register(app: faust.App, topics: ProcessorTopics, settings: Settings) -> Non
                    batch_size=BATCH_MAX, within=BATCH_WINDOW)
     register_stage(app, topics, topics.enriched, detect, name="alerts.detect")
 
-    sinks = webhook_sinks(settings.webhook_url_list, settings.webhook_format, settings.user_agent)
-    if sinks:
-        log.info("alerts: delivering to %d webhook(s)", len(sinks))
-        webhooks = Stage("alerts-webhook", decode_alert,
-                         webhook_handler(WebhookDelivery(store, sinks)), batch_size=4, within=0.05)
-        register_stage(app, topics, topics.alerts, webhooks, name="alerts.webhooks",
-                       concurrency=4)
+    register_webhooks(app, topics, settings)
 
     @app.on_before_shutdown.connect
     async def close(app: faust.App, **kwargs: object) -> None:
         await detector.drain()
         log.info("alerts: %s", dict(detector.outcomes) or "no articles")
-        for sink in sinks:
-            await sink.close()
         await store.close()

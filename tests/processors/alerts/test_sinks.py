@@ -8,7 +8,6 @@ import pytest
 from newsstream.contract.errors import PermanentError, RetryableError
 from newsstream.contract.records import Alert
 from newsstream.contract.retry import RetryPolicy, retrying
-from processors.alerts.agents import WebhookDelivery
 from processors.alerts.sinks import DeliveryFailed, DeliveryRejected, WebhookSink, slack_payload
 
 ALERT = Alert(
@@ -102,29 +101,3 @@ async def test_backoff_grows_and_permanent_errors_stop_at_once():
     with pytest.raises(DeliveryRejected):
         await retrying(refused, policy, "test", sleep=sleep)
     assert waits == []
-
-
-class FakeStore:
-    def __init__(self) -> None:
-        self.docs: dict[str, dict] = {}
-
-    async def get(self, alert_id: str):
-        return self.docs.get(alert_id)
-
-    async def mark(self, alert_id: str, state_field: str) -> None:
-        self.docs.setdefault(alert_id, {})[f"{state_field}_at"] = "now"
-
-
-async def test_delivery_gives_up_on_a_failing_webhook_and_reports_it_for_dead_letter():
-    store = FakeStore()
-    fast = RetryPolicy(attempts=3, base_delay=0.0)
-    seen: list[httpx.Request] = []
-    ok_seen: list[httpx.Request] = []
-    failing, ok = sink_answering(503, seen=seen), sink_answering(200, seen=ok_seen)
-    delivery = WebhookDelivery(store, [failing, ok], policy=fast)
-    [(sink, error)] = await delivery.process(ALERT)
-    assert sink is failing and isinstance(error, DeliveryFailed)
-    assert (len(seen), len(ok_seen)) == (3, 1)
-    # Delivered (or dead-lettered) once: a replay of the alerts topic sends nothing.
-    assert await delivery.process(ALERT) == []
-    assert (len(seen), len(ok_seen)) == (3, 1)

@@ -1,0 +1,264 @@
+"""Webhook delivery: one queue per receiver, each at its own pace.
+
+Every receiver is a consumer group of its own on the alerts topic
+(``<processor group>-webhook-<digest of its URL>``); the group's committed
+offset is the receiver's place in its queue. A receiver is served in order,
+one alert at a time, with the webhook retry policy; an alert it still does
+not take is parked on the dead-letter topic (stage ``alerts-webhook``, the
+URL in the reason) and its queue moves on. A failing or slow receiver
+therefore holds back only itself: every other one has its own consumer,
+its own offsets and its own retries.
+
+A receiver seen for the first time starts at the end of the alerts topic
+(its offsets are set before the worker joins any group), so adding a
+webhook does not replay old alerts; ``newsstream alerts backfill`` sends
+older ones explicitly. An alert's offset is committed only after the
+receiver took it or its dead-letter record was acknowledged (once per
+fetched batch, and at shutdown), and a worker stopping (SIGTERM) abandons
+the delivery in flight at once: that alert is delivered again after the
+restart (receivers get the alert id as ``Idempotency-Key``), never lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+
+import faust
+from prometheus_client import Counter as Metric
+
+from newsstream.contract.errors import NewsstreamError
+from newsstream.contract.records import Alert, dead_letter_for, decode_json, encode
+from newsstream.contract.retry import WEBHOOK_RETRY, RetryPolicy, retrying
+from newsstream.contract.settings import Settings
+from processors.alerts.sinks import WebhookSink, webhook_sinks
+from processors.topics import ProcessorTopics
+
+log = logging.getLogger(__name__)
+
+STAGE = "alerts-webhook"
+WEBHOOKS = Metric(
+    "newsstream_alert_webhooks", "Webhook deliveries by receiver and outcome",
+    ["receiver", "outcome"],
+)
+# How long a parked alert's dead-letter send may take before the alert is tried again.
+PARK_RETRY = RetryPolicy(attempts=None, base_delay=1.0, max_delay=30.0)
+
+Park = Callable[[bytes, bytes | None, int, int, BaseException], Awaitable[None]]
+
+
+def receiver_group(settings: Settings, url: str) -> str:
+    """The consumer group of the receiver at ``url`` (a digest: URLs may hold tokens)."""
+    digest = hashlib.sha256(url.encode("utf-8")).hexdigest()[:16]
+    return f"{settings.processor_group}-webhook-{digest}"
+
+
+def start_at_end_if_new(settings: Settings, url: str, *, timeout_ms: int = 10_000) -> dict:
+    """Give a receiver seen for the first time the alerts topic's end as its offsets.
+
+    Partitions the receiver already has offsets for are left alone. Returns
+    the offsets set, by partition.
+    """
+    from kafka import KafkaConsumer, TopicPartition
+    from kafka.structs import OffsetAndMetadata
+
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
+        group_id=receiver_group(settings, url), enable_auto_commit=False,
+        request_timeout_ms=timeout_ms, bootstrap_timeout_ms=timeout_ms,
+        isolation_level="read_committed",
+    )
+    try:
+        topic = settings.topic_alerts
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        new = [tp for tp in partitions if consumer.committed(tp) is None]
+        if not new:
+            return {}
+        ends = consumer.end_offsets(new)
+        consumer.commit({tp: OffsetAndMetadata(ends[tp], "", -1) for tp in new})
+        return {tp.partition: ends[tp] for tp in new}
+    finally:
+        consumer.close()
+
+
+class ReceiverQueue:
+    """One receiver's queue: its own consumer group, retries and dead letters."""
+
+    def __init__(
+        self, settings: Settings, sink: WebhookSink, park: Park, *,
+        policy: RetryPolicy = WEBHOOK_RETRY, park_retry: RetryPolicy = PARK_RETRY,
+    ) -> None:
+        self.settings = settings
+        self.sink = sink
+        self.park = park
+        self.policy = policy
+        self.park_retry = park_retry
+        self.delivered = 0
+        self.parked = 0
+
+    async def run(self) -> None:
+        """Deliver until cancelled (the worker stopping)."""
+        from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.settings.kafka_bootstrap_servers.split(","),
+            group_id=receiver_group(self.settings, self.sink.url),
+            client_id="newsstream-webhooks",
+            enable_auto_commit=False,
+            # Partitions without offsets were created after the receiver started:
+            # everything on them is new to it.
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+        )
+        url = self.sink.url
+
+        class Listener(ConsumerRebalanceListener):
+            async def on_partitions_revoked(self, revoked: object) -> None:
+                pass
+
+            async def on_partitions_assigned(self, assigned: object) -> None:
+                partitions = sorted(tp.partition for tp in assigned)  # type: ignore[attr-defined]
+                log.info("webhook %s: delivering from partitions %s", url, partitions)
+
+        consumer.subscribe([self.settings.topic_alerts], listener=Listener())
+        await consumer.start()
+        done: dict[TopicPartition, int] = {}  # delivered or parked, not yet committed
+        try:
+            while True:
+                batches = await consumer.getmany(timeout_ms=1000, max_records=100)
+                for tp, records in batches.items():
+                    for record in records:
+                        await self.deliver(record.value, record.key, tp.partition, record.offset)
+                        done[tp] = record.offset + 1
+                if done:  # one commit per batch; a crash re-sends at most the batch
+                    await consumer.commit(done)
+                    done = {}
+        finally:
+            with contextlib.suppress(Exception):
+                if done:
+                    await asyncio.wait_for(consumer.commit(done), 2)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(consumer.stop(), 5)
+
+    async def deliver(
+        self, raw: bytes, key: bytes | None, partition: int = -1, offset: int = -1
+    ) -> str:
+        """One alert to this receiver: ``delivered`` or ``parked`` (never neither)."""
+        try:
+            alert = Alert.from_dict(decode_json(raw))
+            await retrying(
+                lambda: self.sink.deliver(alert), self.policy, f"{self.sink.name} {alert.id}"
+            )
+        except NewsstreamError as exc:
+            error: NewsstreamError = exc
+            await retrying(
+                lambda: self.park(raw, key, partition, offset, error), self.park_retry,
+                f"{self.sink.name}: dead letter",
+            )
+            self.parked += 1
+            WEBHOOKS.labels(self.sink.url, "parked").inc()
+            return "parked"
+        self.delivered += 1
+        WEBHOOKS.labels(self.sink.url, "delivered").inc()
+        return "delivered"
+
+
+def dead_letters_to(topic: faust.TopicT, settings: Settings) -> Park:
+    """Park on ``topic`` and wait for Kafka's acknowledgement."""
+    from newsstream.contract.errors import ServiceUnavailable
+
+    async def park(
+        raw: bytes, key: bytes | None, partition: int, offset: int, exc: BaseException
+    ) -> None:
+        record = dead_letter_for(
+            raw, exc, stage=STAGE, topic=settings.topic_alerts, partition=partition,
+            offset=offset, key=key,
+        )
+        log.warning("%s: parked alert %s: %s", STAGE, record.key, record.error)
+        try:
+            await (await topic.send(key=key, value=encode(record)))
+        except Exception as err:  # noqa: BLE001 - retried by the caller
+            raise ServiceUnavailable(f"dead-letter send failed: {err}") from err
+
+    return park
+
+
+def register_webhooks(app: faust.App, topics: ProcessorTopics, settings: Settings) -> list:
+    """Start one delivery queue per configured receiver with the worker."""
+    sinks = webhook_sinks(settings.webhook_url_list, settings.webhook_format, settings.user_agent)
+    if not sinks:
+        return []
+    for sink in sinks:
+        started = start_at_end_if_new(settings, sink.url)
+        if started:
+            log.info("webhook %s: new receiver, starts at offsets %s", sink.url, started)
+    park = dead_letters_to(topics.deadletter, settings)
+    queues = [ReceiverQueue(settings, sink, park) for sink in sinks]
+    log.info("alerts: delivering to %d webhook(s), each with its own queue", len(queues))
+
+    for queue in queues:
+        app.task(queue.run)
+
+    @app.on_before_shutdown.connect
+    async def close(app: faust.App, **kwargs: object) -> None:
+        for sink in sinks:
+            await sink.close()
+
+    return queues
+
+
+def alerts_since(settings: Settings, since_ms: int, *, timeout: float = 60.0) -> list[bytes]:
+    """The alerts on the alerts topic from ``since_ms`` to its current end, in order
+    within each partition (read_committed, outside any consumer group)."""
+    import time
+
+    from kafka import KafkaConsumer, TopicPartition
+
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap_servers.split(","), group_id=None,
+        enable_auto_commit=False, isolation_level="read_committed",
+    )
+    try:
+        topic = settings.topic_alerts
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        consumer.assign(partitions)
+        ends = consumer.end_offsets(partitions)
+        starts = consumer.offsets_for_times({tp: since_ms for tp in partitions})
+        todo = {tp for tp in partitions if starts[tp] is not None}
+        for tp in todo:
+            consumer.seek(tp, starts[tp].offset)
+        out: list[bytes] = []
+        deadline = time.monotonic() + timeout
+        while todo := {tp for tp in todo if consumer.position(tp) < ends[tp]}:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{topic} not read to its end within {timeout:.0f}s")
+            for tp, records in consumer.poll(timeout_ms=1000).items():
+                out += [r.value for r in records if r.offset < ends[tp]]
+        return out
+    finally:
+        consumer.close()
+
+
+async def backfill(
+    settings: Settings, sinks: Sequence[WebhookSink], since_ms: int,
+    *, policy: RetryPolicy = WEBHOOK_RETRY,
+) -> dict[str, int]:
+    """Send every alert raised since ``since_ms`` to ``sinks``; counts by outcome.
+
+    Outside any receiver's queue: an alert a receiver does not take is
+    reported, not parked.
+    """
+    counts = {"delivered": 0, "failed": 0}
+    for raw in await asyncio.to_thread(alerts_since, settings, since_ms):
+        alert = Alert.from_dict(decode_json(raw))
+        for sink in sinks:
+            try:
+                await retrying(lambda s=sink, a=alert: s.deliver(a), policy, sink.name)
+                counts["delivered"] += 1
+            except NewsstreamError as exc:
+                counts["failed"] += 1
+                log.warning("backfill: %s did not take %s: %s", sink.url, alert.id, exc)
+    return counts

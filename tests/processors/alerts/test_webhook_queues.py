@@ -1,0 +1,221 @@
+"""Webhook receivers are independent: a failing or slow one never holds back a healthy one.
+
+On the real Kafka, through a real worker: alerts go onto the alerts topic
+(as the detector publishes them) and three receivers answer differently.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from kafka import KafkaProducer
+
+from newsstream.contract.errors import PermanentError, ServiceUnavailable
+from newsstream.contract.records import Alert, encode, parse_iso, utcnow_iso
+from newsstream.contract.retry import RetryPolicy
+from newsstream.kafka_admin import ensure_topics
+from processors.alerts.delivery import ReceiverQueue
+from processors.alerts.sinks import DeliveryFailed
+from tests.conftest import isolated_settings, settings_env
+from tests.workers import running_worker
+
+N = 20
+
+
+def make_alert(n: int, tag: str) -> Alert:
+    return Alert(
+        id=f"{tag}-{n:03d}", actor_id="mark-rutte", actor_name="Mark Rutte",
+        actor_kind="person", article_id=f"article-{tag}-{n}", story_id=f"story-{tag}-{n}",
+        title=f"Alert {n}", url=f"https://nieuws.example/{tag}/{n}", source="nieuws.example",
+        language="nl", published="2019-03-12T10:00:00Z", matched_text="Mark Rutte",
+        snippet="...", raw_timestamp_ms=int(time.time() * 1000), alerted_at=utcnow_iso(),
+        latency_ms=0,
+    )
+
+
+class Receiver:
+    """A webhook endpoint that answers ``ok``, ``fail`` (500) or ``block`` (no answer
+    until released); records every POST's alert id and arrival time."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self.received: list[tuple[str, float]] = []
+        self.release = threading.Event()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                receiver.received.append((body["id"], time.time()))
+                if receiver.mode == "block":
+                    receiver.release.wait(120)
+                status = 500 if receiver.mode == "fail" else 200
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def ids(self) -> list[str]:
+        return [i for i, _ in self.received]
+
+    def close(self) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def wait_until(predicate, what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.05)
+
+
+# -- one receiver's queue, without Kafka -------------------------------------
+
+
+class FakeSink:
+    def __init__(self, *errors: Exception) -> None:
+        self.url = "http://receiver.example/hook"
+        self.name = f"webhook {self.url}"
+        self.errors = list(errors)
+        self.calls = 0
+
+    async def deliver(self, alert: Alert) -> None:
+        self.calls += 1
+        if self.errors:
+            raise self.errors.pop(0)
+
+
+async def test_a_receiver_queue_retries_then_parks_with_the_reason(settings):
+    parked: list[tuple[bytes, BaseException]] = []
+
+    async def park(raw, key, partition, offset, exc):
+        parked.append((raw, exc))
+
+    fast = RetryPolicy(attempts=3, base_delay=0.0)
+    raw = encode(make_alert(1, "q"))
+    flaky = FakeSink(DeliveryFailed("503"), DeliveryFailed("503"))
+    assert await ReceiverQueue(settings, flaky, park, policy=fast).deliver(raw, b"k") == "delivered"
+    assert flaky.calls == 3 and parked == []
+
+    down = FakeSink(*(DeliveryFailed(f"{flaky.url} answered 500") for _ in range(3)))
+    assert await ReceiverQueue(settings, down, park, policy=fast).deliver(raw, b"k") == "parked"
+    assert down.calls == 3 and parked[0][0] == raw and "500" in str(parked[0][1])
+
+    refused = FakeSink(PermanentError("400"))
+    assert await ReceiverQueue(settings, refused, park, policy=fast).deliver(raw, b"k") == "parked"
+    assert refused.calls == 1  # a refusal is not retried
+
+    assert await ReceiverQueue(settings, FakeSink(), park, policy=fast).deliver(
+        b"not json", b"k") == "parked"
+
+
+async def test_a_dead_letter_that_cannot_be_sent_is_tried_again_not_skipped(settings):
+    attempts = []
+
+    async def park(raw, key, partition, offset, exc):
+        attempts.append(exc)
+        if len(attempts) < 3:
+            raise ServiceUnavailable("Kafka is down (test)")
+
+    queue = ReceiverQueue(settings, FakeSink(PermanentError("400")), park,
+                          park_retry=RetryPolicy(attempts=None, base_delay=0.0))
+    assert await queue.deliver(encode(make_alert(1, "p")), b"k") == "parked"
+    assert len(attempts) == 3
+
+
+# -- three receivers on one worker -------------------------------------------
+
+
+@pytest.mark.kafka
+def test_healthy_receiver_gets_every_alert_while_a_slow_one_is_blocked_and_sigterm_is_prompt(
+    kafka_bootstrap, es_client, tmp_path
+):
+    healthy, failing, slow = Receiver("ok"), Receiver("fail"), Receiver("block")
+    tag = uuid.uuid4().hex[:8]
+    settings = isolated_settings(
+        tag, tmp_path / "data", webhook_urls=f"{healthy.url},{failing.url},{slow.url}",
+    )
+    ensure_topics(settings)
+    producer = KafkaProducer(bootstrap_servers=kafka_bootstrap.split(","), acks="all")
+    first = [make_alert(n, tag) for n in range(N)]
+    try:
+        log_path = tmp_path / "w1.log"
+        with running_worker(settings, ("alerts",), log_path=log_path) as worker:
+            wait_until(lambda: log_path.read_text().count("delivering from partitions") >= 3,
+                       "the three receivers' queues to join")
+            first = [make_alert(n, tag) for n in range(N)]  # raised now
+            for alert in first:
+                producer.send(settings.topic_alerts, key=alert.id.encode(), value=encode(alert))
+            producer.flush()
+            wait_until(lambda: set(healthy.ids()) >= {a.id for a in first},
+                       "the healthy receiver to get every alert")
+            # ... while the slow receiver still sits on the first alert it was sent
+            # and the failing one is still retrying its first.
+            assert len(slow.received) == 1
+            assert len(set(failing.ids())) == 1
+            assert sorted(healthy.ids()) == sorted(a.id for a in first)  # each once
+            raised = {a.id: parse_iso(a.alerted_at).timestamp() for a in first}
+            delays = sorted(at - raised[i] for i, at in healthy.received)
+            print(f"healthy receiver: {N} alerts, {delays[0]:.3f} to {delays[-1]:.3f} s after "
+                  f"they were raised (median {delays[N // 2]:.3f} s); meanwhile slow: "
+                  f"{len(slow.received)}, failing: {len(set(failing.ids()))} alert(s) attempted")
+
+            started = time.monotonic()
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(timeout=30)  # bounded so a hang fails the test instead of stalling it
+            stopped_in = time.monotonic() - started
+        assert stopped_in < 10, f"worker took {stopped_in:.1f} s to stop on SIGTERM"
+
+        # Restart with both receivers fixed and one more added: nothing sent to the
+        # first three is lost, and the new one starts from new alerts only.
+        slow.mode, failing.mode = "ok", "ok"
+        slow.release.set()
+        late = Receiver("ok")
+        settings = isolated_settings(
+            tag, tmp_path / "data",
+            webhook_urls=f"{healthy.url},{failing.url},{slow.url},{late.url}",
+        )
+        second = [make_alert(n, tag + "b") for n in range(5)]
+        with running_worker(settings, ("alerts",), log_path=tmp_path / "w2.log"):
+            for alert in second:
+                producer.send(settings.topic_alerts, key=alert.id.encode(), value=encode(alert))
+            producer.flush()
+            everything = {a.id for a in first + second}
+            for receiver in (healthy, failing, slow):
+                wait_until(lambda r=receiver: set(r.ids()) >= everything,
+                           f"every alert at {receiver.url}")
+            wait_until(lambda: set(late.ids()) >= {a.id for a in second}, "the late receiver")
+        assert sorted(late.ids()) == sorted(a.id for a in second)  # no replay of old alerts
+        assert sorted(healthy.ids()) == sorted(everything)  # still each once
+
+        # Earlier alerts reach the late receiver only when asked for.
+        done = subprocess.run(
+            [sys.executable, "-m", "newsstream", "alerts", "backfill", late.url, "--since", "1h"],
+            env=settings_env(settings), capture_output=True, text=True, timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        assert f"{len(everything)} alerts delivered" in done.stdout
+        assert set(late.ids()) == everything
+        late.close()
+    finally:
+        producer.close()
+        for receiver in (healthy, failing, slow):
+            receiver.close()
