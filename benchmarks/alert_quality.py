@@ -30,7 +30,8 @@ What counts as a true alert: the document mentions the actor according to
 the gold annotations, that is it holds a span annotated with the actor's
 type (PER for a person, ORG for an organisation) whose text is one of the
 actor's aliases, ignoring case and accents (a genitive "s" is allowed for
-names: Dutch "Clintons"). So "Clinton Whitelaw" is a different person, the
+names: Dutch "Clintons"; a person's initial and surname count too: "M.
+Butcher" is Mark Butcher). So "Clinton Whitelaw" is a different person, the
 city of Barcelona (annotated LOC) is not the club (ORG), and lower-case
 "major" is nobody. Precision = true alerts / alerts; recall = true alerts /
 (document, actor) pairs the annotations name. The false ones are listed.
@@ -207,6 +208,9 @@ def mentions_actor(doc: Document, actor: dict) -> bool:
     for alias in actor["aliases"]:
         key = _key(alias)
         keys |= {key} if alias.isupper() else {key, key + "s", key + "'s"}
+    full = actor["aliases"][0].split()
+    if wanted == "PER" and len(full) > 1:  # "M. Butcher" is Mark Butcher
+        keys.add(_key(f"{full[0][0]}. {full[-1]}"))
     return any(kind == wanted and _key(text) in keys for kind, text, _f in doc.gold)
 
 

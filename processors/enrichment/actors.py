@@ -357,6 +357,15 @@ def _own_words(actor: Actor) -> frozenset[str]:
     return frozenset(w for n in (*actor.names, actor.name) for w in _WORDS.findall(fold_key(n)))
 
 
+def _own_initials(actor: Actor) -> frozenset[str]:
+    """Initials of the actor's given names ("G." for "G. Kersey", "M." for "Mark Rutte")."""
+    initials = set()
+    for name in (*actor.names, actor.name):
+        words = _WORDS.findall(fold_key(name))
+        initials.update(w[0] for w in words[:-1])
+    return frozenset(initials)
+
+
 def _is_actor(seen: _Seen, actor: Actor) -> bool:
     own = _own_keys(actor)
     return fold_key(seen.text) in own or fold_key(seen.name) in own
@@ -393,6 +402,8 @@ def _sentence_start(text: str, pos: int) -> bool:
     i = pos - 1
     while i >= 0 and (text[i] == " " or text[i] in _OPENING):
         i -= 1
+    if i >= 1 and text[i] == "." and text[i - 1].isupper() and (i < 2 or not text[i - 2].isalnum()):
+        return False  # the full stop of an initial ("C. Lewis")
     return i < 0 or text[i] in _SENTENCE_END
 
 
@@ -429,7 +440,7 @@ def _longer_name(
     skip = own | roles | never
     before, pos = _word_before(text, start)
     key = fold_key(before).rstrip(".,:;")
-    if _initial(before):
+    if _initial(before) and fold_key(before[0]) not in _own_initials(actor):
         return f"after the initial {before!r}"
     if key in given and key not in own and before[:1].isupper():
         return f"after the given name {before!r}"
@@ -442,6 +453,8 @@ def _longer_name(
             not shouting or not is_common_word(word, language)
         ) and fold_key(word) not in skip
 
+    if _FIRM.match(text, end) or _FIRM_BEFORE.search(text, 0, start):
+        return "part of a firm's name with '&'"  # "Jones & Co", "Johnson & Johnson"
     after = _word_after(text, end)
     if name_like(after) and fold_key(after) not in given:  # "Verkeer Isabelle Durant"
         return f"followed by {after!r}"
@@ -466,6 +479,8 @@ def _longer_name(
     return ""
 
 
+_FIRM = re.compile(r" ?& ?[A-Z]")
+_FIRM_BEFORE = re.compile(r"[A-Za-z.] ?& ?$")
 _GLUED_PARTICLE = re.compile(r"\.(?:de|da|van|von|del|di|dos)$")
 _NAME_WORD = re.compile(r"[^\W\d_][\w'\u2019-]*")
 _OPENING = frozenset("([{\"'«„“‘¿¡")

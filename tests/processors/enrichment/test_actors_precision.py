@@ -56,7 +56,9 @@ def actors_in(text: str, watchlist=PLAIN, entities=(), title: str = "") -> list[
         ("Clinton Whitelaw scored twice for Auckland.", []),
         ("President Clinton met Pompeo in Washington.", ["mike-pompeo", "bill-clinton"]),
         ("Yesterday Clinton signed the bill.", ["bill-clinton"]),
+        ("Shares of Major & Co rose while Smith & Major fell.", []),
         ("The former prime minister, P. Major, was not there.", []),
+        ("Then J. Major spoke.", ["john-major"]),  # his own initial
         # acronyms: all capitals or Title case, never lower case or a longer word
         ("Het AD meldt dat de trein uitvalt.", ["ad"]),
         ("De ADS-software en de ads op de site.", []),
