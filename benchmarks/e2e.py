@@ -282,18 +282,25 @@ class AlertWatcher(threading.Thread):
         return [self.first[i][0] * 1000 - self.first[i][1] for i in ids if i in self.first]
 
 
-def index_work_ms(es: Any, index: str) -> float:
+INDEX_WORK = (("indexing", "index_time_in_millis"), ("refresh", "total_time_in_millis"),
+              ("merges", "total_time_in_millis"), ("flush", "total_time_in_millis"))
+
+
+def index_work_ms(es: Any, index: str) -> dict[str, float]:
     """Milliseconds Elasticsearch spent indexing, refreshing, merging and flushing
     ``index`` so far: a cost of our documents alone, even on a shared server."""
     try:
         stats = es.indices.stats(index=index, metric="indexing,refresh,merge,flush")
     except Exception:  # noqa: BLE001 - not created yet
-        return 0.0
-    p = stats["_all"]["primaries"]
-    return float(
-        p["indexing"]["index_time_in_millis"] + p["refresh"]["total_time_in_millis"]
-        + p["merges"]["total_time_in_millis"] + p["flush"]["total_time_in_millis"]
-    )
+        return {part: 0.0 for part, _ in INDEX_WORK}
+    primaries = stats["_all"]["primaries"]
+    return {part: float(primaries[part][key]) for part, key in INDEX_WORK}
+
+
+def work_per_doc(before: dict[str, float], after: dict[str, float], docs: int) -> dict:
+    out = {part: (after[part] - before[part]) / docs for part in after}
+    out["total"] = sum(out.values())
+    return out
 
 
 @dataclass
@@ -419,7 +426,9 @@ def burst(run: Run, corpus: Corpus, feeds: int, items: int, hosts: int, work: Pa
         server.wait(timeout=10)
     for p in procs:
         p.end()
-    index_ms = index_work_ms(run.es, run.settings.index_articles) - index_ms
+    index_work = work_per_doc(
+        index_ms, index_work_ms(run.es, run.settings.index_articles), len(ids)
+    )
     n = len(ids)
     got_alerts = sum(1 for a in alerting if a in run.alerts.first)
     procs_report = [
@@ -442,7 +451,7 @@ def burst(run: Run, corpus: Corpus, feeds: int, items: int, hosts: int, work: Pa
         "raw_to_searchable": latency_summary(run.searches.latencies_ms(sample)),
         "raw_to_alert": latency_summary(run.alerts.latencies_ms(alerting)),
         "processes": procs_report,
-        "es_index_work_ms_per_doc": index_ms / n,
+        "es_index_work_ms_per_doc": index_work,
         "load_average": os.getloadavg()[0],
     }
     run.report["_burst_ids"] = ids
@@ -577,10 +586,12 @@ def plain_bulk(run: Run, tag: str, ids: set[str]) -> None:
     run.es.indices.refresh(index=plain.index_articles)
     if es_proc:
         es_proc.end()
-    index_ms = index_work_ms(run.es, plain.index_articles)
+    before = {part: 0.0 for part, _ in INDEX_WORK}
     run.report["plain_bulk"] = {
         "documents": len(actions), "indexed": ok, "per_s": ok / seconds,
-        "es_index_work_ms_per_doc": index_ms / len(actions) if actions else None,
+        "es_index_work_ms_per_doc": work_per_doc(
+            before, index_work_ms(run.es, plain.index_articles), max(1, len(actions))
+        ),
         "es_cpu_ms_per_doc": es_proc.cpu / len(actions) * 1000 if es_proc and actions else None,
     }
     drop_indices(run.es, plain)
@@ -659,11 +670,15 @@ def summary(report: dict[str, Any]) -> str:
                          f"{r['es_cpu_pipeline_to_plain']:.2f} (includes other users' load)")
         if r.get("es_index_work_pipeline_to_plain") is not None:
             lines.append(
-                "Elasticsearch indexing+refresh+merge time per document (index stats, ours "
-                f"alone): pipeline {b['es_index_work_ms_per_doc']:.2f} ms, plain "
-                f"{pb['es_index_work_ms_per_doc']:.2f} ms -> "
+                "Elasticsearch indexing+refresh+merge+flush time per document (index stats, "
+                f"ours alone): pipeline {b['es_index_work_ms_per_doc']['total']:.2f} ms, plain "
+                f"{pb['es_index_work_ms_per_doc']['total']:.2f} ms -> "
                 f"{r['es_index_work_pipeline_to_plain']:.2f}"
             )
+            for label, work in (("pipeline", b["es_index_work_ms_per_doc"]),
+                                ("plain", pb["es_index_work_ms_per_doc"])):
+                lines.append(f"       {label}: " + ", ".join(
+                    f"{part} {work[part]:.2f}" for part, _ in INDEX_WORK))
     loss = report.get("loss")
     if loss:
         lines.append(f"loss check: {loss['searchable']}/{loss['articles']} searchable, "
@@ -685,9 +700,9 @@ def ratios(report: dict[str, Any]) -> dict[str, Any]:
     es = next((p for p in b["processes"] if p["name"] == "elasticsearch"), None)
     if es and pb and pb.get("es_cpu_ms_per_doc"):
         out["es_cpu_pipeline_to_plain"] = es["cpu_ms_per_article"] / pb["es_cpu_ms_per_doc"]
-    if pb and pb.get("es_index_work_ms_per_doc"):
+    if pb and pb["es_index_work_ms_per_doc"]["total"]:
         out["es_index_work_pipeline_to_plain"] = (
-            b["es_index_work_ms_per_doc"] / pb["es_index_work_ms_per_doc"]
+            b["es_index_work_ms_per_doc"]["total"] / pb["es_index_work_ms_per_doc"]["total"]
         )
     return out
 
