@@ -24,6 +24,7 @@ import yaml
 from newsstream.contract.ids import fold
 from newsstream.contract.records import Entity, Mention
 from processors.enrichment.names import SEED_DIR, curated_entries
+from processors.enrichment.textmatch import FoldedText, fold_text, match_key
 
 CUES_FILE = SEED_DIR / "propernames.yaml"
 SOURCE = "heuristic"
@@ -61,7 +62,7 @@ class Cues:
 
 
 def _words(value: str) -> frozenset[str]:
-    return frozenset(fold(w) for w in str(value).split())
+    return frozenset(match_key(w) for w in str(value).split())
 
 
 @lru_cache(maxsize=1)
@@ -71,7 +72,7 @@ def cues() -> Cues:
     given = set(_words(data["given_names"]))
     for entry in curated_entries():
         if entry.type == "PER" and " " in entry.name:
-            first = fold(entry.name.split()[0])
+            first = match_key(entry.name.split()[0])
             if first not in PARTICLES and len(first) > 2:
                 given.add(first)
     return Cues(
@@ -92,17 +93,13 @@ class Token:
         self.cap, self.sentence_start = cap, sentence_start
 
 
-@lru_cache(maxsize=200_000)
-def _key(word: str) -> str:
-    """Folded word; cached, as news vocabulary repeats from article to article."""
-    return fold(word)
-
-
-def _token(start: int, word: str) -> Token:
-    """The token of ``word`` at ``start``, without a possessive "'s"."""
+def _token(ft: FoldedText, start: int, word: str) -> Token:
+    """The token of ``word`` at ``start``, without a possessive "'s"; its key is
+    its stretch of the article's folded text (the one the gazetteer read)."""
     if len(word) > 3 and word[-1] == "s" and word[-2] in "'’":
         word = word[:-2]
-    return Token(start, start + len(word), word, _key(word), word[:1].isupper())
+    end = start + len(word)
+    return Token(start, end, word, ft.key(start, end), word[:1].isupper())
 
 
 def _sentence_start(text: str, start: int) -> bool:
@@ -116,9 +113,10 @@ def _word_char(ch: str) -> bool:
     return ch.isalnum() or ch in "_'’-"
 
 
-def _word_before(text: str, start: int) -> Token | None:
+def _word_before(ft: FoldedText, start: int) -> Token | None:
     """The word right before ``start``, one space apart, starting with a letter
     and at most :data:`BEFORE_WINDOW` characters back ("minister Heinen")."""
+    text = ft.original
     if start < 2 or text[start - 1] != " " or not _word_char(text[start - 2]):
         return None
     limit = max(0, start - BEFORE_WINDOW)
@@ -129,10 +127,10 @@ def _word_before(text: str, start: int) -> Token | None:
         i += 1  # the word starts at its first letter
     if i == start - 1:
         return None
-    return _token(i, text[i : start - 1])
+    return _token(ft, i, text[i : start - 1])
 
 
-def _runs(text: str, given: frozenset[str]) -> list[tuple[Token | None, list[Token]]]:
+def _runs(ft: FoldedText, given: frozenset[str]) -> list[tuple[Token | None, list[Token]]]:
     """Maximal runs of capitalised words, each with the word right before it.
 
     Only capitalised words are tokenised (names are a small share of news
@@ -141,6 +139,7 @@ def _runs(text: str, given: frozenset[str]) -> list[tuple[Token | None, list[Tok
     given name or another particle ("Hugo de Jonge", "Van der Plas"), so
     "minister Heinen de Kamer" stays two runs.
     """
+    text = ft.original
     runs: list[list[Token]] = []
     current: list[Token] = []
     open_end = -1  # where ``current`` ends (it is empty after a possessive)
@@ -154,13 +153,13 @@ def _runs(text: str, given: frozenset[str]) -> list[tuple[Token | None, list[Tok
             if joins:
                 at = open_end + 1
                 for word in gap.split():
-                    current.append(_token(at, word))
+                    current.append(_token(ft, at, word))
                     at += len(word) + 1
             else:
                 runs.append(current)
                 current = []
         for word in m.group().split(" "):
-            tok = _token(pos, word)
+            tok = _token(ft, pos, word)
             pos += len(word) + 1
             current.append(tok)
             if tok.end != pos - 1:  # a possessive ends the run
@@ -173,7 +172,7 @@ def _runs(text: str, given: frozenset[str]) -> list[tuple[Token | None, list[Tok
     for run in runs:
         first = run[0]
         first.sentence_start = _sentence_start(text, first.start)
-        out.append((_word_before(text, first.start), run))
+        out.append((_word_before(ft, first.start), run))
     return out
 
 
@@ -262,7 +261,7 @@ def find_unlisted(
         if field == "title" and _headline_unfit(value):
             continue
         overlaps = _overlap_test(taken.get(field, []))
-        for before, run in _runs(value, c.given_names):
+        for before, run in _runs(fold_text(value), c.given_names):
             if overlaps(run[0].start, run[-1].end):
                 continue
             kind, name_tokens = _classify(run, before, c)
