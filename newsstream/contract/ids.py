@@ -70,12 +70,27 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+# "… - Reuters", "… | NU.nl": the site's name after the headline.
+_TITLE_SOURCE = re.compile(r"\s+[-\u2013\u2014|]\s+(?:\S+\s?){1,4}$")
+# "AMSTERDAM (ANP) - ", "WASHINGTON (Reuters) — ": the agency's dateline.
+_DATELINE = re.compile(
+    r"^\s*[A-Z\u00c0-\u00de][A-Z\u00c0-\u00de .'/-]{1,40}(?:\s*\([^)]{1,30}\))?\s*"
+    r"[-\u2013\u2014:]\s+"
+)
+
+
 def story_id(title: str, text: str) -> str:
     """Fingerprint shared by syndicated copies of one story.
 
     Copies of a wire story arrive under other URLs and feeds with the same
-    headline and opening; punctuation, case and accents are ignored.
+    headline and opening; punctuation, case and accents are ignored, and so
+    are what sites add around them: their name after the headline ("... -
+    Reuters") and the agency's dateline before the text ("AMSTERDAM (ANP) -").
     """
+    bare = _TITLE_SOURCE.sub("", title)
+    if len(_WORD.findall(bare)) >= 3:
+        title = bare
+    text = _DATELINE.sub("", text, count=1)
     words = _WORD.findall(fold(title)) + ["\n"] + _WORD.findall(fold(text))[:80]
     return _digest("story:" + " ".join(words))
 

@@ -42,6 +42,17 @@ def test_syndicated_copies_share_a_story_id_but_other_stories_do_not():
     assert story_id("Maduro: 'Actief verzet'", text) != story_id("Guaidó spreekt", text)
 
 
+def test_copies_on_other_sites_share_a_story_id_despite_their_trimmings():
+    text = "De regering van Venezuela sluit de grens met Colombia, zegt Maduro."
+    one = story_id("Maduro sluit grens met Colombia", text)
+    assert story_id("Maduro sluit grens met Colombia - NU.nl", text) == one
+    assert story_id("Maduro sluit grens met Colombia | De Dagkoerier", text) == one
+    assert story_id("Maduro sluit grens met Colombia", "CARACAS (ANP) - " + text) == one
+    assert story_id("Maduro sluit grens met Colombia", "CARACAS \u2014 " + text) == one
+    assert story_id("Maduro sluit grens", text) != one
+    assert story_id("Maduro - dag 2", text) != story_id("Maduro - dag 3", text)
+
+
 def test_alert_id_is_deterministic_per_actor_and_story():
     assert alert_id("maduro", "s1") == alert_id("maduro", "s1")
     assert alert_id("maduro", "s1") != alert_id("guaido", "s1")
