@@ -9,6 +9,7 @@ caused it, so callers catch by branch, not by leaf::
     │   └── ServiceUnavailable   Kafka, Elasticsearch or a webhook is down/slow
     └── PermanentError       retrying cannot help: park on the dead-letter topic
         ├── InvalidMessage       bytes that do not decode to a known record
+        │   └── UnsupportedSchema    a record of a schema version this code cannot read
         ├── FeedError            a feed that cannot be fetched or parsed
         └── RejectedDocument     Elasticsearch refused the document
 """
@@ -38,6 +39,10 @@ class PermanentError(NewsstreamError):
 
 class InvalidMessage(PermanentError):
     """A Kafka message that is not a valid record of the expected kind."""
+
+
+class UnsupportedSchema(InvalidMessage):
+    """A record of a newer (or unknown) schema version: replay it after upgrading."""
 
 
 class FeedError(PermanentError):

@@ -1,23 +1,46 @@
 """The records that travel on Kafka, as plain dataclasses with JSON codecs.
 
-Every message is a JSON object with ``schema_version`` and is keyed by the
-article id (alerts: by alert id), so all events for one article share a
+Every message is a UTF-8 JSON object with ``schema_version`` and is keyed by
+the article id (alerts: by alert id), so all events for one article share a
 partition and arrive in order. Decoding is strict about what downstream code
-relies on and tolerant of fields it does not know, so producers can add
-fields without breaking older consumers.
+relies on and tolerant of fields it does not know, at every depth.
+
+How the contract evolves (the version policy):
+
+- Adding a field is not a new version. A producer may add fields anywhere
+  (top level or inside ``source``, an entity, a mention...); a consumer
+  ignores the fields it does not know, so older consumers keep working.
+- A change an older consumer would misread (a field removed, renamed or
+  given another meaning) is a new *major* version: :data:`SCHEMA_VERSION`
+  goes up by one and :data:`UPCASTS` gains the function that turns a record
+  of the previous version into the new shape.
+- ``schema_version`` is written as an integer (the major version). Readers
+  also accept ``"MAJOR.MINOR"``; the minor part only says which additions a
+  producer made and is never needed to read a record.
+- A record of an older major version is upcast, one version at a time, and
+  then read as a current one; a record without ``schema_version`` predates
+  the field and is read as version 1.
+- A record of a newer major version than this code knows raises
+  :class:`UnsupportedSchema`: the stage parks it with that reason, to be
+  replayed once the consumer is upgraded.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
-from newsstream.contract.errors import InvalidMessage
+from newsstream.contract.errors import InvalidMessage, UnsupportedSchema
+
+R = TypeVar("R")
 
 SCHEMA_VERSION = 1
+# Version n -> the function turning a record of version n into version n + 1.
+UPCASTS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 
 
 def plain(value: Any) -> Any:
@@ -81,12 +104,12 @@ class Article:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Article:
         try:
-            src = data["source"]
+            src = _obj(data["source"], "source")
             source = Source(
                 name=str(src.get("name", "")),
                 feed_url=str(src.get("feed_url", "")),
                 feed_id=str(src.get("feed_id", "")),
-                tags=list(src.get("tags", [])),
+                tags=[str(t) for t in _list(src, "tags")],
             )
             return cls(
                 id=_required_str(data, "id"),
@@ -100,14 +123,16 @@ class Article:
                 content_hash=str(data.get("content_hash", "")),
                 guid=str(data.get("guid", "")),
                 published_from=str(data.get("published_from", "feed")),
-                authors=[str(a) for a in data.get("authors", [])],
-                categories=[str(c) for c in data.get("categories", [])],
+                authors=[str(a) for a in _list(data, "authors")],
+                categories=[str(c) for c in _list(data, "categories")],
                 language_hint=str(data.get("language_hint", "") or ""),
-                schema_version=int(data.get("schema_version", SCHEMA_VERSION)),
+                schema_version=SCHEMA_VERSION,
             )
         except InvalidMessage:
             raise
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        except KeyError as exc:
+            raise InvalidMessage(f"not an article record: field {exc} is missing") from exc
+        except (TypeError, ValueError, AttributeError) as exc:
             raise InvalidMessage(f"not an article record: {exc!r}") from exc
 
 
@@ -189,22 +214,26 @@ class EnrichedArticle:
     def from_dict(cls, data: dict[str, Any]) -> EnrichedArticle:
         try:
             return cls(
-                article=Article.from_dict(data["article"]),
-                language=Language(**data["language"]),
+                article=Article.from_dict(_obj(data["article"], "article")),
+                language=_known(Language, data["language"], "language"),
                 entities=[
-                    Entity(**{**e, "mentions": [Mention(**m) for m in e.get("mentions", [])]})
-                    for e in data.get("entities", [])
+                    _known(Entity, e, "entity", mentions=[
+                        _known(Mention, m, "mention") for m in _list(_obj(e, "entity"), "mentions")
+                    ])
+                    for e in _list(data, "entities")
                 ],
-                topics=[Topic(**t) for t in data.get("topics", [])],
-                versions=dict(data.get("versions", {})),
+                topics=[_known(Topic, t, "topic") for t in _list(data, "topics")],
+                versions=dict(_obj(data.get("versions", {}), "versions")),
                 enriched_at=str(data.get("enriched_at", "")),
-                actors=[ActorMention(**a) for a in data.get("actors", [])],
+                actors=[_known(ActorMention, a, "actor") for a in _list(data, "actors")],
                 raw_timestamp_ms=int(data.get("raw_timestamp_ms", 0)),
-                schema_version=int(data.get("schema_version", SCHEMA_VERSION)),
+                schema_version=SCHEMA_VERSION,
             )
         except InvalidMessage:
             raise
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        except KeyError as exc:
+            raise InvalidMessage(f"not an enriched article record: field {exc} is missing") from exc
+        except (TypeError, ValueError, AttributeError) as exc:
             raise InvalidMessage(f"not an enriched article record: {exc!r}") from exc
 
 
@@ -239,8 +268,9 @@ class Alert:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Alert:
         try:
-            known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
-            return cls(**known)
+            return _known(cls, data, "alert")
+        except InvalidMessage:
+            raise
         except TypeError as exc:
             raise InvalidMessage(f"not an alert record: {exc!r}") from exc
 
@@ -278,19 +308,104 @@ def encode(record: Any) -> bytes:
 
 
 def decode_json(raw: bytes | str | None) -> dict[str, Any]:
-    """Bytes to a JSON object, or :class:`InvalidMessage` saying why not."""
+    """Bytes to a JSON object of the current schema version, or
+    :class:`InvalidMessage` saying why not (:func:`upcast` for the version)."""
     if raw is None:
         raise InvalidMessage("empty message (no value)")
+    if isinstance(raw, bytes | bytearray) and raw[:3] == b"\xef\xbb\xbf":
+        raw = raw[3:]  # a UTF-8 byte order mark
     try:
         data = orjson.loads(raw)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise InvalidMessage(f"not JSON: {exc}") from exc
+    except orjson.JSONDecodeError as exc:
+        raise InvalidMessage(_not_json(raw, exc)) from exc
     if not isinstance(data, dict):
-        raise InvalidMessage(f"expected a JSON object, got {type(data).__name__}")
-    version = data.get("schema_version")
-    if version is not None and version != SCHEMA_VERSION:
-        raise InvalidMessage(f"unsupported schema_version {version!r}")
+        raise InvalidMessage(f"expected a JSON object, got {_json_type(data)}")
+    return upcast(data)
+
+
+def _not_json(raw: bytes | bytearray | str, exc: orjson.JSONDecodeError) -> str:
+    """Why ``raw`` is not JSON, in words about the message rather than the parser."""
+    if isinstance(raw, bytes | bytearray):
+        try:
+            raw = bytes(raw).decode("utf-8")
+        except UnicodeDecodeError as bad:
+            return (f"not JSON: not UTF-8 text (byte 0x{raw[bad.start]:02x} "
+                    f"at position {bad.start})")
+    if not raw.strip():
+        return "empty message (no JSON)"
+    return f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+
+
+def schema_major(value: object) -> int:
+    """The major version of a ``schema_version`` value (1, "1", "1.2")."""
+    if value is None:
+        return 1  # written before records carried a version
+    if isinstance(value, int) and not isinstance(value, bool):
+        major = value
+    elif isinstance(value, str) and value.strip().split(".")[0].isdigit():
+        major = int(value.strip().split(".")[0])
+    else:
+        raise InvalidMessage(f"schema_version {value!r} is not a version number")
+    if major < 1:
+        raise InvalidMessage(f"schema_version {value!r} is not a version number")
+    return major
+
+
+def upcast(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` in the current schema version, following :data:`UPCASTS`."""
+    version = schema_major(data.get("schema_version"))
+    if version > SCHEMA_VERSION:
+        raise UnsupportedSchema(
+            f"schema_version {data.get('schema_version')!r} is newer than this consumer "
+            f"reads (up to {SCHEMA_VERSION}); upgrade it and replay the record"
+        )
+    while version < SCHEMA_VERSION:
+        step = UPCASTS.get(version)
+        if step is None:
+            raise UnsupportedSchema(
+                f"schema_version {version} cannot be read: no upcast to {version + 1}"
+            )
+        data = step(dict(data))
+        version += 1
+    if data.get("schema_version") != SCHEMA_VERSION:
+        data = {**data, "schema_version": SCHEMA_VERSION}
     return data
+
+
+def _json_type(value: object) -> str:
+    return {list: "an array", str: "a string", bool: "a boolean", type(None): "null",
+            int: "a number", float: "a number"}.get(type(value), type(value).__name__)
+
+
+def _obj(value: object, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise InvalidMessage(f"{what}: expected a JSON object, got {_json_type(value)}")
+    return value
+
+
+def _list(data: dict[str, Any], name: str) -> list[Any]:
+    value = data.get(name, [])
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InvalidMessage(f"{name}: expected a JSON array, got {_json_type(value)}")
+    return value
+
+
+def _known(cls: type[R], value: object, what: str, **given: Any) -> R:
+    """``cls`` from the fields of ``value`` it knows; the others are ignored."""
+    data = _obj(value, what)
+    names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    known = {k: v for k, v in data.items() if k in names and k not in given}
+    try:
+        return cls(**known, **given)
+    except TypeError as exc:
+        missing = sorted(
+            f.name for f in fields(cls)  # type: ignore[arg-type]
+            if f.name not in data and f.default is MISSING and f.default_factory is MISSING
+        )
+        detail = f"missing {', '.join(missing)}" if missing else str(exc)
+        raise InvalidMessage(f"{what}: {detail}") from exc
 
 
 def decode_article(raw: bytes | str | None) -> Article:
