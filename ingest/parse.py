@@ -10,6 +10,10 @@ leaves any references to its entities undefined, so feedparser falls back to
 its lenient parser and the entries are still read. A malformed feed
 (``bozo``) still yields every entry feedparser could read; the problem is
 returned so the caller can count and log it with the feed's URL.
+
+A feed that is mostly UTF-8 but holds a few invalid bytes would be decoded
+whole as windows-1252 by feedparser, turning every accented letter into
+mojibake; :func:`keep_valid_utf8` replaces just the invalid bytes first.
 """
 
 from __future__ import annotations
@@ -31,6 +35,17 @@ _ENTITY_MARKERS = (
     "<!ENTITY".encode("utf-32-le"),
     "<!ENTITY".encode("utf-32-be"),
 )
+
+# A well-formed multi-byte UTF-8 sequence (RFC 3629), and how an encoding is declared.
+_UTF8_MULTIBYTE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
+    rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
+    rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}"
+)
+_HIGH_BYTE = re.compile(rb"[\x80-\xff]")
+_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)""")
+_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._-]+)", re.IGNORECASE)
+_UTF8_NAMES = frozenset({"utf-8", "utf8"})
 
 # Bozo reasons that say nothing about the entries (servers send feeds as text/html).
 HARMLESS = frozenset({"NonXMLContentType"})
@@ -62,9 +77,41 @@ def strip_entity_declarations(body: bytes) -> tuple[bytes, bool]:
     return stripped, True
 
 
+def keep_valid_utf8(body: bytes, content_type: str = "") -> tuple[bytes, int]:
+    """``body`` with its invalid UTF-8 bytes replaced by U+FFFD, when it is UTF-8.
+
+    Returns the body and how many bytes were replaced (0: left as it was).
+    A feed counts as UTF-8 unless it declares another encoding (HTTP charset
+    or XML declaration) or starts with a UTF-16/32 byte order mark, and as
+    long as well-formed multi-byte sequences outnumber the invalid bytes:
+    a windows-1252 feed mislabelled as UTF-8 has none, and is left to
+    feedparser, which reads it as windows-1252.
+    """
+    if body.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")):
+        return body, 0
+    declared: list[str] = []
+    if charset := _CHARSET.search(content_type):
+        declared.append(charset.group(1).lower())
+    if xml := _XML_ENCODING.match(body[:512]):
+        declared.append(xml.group(1).decode("ascii").lower())
+    if any(name not in _UTF8_NAMES for name in declared):
+        return body, 0
+    try:
+        body.decode("utf-8")
+        return body, 0
+    except UnicodeDecodeError:
+        pass
+    valid = _UTF8_MULTIBYTE.findall(body)
+    invalid = len(_HIGH_BYTE.findall(body)) - sum(len(v) for v in valid)
+    if len(valid) <= invalid:
+        return body, 0
+    return body.decode("utf-8", "replace").encode("utf-8"), invalid
+
+
 def parse_feed(body: bytes, *, url: str, content_type: str = "") -> ParsedFeed:
     """Parse feed bytes; raise ``FeedError(kind="parse")`` when nothing is a feed."""
     body, stripped = strip_entity_declarations(body)
+    body, replaced = keep_valid_utf8(body, content_type)
     headers = {"content-location": url}
     if content_type:
         headers["content-type"] = content_type
@@ -73,6 +120,8 @@ def parse_feed(body: bytes, *, url: str, content_type: str = "") -> ParsedFeed:
         body, response_headers=headers, sanitize_html=False, resolve_relative_uris=False
     )
     problems = ["XML entity declarations removed"] if stripped else []
+    if replaced:
+        problems.append(f"{replaced} invalid UTF-8 bytes replaced")
     exc = result.get("bozo_exception") if result.get("bozo") else None
     if exc is not None and type(exc).__name__ not in HARMLESS:
         problems.append(f"{type(exc).__name__}: {exc}".strip())

@@ -43,7 +43,10 @@ def _load_feeds(path: Path) -> list:
 
 
 def poll(
-    once: bool = typer.Option(False, "--once", help="Poll every feed once, publish, and exit."),
+    once: bool = typer.Option(
+        False, "--once", help="Poll every feed once, publish, and exit (status 1 when every "
+        "feed failed or articles are left unpublished)."
+    ),
     feeds: Path = typer.Option(
         None, "--feeds", help="Feed list, YAML or OPML (default: NEWSSTREAM_FEEDS)."
     ),
@@ -68,6 +71,10 @@ def poll(
             if once:
                 report = await poller.run_cycle(feed_list)
                 typer.echo(report.summary())
+                if report.feeds and report.errors == report.feeds:
+                    typer.secho(f"every feed failed ({report.errors} of {report.feeds})",
+                                fg="red", err=True)
+                    return 1
                 return 1 if report.pending else 0
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()

@@ -43,6 +43,23 @@ def test_poll_once_then_status(server, settings, kafka_bootstrap, tmp_path):
     assert f"{len(FIXTURE_NAMES)} feeds · {FIXTURE_ARTICLES} articles published" in table.output
 
 
+@pytest.mark.kafka
+def test_poll_once_fails_when_every_feed_failed(server, settings, kafka_bootstrap, tmp_path):
+    bad = [feedlist.Feed(url=server.url(p)) for p in ("/status/500", "/status/404")]
+    feeds_file = tmp_path / "feeds.yaml"
+    env = settings_env(settings) | {"NEWSSTREAM_FEEDS": str(feeds_file)}
+
+    feedlist.save(bad, feeds_file)
+    failed = runner.invoke(app, ["poll", "--once"], env=env)
+    assert failed.exit_code == 1, failed.output
+    assert "every feed failed (2 of 2)" in failed.output
+
+    feedlist.save(bad + fixture_feeds(server, FIXTURE_NAMES[:1]), feeds_file)
+    partly = runner.invoke(app, ["poll", "--once"], env=env)
+    assert partly.exit_code == 0, partly.output
+    assert "2 failed" in partly.output
+
+
 def test_poll_without_a_feed_list_says_what_to_do(settings):
     env = settings_env(settings) | {"NEWSSTREAM_FEEDS": ""}
     result = runner.invoke(app, ["poll", "--once"], env=env)

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from ingest.parse import parse_feed, strip_entity_declarations
+from ingest.parse import keep_valid_utf8, parse_feed, strip_entity_declarations
 from newsstream.contract.errors import FeedError
 from tests.ingest.conftest import FIXTURE_NAMES, FIXTURES
 
@@ -102,3 +102,36 @@ def test_wrong_declared_encoding_is_survived():
     parsed = parse_feed(body, url="http://x.example/", content_type="text/xml; charset=utf-8")
     assert parsed.problems
     assert parsed.entries[0].title == "Pedro Sánchez en León"
+
+
+def _mostly_utf8_feed() -> bytes:
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Noticias'
+        "</title><item><title>Pedro Sánchez en León</title><link>https://x.example/1</link>"
+        "<description>Ñandú, café y más</description></item></channel></rss>"
+    ).encode().replace(b"y m", b"y \xff m")
+
+
+@pytest.mark.parametrize("content_type", ["", "text/xml; charset=utf-8", "application/rss+xml"])
+def test_invalid_utf8_bytes_are_replaced_and_the_valid_text_kept(content_type):
+    parsed = parse_feed(_mostly_utf8_feed(), url="http://x.example/", content_type=content_type)
+    entry = parsed.entries[0]
+    assert entry.title == "Pedro Sánchez en León"  # not "Pedro SÃ¡nchez en LeÃ³n"
+    assert entry.description == "Ñandú, café y \ufffd más"
+    assert "1 invalid UTF-8 bytes replaced" in parsed.problems
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ("<rss><t>Le\u00f3n</t></rss>".encode("latin-1"), "text/xml; charset=iso-8859-1"),
+        ('<?xml version="1.0" encoding="windows-1252"?><rss>Le\u00f3n</rss>'.encode("cp1252"),
+         ""),
+        ("<rss>Le\u00f3n</rss>".encode("utf-16"), ""),
+        ("<rss>Le\u00f3n</rss>".encode("utf-8"), ""),
+        # Mislabelled windows-1252: no well-formed UTF-8 at all, feedparser reads it as such.
+        ('<?xml version="1.0" encoding="utf-8"?><rss>Le\u00f3n</rss>'.encode("latin-1"), ""),
+    ],
+)
+def test_other_encodings_are_left_to_feedparser(body, content_type):
+    assert keep_valid_utf8(body, content_type) == (body, 0)
