@@ -392,10 +392,15 @@ def _list(data: dict[str, Any], name: str) -> list[Any]:
     return value
 
 
+_FIELD_NAMES: dict[type, frozenset[str]] = {}
+
+
 def _known(cls: type[R], value: object, what: str, **given: Any) -> R:
     """``cls`` from the fields of ``value`` it knows; the others are ignored."""
     data = _obj(value, what)
-    names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = frozenset(f.name for f in fields(cls))  # type: ignore[arg-type]
     known = {k: v for k, v in data.items() if k in names and k not in given}
     try:
         return cls(**known, **given)
