@@ -16,6 +16,8 @@ from typing import Any
 from newsstream.contract.settings import Settings
 
 log = logging.getLogger(__name__)
+#: A gap this small between committed and end offsets may be commit markers only.
+MARKER_SLACK = 3
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,8 @@ class StatusReader:
         try:
             if self._consumer is None:
                 self._consumer = KafkaConsumer(bootstrap_servers=servers, group_id=None,
-                                               enable_auto_commit=False)
+                                               enable_auto_commit=False,
+                                               isolation_level="read_committed")
                 self._admin = KafkaAdminClient(bootstrap_servers=servers)
 
             def partitions(topic: str) -> list[TopicPartition]:
@@ -94,15 +97,34 @@ class StatusReader:
             starts = self._consumer.beginning_offsets(enriched_parts) if enriched_parts else {}
             enriched = sum(ends[tp] - starts[tp] for tp in enriched_parts)
             committed = self._admin.list_group_offsets(self.group).get(self.group, {})
-            lag = 0
+            gaps = {}
             for tp in raw_parts + enriched_parts:
                 done = committed.get(tp)
-                lag += ends[tp] - (done.offset if done and done.offset >= 0 else starts.get(tp, 0))
-            return enriched, lag
+                start = done.offset if done and done.offset >= 0 else starts.get(tp, 0)
+                gaps[tp] = (start, ends[tp])
+            return enriched, self._records_between(gaps)
         except Exception as exc:  # noqa: BLE001 - a status line must not stop the service
             log.debug("status from Kafka: %s", exc)
             self._close_kafka()
             return 0, None
+
+    def _records_between(self, gaps: dict[Any, tuple[int, int]]) -> int:
+        """Records in [start, end) per partition. A transaction's commit marker takes an
+        offset but is no record, so a small gap is read to tell markers from work."""
+        lag, small = 0, {}
+        for tp, (start, end) in gaps.items():
+            if 0 < end - start <= MARKER_SLACK:
+                small[tp] = (start, end)
+            else:
+                lag += max(0, end - start)
+        if small:
+            self._consumer.assign(list(small))
+            for tp, (start, _) in small.items():
+                self._consumer.seek(tp, start)
+            for tp, records in self._consumer.poll(timeout_ms=300).items():
+                lag += sum(1 for r in records if r.offset < small[tp][1])
+            self._consumer.assign([])
+        return lag
 
     def _count(self, index: str) -> int:
         from elasticsearch import ApiError, TransportError

@@ -8,6 +8,7 @@ and on Ctrl-C or SIGTERM stops everything in order.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import socket
@@ -119,6 +120,8 @@ def run(
     from newsstream.cli.search_commands import check_api_exposure
 
     settings = load_settings()
+    # The status reader's Kafka client warns about its own slow polls; not news here.
+    logging.getLogger("kafka").setLevel(logging.ERROR)
     if not feeds.exists():
         typer.secho(f"feed list not found: {feeds}", fg="red", err=True)
         raise typer.Exit(2)

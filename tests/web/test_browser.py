@@ -298,6 +298,14 @@ def test_problems_page_shows_dead_letters_by_stage_and_reason(service, browser):
     _shot(browser, "5-problems")
 
 
+def test_the_status_lines_follow_the_pipeline_to_no_lag(service):
+    line = _wait(lambda: re.findall(r"feeds polled 7 · new articles (\d+) · enriched (\d+) · "
+                                    r"indexed (\d+) · alerts (\d+) · lag 0", service.output()),
+                 60, "a status line without lag")[-1]
+    published, enriched, indexed, alerts = map(int, line)
+    assert published >= 15 and enriched >= published and indexed >= published and alerts > 0
+
+
 def test_ctrl_c_stops_everything_and_a_restart_publishes_nothing_twice(service):
     published = _raw_ids(service.settings)
     assert len(published) == len(set(published)), "each article once on the raw topic"
