@@ -35,7 +35,12 @@ from elasticsearch import Elasticsearch, helpers  # noqa: E402
 from newsstream.contract.ids import article_id, content_hash, story_id  # noqa: E402
 from newsstream.contract.records import Article, EnrichedArticle, Language, Source  # noqa: E402
 from newsstream.contract.settings import Settings  # noqa: E402
-from search.analysis import LanguageAnalysis, detect_language_analysis  # noqa: E402
+from search.analysis import (  # noqa: E402
+    PLUGIN,
+    LanguageAnalysis,
+    detect_language_analysis,
+    has_analyzer,
+)
 from search.client import es_client  # noqa: E402
 from search.documents import to_document  # noqa: E402
 from search.index_template import delete_index_layout, ensure_index_layout  # noqa: E402
@@ -43,6 +48,8 @@ from search.layout import IndexLayout  # noqa: E402
 from search.query import SearchRequest, run_search  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "relevance"
+#: Lucene's DutchAnalyzer as it is, to measure the plugin's Dutch plural rules.
+LUCENE_DUTCH = "newsstream_dutch_lucene"
 K = 10
 
 
@@ -129,8 +136,10 @@ def compare(client: Elasticsearch) -> dict[str, list[tuple[Judged, float, float]
         raise SystemExit("the cluster has no language analysers: nothing to compare")
     settings = {"standard": LanguageAnalysis(), analysis.kind: analysis}
     if analysis.index_analyzers:
-        settings = {**settings, f"{analysis.kind}-no-split": LanguageAnalysis(
-            analysis.kind, analysis.analyzers)}
+        settings[f"{analysis.kind}-no-split"] = LanguageAnalysis(analysis.kind, analysis.analyzers)
+    if analysis.kind == PLUGIN and has_analyzer(client, LUCENE_DUTCH):
+        settings["lucene-dutch"] = LanguageAnalysis(
+            analysis.kind, {**analysis.analyzers, "nl": LUCENE_DUTCH})
     scores = {}
     for name, setting in settings.items():
         layout = IndexLayout(f"relevance-{uuid.uuid4().hex[:8]}-news-articles")
@@ -147,7 +156,9 @@ def _mean(values: list[float]) -> float:
 
 
 def report(scores: dict[str, list[tuple[Judged, float, float]]], per_query: bool) -> str:
+    """One column per setting, each cell ``recall@10 / nDCG@10``."""
     names = list(scores)
+    widths = [max(len(n), 13) + 2 for n in names]
     groups: dict[str, dict[str, list[int]]] = {
         "language": defaultdict(list), "kind": defaultdict(list),
     }
@@ -155,14 +166,19 @@ def report(scores: dict[str, list[tuple[Judged, float, float]]], per_query: bool
     for i, (judged, _, _) in enumerate(first):
         groups["language"][judged.language].append(i)
         groups["kind"][judged.kind].append(i)
-    header = f"{'':<22}{'n':>4}" + "".join(f"{n + ' R@10':>18}{n + ' nDCG@10':>20}" for n in names)
-    lines = [f"{len(first)} judged queries over {sum(1 for _ in DATA.glob('articles-*.tsv')) * 50} "
-             "articles; recall@10 and nDCG@10 (binary relevance)", header]
+    articles = sum(len(p.read_text(encoding="utf-8").splitlines())
+                   for p in DATA.glob("articles-*.tsv"))
+    lines = [
+        f"{len(first)} judged queries over {articles} articles; each cell: "
+        "recall@10 / nDCG@10 (binary relevance)",
+        f"{'':<22}{'n':>4}" + "".join(f"{n:>{w}}" for n, w in zip(names, widths, strict=True)),
+    ]
 
     def row(label: str, rows: list[int]) -> str:
         cells = "".join(
-            f"{_mean([scores[n][i][1] for i in rows]):>18.3f}"
-            f"{_mean([scores[n][i][2] for i in rows]):>20.3f}" for n in names
+            f"{_mean([scores[n][i][1] for i in rows]):.3f} / "
+            f"{_mean([scores[n][i][2] for i in rows]):.3f}".rjust(w)
+            for n, w in zip(names, widths, strict=True)
         )
         return f"{label:<22}{len(rows):>4}{cells}"
 
@@ -172,10 +188,12 @@ def report(scores: dict[str, list[tuple[Judged, float, float]]], per_query: bool
     lines.append(row("all", list(range(len(first)))))
     if per_query:
         lines.append("")
-        lines.append(f"{'query':<32}{'lang':<6}{'kind':<12}" + "".join(f"{n:>22}" for n in names))
+        lines.append(f"{'query':<30}{'lang':<5}{'kind':<11}"
+                     + "".join(f"{n:>{w}}" for n, w in zip(names, widths, strict=True)))
         for i, (judged, _, _) in enumerate(first):
-            cells = "".join(f"{scores[n][i][1]:>11.2f}{scores[n][i][2]:>11.2f}" for n in names)
-            lines.append(f"{judged.query:<32}{judged.language:<6}{judged.kind:<12}{cells}")
+            cells = "".join(f"{scores[n][i][1]:.2f} / {scores[n][i][2]:.2f}".rjust(w)
+                            for n, w in zip(names, widths, strict=True))
+            lines.append(f"{judged.query:<30}{judged.language:<5}{judged.kind:<11}{cells}")
     return "\n".join(lines)
 
 

@@ -25,9 +25,9 @@ def test_the_descriptor_has_only_the_keys_elasticsearch_accepts_for_stable_plugi
 
 
 def test_the_plugin_offers_every_analyser_the_service_looks_for():
-    assert analysis_plugin.analyzer_names(REPO) == sorted(
-        [*PLUGIN_ANALYZERS.values(), *PLUGIN_INDEX_ANALYZERS.values(), PLUGIN_FOLDING]
-    )
+    offered = set(analysis_plugin.analyzer_names(REPO))
+    assert offered >= {*PLUGIN_ANALYZERS.values(), *PLUGIN_INDEX_ANALYZERS.values(),
+                       PLUGIN_FOLDING}
 
 
 def test_every_named_component_is_a_class_in_the_source():
