@@ -269,7 +269,7 @@ def test_alerts_arrive_live_with_the_matched_snippet(service, browser):
                              if title in e.text], 60, "the new alert on the page")
     item = arrived[0]
     assert "Juan Guaidó" in item.text
-    assert "matched" in _one(item, ".why").text
+    assert "matched “Juan Guaidó”" in _one(item, ".why").text
     assert _one(item, ".snippet mark").text
     assert int(_one(browser, "#arrived").text) >= 1
     _shot(browser, "3-alerts")
@@ -286,6 +286,10 @@ def test_feeds_page_shows_every_sample_feed_with_its_health(service, browser):
             assert "ago" in _one(row, '[data-label="last poll"]').text
     assert any("no new article for" in r.text for r in rows)
     _shot(browser, "4-feeds")
+    browser.set_window_size(390, 844)
+    assert _one(browser, "tr.feed .badge").is_displayed()
+    _shot(browser, "4-feeds-phone")
+    browser.set_window_size(1280, 1000)
 
 
 def test_problems_page_shows_dead_letters_by_stage_and_reason(service, browser):

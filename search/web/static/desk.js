@@ -39,8 +39,10 @@
     title.href = "/article/" + encodeURIComponent(alert.article_id || "");
     markSnippet(field("snippet"), alert.snippet || "", alert.matched_text || "");
     var why = "matched \u201c" + (alert.matched_text || "") + "\u201d";
+    if (alert.alias && alert.alias !== alert.matched_text) { why += " as \u201c" + alert.alias + "\u201d"; }
     if (alert.actor_kind) { why += " (" + alert.actor_kind + ")"; }
-    if (alert.explanation) { why += ": " + alert.explanation; }
+    if (alert.rule) { why += " \u00b7 rule: " + alert.rule; }
+    if (alert.entity) { why += " \u00b7 recognised as " + alert.entity; }
     if (alert.latency_ms >= 0) { why += " \u00b7 " + alert.latency_ms + " ms after it reached Kafka"; }
     field("why").textContent = why;
     return item;
