@@ -1,3 +1,4 @@
 from newsstream.cli import main
 
-main()
+if __name__ == "__main__":  # not when a process pool re-imports it in a child
+    main()

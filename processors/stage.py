@@ -27,9 +27,9 @@ log line.
 
 CPU-bound handlers run behind :class:`Offload` (a thread by default, a
 process pool or inline for tests), one hop per batch, so the event loop keeps
-fetching, committing and heart-beating while they work. A stage's warm-up
-(models, gazetteers) runs in :func:`processors.app.register_stages`, before
-the worker starts and joins its consumer group.
+fetching, committing and heart-beating while they work. The offload is made
+and warmed up (models, gazetteers) when the stage is registered, before the
+worker starts and joins its consumer group (:func:`make_offload`).
 """
 
 from __future__ import annotations
@@ -136,7 +136,6 @@ class Stage(Generic[T]):
     handle: BatchHandler[T]
     batch_size: int = 64
     within: float = 0.05  # seconds a partial batch waits for more messages
-    warm_up: Callable[[], object] | None = None  # run before the worker starts
     start: Callable[[], Awaitable[object]] | None = None  # awaited before the first batch
 
 
@@ -178,23 +177,41 @@ def make_offload(
     kind: str = "thread", *, name: str = "stage", workers: int = 1,
     initializer: Callable[[], object] | None = None,
 ) -> Offload:
-    """An :class:`Offload` of ``kind``.
+    """An :class:`Offload` of ``kind``, warmed up by ``initializer`` before it returns.
 
-    ``process`` runs ``initializer`` (the stage's warm-up) in each child,
-    which must then receive only picklable functions and data; ``thread``
-    shares the warmed-up state of the worker process.
+    The warm-up (models, gazetteers) runs where the work will run: in this
+    process for ``thread`` and ``inline``, in each child for ``process``
+    (whose handlers must then be picklable functions over picklable data).
+    Stages make their offload when they are registered, so all of this
+    happens before the worker starts and joins its consumer group.
     """
+    started = time.perf_counter()
+    offload: Offload
     if kind == "thread":
-        return ExecutorOffload(ThreadPoolExecutor(workers, thread_name_prefix=name))
-    if kind == "process":
+        offload = ExecutorOffload(ThreadPoolExecutor(workers, thread_name_prefix=name))
+    elif kind == "inline":
+        offload = InlineOffload()
+    elif kind == "process":
         import multiprocessing
 
-        return ExecutorOffload(ProcessPoolExecutor(
+        executor = ProcessPoolExecutor(
             workers, mp_context=multiprocessing.get_context("spawn"), initializer=initializer,
-        ))
-    if kind == "inline":
-        return InlineOffload()
-    raise ValueError(f"unknown offload kind {kind!r} (one of {', '.join(OFFLOAD_KINDS)})")
+        )
+        # One task per process starts them all now, each running the initializer.
+        for future in [executor.submit(_ready) for _ in range(workers)]:
+            future.result()
+        offload = ExecutorOffload(executor)
+    else:
+        raise ValueError(f"unknown offload kind {kind!r} (one of {', '.join(OFFLOAD_KINDS)})")
+    if initializer is not None and kind != "process":
+        initializer()
+    if initializer is not None:
+        log.info("%s: warmed up (%s) in %.1f s", name, kind, time.perf_counter() - started)
+    return offload
+
+
+def _ready() -> bool:
+    return True
 
 
 def each_message(
@@ -442,12 +459,7 @@ def register_stage(
     app: faust.App, topics: ProcessorTopics, source: faust.TopicT, stage: Stage[T],
     *, name: str, concurrency: int = 1,
 ) -> faust.types.AgentT:
-    """Attach ``stage`` to ``app`` as an agent reading ``source``; warm it up now,
-    before the worker starts and joins its consumer group."""
-    if stage.warm_up is not None:
-        started = time.perf_counter()
-        stage.warm_up()
-        log.info("%s: warmed up in %.1f s", stage.name, time.perf_counter() - started)
+    """Attach ``stage`` to ``app`` as an agent reading ``source``."""
     harness = StageHarness(stage, topics)
 
     async def agent(stream: faust.StreamT) -> None:

@@ -285,6 +285,8 @@ class DeadLetter:
     original: str  # original value, decoded as UTF-8 with replacement
     original_b64: str = ""  # exact original bytes when they were not UTF-8
     topic: str = ""
+    original_size: int = 0  # bytes of the original value
+    truncated: bool = False  # only the first bytes are kept (the record must fit on Kafka)
     partition: int = -1
     offset: int = -1
     key: str = ""
@@ -421,25 +423,50 @@ def decode_enriched(raw: bytes | str | None) -> EnrichedArticle:
     return EnrichedArticle.from_dict(decode_json(raw))
 
 
+# Kafka refuses records over about 1 MB (the producer's and the broker's default
+# limits): the original bytes a dead-letter record keeps, and the error text.
+DEAD_LETTER_ORIGINAL_MAX = 900_000
+DEAD_LETTER_ERROR_MAX = 4_000
+
+
 def dead_letter_for(
     raw: bytes | None, exc: BaseException, *, stage: str, topic: str = "",
     partition: int = -1, offset: int = -1, key: bytes | str | None = None,
 ) -> DeadLetter:
-    """Wrap a failed input so nothing is lost: the error and the exact bytes."""
+    """Wrap a failed input so nothing is lost: the error and the exact bytes.
+
+    Bytes that are not UTF-8 are kept exactly in ``original_b64`` too. An
+    original too large to fit in a Kafka record with them is cut to its first
+    bytes (``truncated``; ``original_size`` says how long it was): a record
+    that cannot be sent would leave its message stuck forever.
+    """
     import base64
 
     raw = raw or b""
+    size, truncated = len(raw), False
     try:
-        original, original_b64 = raw.decode("utf-8"), ""
+        raw.decode("utf-8")
+        utf8 = True
     except UnicodeDecodeError:
+        utf8 = False
+    # Base64 takes 4/3 of the bytes, the replacement text up to 3x (U+FFFD per byte).
+    keep = DEAD_LETTER_ORIGINAL_MAX if utf8 else DEAD_LETTER_ORIGINAL_MAX // 5
+    if size > keep:
+        raw, truncated = raw[:keep], True
+    if utf8:
+        original, original_b64 = raw.decode("utf-8", "ignore"), ""  # a cut may split a char
+    else:
         original = raw.decode("utf-8", "replace")
         original_b64 = base64.b64encode(raw).decode("ascii")
     if isinstance(key, bytes):
         key = key.decode("utf-8", "replace")
+    error = str(exc)
+    if len(error) > DEAD_LETTER_ERROR_MAX:
+        error = error[:DEAD_LETTER_ERROR_MAX] + "…"
     return DeadLetter(
-        stage=stage, error_type=type(exc).__name__, error=str(exc), original=original,
+        stage=stage, error_type=type(exc).__name__, error=error, original=original,
         original_b64=original_b64, topic=topic, partition=partition, offset=offset,
-        key=key or "",
+        key=key or "", original_size=size, truncated=truncated,
     )
 
 

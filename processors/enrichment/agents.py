@@ -47,5 +47,5 @@ def register(app: faust.App, topics: ProcessorTopics, settings: Settings) -> fau
         fn = partial(enrich_one, watchlist=source.get())
         return await offload.run(each_message, fn, items)
 
-    stage = Stage(STAGE, decode_article, handle, batch_size=32, within=0.02, warm_up=warm_up)
+    stage = Stage(STAGE, decode_article, handle, batch_size=32, within=0.02)
     return register_stage(app, topics, topics.raw, stage, name=f"{settings.processor_group}.enrich")

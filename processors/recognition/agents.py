@@ -93,8 +93,7 @@ def register(app: faust.App, topics: ProcessorTopics, settings: Settings) -> fau
     async def handle(items: Sequence[Item[EnrichedArticle]]) -> list[Outcome]:
         return await offload.run(recognise_batch, list(items), source.get())
 
-    stage = Stage(STAGE, decode_enriched, handle, batch_size=BATCH, within=WITHIN,
-                  warm_up=warm_up)
+    stage = Stage(STAGE, decode_enriched, handle, batch_size=BATCH, within=WITHIN)
     return register_stage(
         app, topics, topics.enriched, stage, name=f"{settings.processor_group}.recognise"
     )

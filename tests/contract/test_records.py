@@ -1,3 +1,4 @@
+import base64
 import json
 
 import pytest
@@ -76,8 +77,6 @@ def test_undecodable_messages_raise_invalid_message(raw):
 def test_dead_letter_keeps_the_exact_original_bytes():
     raw = b"\xff\x00not utf8"
     record = dead_letter_for(raw, InvalidMessage("not JSON"), stage="enrich", topic="t", offset=7)
-    import base64
-
     assert base64.b64decode(record.original_b64) == raw
     assert record.error_type == "InvalidMessage" and record.offset == 7
 
@@ -189,3 +188,22 @@ def test_an_older_version_is_upcast_step_by_step(monkeypatch):
     monkeypatch.setattr(records, "UPCASTS", {})
     with pytest.raises(UnsupportedSchema, match="no upcast to 2"):
         decode_article(json.dumps(data).encode())
+
+
+@pytest.mark.parametrize(
+    ("raw", "utf8"),
+    [(("é" * 600_000).encode(), True), (b"\xff" * 1_000_000, False)],
+)
+def test_a_dead_letter_record_of_a_huge_original_still_fits_on_kafka(raw, utf8):
+    record = dead_letter_for(raw, InvalidMessage("x" * 100_000), stage="enrich")
+    assert len(encode(record)) < 1_000_000  # Kafka's default record size limit
+    assert record.truncated and record.original_size == len(raw)
+    kept = record.original.encode() if utf8 else base64.b64decode(record.original_b64)
+    assert raw.startswith(kept) and len(kept) > 100_000
+    assert len(record.error) < 5_000
+
+
+def test_a_small_original_is_kept_whole():
+    record = dead_letter_for(b"\xff" * 1000, InvalidMessage("x"), stage="enrich")
+    assert not record.truncated and record.original_size == 1000
+    assert base64.b64decode(record.original_b64) == b"\xff" * 1000

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
 from dataclasses import dataclass, field
 
 import pytest
@@ -228,10 +229,31 @@ def test_statuses_are_counted_by_stage():
     assert stage.MESSAGES.labels("toy", PARKED)._value.get() == before + 1
 
 
-def test_offload_kinds():
-    for kind in ("thread", "inline"):
-        offload = stage.make_offload(kind)
+WARMED: list[int] = []
+
+
+def _warm_up() -> None:
+    WARMED.append(os.getpid())
+
+
+def _warmed_here() -> bool:
+    return os.getpid() in WARMED
+
+
+@pytest.mark.parametrize("kind", ["thread", "inline", "process"])
+def test_each_offload_runs_the_work_where_it_was_warmed_up(kind):
+    WARMED.clear()
+    offload = stage.make_offload(kind, initializer=_warm_up)
+    try:
         assert asyncio.run(offload.run(sum, [1, 2, 3])) == 6
+        assert asyncio.run(offload.run(_warmed_here))
+        # In this process only when the work runs here.
+        expected = [] if kind == "process" else [os.getpid()]
+        assert expected == WARMED
+    finally:
         offload.close()
+
+
+def test_an_unknown_offload_is_refused():
     with pytest.raises(ValueError, match="unknown offload"):
         stage.make_offload("gpu")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from dataclasses import replace
 
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
@@ -37,9 +38,11 @@ def _collect(settings, topics: list[str], wanted: int, timeout: float = 90.0) ->
     return got
 
 
+@pytest.mark.parametrize("offload", ["thread", "process"])
 def test_worker_enriches_and_parks_poison_without_stopping(
-    kafka_bootstrap, settings, seed_article, tmp_path
+    kafka_bootstrap, settings, seed_article, tmp_path, offload
 ):
+    settings = replace(settings, stage_offload=offload)
     ensure_topics(settings)
     after = make_article(
         "Pompeo pulls US diplomats out of Venezuela",
