@@ -86,3 +86,25 @@ def test_status_shows_the_modules_and_the_plugins_analysers_of_the_running_node(
     )
     assert status["modules"] and status["distribution"] in {"integration-test", "full"}
     assert any(p.startswith(analysis_plugin.NAME) for p in status["plugins"])
+
+
+def test_status_text_names_the_distribution_modules_plugins_and_analysers():
+    status = {
+        "kafka": {"state": "stopped", "bootstrap": "127.0.0.1:9092", "version": None,
+                  "cluster_id": None, "config": "", "data": "", "logs": []},
+        "elasticsearch": {
+            "state": "running", "pid": 1, "url": "http://127.0.0.1:9200", "version": "9.5.0",
+            "health": "green", "user": None, "data": None, "logs": [],
+            "modules": ["apm", "x-pack-core"], "plugins": ["newsstream-analysis 1.0.0"],
+            "distribution": "integration-test",
+            "analyzers": {"plugin": ["newsstream_dutch", "newsstream_folding"], "built-in": []},
+        },
+        "state_dir": "/s", "cache_dir": "/c",
+    }
+    text = cli.format_status(status)
+    assert "modules    apm, x-pack-core" in text
+    assert "integration-test distribution" in text
+    assert "plugins    newsstream-analysis 1.0.0" in text
+    assert "analysers  plugin newsstream_*: dutch, folding" in text
+    status["elasticsearch"]["analyzers"] = {"plugin": [], "built-in": []}
+    assert "standard only (no language analysers)" in cli.format_status(status)
