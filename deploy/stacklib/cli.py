@@ -142,12 +142,22 @@ def up(cfg: StackConfig) -> int:
 def _install_analysis_plugin(
     cfg: StackConfig, version: str, epaths: elastic.EsPaths, jdk: Path
 ) -> None:
-    """Build (or take from the cache) and install the language-analysis plugin."""
-    plugin = analysis_plugin.build(cfg, repo_root(), epaths.home, version, jdk, say)
-    epaths.tmp.mkdir(parents=True, exist_ok=True)
-    env = elastic.environment(cfg, epaths, jdk)
-    if not analysis_plugin.install(epaths.home, plugin, env, say):
-        say(f"elasticsearch: analysis plugin {analysis_plugin.NAME} already installed")
+    """Build (or take from the cache) and install the language-analysis plugin.
+
+    Without it Elasticsearch still runs, and the service analyses every
+    language with ``standard``; so a failure here is said, not fatal.
+    """
+    try:
+        plugin = analysis_plugin.build(cfg, repo_root(), epaths.home, version, jdk, say)
+        epaths.tmp.mkdir(parents=True, exist_ok=True)
+        env = elastic.environment(cfg, epaths, jdk)
+        if not analysis_plugin.install(epaths.home, plugin, env, say):
+            say(f"elasticsearch: analysis plugin {analysis_plugin.NAME} already installed")
+    except StackError as exc:
+        say(
+            f"elasticsearch: WARNING: starting without the analysis plugin, so search "
+            f"analyses every language with 'standard': {exc}"
+        )
 
 
 def _warn_if_plugin_outdated(epaths: elastic.EsPaths) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from stacklib import analysis_plugin, cli
+from stacklib import analysis_plugin, cli, elastic
 from stacklib.config import StackConfig, StackError
 
 from newsstream.contract.settings import Settings
@@ -108,3 +108,11 @@ def test_status_text_names_the_distribution_modules_plugins_and_analysers():
     assert "analysers  plugin newsstream_*: dutch, folding" in text
     status["elasticsearch"]["analyzers"] = {"plugin": [], "built-in": []}
     assert "standard only (no language analysers)" in cli.format_status(status)
+
+
+def test_a_plugin_that_cannot_be_built_leaves_elasticsearch_startable(tmp_path, capsys):
+    cfg = StackConfig(state_dir=tmp_path / "state", cache_dir=tmp_path / "cache")
+    paths = elastic.EsPaths(tmp_path / "es", "9.5.0")
+    cli._install_analysis_plugin(cfg, "9.5.0", paths, fake_jdk(tmp_path))
+    out = capsys.readouterr().out
+    assert "starting without the analysis plugin" in out and "no javac" in out
