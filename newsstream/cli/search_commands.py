@@ -45,7 +45,7 @@ def search(
     from elasticsearch import ApiError, TransportError
 
     from search.client import es_client
-    from search.query import SearchRequest, parse_time, run_search
+    from search.query import QueryTooCostly, SearchRequest, parse_time, run_search
 
     settings = load_settings()
     logging.getLogger("elastic_transport").setLevel(logging.WARNING)
@@ -62,6 +62,9 @@ def search(
     client = es_client(settings)
     try:
         result = run_search(client, settings.index_articles, request)
+    except QueryTooCostly as exc:
+        typer.secho(f"search refused: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
     except (ApiError, TransportError) as exc:
         typer.secho(f"search failed: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(1) from None
