@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
@@ -144,6 +145,10 @@ class Offload(Protocol):
 
     async def run(self, fn: Callable[..., R], *args: Any) -> R: ...
 
+    async def each(
+        self, fn: Callable[[T, Message], Outcome], items: Sequence[Item[T]]
+    ) -> list[Outcome]: ...
+
     def close(self) -> None: ...
 
 
@@ -153,24 +158,49 @@ class InlineOffload:
     async def run(self, fn: Callable[..., R], *args: Any) -> R:
         return fn(*args)
 
+    async def each(
+        self, fn: Callable[[T, Message], Outcome], items: Sequence[Item[T]]
+    ) -> list[Outcome]:
+        return each_message(fn, items)
+
     def close(self) -> None:
         pass
 
 
 @dataclass
 class ExecutorOffload:
-    """Runs the work on a :mod:`concurrent.futures` executor."""
+    """Runs the work on a :mod:`concurrent.futures` executor of ``workers``."""
 
     executor: Executor
+    workers: int = 1
 
     async def run(self, fn: Callable[..., R], *args: Any) -> R:
         return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
+
+    async def each(
+        self, fn: Callable[[T, Message], Outcome], items: Sequence[Item[T]]
+    ) -> list[Outcome]:
+        """:func:`each_message` over the batch, split in one share per worker
+        so that a pool of processes works on one batch with all its cores."""
+        shares = min(self.workers, len(items))
+        if shares <= 1:
+            return await self.run(each_message, fn, items)
+        size = -(-len(items) // shares)
+        parts = await asyncio.gather(*(
+            self.run(each_message, fn, items[i:i + size]) for i in range(0, len(items), size)
+        ))
+        return [outcome for part in parts for outcome in part]
 
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
 
 
 OFFLOAD_KINDS = ("thread", "process", "inline")
+
+
+def pool_size(requested: int) -> int:
+    """Processes for a process offload: ``requested``, or one per core when 0."""
+    return requested if requested > 0 else max(1, os.cpu_count() or 1)
 
 
 def make_offload(
@@ -188,7 +218,7 @@ def make_offload(
     started = time.perf_counter()
     offload: Offload
     if kind == "thread":
-        offload = ExecutorOffload(ThreadPoolExecutor(workers, thread_name_prefix=name))
+        offload = ExecutorOffload(ThreadPoolExecutor(workers, thread_name_prefix=name), workers)
     elif kind == "inline":
         offload = InlineOffload()
     elif kind == "process":
@@ -200,7 +230,7 @@ def make_offload(
         # One task per process starts them all now, each running the initializer.
         for future in [executor.submit(_ready) for _ in range(workers)]:
             future.result()
-        offload = ExecutorOffload(executor)
+        offload = ExecutorOffload(executor, workers)
     else:
         raise ValueError(f"unknown offload kind {kind!r} (one of {', '.join(OFFLOAD_KINDS)})")
     if initializer is not None and kind != "process":

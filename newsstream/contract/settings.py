@@ -69,6 +69,8 @@ class Settings:
     log_level: str = "INFO"
     # Where stages run CPU-bound work: thread, process or inline (on the event loop).
     stage_offload: str = "thread"
+    # Processes of a worker's enrichment pool (stage_offload=process); 0: one per core.
+    stage_processes: int = 0
     metrics_port: int = 0
     # HTTP API: comma-separated keys; empty means no key is asked for (loopback only)
     api_keys: str = ""
@@ -85,6 +87,8 @@ class Settings:
                 f"{PREFIX}STAGE_OFFLOAD: expected thread, process or inline, "
                 f"got {self.stage_offload!r}"
             )
+        if self.stage_processes < 0:
+            raise ConfigError(f"{PREFIX}STAGE_PROCESSES: must be 0 (one per core) or more")
         for name in ("topic_partitions", "bulk_size", "max_feed_bytes", "per_host_concurrency"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{PREFIX}{name.upper()}: must be at least 1")

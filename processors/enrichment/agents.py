@@ -21,9 +21,9 @@ from processors.stage import (
     Outcome,
     Output,
     Stage,
-    each_message,
     handled,
     make_offload,
+    pool_size,
     register_stage,
 )
 from processors.topics import ProcessorTopics
@@ -40,12 +40,16 @@ def enrich_one(article: Article, message: Message, *, watchlist: Watchlist) -> O
 def register(app: faust.App, topics: ProcessorTopics, settings: Settings) -> faust.types.AgentT:
     """Attach the enrich stage to ``app``."""
     source = open_watchlist(settings)  # a bad NEWSSTREAM_ACTORS fails at start
-    offload = make_offload(settings.stage_offload, name=STAGE, initializer=warm_up)
+    in_processes = settings.stage_offload == "process"
+    offload = make_offload(
+        settings.stage_offload, name=STAGE, initializer=warm_up,
+        workers=pool_size(settings.stage_processes) if in_processes else 1,
+    )
 
     async def handle(items: list[Item[Article]]) -> list[Outcome]:
         # The live watchlist is read once per batch, on the loop.
         fn = partial(enrich_one, watchlist=source.get())
-        return await offload.run(each_message, fn, items)
+        return await offload.each(fn, items)
 
     stage = Stage(STAGE, decode_article, handle, batch_size=32, within=0.02)
     return register_stage(app, topics, topics.raw, stage, name=f"{settings.processor_group}.enrich")

@@ -257,3 +257,28 @@ def test_each_offload_runs_the_work_where_it_was_warmed_up(kind):
 def test_an_unknown_offload_is_refused():
     with pytest.raises(ValueError, match="unknown offload"):
         stage.make_offload("gpu")
+
+
+def _pid_of_handler(value: int, message: stage.Message) -> stage.Outcome:
+    import os
+
+    if value < 0:
+        raise ValueError("negative")
+    return handled(Output("enriched", str(value).encode(), str(os.getpid()).encode()))
+
+
+def test_a_process_pool_shares_a_batch_out_and_keeps_message_order():
+    import os
+
+    offload = stage.make_offload("process", workers=2)
+    try:
+        items = [(stage.Message(value=b""), v) for v in [1, 2, -3, 4, 5]]
+        outcomes = asyncio.run(offload.each(_pid_of_handler, items))
+    finally:
+        offload.close()
+    assert [o.outputs[0].key if o.outputs else None for o in outcomes] == [
+        b"1", b"2", None, b"4", b"5"
+    ]
+    assert isinstance(outcomes[2].error, ValueError)  # only the failing message fails
+    pids = {int(o.outputs[0].value) for o in outcomes if o.outputs}
+    assert os.getpid() not in pids  # the work ran in the pool's processes
