@@ -352,6 +352,11 @@ class StageHarness(Generic[T]):
         (log.error if UNACKED in statuses else log.info)("%s", report.line())
         return report
 
+    def release(self, partitions: set[tuple[str, int]]) -> None:
+        """Stop holding ``partitions`` (they were revoked: Kafka starts them over)."""
+        for tp in partitions & set(self.held):
+            del self.held[tp]
+
     def _release_redelivered(self, messages: Sequence[Message]) -> None:
         """A held partition's first unacknowledged message seen again means Kafka
         went back to it (restart, rebalance): acknowledge in order again."""
@@ -491,6 +496,12 @@ def register_stage(
 ) -> faust.types.AgentT:
     """Attach ``stage`` to ``app`` as an agent reading ``source``."""
     harness = StageHarness(stage, topics)
+
+    @app.on_partitions_revoked.connect
+    async def forget_revoked(sender: object, revoked: set, **kwargs: object) -> None:
+        # The partition's next owner starts from its committed offset: the held
+        # message included. Should it come back to us later, it starts there too.
+        harness.release({(tp.topic, tp.partition) for tp in revoked})
 
     async def agent(stream: faust.StreamT) -> None:
         await harness.consume(stream)

@@ -199,6 +199,24 @@ def test_a_held_partition_acknowledges_again_once_the_message_comes_back():
     assert acked == [0, 5, 1, 2, 3]
 
 
+def test_a_revoked_partition_is_no_longer_held():
+    topics = ProcessorTopics(raw=FakeTopic(), enriched=FakeTopic(), alerts=FakeTopic(),
+                             deadletter=FakeTopic(refuse=lambda v: "raise"))
+    harness = StageHarness(Stage("toy", decode, echo), topics, park_attempts=1)
+    acked: list = []
+
+    async def ack(event):
+        acked.append(event.message.offset)
+
+    async def scenario():
+        await harness.run_batch([FakeEvent(b"broken", FakeMessage(b"k", offset=1))], ack)
+        harness.release({("in", 0)})  # another worker parked it and went on; now it is ours
+        return await harness.run_batch([FakeEvent(b"ok-9", FakeMessage(b"k", offset=9))], ack)
+
+    assert asyncio.run(scenario()).statuses == [HANDLED]
+    assert acked == [9]
+
+
 def test_an_outage_retries_the_batch_instead_of_parking_it():
     calls = []
 
