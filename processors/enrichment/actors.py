@@ -430,10 +430,12 @@ def _longer_name(
 ) -> str:
     """Why the name at ``text[start:end]`` is part of someone else's longer
     name ("Pompeo Batoni", "Clinton Whitelaw", "Paul Johnson", "P. Johnson",
-    "Junta de Andalucía"), or "" when it is not.
+    "Junta de Andalucía"), or "" when it is not. A capitalised role word
+    ("Minister-president Rutte") or everyday word ("Die Regierung Merkel")
+    before it is not a given name.
 
     Where capitals say nothing (all-capitals or Title Case headlines) only
-    initials and known given names before it count.
+    initials, known given names and words that are not everyday words count.
     """
     given, roles, never = _cues()
     own = _own_words(actor)
@@ -451,7 +453,7 @@ def _longer_name(
         # where capitals say nothing, a word that is not an everyday word
         return bool(_NAME_WORD.fullmatch(word)) and word[:1].isupper() and (
             not shouting or not is_common_word(word, language)
-        ) and fold_key(word) not in skip
+        ) and fold_key(word) not in skip and not (set(fold_key(word).split()) & roles)
 
     if _FIRM.match(text, end) or _FIRM_BEFORE.search(text, 0, start):
         return "part of a firm's name with '&'"  # "Jones & Co", "Johnson & Johnson"
@@ -462,9 +464,7 @@ def _longer_name(
         beyond = _word_after(text, end + 1 + len(after))
         if name_like(beyond):
             return f"followed by {after + ' ' + beyond!r}"
-    if name_like(before) and (
-        shouting or not _sentence_start(text, pos) or not is_common_word(before, language)
-    ):
+    if name_like(before) and not is_common_word(before, language):
         return f"after {before!r}"
     if before in _PARTICLES and fold_key(before) not in own:
         earlier, _ = _word_before(text, pos)

@@ -160,3 +160,20 @@ def test_an_alert_says_why_it_fired():
     assert (mention.matched_text, mention.alias) == ("Clinton", "Clinton")
     assert mention.rule == "surname, capitalised, not inside a longer name"
     assert mention.entity == "PER Bill Clinton"
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        ("nl", "Dat zei Minister-president Rutte gisteren.", ["mark-rutte"]),
+        ("de", "Die Regierung Rutte hat beschlossen.", ["mark-rutte"]),  # nouns have capitals
+        ("en", "Then Secretary-General Rutte spoke.", ["mark-rutte"]),
+        ("nl", "Volgens Marieke Rutte is dat zo.", []),
+    ],
+)
+def test_a_role_or_an_everyday_word_before_a_surname_is_not_a_given_name(
+    language, text, expected
+):
+    watchlist = parse_watchlist({"actors": [person("mark-rutte", "Mark Rutte", "Rutte")]})
+    found = match_actors(watchlist, "", text, language=language)
+    assert [m.actor_id for m in found] == expected
