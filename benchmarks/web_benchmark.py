@@ -12,15 +12,17 @@ kind ``--rounds`` times over HTTP: the search page with words, with filters,
 without words, a later page, and an article page. Prints, per kind, the wall
 time p50/p95 of a full HTML response, Elasticsearch's own time for the search
 (``took``, as the page shows it), and the CPU time per request of this
-process, which runs both the API and the client (robust to other load on the
-machine); the load average is printed too, since wall times on a shared
-machine mean little without it. Everything it creates is deleted at the end
+process (API and client) and of the Elasticsearch process: CPU time is robust
+to other load on the machine, wall time is not (the load average is printed
+beside it). On an idle machine a page takes about the sum of the two CPU
+times. Everything it creates is deleted at the end
 unless ``--keep``; ``--index`` reuses a kept index.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import socket
@@ -30,6 +32,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -38,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from indexing_benchmark import batches  # noqa: E402
+from procstats import cpu_seconds  # noqa: E402
 
 from newsstream.contract.records import encode  # noqa: E402
 from newsstream.contract.settings import Settings  # noqa: E402
@@ -60,6 +64,23 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def listening_pid(port: int) -> int | None:
+    """The process that listens on 127.0.0.1:``port`` (from /proc), to read its CPU time."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as lines:
+            for line in list(lines)[1:]:
+                fields = line.split()
+                if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                    inodes.add(fields[9])
+    for fd in Path("/proc").glob("[0-9]*/fd/*"):
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:[") and target[8:-1] in inodes:
+                return int(fd.parent.parent.name)
+    return None
 
 
 def _pct(values: list[float], pct: int) -> float:
@@ -102,6 +123,7 @@ def main() -> None:
         while not server.started:
             time.sleep(0.05)
         base = f"http://127.0.0.1:{port}"
+        es_pid = listening_pid(urlsplit(settings.es_url).port or 9200)
         with httpx.Client(base_url=base, timeout=30) as http:
             first = http.get("/?q=Maduro").text
             cursor = re.search(r'rel="next" href="([^"]+)"', first)
@@ -114,10 +136,11 @@ def main() -> None:
             for url in pages.values():  # warm caches once
                 assert http.get(url).status_code == 200, url
             print(f"{'page':22} {'p50 ms':>8} {'p95 ms':>8} {'ES took p50':>12} "
-                  f"{'cpu ms/req':>11}")
+                  f"{'API cpu ms':>11} {'ES cpu ms':>10}")
             for kind, url in pages.items():
                 walls, took = [], []
                 cpu_before = time.process_time()
+                es_before = cpu_seconds(es_pid) if es_pid else 0.0
                 for _ in range(args.rounds):
                     t0 = time.perf_counter()
                     response = http.get(url)
@@ -128,9 +151,13 @@ def main() -> None:
                         took.append(float(found.group(1)))
                 # Client and server share this process: CPU includes both sides.
                 cpu = (time.process_time() - cpu_before) * 1000 / args.rounds
+                # Elasticsearch's CPU per request (all its threads; other clients of a
+                # shared node count too, so this is an upper bound).
+                es_cpu = (f"{(cpu_seconds(es_pid) - es_before) * 1000 / args.rounds:.1f}"
+                          if es_pid else "-")
                 es_took = f"{statistics.median(took):.0f}" if took else "-"
                 print(f"{kind:22} {statistics.median(walls):8.1f} {_pct(walls, 95):8.1f} "
-                      f"{es_took:>12} {cpu:11.1f}")
+                      f"{es_took:>12} {cpu:11.1f} {es_cpu:>10}")
         server.should_exit = True
         thread.join(timeout=10)
     finally:
