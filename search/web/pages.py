@@ -103,7 +103,8 @@ def _state(request: Request) -> Any:
 def search_page(request: Request) -> HTMLResponse:
     links = SearchLinks(list(request.query_params.multi_items()))
     cursor = request.query_params.get("cursor", "")
-    page = int(request.query_params.get("page", "1") or 1) if cursor else 1
+    page_text = request.query_params.get("page", "1")
+    page = int(page_text) if cursor and page_text.isdigit() and len(page_text) < 6 else 1
     error, result, status = "", None, 200
     try:
         since, until = links.first("since"), links.first("until")

@@ -112,3 +112,12 @@ def test_api_docs_load_their_scripts_from_this_server(web):
             assert url.startswith("/"), f"{page} loads {url} from elsewhere"
             assert client.get(url).status_code == 200
         assert "fonts.googleapis" not in html and "cdn." not in html
+
+
+def test_nonsense_in_any_parameter_is_never_a_server_error(web):
+    client, _ = web
+    for params in ({"page": "x", "cursor": "abc"}, {"cursor": "@@@"}, {"sort": "oldest"},
+                   {"until": "yesterday"}, {"lang": "x" * 500}):
+        assert client.get("/", params=params).status_code == 400, params
+    assert client.get("/watch", params={"since": "soon"}).status_code == 400
+    assert client.get("/article/" + "x" * 5000).status_code == 404
