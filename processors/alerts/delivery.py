@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 
 STAGE = "alerts-webhook"
 WEBHOOKS = Metric(
-    "newsstream_alert_webhooks", "Webhook deliveries by receiver and outcome",
+    "newsstream_alert_webhooks", "Webhook deliveries by receiver (its URL's digest) and outcome",
     ["receiver", "outcome"],
 )
 # How long a parked alert's dead-letter send may take before the alert is tried again.
@@ -50,10 +50,14 @@ PARK_RETRY = RetryPolicy(attempts=None, base_delay=1.0, max_delay=30.0)
 Park = Callable[[bytes, bytes | None, int, int, BaseException], Awaitable[None]]
 
 
+def receiver_digest(url: str) -> str:
+    """A name for the receiver at ``url`` that does not show it (URLs may hold tokens)."""
+    return hashlib.sha256(url.encode("utf-8")).hexdigest()[:16]
+
+
 def receiver_group(settings: Settings, url: str) -> str:
-    """The consumer group of the receiver at ``url`` (a digest: URLs may hold tokens)."""
-    digest = hashlib.sha256(url.encode("utf-8")).hexdigest()[:16]
-    return f"{settings.processor_group}-webhook-{digest}"
+    """The consumer group of the receiver at ``url``."""
+    return f"{settings.processor_group}-webhook-{receiver_digest(url)}"
 
 
 def start_at_end_if_new(settings: Settings, url: str, *, timeout_ms: int = 10_000) -> dict:
@@ -159,10 +163,10 @@ class ReceiverQueue:
                 f"{self.sink.name}: dead letter",
             )
             self.parked += 1
-            WEBHOOKS.labels(self.sink.url, "parked").inc()
+            WEBHOOKS.labels(receiver_digest(self.sink.url), "parked").inc()
             return "parked"
         self.delivered += 1
-        WEBHOOKS.labels(self.sink.url, "delivered").inc()
+        WEBHOOKS.labels(receiver_digest(self.sink.url), "delivered").inc()
         return "delivered"
 
 
