@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from urllib.parse import urlencode
+
+_STEP = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1)}
 
 #: The search page's parameters, in the order they appear in a URL.
 PARAMS = ("q", "lang", "source", "topic", "entity", "actor", "since", "until", "sort")
@@ -43,3 +46,21 @@ class SearchLinks:
     def filters(self) -> list[tuple[str, str]]:
         """The active filters (everything but the query text and sort)."""
         return [(k, v) for k, v in self.pairs if k not in ("q", "sort")]
+
+    def narrowed_to(self, bucket_start: str, interval: str) -> str:
+        """This search limited to one histogram bucket (``since``..``until``)."""
+        try:
+            start = datetime.fromisoformat(bucket_start.replace("Z", "+00:00"))
+        except ValueError:
+            return self.url()
+        if interval in _STEP:
+            end = start + _STEP[interval]
+        elif interval == "month":
+            end = start.replace(year=start.year + start.month // 12,
+                                month=start.month % 12 + 1)
+        else:
+            end = start.replace(year=start.year + 1)
+        stamp = "%Y-%m-%dT%H:%M:%SZ"
+        kept = [(k, v) for k, v in self.pairs if k not in ("since", "until")]
+        until = end - timedelta(seconds=1)
+        return self.url(kept + [("since", start.strftime(stamp)), ("until", until.strftime(stamp))])

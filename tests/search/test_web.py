@@ -121,3 +121,13 @@ def test_nonsense_in_any_parameter_is_never_a_server_error(web):
         assert client.get("/", params=params).status_code == 400, params
     assert client.get("/watch", params={"since": "soon"}).status_code == 400
     assert client.get("/article/" + "x" * 5000).status_code == 404
+
+
+def test_a_histogram_bar_narrows_the_search_to_its_time(web):
+    client, _ = web
+    html = client.get("/", params={"q": "Maduro", "since": "2019-03-01",
+                                   "until": "2019-03-31"}).text
+    bars = re.findall(r'<a class="bar" href="([^"]+)"[^>]*title="2019-03-12 00:00: 1"', html)
+    assert bars, "the 12 March bar links somewhere"
+    narrowed = client.get(bars[0].replace("&amp;", "&")).text
+    assert "since: 2019-03-12T00:00:00Z" in narrowed and "1 article " in _text(narrowed)

@@ -168,7 +168,7 @@ def service(kafka_bootstrap, es_client, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser():
+def browser(request):
     if not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)):
         missing(f"Chromium ({CHROMIUM}) and its driver ({CHROMEDRIVER}) are needed",
                 f"install them with: {INSTALL}")
@@ -187,7 +187,9 @@ def browser():
     driver.implicitly_wait(0)
     shutil.rmtree(SHOTS, ignore_errors=True)
     SHOTS.mkdir(parents=True)
-    print(f"\nscreenshots: {SHOTS}")
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:  # shown even when output is captured
+        reporter.write_line(f"browser screenshots: {SHOTS}")
     yield driver
     driver.quit()
     shutil.rmtree(profile, ignore_errors=True)
