@@ -46,7 +46,9 @@ class Settings:
     index_alerts: str = "news-alerts"
     retention_days: int = 90
     bulk_size: int = 500
-    bulk_interval: float = 1.0
+    # A bulk goes when it has bulk_size documents or has waited bulk_interval
+    # seconds; with the 1 s index refresh this keeps raw->searchable under ~2 s.
+    bulk_interval: float = 0.5
     # Ingestion
     data_dir: str = ""
     feeds: str = ""
