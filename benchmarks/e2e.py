@@ -37,6 +37,7 @@ import contextlib
 import json
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -511,7 +512,9 @@ def plain_kafka(run: Run, tag: str, ids: set[str]) -> None:
     admin = KafkaAdminClient(bootstrap_servers=servers)
     admin.create_topics([NewTopic(topic, run.settings.topic_partitions, 1)])
     admin.close()
-    producer = KafkaProducer(bootstrap_servers=servers, acks="all", linger_ms=5)
+    producer = KafkaProducer(bootstrap_servers=servers, acks="all", linger_ms=5,
+                             max_block_ms=120_000)
+    producer.partitions_for(topic)  # metadata of the new topic, before the clock starts
     started = time.perf_counter()
     for key, value in records:
         producer.send(topic, key=key, value=value)
@@ -619,7 +622,9 @@ def check_loss(run: Run, ids: list[str]) -> None:
 
 def summary(report: dict[str, Any]) -> str:
     lines = []
-    b = report["burst"]
+    b = report.get("burst")
+    if b is None:
+        return f"no burst figures ({report.get('error', 'not run')})"
 
     def ms(v: float | None) -> str:
         return "n/a" if v is None else f"{v:.0f}"
@@ -709,9 +714,14 @@ def ratios(report: dict[str, Any]) -> dict[str, Any]:
 
 def drop_indices(es: Any, settings: Settings) -> None:
     """The run's indices and the templates provisioning made for them."""
+    # By name: Elasticsearch refuses to delete indices by a wildcard.
     with contextlib.suppress(Exception):
-        es.indices.delete(index=f"{settings.index_articles}-*,{settings.index_alerts}*",
-                          ignore_unavailable=True)
+        names = list(es.indices.get(
+            index=f"{settings.index_articles}-*,{settings.index_alerts}*",
+            ignore_unavailable=True, allow_no_indices=True,
+        ))
+        if names:
+            es.indices.delete(index=",".join(names))
     for name in (settings.index_articles, settings.index_alerts):
         with contextlib.suppress(Exception):
             es.indices.delete_index_template(name=name)
@@ -808,12 +818,20 @@ def main() -> int:
         print("plain clients ...", flush=True)
         plain_kafka(run, tag, set(burst_ids))
         plain_bulk(run, tag, set(burst_ids))
-        report["ratios"] = ratios(report)
-        report["load_average_end"] = os.getloadavg()[0]
+    except Exception as exc:  # noqa: BLE001 - report the phases that completed
+        report["error"] = f"{type(exc).__name__}: {exc}"
+        print(f"stopped early: {report['error']}", flush=True)
     finally:
+        report["load_average_end"] = os.getloadavg()[0]
+        if "burst" in report:
+            report["ratios"] = ratios(report)
         cleanup(settings, tag, es)
     print()
     print(summary(report))
+    if not report.get("error"):
+        shutil.rmtree(work, ignore_errors=True)
+    if report.get("error"):
+        print(f"(stopped early: {report['error']})")
     if args.json:
         args.json.write_text(json.dumps(report, indent=2), encoding="utf-8")
         print(f"figures written to {args.json}")
