@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import sqlite3
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,8 +85,10 @@ class StatusReader:
             if self._consumer is None:
                 self._consumer = KafkaConsumer(bootstrap_servers=servers, group_id=None,
                                                enable_auto_commit=False,
-                                               isolation_level="read_committed")
-                self._admin = KafkaAdminClient(bootstrap_servers=servers)
+                                               isolation_level="read_committed",
+                                               request_timeout_ms=10_000)
+                self._admin = KafkaAdminClient(bootstrap_servers=servers,
+                                               request_timeout_ms=10_000)
 
             def partitions(topic: str) -> list[TopicPartition]:
                 found = self._consumer.partitions_for_topic(topic) or set()
@@ -151,3 +154,30 @@ class StatusReader:
         if self._es is not None:
             self._es.close()
             self._es = None
+
+
+class StatusFeed:
+    """Reads the status every ``every`` seconds in a thread of its own, so a server
+    that does not answer slows the status line, never the supervision beside it."""
+
+    def __init__(self, reader: StatusReader, every: float) -> None:
+        self.reader = reader
+        self.every = every
+        self.latest: PipelineStatus | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="status", daemon=True)
+
+    def start(self) -> StatusFeed:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.latest = self.reader.read()
+            self._stop.wait(self.every)
+
+    def close(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+        if not self._thread.is_alive():
+            self.reader.close()

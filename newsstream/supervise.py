@@ -1,9 +1,9 @@
 """Keep a set of child processes running; stop them in order, losing nothing.
 
 Each child runs in its own session, so a Ctrl-C on the terminal reaches only
-the supervisor, which then stops the children one after another in the order
-given (the poller before the workers that drain what it published, the API
-last) with SIGTERM, and SIGKILL only after a grace period. Should the
+the supervisor, which then stops the children group by group (the poller
+before the workers that drain what it published, the workers together, the
+API last) with SIGTERM, and SIGKILL only after a grace period. Should the
 supervisor itself die, the kernel sends each child SIGTERM (Linux
 ``PR_SET_PDEATHSIG``), so nothing is left behind. A child that exits on its
 own is reported and started again after the project's backoff policy; a run
@@ -36,6 +36,7 @@ class ChildSpec:
     argv: list[str]
     env: dict[str, str] | None = None
     log_path: Path | None = None
+    stop_group: int = 0  # lower groups stop first; a group's children stop together
 
 
 @dataclass
@@ -118,24 +119,28 @@ class Supervisor:
                         f"{delay:.0f} s{where}")
 
     def stop_all(self, grace: float = 30.0) -> None:
-        """SIGTERM each child in order and wait for it; SIGKILL after ``grace`` seconds."""
+        """SIGTERM each stop group in turn and wait for it; SIGKILL after ``grace`` seconds."""
         for child in self.children:
             child.restart_at = None
-            proc = child.proc
-            if proc is None or proc.poll() is not None:
-                continue
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=grace)
-            except subprocess.TimeoutExpired:
-                self.report(f"{child.spec.name} did not stop in {grace:.0f} s; killing it")
+        for group in sorted({c.spec.stop_group for c in self.children}):
+            members = [c for c in self.children if c.spec.stop_group == group and c.running]
+            for child in members:
                 with contextlib.suppress(ProcessLookupError):
+                    os.killpg(child.proc.pid, signal.SIGTERM)  # type: ignore[union-attr]
+            deadline = time.monotonic() + grace
+            for child in members:
+                proc = child.proc
+                assert proc is not None
+                try:
+                    proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    self.report(f"{child.spec.name} did not stop in {grace:.0f} s; killing it")
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+                # Anything the child left in its session goes too.
+                with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-            # Anything the child left in its session goes too.
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(proc.pid, signal.SIGKILL)
 
     def pids(self) -> list[int]:
         return [c.proc.pid for c in self.children if c.running and c.proc]

@@ -173,7 +173,7 @@ def _supervise(
     allow_unauthenticated: bool,
 ) -> None:
     from newsstream.kafka_admin import ensure_topics
-    from newsstream.pipeline_status import StatusReader
+    from newsstream.pipeline_status import StatusFeed, StatusReader
     from newsstream.supervise import ChildSpec, Supervisor
     from processors.app import DEFAULT_STAGES, app_id_for
 
@@ -185,10 +185,11 @@ def _supervise(
     if allow_unauthenticated:
         api.append("--allow-unauthenticated")
     # Stop order: the poller first, then the workers drain, then the page goes.
-    specs = [ChildSpec("poller", [*me, "poll", "--feeds", str(feeds)], env, logs / "poller.log")]
-    specs += [ChildSpec(f"worker-{i}", [*me, "process"], env, logs / f"worker-{i}.log")
-              for i in range(1, workers + 1)]
-    specs.append(ChildSpec("api", api, env, logs / "api.log"))
+    specs = [ChildSpec("poller", [*me, "poll", "--feeds", str(feeds)], env, logs / "poller.log",
+                       stop_group=0)]
+    specs += [ChildSpec(f"worker-{i}", [*me, "process"], env, logs / f"worker-{i}.log",
+                        stop_group=1) for i in range(1, workers + 1)]
+    specs.append(ChildSpec("api", api, env, logs / "api.log", stop_group=2))
 
     stop = threading.Event()
     interrupted = {"count": 0}
@@ -200,11 +201,13 @@ def _supervise(
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     terminal = sys.stdout.isatty()
     supervisor = Supervisor(specs, report=lambda text: _say(text, terminal))
-    status = StatusReader(settings, app_id_for(settings, DEFAULT_STAGES))
+    status = StatusFeed(StatusReader(settings, app_id_for(settings, DEFAULT_STAGES)),
+                        every=2.0 if terminal else 10.0)
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::") else host
     url = f"http://{shown}:{port}/"
     try:
         supervisor.start_all()
+        status.start()
         typer.echo(f"started the poller, {workers} worker{'s' if workers != 1 else ''} and the "
                    f"API (logs: {logs})")
         api_child = supervisor.children[-1]
@@ -234,20 +237,16 @@ def _say(text: str, terminal: bool) -> None:
 
 def _watch(supervisor, status, stop: threading.Event, terminal: bool) -> None:  # noqa: ANN001
     """Supervise until asked to stop; a live line on a terminal, log lines otherwise."""
-    last_line, last_read, last_print = "", 0.0, 0.0
-    every = 2.0 if terminal else 10.0
+    shown, last_print = None, 0.0
     while not stop.is_set():
         supervisor.tick()
         now = time.monotonic()
-        if now - last_read >= every:
-            last_read = now
-            line = status.read().line()
-            if terminal:
-                width = os.get_terminal_size().columns if sys.stdout.isatty() else 120
-                sys.stdout.write("\r\x1b[2K" + line[: max(20, width - 1)])
-                sys.stdout.flush()
-            elif line != last_line or now - last_print >= 300:
-                typer.echo(f"{time.strftime('%H:%M:%S')} {line}")
-                last_print = now
-            last_line = line
+        latest = status.latest
+        if latest is not None and terminal:
+            width = os.get_terminal_size().columns
+            sys.stdout.write("\r\x1b[2K" + latest.line()[: max(20, width - 1)])
+            sys.stdout.flush()
+        elif latest is not None and (latest != shown or now - last_print >= 300):
+            typer.echo(f"{time.strftime('%H:%M:%S')} {latest.line()}")
+            shown, last_print = latest, now
         stop.wait(0.5)
