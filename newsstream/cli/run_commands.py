@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -120,8 +121,9 @@ def run(
     from newsstream.cli.search_commands import check_api_exposure
 
     settings = load_settings()
-    # The status reader's Kafka client warns about its own slow polls; not news here.
-    logging.getLogger("kafka").setLevel(logging.ERROR)
+    # The status reader's Kafka client logs its own time-outs; the status line shows
+    # "lag ?" instead, and the children's logs say what Kafka did to them.
+    logging.getLogger("kafka").setLevel(logging.CRITICAL)
     if not feeds.exists():
         typer.secho(f"feed list not found: {feeds}", fg="red", err=True)
         raise typer.Exit(2)
@@ -243,8 +245,8 @@ def _watch(supervisor, status, stop: threading.Event, terminal: bool) -> None:  
         now = time.monotonic()
         latest = status.latest
         if latest is not None and terminal:
-            width = os.get_terminal_size().columns
-            sys.stdout.write("\r\x1b[2K" + latest.line()[: max(20, width - 1)])
+            width = shutil.get_terminal_size((120, 24)).columns
+            sys.stdout.write("\r\x1b[2K" + latest.line()[: max(40, width - 1)])
             sys.stdout.flush()
         elif latest is not None and (latest != shown or now - last_print >= 300):
             typer.echo(f"{time.strftime('%H:%M:%S')} {latest.line()}")
