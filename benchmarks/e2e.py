@@ -376,7 +376,7 @@ def wait_until(done, timeout: float, step: float = 0.1) -> bool:
     return done()
 
 
-def burst(run: Run, corpus: Corpus, feeds: int, items: int, hosts: int, work: Path) -> None:
+def burst(run: Run, feeds: list[list[Item]], hosts: int, work: Path) -> None:
     """Serve the feeds, poll them once, time until all searchable and alerted."""
     feed_dir = work / "feeds"
     feed_dir.mkdir()
@@ -384,9 +384,8 @@ def burst(run: Run, corpus: Corpus, feeds: int, items: int, hosts: int, work: Pa
     now = time.time()
     all_items: list[Item] = []
     feed_list = []
-    for f in range(feeds):
+    for f, fitems in enumerate(feeds):
         host = f"127.0.0.{f % hosts + 1}"
-        fitems = corpus.feed_items(f, items, f"https://publisher{f}.bench.example/news")
         (feed_dir / f"feed-{f}.rss").write_text(rss(f, fitems, now), encoding="utf-8")
         feed_list.append({"url": f"http://{host}:{port}/feed-{f}.rss", "language": fitems[0].lang})
         all_items.extend(fitems)
@@ -442,7 +441,7 @@ def burst(run: Run, corpus: Corpus, feeds: int, items: int, hosts: int, work: Pa
     for entry in procs_report:
         entry["cpu_ms_per_article"] = entry["cpu_s"] / n * 1000
     run.report["burst"] = {
-        "feeds": feeds, "items_per_feed": items, "articles": n,
+        "feeds": len(feeds), "items_per_feed": len(feeds[0]), "articles": n,
         "mean_chars": statistics.mean(len(i.text) for i in all_items),
         "poller_exit_code": poller.returncode, "poll_seconds": polled,
         "all_searchable": complete, "searchable_seconds": searchable,
@@ -784,6 +783,12 @@ def main() -> int:
                               "started": utcnow_iso(), "load_average_start": os.getloadavg()[0]}
     extra_env = dict(item.split("=", 1) for item in args.worker_env)
     print(f"run {tag}: {args.workers} worker(s); logs and feeds in {work}", flush=True)
+    # Articles (and the alerts expected of them) are made before any server work.
+    warm = corpus.stream(20, f"{tag}-warm")
+    feeds = [corpus.feed_items(f, args.items, f"https://publisher{f}.bench.example/news")
+             for f in range(args.feeds)]
+    steady = corpus.stream(int(args.steady_rate * args.steady_seconds), f"{tag}-s")
+    alert_rate = corpus.stream(int(args.alert_rate * args.alert_seconds), f"{tag}-a")
     try:
         with contextlib.ExitStack() as stack:
             workers = [
@@ -802,19 +807,16 @@ def main() -> int:
             run = Run(settings, es, searches, alerts,
                       [Proc(f"worker {i}", w.pid) for i, w in enumerate(workers)],
                       server_procs(), report)
-            warm = corpus.stream(20, f"{tag}-warm")
             at_rate(run, warm, 20.0, "warm_up")  # models loaded, index created, group settled
             report.pop("warm_up")
             print("burst ...", flush=True)
-            burst(run, corpus, args.feeds, args.items, args.hosts, work)
+            burst(run, feeds, args.hosts, work)
             burst_ids = run.report.pop("_burst_ids")
             check_loss(run, burst_ids)
             print("steady rate ...", flush=True)
-            at_rate(run, corpus.stream(int(args.steady_rate * args.steady_seconds), f"{tag}-s"),
-                    args.steady_rate, "steady")
+            at_rate(run, steady, args.steady_rate, "steady")
             print("alert rate ...", flush=True)
-            at_rate(run, corpus.stream(int(args.alert_rate * args.alert_seconds), f"{tag}-a"),
-                    args.alert_rate, "alert_rate")
+            at_rate(run, alert_rate, args.alert_rate, "alert_rate")
         print("plain clients ...", flush=True)
         plain_kafka(run, tag, set(burst_ids))
         plain_bulk(run, tag, set(burst_ids))
