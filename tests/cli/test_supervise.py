@@ -94,3 +94,36 @@ def test_default_workers_leave_a_core_and_never_exceed_partitions():
     assert default_workers(8, 6) == 6
     assert default_workers(None, 6) == 1
     assert default_workers(1, 6) == 1
+
+
+def test_groups_stop_in_order_and_a_group_together(tmp_path):
+    script = (
+        "import signal, sys, time, pathlib\n"
+        "def stop(*_):\n"
+        "    out = pathlib.Path(sys.argv[1])\n"
+        "    out.write_text(f'{time.time()} ')\n"
+        "    time.sleep(float(sys.argv[2]))\n"
+        "    out.write_text(out.read_text() + f'{time.time()}')\n"
+        "    sys.exit(0)\n"
+        "signal.signal(signal.SIGTERM, stop)\n"
+        "pathlib.Path(sys.argv[1] + '.up').touch()\n"
+        "while True: time.sleep(1)\n"
+    )
+    def spec(name: str, group: int, linger: float) -> ChildSpec:
+        return ChildSpec(name, [sys.executable, "-c", script, str(tmp_path / name), str(linger)],
+                         stop_group=group)
+
+    supervisor = Supervisor([spec("api", 2, 0), spec("worker-1", 1, 1.0),
+                             spec("worker-2", 1, 1.0), spec("poller", 0, 0.5)])
+    supervisor.start_all()
+    deadline = time.monotonic() + 20
+    while len(list(tmp_path.glob("*.up"))) < 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    supervisor.stop_all(grace=10)
+    got = {p.name: [float(x) for x in p.read_text().split()] for p in tmp_path.glob("*")
+           if p.suffix != ".up"}
+    assert got["poller"][1] <= min(got["worker-1"][0], got["worker-2"][0])
+    assert max(got["worker-1"][1], got["worker-2"][1]) <= got["api"][0]
+    # Workers stop together: the second is told before the first has finished.
+    assert max(got["worker-1"][0], got["worker-2"][0]) < min(got["worker-1"][1],
+                                                             got["worker-2"][1])
