@@ -7,15 +7,19 @@ model missed:
 - a model name (PER, ORG, LOC) that a gazetteer match covers exactly, or
   whose text is a listed name (``link``), becomes a mention of that listed
   entity (its stable id and canonical name: "U.S." and "Verenigde Staten"
-  are both United States) when the types agree; when they disagree the
-  model's reading of the context wins ("Barcelona" the club is an ORG, not
-  the city) and the name stands on its own;
+  are both United States); a listed place the model reads as an
+  organisation is a club or firm named after it ("Barcelona" won) and stands
+  on its own, while any other disagreement ("Israël" read as a person) is
+  the model's mistake and the listed type stays;
 - a gazetteer match inside, or overlapping, a longer model name is not a
   name of its own ("Madrid" in "Atlético de Madrid", "New York" in "New York
   Jets"), nor is one inside a name the model reads as MISC ("Tour de
   France");
 - a gazetteer match the model has no name at keeps its listed entity;
-- the fast path's capitalised-run heuristic gives way to the model.
+- the fast path's capitalised-run heuristic gives way to the model;
+- a name the model found once counts wherever else the article writes it,
+  and so does a person's surname ("Barrichello" after "Rubens
+  Barrichello"), with the type the model gave it most often.
 
 Names that are not listed become entities merged within the article by
 folded name ("SNCF" and "sncf" are one), and a person's surname alone joins
@@ -25,6 +29,7 @@ the person named in full, whichever comes first.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -32,6 +37,8 @@ from newsstream.contract.ids import fold
 from newsstream.contract.records import EnrichedArticle, Entity, Mention
 
 FIELDS = ("title", "text")
+# Prepositions after which a listed place is the place (en, nl, es, de, fr).
+LOCATIVE = frozenset({"in", "into", "naar", "uit", "te", "nach", "à", "desde", "hacia"})
 TYPES = ("PER", "ORG", "LOC")  # the types the service keeps; a model's MISC only blocks
 LISTED = "gazetteer"  # Entity.source of listed entities
 _LETTER = re.compile(r"[^\W\d_]")
@@ -80,6 +87,11 @@ def trim(value: str, span: Span) -> tuple[int, int]:
     return start, end
 
 
+def _word_before(value: str, start: int) -> str:
+    words = value[max(0, start - 20):start].split()
+    return words[-1] if words and value[start - 1:start].isspace() else ""
+
+
 def _surnames(name: str) -> list[str]:
     words = slug(name).split("-")
     return ["-".join(words[i:]) for i in range(1, len(words))]
@@ -92,6 +104,40 @@ class _Found:
     end: int
     type: str
     listed: Listed | None
+
+
+def repeat_names(texts: dict[str, str], spans: dict[str, list[Span]]) -> dict[str, list[Span]]:
+    """``spans`` plus the other capitalised occurrences of the names in them."""
+    votes: dict[str, Counter] = {}
+    for field, value in texts.items():
+        for span in spans.get(field, []):
+            if span.type not in TYPES:
+                continue
+            start, end = trim(value, span)
+            written = value[start:end]
+            votes.setdefault(written, Counter())[span.type] += 1
+            if span.type == "PER" and " " in written:
+                votes.setdefault(written.rsplit(" ", 1)[1], Counter())["PER"] += 0
+    out = {field: list(spans.get(field, [])) for field in texts}
+    for written, counts in votes.items():
+        if len(written) < 3 or not written[:1].isupper():
+            continue
+        kind = counts.most_common(1)[0][0]
+        pattern = re.compile(r"(?<!\w)" + re.escape(written) + r"(?!\w)")
+        for field, value in texts.items():
+            taken = out[field]
+            for m in pattern.finditer(value):
+                if not any(s.start < m.end() and m.start() < s.end for s in taken):
+                    taken.append(Span(m.start(), m.end(), kind))
+    return out
+
+
+def context_wins(listed: Listed, kind: str, before: str = "") -> bool:
+    """Whether the model's type beats the listed one: a place read as an
+    organisation is a club or firm named after it ("Barcelona" won), unless a
+    locative preposition says it is the place ("de ambassade in Caracas");
+    any other disagreement ("Israël" read as a person) is the model's mistake."""
+    return listed.type == "LOC" and kind == "ORG" and before.lower() not in LOCATIVE
 
 
 def resolve(
@@ -114,9 +160,13 @@ def resolve(
         entity = exact.get((start, end))
         if entity is None and link is not None:
             entity = link(surface)
-        if entity is not None and entity.type != span.type:
-            entity = None
-        names.append(_Found("", start, end, span.type, entity))
+        kind = span.type
+        if entity is not None and entity.type != kind:
+            if context_wins(entity, kind, _word_before(value, start)):
+                entity = None
+            else:
+                kind = entity.type
+        names.append(_Found("", start, end, kind, entity))
     for start, end, entity in listed:
         if not any(s < end and start < e for s, e in blocked):
             names.append(_Found("", start, end, entity.type, entity))
@@ -188,6 +238,7 @@ def merge(
     """
     texts = {"title": enriched.article.title, "text": enriched.article.text}
     listed = listed_matches(enriched)
+    spans = repeat_names(texts, spans)
     names: list[_Found] = []
     for field in FIELDS:
         for name in resolve(texts[field], spans.get(field, []), listed.get(field, []), link):

@@ -57,8 +57,11 @@ def layer(entities, spans, use_link=True):
     ("entities", "spans", "expected"),
     [
         # The model's name linked to the listed entity at the same place.
-        ([listed("Madrid", "Madrid", 1)], [span("Madrid", "LOC", 1)],
-         {("loc:madrid", "LOC", "Madrid", "gazetteer"): ["Madrid"]}),
+        ([listed("Madrid", "Madrid", 1)],
+         [span("Madrid", "LOC", 1), span("Atletico de Madrid", "ORG")],
+         {("loc:madrid", "LOC", "Madrid", "gazetteer"): ["Madrid"],
+          ("name:org:atletico-de-madrid", "ORG", "Atletico de Madrid", SOURCE):
+          ["Atletico de Madrid"]}),
         # A listed place inside a longer name is not a name of its own.
         ([listed("Madrid", "Madrid", 0)], [span("Atletico de Madrid", "ORG")],
          {("name:org:atletico-de-madrid", "ORG", "Atletico de Madrid", SOURCE):
@@ -66,6 +69,15 @@ def layer(entities, spans, use_link=True):
         # A listed place the context makes a club takes the model's type, unlinked.
         ([listed("Barcelona", "Barcelona")], [span("Barcelona", "ORG")],
          {("name:org:barcelona", "ORG", "Barcelona", SOURCE): ["Barcelona"]}),
+        # ... unless a preposition says it is the place.
+        ([listed("Madrid", "Madrid", 1)],
+         [span("Madrid", "ORG", 1), span("Atletico de Madrid", "ORG")],
+         {("loc:madrid", "LOC", "Madrid", "gazetteer"): ["Madrid"],
+          ("name:org:atletico-de-madrid", "ORG", "Atletico de Madrid", SOURCE):
+          ["Atletico de Madrid"]}),
+        # Any other disagreement is the model's mistake: the listed type stays.
+        ([listed("Lyon", "Lyon")], [span("Lyon", "PER")],
+         {("loc:lyon", "LOC", "Lyon", "gazetteer"): ["Lyon"]}),
         # Inside a name the model reads as MISC: neither is kept.
         ([listed("France", "France")], [span("Tour de France", "MISC")], {}),
         # A listed name the model missed is added.
@@ -79,6 +91,10 @@ def layer(entities, spans, use_link=True):
         ([entity("name:misc:jeanne", "MISC", "Jeanne", [("text", *at("Jeanne"), "Jeanne")],
                  source="heuristic")], [],
          {}),
+        # A name found once counts where the model missed it; a lower-case look-alike not.
+        ([], [span("Madrid", "LOC", 1)],
+         {("name:loc:madrid", "LOC", "Madrid", SOURCE): ["Madrid", "Madrid"]}),
+        ([], [span("SNCF", "ORG")], {("name:org:sncf", "ORG", "SNCF", SOURCE): ["SNCF"]}),
         # Same folded name: one entity; a surname joins the full name.
         ([], [span("SNCF", "ORG"), span("sncf", "ORG"), span("Roussel-Marchand", "PER", 1),
               span("Jeanne Roussel-Marchand", "PER")],
@@ -119,8 +135,10 @@ def test_title_and_text_mentions_of_one_entity_and_input_unchanged():
                 source=SOURCE, version=VERSION, link=link)
     by_name = {e.name: e for e in out.entities}
     person = by_name["Jeanne Roussel-Marchand"]
+    # The surname counts wherever else it is written, though the model missed it there.
     assert [(m.field, m.text) for m in person.mentions] == [
-        ("title", "Roussel-Marchand"), ("text", "Jeanne Roussel-Marchand")]
+        ("title", "Roussel-Marchand"), ("text", "Jeanne Roussel-Marchand"),
+        ("text", "Roussel-Marchand")]
     assert by_name["Lyon"].count == 2 and by_name["Lyon"].id == "loc:lyon"
     assert out.versions == {"pipeline": "fast/1", "recognition": VERSION}
     assert article.entities == [lyon] and lyon.count == 1
