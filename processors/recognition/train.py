@@ -17,6 +17,7 @@ import argparse
 import json
 import logging
 import os
+import shlex
 import shutil
 import sys
 import time
@@ -88,7 +89,14 @@ def train_language(data: Path, language: str, out: Path, work: Path, overrides: 
     }
     started = time.monotonic()
     train(CONFIG, work / "output", overrides=settings, use_gpu=-1)
-    best = work / "output" / "model-best"
+    return install(work / "output" / "model-best", data, language, out, overrides,
+                   time.monotonic() - started)
+
+
+def install(
+    best: Path, data: Path, language: str, out: Path, overrides: dict, seconds: float
+) -> Path:
+    """Copy a trained pipeline to ``out/<language>`` with its model card."""
     target = out / language
     if target.exists():
         shutil.rmtree(target)
@@ -102,7 +110,7 @@ def train_language(data: Path, language: str, out: Path, work: Path, overrides: 
     meta = json.loads((target / "meta.json").read_text())
     meta.update(name=f"newsstream_ner_{language}", version="1.0.0")
     (target / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
-    write_card(target, data, language, meta, overrides, time.monotonic() - started)
+    write_card(target, data, language, meta, overrides, seconds)
     return target
 
 
@@ -121,19 +129,28 @@ def write_card(
         for doc in nlp.pipe(g.text for g in golds)
     ]
     dev = scoring.score(golds, predicted).table()
+    embed = nlp.config["components"]["tok2vec"]["model"]["embed"]
+    encode = nlp.config["components"]["tok2vec"]["model"]["encode"]
+    architecture = (
+        f"its own CNN embedding (hashed {', '.join(embed['attrs'])} features, width "
+        f"{encode['width']}, depth {encode['depth']})"
+    )
     train_file, dev_file = conll.FILES[language]
     rows = "\n".join(
         f"| {kind} | {p * 100:.1f} | {r * 100:.1f} | {f * 100:.1f} |"
         for kind, (p, r, f) in dev.items()
     )
-    options = " ".join(f"{k}={json.dumps(v)}" for k, v in overrides.items())
+    options = " ".join(
+        shlex.quote(f"{k}={json.dumps(v, separators=(',', ':'))}") for k, v in overrides.items()
+    )
     size = sum(f.stat().st_size for f in target.rglob("*") if f.is_file())
+    duration = f"(about {seconds / 60:.0f} minutes on one thread.)" if seconds else ""
     card = f"""# newsstream_ner_{language}
 
 A spaCy {meta.get("spacy_version", "")} pipeline that recognises person (PER),
 organisation (ORG), location (LOC) and other (MISC) names in {language!r} news text.
-NER only: its own hashed-feature CNN embedding (NORM, PREFIX, SUFFIX, SHAPE),
-no pretrained or downloaded vectors. {size / 1e6:.1f} MB on disk.
+NER only: {architecture}, no pretrained or downloaded vectors.
+{size / 1e6:.1f} MB on disk.
 
 ## Data and licence terms
 
@@ -145,7 +162,7 @@ The annotated files are not part of the project.
 
     python -m processors.recognition.train --data DIR --lang {language} {options}
 
-(about {seconds / 60:.0f} minutes on one thread.)
+{duration}
 
 ## Development-split scores (`{dev_file}`, this model alone)
 
@@ -168,6 +185,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="language to train (repeatable; default: all)")
     parser.add_argument("--out", type=Path, default=PIPELINES)
     parser.add_argument("--work", type=Path, default=WORK)
+    parser.add_argument("--installed-from", type=Path, metavar="MODEL_DIR",
+                        help="do not train: install MODEL_DIR (the model-best of an earlier "
+                        "run with the same options) and write its card")
     parser.add_argument("overrides", nargs="*", help="config overrides: section.key=value")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -180,7 +200,10 @@ def main(argv: list[str] | None = None) -> int:
         except json.JSONDecodeError:
             overrides[key.lstrip("-")] = value
     for language in args.lang or sorted(conll.FILES):
-        target = train_language(args.data, language, args.out, args.work, overrides)
+        if args.installed_from is not None:
+            target = install(args.installed_from, args.data, language, args.out, overrides, 0)
+        else:
+            target = train_language(args.data, language, args.out, args.work, overrides)
         print(f"{language}: {target}")
     return 0
 
