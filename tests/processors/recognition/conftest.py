@@ -33,3 +33,9 @@ def french_model() -> None:
     """spaCy's French model must be installed (``deploy/test`` installs the extra)."""
     if not (importlib.util.find_spec("spacy") and importlib.util.find_spec(MODEL)):
         missing(f"spaCy or {MODEL} is not installed", "pip install -e '.[ner]'")
+
+
+def require_spacy() -> None:
+    """spaCy must be installed (``deploy/test`` installs the ner extra)."""
+    if not importlib.util.find_spec("spacy"):
+        missing("spaCy is not installed", "pip install -e '.[ner]'")
