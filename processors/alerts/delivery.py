@@ -2,9 +2,9 @@
 
 Every receiver is a consumer group of its own on the alerts topic
 (``<processor group>-webhook-<digest of its URL>``); the group's committed
-offset is the receiver's place in its queue. A receiver is served in order,
-one alert at a time, with the webhook retry policy; an alert it still does
-not take is parked on the dead-letter topic (stage ``alerts-webhook``, the
+offset is the receiver's place in its queue. A receiver is sent its alerts
+in batches of up to ten at a time, each with the webhook retry policy; an
+alert it still does not take is parked on the dead-letter topic (stage ``alerts-webhook``, the
 URL in the reason) and its queue moves on. A failing or slow receiver
 therefore holds back only itself: every other one has its own consumer,
 its own offsets and its own retries.
@@ -44,8 +44,10 @@ WEBHOOKS = Metric(
     "newsstream_alert_webhooks", "Webhook deliveries by receiver (its URL's digest) and outcome",
     ["receiver", "outcome"],
 )
-# How long a parked alert's dead-letter send may take before the alert is tried again.
+# A dead-letter send that fails is tried again, and so is a queue whose consumer failed.
 PARK_RETRY = RetryPolicy(attempts=None, base_delay=1.0, max_delay=30.0)
+RESTART_RETRY = PARK_RETRY
+BATCH = 10  # alerts fetched (and committed) at a time per receiver
 
 Park = Callable[[bytes, bytes | None, int, int, BaseException], Awaitable[None]]
 
@@ -94,17 +96,35 @@ class ReceiverQueue:
     def __init__(
         self, settings: Settings, sink: WebhookSink, park: Park, *,
         policy: RetryPolicy = WEBHOOK_RETRY, park_retry: RetryPolicy = PARK_RETRY,
+        restart_retry: RetryPolicy = RESTART_RETRY,
     ) -> None:
         self.settings = settings
         self.sink = sink
         self.park = park
         self.policy = policy
         self.park_retry = park_retry
+        self.restart_retry = restart_retry
+        self.restarts = 0
         self.delivered = 0
         self.parked = 0
 
     async def run(self) -> None:
-        """Deliver until cancelled (the worker stopping)."""
+        """Deliver until cancelled (the worker stopping); a Kafka failure (a broker
+        restart, a rebalance in the middle of a batch) restarts the consumer after
+        a pause, from the last committed offset."""
+        while True:
+            try:
+                await self._consume()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the queue must outlive any one failure
+                self.restarts += 1
+                delay = self.restart_retry.delay(self.restarts)
+                log.warning("webhook %s: queue stopped (%s: %s); restarting in %.0fs",
+                            self.sink.url, type(exc).__name__, exc, delay)
+                await asyncio.sleep(delay)
+
+    async def _consume(self) -> None:
         from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 
         consumer = AIOKafkaConsumer(
@@ -116,6 +136,9 @@ class ReceiverQueue:
             # everything on them is new to it.
             auto_offset_reset="earliest",
             isolation_level="read_committed",
+            # A batch to a receiver that keeps timing out takes about a minute an
+            # alert; the group must not think the queue died meanwhile.
+            max_poll_interval_ms=BATCH * 120_000,
         )
         url = self.sink.url
 
@@ -128,20 +151,30 @@ class ReceiverQueue:
                 log.info("webhook %s: delivering from partitions %s", url, partitions)
 
         consumer.subscribe([self.settings.topic_alerts], listener=Listener())
-        await consumer.start()
         done: dict[TopicPartition, int] = {}  # delivered or parked, not yet committed
+        committing: asyncio.Future[None] | None = None
         try:
+            await consumer.start()
             while True:
-                batches = await consumer.getmany(timeout_ms=1000, max_records=100)
+                batches = await consumer.getmany(timeout_ms=1000, max_records=BATCH)
+                # A batch's alerts go out together (a burst is not sent one by one);
+                # its offsets are committed once all of them were taken or parked.
+                await asyncio.gather(*(
+                    self.deliver(record.value, record.key, tp.partition, record.offset)
+                    for tp, records in batches.items() for record in records
+                ))
                 for tp, records in batches.items():
-                    for record in records:
-                        await self.deliver(record.value, record.key, tp.partition, record.offset)
-                        done[tp] = record.offset + 1
-                if done:  # one commit per batch; a crash re-sends at most the batch
-                    await consumer.commit(done)
+                    if records:
+                        done[tp] = records[-1].offset + 1
+                if done:  # one commit per batch, overlapped with the next batch's deliveries
+                    if committing is not None:
+                        await committing
+                    committing = asyncio.ensure_future(consumer.commit(done))
                     done = {}
         finally:
             with contextlib.suppress(Exception):
+                if committing is not None:
+                    await asyncio.wait_for(committing, 2)
                 if done:
                     await asyncio.wait_for(consumer.commit(done), 2)
             with contextlib.suppress(Exception):
@@ -203,11 +236,23 @@ def register_webhooks(app: faust.App, topics: ProcessorTopics, settings: Setting
     queues = [ReceiverQueue(settings, sink, park) for sink in sinks]
     log.info("alerts: delivering to %d webhook(s), each with its own queue", len(queues))
 
-    for queue in queues:
-        app.task(queue.run)
+    running: list[asyncio.Future[None]] = []
+
+    async def deliver_to_webhooks() -> None:
+        running.extend(asyncio.ensure_future(queue.run()) for queue in queues)
+        await asyncio.gather(*running, return_exceptions=True)
+
+    app.task(deliver_to_webhooks)
 
     @app.on_before_shutdown.connect
     async def close(app: faust.App, **kwargs: object) -> None:
+        # Faust waits for its tasks to end on their own; a queue blocked on a slow
+        # receiver would hold the worker up, so the deliveries in flight are
+        # abandoned now (not committed: they are sent again after the restart).
+        for task in running:
+            task.cancel()
+        if running:
+            await asyncio.wait(running, timeout=8)
         for sink in sinks:
             await sink.close()
 
