@@ -25,12 +25,13 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 
 import faust
 from prometheus_client import Counter as Metric
 
-from newsstream.contract.errors import NewsstreamError
+from newsstream.contract.errors import NewsstreamError, ServiceUnavailable
 from newsstream.contract.records import Alert, dead_letter_for, decode_json, encode
 from newsstream.contract.retry import WEBHOOK_RETRY, RetryPolicy, retrying
 from newsstream.contract.settings import Settings
@@ -79,7 +80,15 @@ def start_at_end_if_new(settings: Settings, url: str, *, timeout_ms: int = 10_00
     )
     try:
         topic = settings.topic_alerts
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        # A topic created a moment ago may not be in the metadata yet; without its
+        # partitions nothing would be recorded and the receiver would look new again
+        # at the next start, skipping what it had not been sent.
+        deadline = time.monotonic() + timeout_ms / 1000
+        while not (found := consumer.partitions_for_topic(topic)):
+            if time.monotonic() > deadline:
+                raise ServiceUnavailable(f"no partitions for {topic} in Kafka's metadata")
+            time.sleep(0.5)
+        partitions = [TopicPartition(topic, p) for p in sorted(found)]
         new = [tp for tp in partitions if consumer.committed(tp) is None]
         if not new:
             return {}
@@ -205,7 +214,6 @@ class ReceiverQueue:
 
 def dead_letters_to(topic: faust.TopicT, settings: Settings) -> Park:
     """Park on ``topic`` and wait for Kafka's acknowledgement."""
-    from newsstream.contract.errors import ServiceUnavailable
 
     async def park(
         raw: bytes, key: bytes | None, partition: int, offset: int, exc: BaseException
@@ -262,8 +270,6 @@ def register_webhooks(app: faust.App, topics: ProcessorTopics, settings: Setting
 def alerts_since(settings: Settings, since_ms: int, *, timeout: float = 60.0) -> list[bytes]:
     """The alerts on the alerts topic from ``since_ms`` to its current end, in order
     within each partition (read_committed, outside any consumer group)."""
-    import time
-
     from kafka import KafkaConsumer, TopicPartition
 
     consumer = KafkaConsumer(
