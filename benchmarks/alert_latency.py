@@ -32,6 +32,8 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from procstats import cpu_seconds, tree_pids  # noqa: E402
+
 from newsstream.contract.ids import article_id, story_id  # noqa: E402
 from newsstream.contract.records import (  # noqa: E402
     Article,
@@ -154,7 +156,9 @@ def main() -> None:
     warmup = [make_article(-n - 1, rng, token, 1.0) for n in range(5)]
 
     workers = contextlib.ExitStack()
-    workers.enter_context(running_worker(settings, tuple(stages), log_path=log_path, timeout=120))
+    worker = workers.enter_context(
+        running_worker(settings, tuple(stages), log_path=log_path, timeout=120)
+    )
     reader = AlertReader(settings.kafka_bootstrap_servers, settings.topic_alerts)
     reader.start()
     enriched_reader = None
@@ -184,6 +188,7 @@ def main() -> None:
             time.sleep(0.2)
 
         futures = {}
+        cpu_before = sum(cpu_seconds(p) for p in tree_pids(worker.pid))
         start = time.monotonic()
         for n, article in enumerate(articles):
             delay = start + n / args.rate - time.monotonic()
@@ -203,6 +208,7 @@ def main() -> None:
                 break
             time.sleep(0.2)
         time.sleep(1.0)  # let any duplicate show up
+        cpu_used = sum(cpu_seconds(p) for p in tree_pids(worker.pid)) - cpu_before
     finally:
         reader.stop.set()
         if enriched_reader is not None:
@@ -234,6 +240,9 @@ def main() -> None:
             print(f"  of which alerts stage (enriched -> alert received): "
                   f"p50 {pct(alert_ms, 50):.0f}  p95 {pct(alert_ms, 95):.0f}")
         print("goal p95 < 1000 ms:", "met" if pct(latencies, 95) < 1000 else "NOT met")
+    per_article = cpu_used / len(articles) * 1000
+    print(f"worker CPU: {per_article:.1f} ms per article, {per_article * args.rate / 10:.0f} % "
+          f"of one core at {args.rate:.0f}/s (a cost that does not depend on the load)")
     print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     if not args.keep:
         cleanup(settings, token)
