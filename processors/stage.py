@@ -49,8 +49,8 @@ from prometheus_client import Counter as Metric
 
 from newsstream.contract.errors import RetryableError
 from newsstream.contract.records import dead_letter_for, encode
+from newsstream.contract.retry import RetryPolicy
 from processors.topics import ProcessorTopics
-from search.bulk_indexer import Backoff
 
 log = logging.getLogger(__name__)
 
@@ -120,9 +120,9 @@ def failed(error: BaseException) -> Outcome:
 
 
 # A dead-letter send is tried a few times (a broker blip), then left unacknowledged.
-PARK_BACKOFF = Backoff(initial=0.5, maximum=5.0)
+PARK_BACKOFF = RetryPolicy(attempts=None, base_delay=0.5, max_delay=5.0, jitter=0.2)
 # A batch whose handler reports an outage waits for the server, for as long as it takes.
-RETRY_BACKOFF = Backoff(initial=1.0, maximum=30.0)
+RETRY_BACKOFF = RetryPolicy(attempts=None, base_delay=1.0, max_delay=30.0, jitter=0.2)
 
 Item = tuple[Message, T]
 BatchHandler = Callable[[Sequence[Item[T]]], Awaitable[Sequence[Outcome]]]
@@ -305,8 +305,8 @@ class StageHarness(Generic[T]):
 
     def __init__(
         self, stage: Stage[T], topics: ProcessorTopics, *,
-        park_attempts: int = 5, park_backoff: Backoff = PARK_BACKOFF,
-        retry_backoff: Backoff = RETRY_BACKOFF,
+        park_attempts: int = 5, park_backoff: RetryPolicy = PARK_BACKOFF,
+        retry_backoff: RetryPolicy = RETRY_BACKOFF,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
         self.stage = stage

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -40,6 +39,7 @@ from newsstream.contract.errors import (
     ServiceUnavailable,
 )
 from newsstream.contract.records import decode_enriched, utcnow_iso
+from newsstream.contract.retry import RetryPolicy
 from search.documents import to_document
 from search.layout import IndexLayout
 
@@ -48,21 +48,7 @@ log = logging.getLogger(__name__)
 M = TypeVar("M")
 
 
-@dataclass(frozen=True)
-class Backoff:
-    """Exponential backoff with jitter: ``initial * factor**(n-1)``, capped."""
-
-    initial: float = 0.5
-    maximum: float = 30.0
-    factor: float = 2.0
-    jitter: float = 0.2
-
-    def delay(self, attempt: int) -> float:
-        base = min(self.maximum, self.initial * self.factor ** max(0, attempt - 1))
-        return base * (1 - self.jitter * random.random())
-
-
-DEFAULT_BACKOFF = Backoff()
+DEFAULT_BACKOFF = RetryPolicy(attempts=None, base_delay=0.5, max_delay=30.0, jitter=0.2)
 
 
 @dataclass
@@ -207,7 +193,7 @@ class IndexerConfig:
 
     layout: IndexLayout
     analysed_languages: frozenset[str] = frozenset()
-    backoff: Backoff = DEFAULT_BACKOFF
+    backoff: RetryPolicy = DEFAULT_BACKOFF
     max_attempts: int | None = 8
     refresh: bool | str = False
 

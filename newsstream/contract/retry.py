@@ -2,15 +2,16 @@
 
 A :class:`RetryableError` is tried again after a growing delay; anything
 else (a :class:`PermanentError` in particular) is raised at once, because
-waiting cannot fix it. One policy object for every stage that retries (the
-poller's publishing, the alert store, webhooks), so backoff is read and
-tested in one place.
+waiting cannot fix it. One policy object for everything that retries (the
+poller's publishing, the stage harness, the bulk indexers, the alert store,
+webhooks), so backoff is read and tested in one place.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -23,16 +24,22 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How often and how patiently to retry; ``attempts=None`` retries forever."""
+    """How often and how patiently to retry; ``attempts=None`` retries forever.
+
+    ``jitter`` shortens each delay by a random share up to that fraction, so
+    many clients retrying one server do not all come back at once.
+    """
 
     attempts: int | None = 5
     base_delay: float = 0.5
     factor: float = 2.0
     max_delay: float = 30.0
+    jitter: float = 0.0
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
-        return min(self.max_delay, self.base_delay * self.factor ** (attempt - 1))
+        base = min(self.max_delay, self.base_delay * self.factor ** max(0, attempt - 1))
+        return base * (1 - self.jitter * random.random()) if self.jitter else base
 
 
 # The alert store must not lose an alert: wait for Elasticsearch to come back.

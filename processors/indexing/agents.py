@@ -25,10 +25,11 @@ from pathlib import Path
 import faust
 
 from newsstream.contract.errors import InvalidMessage
+from newsstream.contract.retry import RetryPolicy
 from newsstream.contract.settings import Settings
 from processors.stage import Item, Outcome, Stage, failed, handled, register_stage
 from processors.topics import ProcessorTopics
-from search.bulk_indexer import AsyncBulkIndexer, Backoff, IndexerConfig
+from search.bulk_indexer import AsyncBulkIndexer, IndexerConfig
 from search.client import async_es_client, es_client
 from search.layout import IndexLayout
 from search.provision import provision
@@ -39,7 +40,7 @@ log = logging.getLogger(__name__)
 STAGE = "index"
 FAULT_PAUSE_AFTER_BULK = "pause-index-after-bulk"
 RETENTION_INTERVAL = 3600.0
-STARTUP_BACKOFF = Backoff(initial=1.0, maximum=30.0)
+STARTUP_BACKOFF = RetryPolicy(attempts=None, base_delay=1.0, max_delay=30.0, jitter=0.2)
 
 
 def fault_path(settings: Settings, name: str) -> Path:

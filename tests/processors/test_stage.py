@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from newsstream.contract.errors import InvalidMessage, ServiceUnavailable
+from newsstream.contract.retry import RetryPolicy
 from processors import stage
 from processors.stage import (
     HANDLED,
@@ -29,7 +30,6 @@ from processors.stage import (
     skipped,
 )
 from processors.topics import ProcessorTopics
-from search.bulk_indexer import Backoff
 
 
 @dataclass
@@ -104,8 +104,8 @@ def run_batch(values, *, handle=echo, out=None, deadletter=None) -> Run:
     topics = ProcessorTopics(raw=FakeTopic(), enriched=out, alerts=FakeTopic(),
                              deadletter=deadletter)
     harness = StageHarness(
-        Stage("toy", decode, handle), topics, park_backoff=Backoff(initial=0, jitter=0),
-        retry_backoff=Backoff(initial=0, jitter=0), sleep=lambda s: asyncio.sleep(0),
+        Stage("toy", decode, handle), topics, park_backoff=RetryPolicy(base_delay=0),
+        retry_backoff=RetryPolicy(base_delay=0), sleep=lambda s: asyncio.sleep(0),
     )
     events = [FakeEvent(v, FakeMessage(key=b"key-%d" % i, offset=i)) for i, v in enumerate(values)]
     acked: list = []

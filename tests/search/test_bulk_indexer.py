@@ -9,12 +9,13 @@ import pytest
 from elasticsearch import ConnectionError as ESConnectionError
 
 from newsstream.contract.errors import InvalidMessage, RejectedDocument, ServiceUnavailable
-from search.bulk_indexer import Backoff, BulkIndexer, IndexerConfig
+from newsstream.contract.retry import RetryPolicy
+from search.bulk_indexer import BulkIndexer, IndexerConfig
 from search.index_template import ensure_index_layout
 from search.layout import IndexLayout
 from tests.search.factories import enriched, message
 
-NO_WAIT = Backoff(initial=0.0, maximum=0.0)
+NO_WAIT = RetryPolicy(base_delay=0.0, max_delay=0.0)
 
 
 def test_rejected_document_is_returned_and_its_neighbours_are_indexed(es_client, clean_layout):
