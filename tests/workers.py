@@ -56,3 +56,12 @@ def running_worker(
                 proc.kill()
                 proc.wait()
         log.close()
+
+
+def process_alive(pid: int) -> bool:
+    """Running, not a zombie awaiting its reaper."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False

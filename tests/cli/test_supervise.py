@@ -7,6 +7,7 @@ import time
 
 from newsstream.cli.run_commands import default_workers
 from newsstream.supervise import ChildSpec, Supervisor
+from tests.workers import process_alive
 
 
 class Clock:
@@ -75,18 +76,10 @@ def test_stop_all_ends_every_child_and_what_they_started(tmp_path):
     pids = supervisor.pids() + [int(marker.read_text())]
     supervisor.stop_all(grace=5)
     deadline = time.monotonic() + 5  # signals land asynchronously on a busy machine
-    while [p for p in pids if _alive(p)] and time.monotonic() < deadline:
+    while [p for p in pids if process_alive(p)] and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert [p for p in pids if _alive(p)] == []
+    assert [p for p in pids if process_alive(p)] == []
 
-
-def _alive(pid: int) -> bool:
-    """Running, not a zombie awaiting its reaper."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def test_default_workers_leave_a_core_and_never_exceed_partitions():

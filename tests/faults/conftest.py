@@ -17,11 +17,11 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT
+from tests.workers import process_alive
 
 STACK = [sys.executable, str(ROOT / "deploy" / "stack")]
 FIGURES: list[str] = []
@@ -67,24 +67,13 @@ class PrivateStack:
         pid = self.pid(service)
         os.kill(pid, signal.SIGKILL)
         deadline = time.monotonic() + 30
-        while _alive(pid) and time.monotonic() < deadline:
+        while process_alive(pid) and time.monotonic() < deadline:
             time.sleep(0.1)
 
     def up(self) -> None:
         """Start whatever is not running and wait until both are healthy."""
         self.log.append(self.run("up"))
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A killed child of another process lingers as a zombie until reaped.
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
-    except OSError:
-        return False
 
 
 @pytest.fixture(scope="session")

@@ -28,6 +28,7 @@ from newsstream.contract.records import Article, Source, encode, utcnow_iso
 from search.index_template import delete_index_layout
 from search.layout import IndexLayout
 from tests.conftest import ROOT, isolated_settings, missing, settings_env
+from tests.workers import process_alive
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 INSTALL = "apt-get install -y chromium chromium-driver"
@@ -105,13 +106,6 @@ class Service:
         self.proc.wait(timeout=120)
         return before
 
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def _raw_ids(settings) -> list[str]:
@@ -319,11 +313,11 @@ def test_ctrl_c_stops_everything_and_a_restart_publishes_nothing_twice(service):
     assert len(ran) >= 3, "the poller, a worker and the API ran under `newsstream run`"
     assert service.proc.returncode == 0, service.output()[-2000:]
     time.sleep(0.5)
-    assert [pid for pid in ran if _alive(pid)] == []
+    assert [pid for pid in ran if process_alive(pid)] == []
     assert "stopped; nothing left running" in service.output()
 
     service.start()
     time.sleep(15)  # several poll rounds over the same feeds
     again = service.interrupt()
-    assert [pid for pid in again if _alive(pid)] == []
+    assert [pid for pid in again if process_alive(pid)] == []
     assert _raw_ids(service.settings) == published
