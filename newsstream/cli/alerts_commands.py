@@ -194,18 +194,18 @@ def check(
         rules = []
         if not a.surname_alone and a.surnames:
             rules.append("surname only with full name")
-        if a.capitalised:
-            rules.append("capitals: " + ", ".join(a.capitalised))
-        if a.requires_context:
-            rules.append("needs context: " + ", ".join(a.requires_context))
-        if a.exclude:
-            rules.append("not: " + ", ".join(a.exclude))
-        if a.any_case:
-            rules.append("any case: " + ", ".join(a.any_case))
-        if a.inside_names:
-            rules.append("also inside longer names: " + ", ".join(a.inside_names))
-        if a.appears_as:
-            rules.append("may appear as " + ", ".join(a.appears_as))
+        rules += [
+            label + ", ".join(values)
+            for label, values in (
+                ("capitals: ", a.capitalised),
+                ("needs context: ", a.requires_context),
+                ("not: ", a.exclude),
+                ("any case: ", a.any_case),
+                ("also inside longer names: ", a.inside_names),
+                ("may appear as ", a.appears_as),
+            )
+            if values
+        ]
         table.add_row(*(Text(c) for c in (
             a.id, a.kind, ", ".join(a.aliases), ", ".join(a.surnames), "; ".join(rules)
         )))
