@@ -10,6 +10,7 @@ import stat
 import struct
 import sys
 import threading
+import time
 import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
@@ -380,6 +381,10 @@ def test_a_pid_counts_as_ours_only_with_the_marker_in_its_command_line(tmp_path)
         tmp_path,
     )
     try:
+        # Until the child has exec'd, /proc shows the parent's command line.
+        deadline = time.monotonic() + 10
+        while not procs.is_running(child.pid, marker) and time.monotonic() < deadline:
+            time.sleep(0.02)
         assert procs.is_running(child.pid, marker)
         assert not procs.is_running(child.pid, str(tmp_path / "other"))
         assert procs.stop(child.pid, str(tmp_path / "other"), grace=1) == "not running"
