@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 TEMPLATE_PRIORITY = 200
 KEYWORD = {"type": "keyword", "ignore_above": 1024}
 DATE = {"type": "date"}
+# Highlighted text keeps its offsets in the postings, so the highlighter reads
+# them instead of re-analysing every hit's text once per language copy.
+OFFSETS = {"index_options": "offsets"}
 
 
 def _keyword_with_text() -> dict[str, Any]:
@@ -47,7 +50,7 @@ def settings_component() -> dict[str, Any]:
 
 
 def _analysed_text(search: str, index: str) -> dict[str, Any]:
-    field: dict[str, Any] = {"type": "text", "analyzer": index}
+    field: dict[str, Any] = {"type": "text", "analyzer": index, **OFFSETS}
     if index != search:
         field["search_analyzer"] = search
     return field
@@ -88,9 +91,10 @@ def mappings_component(
                 "url": KEYWORD,
                 "title": {
                     "type": "text",
+                    **OFFSETS,
                     "fields": {"keyword": {"type": "keyword", "ignore_above": 512}},
                 },
-                "text": {"type": "text"},
+                "text": {"type": "text", **OFFSETS},
                 "i18n": {"type": "object", "properties": i18n},
                 "published_from": KEYWORD,
                 "story_id": KEYWORD,

@@ -27,7 +27,12 @@ from newsstream.contract.settings import Settings
 from processors.enrichment.pipeline import enrich
 from search.analysis import OTHER, PLUGIN_ANALYZERS, detect_language_analysis
 from search.bulk_indexer import BulkIndexer, IndexerConfig
-from search.index_template import delete_index_layout, ensure_index_layout, language_fields
+from search.index_template import (
+    delete_index_layout,
+    ensure_index_layout,
+    language_fields,
+    mappings_component,
+)
 from search.provision import provision
 from search.query import SearchRequest, run_search
 from tests.conftest import ROOT
@@ -144,6 +149,29 @@ def test_an_index_made_before_the_analysers_gets_them_and_its_articles_are_reana
     assert any("<em>stroompanne</em>" in s for s in after.hits[0].snippets)
 
 
+def _without_offsets(mapping: dict) -> dict:
+    return {k: _without_offsets(v) if isinstance(v, dict) else v
+            for k, v in mapping.items() if k != "index_options"}
+
+
+def test_an_index_made_before_offsets_were_kept_still_highlights_other_word_forms(
+    es_client, clean_layout
+):
+    month = clean_layout.index_for("2019-03-12T08:30:00Z")
+    es_client.indices.create(index=month, aliases={clean_layout.alias: {}},
+                             mappings=_without_offsets(mappings_component({})["mappings"]))
+    BulkIndexer(es_client, IndexerConfig(clean_layout, refresh="wait_for")).index(
+        [(0, message(dutch_seed()))]
+    )
+
+    ensure_index_layout(es_client, clean_layout, {"nl": "newsstream_dutch"})
+    es_client.indices.refresh(index=clean_layout.alias)
+
+    after = run_search(es_client, clean_layout.alias, SearchRequest(query="stroompannes"))
+    assert [h.language for h in after.hits] == ["nl"]
+    assert any("<em>stroompanne</em>" in s for s in after.hits[0].snippets)
+
+
 # -- which analysers a cluster has --------------------------------------------
 
 
@@ -179,10 +207,10 @@ def test_compounds_are_split_when_indexing_but_never_in_a_query():
                              {"nl": "newsstream_dutch_index"})
     assert fields["nl"]["properties"]["text"] == {
         "type": "text", "analyzer": "newsstream_dutch_index",
-        "search_analyzer": "newsstream_dutch",
+        "search_analyzer": "newsstream_dutch", "index_options": "offsets",
     }
     assert fields["en"]["properties"]["title"] == {
-        "type": "text", "analyzer": "newsstream_english"}
+        "type": "text", "analyzer": "newsstream_english", "index_options": "offsets"}
 
 
 def test_a_part_of_a_compound_finds_the_compound(es_client, clean_layout):
