@@ -24,6 +24,11 @@ log = logging.getLogger(__name__)
 
 RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 DEFAULT_WEBHOOK_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+# Connections open to one receiver at a time. A burst of alerts would otherwise
+# open one connection each at the same instant; a small receiver's listen
+# queue (five on Python's http.server) drops the excess, and each dropped
+# connection costs the kernel's one-second SYN retry.
+CONNECTIONS_PER_RECEIVER = 4
 
 
 class DeliveryFailed(ServiceUnavailable):
@@ -105,7 +110,8 @@ class WebhookSink:
         self.fmt = fmt
         self.name = f"webhook {url}"
         self.client = client or httpx.AsyncClient(
-            timeout=timeout, headers={"User-Agent": user_agent}, follow_redirects=False
+            timeout=timeout, headers={"User-Agent": user_agent}, follow_redirects=False,
+            limits=httpx.Limits(max_connections=CONNECTIONS_PER_RECEIVER),
         )
 
     def payload(self, alert: Alert) -> dict[str, Any]:

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import httpx
 import pytest
 
 from newsstream.contract.errors import PermanentError, RetryableError
 from newsstream.contract.records import Alert
 from newsstream.contract.retry import RetryPolicy, retrying
-from processors.alerts.sinks import DeliveryFailed, DeliveryRejected, WebhookSink, slack_payload
+from processors.alerts.sinks import (
+    CONNECTIONS_PER_RECEIVER,
+    DeliveryFailed,
+    DeliveryRejected,
+    WebhookSink,
+    slack_payload,
+)
 
 ALERT = Alert(
     id="a1", actor_id="juan-guaido", actor_name="Juan Guaidó", actor_kind="person",
@@ -101,3 +113,39 @@ async def test_backoff_grows_and_permanent_errors_stop_at_once():
     with pytest.raises(DeliveryRejected):
         await retrying(refused, policy, "test", sleep=sleep)
     assert waits == []
+
+
+async def test_a_burst_opens_at_most_a_few_connections_to_one_receiver():
+    """A burst of alerts queues for a few connections instead of opening one
+    each: a small receiver's listen queue would drop the rest."""
+    lock, in_flight, peak, ids = threading.Lock(), [0], [0], []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            with lock:
+                in_flight[0] += 1
+                peak[0] = max(peak[0], in_flight[0])
+            self.rfile.read(int(self.headers["Content-Length"]))
+            time.sleep(0.05)
+            with lock:
+                in_flight[0] -= 1
+                ids.append(self.headers["Idempotency-Key"])
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    sink = WebhookSink(f"http://127.0.0.1:{server.server_address[1]}/hook")
+    try:
+        burst = [dataclasses.replace(ALERT, id=f"a{n}") for n in range(12)]
+        await asyncio.gather(*(sink.deliver(alert) for alert in burst))
+    finally:
+        await sink.close()
+        server.shutdown()
+        server.server_close()
+    assert sorted(ids) == sorted(a.id for a in burst)
+    assert 1 < peak[0] <= CONNECTIONS_PER_RECEIVER
