@@ -13,6 +13,9 @@ to each message, so no stage can let one slip through uncounted:
   one of them; a send that fails parks its message;
 - a failed message goes to the dead-letter topic with the stage, the error
   and the original bytes (:func:`dead_letter`), and that send is awaited too;
+- a stage that keeps its own books on what it sent (the alert store) is told
+  which outcomes Kafka acknowledged (:attr:`Stage.sent`), before the
+  messages are acknowledged, so it never records as sent what was not;
 - only then is the message acknowledged. A message whose dead-letter record
   cannot be sent either (after a few tries) is *not* acknowledged, and
   neither is anything after it on its partition, so the partition's
@@ -138,6 +141,9 @@ class Stage(Generic[T]):
     batch_size: int = 64
     within: float = 0.05  # seconds a partial batch waits for more messages
     start: Callable[[], Awaitable[object]] | None = None  # awaited before the first batch
+    # Told the outcomes whose outputs Kafka acknowledged (bookkeeping: an error
+    # is logged, the messages are acknowledged all the same).
+    sent: Callable[[Sequence[Outcome]], Awaitable[object]] | None = None
 
 
 class Offload(Protocol):
@@ -337,6 +343,7 @@ class StageHarness(Generic[T]):
         self._release_redelivered(messages)
         outcomes = await self.outcomes(messages)
         outcomes = await self.send_outputs(outcomes)
+        await self._report_sent(outcomes)
         statuses = await self.park_failures(messages, outcomes)
         for i, (event, message) in enumerate(zip(events, messages, strict=True)):
             tp = (message.topic, message.partition)
@@ -351,6 +358,16 @@ class StageHarness(Generic[T]):
             MESSAGES.labels(self.stage.name, status).inc(n)
         (log.error if UNACKED in statuses else log.info)("%s", report.line())
         return report
+
+    async def _report_sent(self, outcomes: Sequence[Outcome]) -> None:
+        done = [o for o in outcomes if o.error is None and o.outputs]
+        if self.stage.sent is None or not done:
+            return
+        try:
+            await self.stage.sent(done)
+        except Exception as exc:  # noqa: BLE001 - bookkeeping must not stop the stage
+            log.warning("%s: could not record %d sent outcomes: %s: %s",
+                        self.stage.name, len(done), type(exc).__name__, exc)
 
     def release(self, partitions: set[tuple[str, int]]) -> None:
         """Stop holding ``partitions`` (they were revoked: Kafka starts them over)."""

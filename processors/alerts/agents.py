@@ -135,10 +135,6 @@ class Detector:
         for alert in new:
             for sink in self.sinks:
                 await sink.deliver(alert)
-        # Bookkeeping for crash recovery, overlapped with the next batch (one in flight).
-        if self._marking is not None:
-            await self._marking
-        self._marking = asyncio.ensure_future(self.store.mark_many([a.id for a in new], "sent"))
         duplicates = len(candidates) - len(new) - len(refused)
         self.outcomes["alerted"] += len(new)
         self.outcomes["duplicate"] += duplicates
@@ -149,9 +145,19 @@ class Detector:
                 LATENCY.observe(alert.latency_ms / 1000)
         return new, refused
 
+    async def sent(self, alert_ids: Sequence[str]) -> None:
+        """Record alerts as sent once they are on Kafka: until then a crash leaves
+        them pending, and the restarted worker takes them over and sends them.
+
+        Overlapped with the next batch (one marking in flight)."""
+        if self._marking is not None:
+            await self._marking
+        self._marking = asyncio.ensure_future(self.store.mark_many(list(alert_ids), "sent"))
+
     async def process(self, enriched: EnrichedArticle, *, fallback_ms: int = 0) -> list[Alert]:
         """One article end to end (the batch path does the same for many)."""
         new, refused = await self.publish(self.candidates(enriched, fallback_ms=fallback_ms))
+        await self.sent([a.id for a in new])
         await self.drain()
         if refused:
             raise refused[0][1]
@@ -202,6 +208,18 @@ def detect_handler(
     return handle
 
 
+def sent_handler(detector: Detector) -> Callable[[Sequence[Outcome]], Awaitable[None]]:
+    """Mark the alerts among outcomes Kafka acknowledged as sent in the store."""
+
+    async def sent(outcomes: Sequence[Outcome]) -> None:
+        await detector.sent([
+            output.key.decode() for outcome in outcomes for output in outcome.outputs
+            if output.topic == "alerts" and output.key
+        ])
+
+    return sent
+
+
 def register(app: faust.App, topics: ProcessorTopics, settings: Settings) -> None:
     """Attach the alert stages to ``app`` (see ``processors.app.register_stages``)."""
     source = open_watchlist(settings)
@@ -209,7 +227,7 @@ def register(app: faust.App, topics: ProcessorTopics, settings: Settings) -> Non
     # New alerts go to the alerts topic as the harness's outputs, after the log.
     detector = Detector(source, store, [LogSink()])
     detect = Stage("alerts", decode_enriched, detect_handler(detector),
-                   batch_size=BATCH_MAX, within=BATCH_WINDOW)
+                   batch_size=BATCH_MAX, within=BATCH_WINDOW, sent=sent_handler(detector))
     register_stage(app, topics, topics.enriched, detect, name="alerts.detect")
 
     register_webhooks(app, topics, settings)

@@ -98,13 +98,13 @@ async def echo(items):
     return outcomes
 
 
-def run_batch(values, *, handle=echo, out=None, deadletter=None) -> Run:
+def run_batch(values, *, handle=echo, out=None, deadletter=None, sent=None) -> Run:
     out = out or FakeTopic()
     deadletter = deadletter or FakeTopic()
     topics = ProcessorTopics(raw=FakeTopic(), enriched=out, alerts=FakeTopic(),
                              deadletter=deadletter)
     harness = StageHarness(
-        Stage("toy", decode, handle), topics, park_backoff=RetryPolicy(base_delay=0),
+        Stage("toy", decode, handle, sent=sent), topics, park_backoff=RetryPolicy(base_delay=0),
         retry_backoff=RetryPolicy(base_delay=0), sleep=lambda s: asyncio.sleep(0),
     )
     events = [FakeEvent(v, FakeMessage(key=b"key-%d" % i, offset=i)) for i, v in enumerate(values)]
@@ -158,6 +158,29 @@ def test_an_output_that_cannot_be_sent_parks_its_message(how):
     [letter] = run.letters
     assert letter["original"] == "ok-2"
     assert run.acked == [b"ok-1", b"ok-2"]
+
+
+@pytest.mark.parametrize("how", ["raise", "nack"])
+def test_the_stage_hears_only_of_outputs_kafka_acknowledged(how):
+    heard: list[bytes] = []
+
+    async def sent(outcomes):
+        heard.extend(output.value for outcome in outcomes for output in outcome.outputs)
+
+    out = FakeTopic(refuse=lambda value: how if value == b"OK-2" else None)
+    run = run_batch([b"ok-1", b"ok-2", b"ok-skip", b"ok-3"], out=out, sent=sent)
+    assert heard == [b"OK-1", b"OK-3"]
+    assert run.acked == [b"ok-1", b"ok-2", b"ok-skip", b"ok-3"]
+
+
+def test_a_failing_sent_hook_is_logged_and_acknowledges_all_the_same(caplog):
+    async def sent(outcomes):
+        raise ConnectionError("alert store down")
+
+    run = run_batch([b"ok-1"], sent=sent)
+    assert run.statuses == [HANDLED]
+    assert run.acked == [b"ok-1"]
+    assert "could not record 1 sent outcomes" in caplog.text
 
 
 @pytest.mark.parametrize("how", ["raise", "nack"])
