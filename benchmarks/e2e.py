@@ -759,6 +759,8 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true",
                         help="40 feeds x 50 items and 10-second rate phases")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--keep-logs", action="store_true",
+                        help="keep the run's directory (worker and poller logs, feeds)")
     parser.add_argument("--worker-env", action="append", default=[], metavar="NAME=VALUE",
                         help="extra environment for the workers (repeatable)")
     args = parser.parse_args()
@@ -830,7 +832,7 @@ def main() -> int:
         cleanup(settings, tag, es)
     print()
     print(summary(report))
-    if not report.get("error"):
+    if not report.get("error") and not args.keep_logs:
         shutil.rmtree(work, ignore_errors=True)
     if report.get("error"):
         print(f"(stopped early: {report['error']})")

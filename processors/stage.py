@@ -294,6 +294,8 @@ class BatchReport:
     stage: str
     statuses: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    handling: float = 0.0  # of which decoding and handling
+    sending: float = 0.0  # ... and sending with Kafka's acknowledgements
 
     @property
     def counts(self) -> Counter[str]:
@@ -303,7 +305,8 @@ class BatchReport:
         counts = self.counts
         parts = ", ".join(f"{counts[s]} {s}" for s in STATUSES if counts[s])
         return (f"{self.stage}: {len(self.statuses)} messages: {parts or 'none'} "
-                f"in {self.seconds * 1000:.0f} ms")
+                f"in {self.seconds * 1000:.0f} ms (handling {self.handling * 1000:.0f}, "
+                f"sending {self.sending * 1000:.0f})")
 
 
 class StageHarness(Generic[T]):
@@ -342,7 +345,9 @@ class StageHarness(Generic[T]):
         messages = [message_of(event) for event in events]
         self._release_redelivered(messages)
         outcomes = await self.outcomes(messages)
+        handled_at = time.perf_counter()
         outcomes = await self.send_outputs(outcomes)
+        sent_at = time.perf_counter()
         await self._report_sent(outcomes)
         statuses = await self.park_failures(messages, outcomes)
         for i, (event, message) in enumerate(zip(events, messages, strict=True)):
@@ -353,7 +358,8 @@ class StageHarness(Generic[T]):
                 self.held[tp] = message.offset
             else:
                 await ack(event)
-        report = BatchReport(self.stage.name, statuses, time.perf_counter() - started)
+        report = BatchReport(self.stage.name, statuses, time.perf_counter() - started,
+                             handled_at - started, sent_at - handled_at)
         for status, n in report.counts.items():
             MESSAGES.labels(self.stage.name, status).inc(n)
         (log.error if UNACKED in statuses else log.info)("%s", report.line())
