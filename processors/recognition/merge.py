@@ -106,6 +106,23 @@ class _Found:
     listed: Listed | None
 
 
+SURNAME_VOTE = 1
+
+
+def _relabelled(value: str, span: Span, votes: dict[str, Counter]) -> Span:
+    """``span`` with the type most of the article's mentions of its name got."""
+    if span.type not in TYPES:
+        return span
+    start, end = trim(value, span)
+    counts = votes.get(value[start:end])
+    if not counts:
+        return span
+    (kind, top), *rest = counts.most_common(2)
+    if kind != span.type and (not rest or top > rest[0][1]):
+        return Span(span.start, span.end, kind)
+    return span
+
+
 def repeat_names(texts: dict[str, str], spans: dict[str, list[Span]]) -> dict[str, list[Span]]:
     """``spans`` plus the other capitalised occurrences of the names in them."""
     votes: dict[str, Counter] = {}
@@ -117,8 +134,9 @@ def repeat_names(texts: dict[str, str], spans: dict[str, list[Span]]) -> dict[st
             written = value[start:end]
             votes.setdefault(written, Counter())[span.type] += 1
             if span.type == "PER" and " " in written:
-                votes.setdefault(written.rsplit(" ", 1)[1], Counter())["PER"] += 0
-    out = {field: list(spans.get(field, [])) for field in texts}
+                votes.setdefault(written.rsplit(" ", 1)[1], Counter())["PER"] += SURNAME_VOTE
+    out = {field: [_relabelled(value, span, votes) for span in spans.get(field, [])]
+           for field, value in texts.items()}
     for written, counts in votes.items():
         if len(written) < 3 or not written[:1].isupper():
             continue

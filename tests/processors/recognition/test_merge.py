@@ -142,3 +142,20 @@ def test_title_and_text_mentions_of_one_entity_and_input_unchanged():
     assert by_name["Lyon"].count == 2 and by_name["Lyon"].id == "loc:lyon"
     assert out.versions == {"pipeline": "fast/1", "recognition": VERSION}
     assert article.entities == [lyon] and lyon.count == 1
+
+
+def test_a_name_takes_the_type_most_of_its_mentions_in_the_article_got():
+    text = "Barrichello won in Monza. Barrichello said so. Later Barrichello left."
+    kinds = ("ORG", "PER", "PER")
+    spans = [Span(*at("Barrichello", n, text), kind) for n, kind in enumerate(kinds)]
+    out = merge(enriched("", text, []), {"text": spans}, source=SOURCE, version=VERSION)
+    assert [(e.type, e.name, e.count) for e in out.entities] == [("PER", "Barrichello", 3)]
+
+
+def test_a_surname_counts_as_a_person_where_the_full_name_is_one():
+    text = "Rubens Barrichello won. Barrichello said so. Barrichello left."
+    spans = [Span(*at("Rubens Barrichello", 0, text), "PER"),
+             Span(*at("Barrichello", 1, text), "ORG"), Span(*at("Barrichello", 2, text), "PER")]
+    out = merge(enriched("", text, []), {"text": spans}, source=SOURCE, version=VERSION)
+    assert [(e.type, e.name, e.count) for e in out.entities] == [
+        ("PER", "Rubens Barrichello", 3)]
