@@ -18,12 +18,21 @@ from __future__ import annotations
 import contextlib
 import gzip
 import hashlib
+import sys
 import threading
 import time
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 GZIP_BOMB = gzip.compress(b"\0" * (20 * 1024 * 1024), 9)
+
+
+class _Server(ThreadingHTTPServer):
+    """A client hanging up (a killed poller) is expected here, not an error to print."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if not isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            super().handle_error(request, client_address)
 
 
 class FeedServer:
@@ -45,7 +54,7 @@ class FeedServer:
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     server.route(self)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = _Server(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.base = f"http://127.0.0.1:{self.httpd.server_port}"
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
