@@ -222,8 +222,6 @@ class SearchWatcher(threading.Thread):
             self.pending.update(i for i in ids if i not in self.seen)
 
     def run(self) -> None:
-        from datetime import datetime
-
         while not self.stop.wait(POLL_INTERVAL):
             with self.lock:
                 pending = list(self.pending)
@@ -233,14 +231,19 @@ class SearchWatcher(threading.Thread):
                     continue
                 for start in range(0, len(pending), 1000):
                     chunk = pending[start:start + 1000]
+                    # Doc values, not _source: loading and decompressing the stored
+                    # documents of every visible id five times a second would cost
+                    # Elasticsearch more than indexing them, and be counted as the
+                    # pipeline's.
                     result = self.client.search(
                         index=self.alias, query={"ids": {"values": chunk}}, size=len(chunk),
-                        source=["raw_at"],
+                        source=False,
+                        docvalue_fields=[{"field": "raw_at", "format": "epoch_millis"}],
                     )
                     now = time.time()
                     with self.lock:
                         for hit in result["hits"]["hits"]:
-                            raw = datetime.fromisoformat(hit["_source"]["raw_at"]).timestamp()
+                            raw = float(hit["fields"]["raw_at"][0]) / 1000
                             self.seen.setdefault(hit["_id"], (now, raw))
                             self.pending.discard(hit["_id"])
             except Exception:  # noqa: BLE001 - the index may not exist yet
