@@ -24,6 +24,10 @@ to each message, so no stage can let one slip through uncounted:
   does not make Faust wait for unacknowledged messages at shutdown or
   rebalance, ``stream_wait_empty=False``, so this cannot hang a worker.)
 
+While one batch waits for Kafka's acknowledgements the next one is already
+decoded and handled; sending, parking and acknowledging stay one batch after
+another, in order.
+
 Every message ends with exactly one status from :data:`STATUSES`, counted in
 ``newsstream_stage_messages_total{stage,status}``, and every batch writes one
 log line.
@@ -309,6 +313,17 @@ class BatchReport:
                 f"sending {self.sending * 1000:.0f})")
 
 
+@dataclass
+class _Batch:
+    """A batch handled and waiting to be sent and acknowledged."""
+
+    events: list[Any]
+    messages: list[Message]
+    outcomes: list[Outcome]
+    started: float
+    handling: float
+
+
 class StageHarness(Generic[T]):
     """Runs one :class:`Stage` over a Faust stream with manual acknowledgement."""
 
@@ -330,27 +345,56 @@ class StageHarness(Generic[T]):
         self.held: dict[tuple[str, int], int] = {}
 
     async def consume(self, stream: faust.StreamT) -> None:
-        """The agent body: batches in, each message disposed of exactly once."""
+        """The agent body: batches in, each message disposed of exactly once.
+
+        Batch N+1 is handled while batch N's outputs wait for Kafka's
+        acknowledgements; batches are still sent, parked and acknowledged one
+        after another, in order, so offsets are committed as before.
+        """
         if self.stage.start is not None:
             await self.stage.start()
         manual = stream.noack()
-        async for events in manual.noack_take(self.stage.batch_size, within=self.stage.within):
-            await self.run_batch(list(events), manual.ack)
+        finishing: asyncio.Future[BatchReport] | None = None
+        try:
+            async for events in manual.noack_take(
+                self.stage.batch_size, within=self.stage.within
+            ):
+                batch = await self.prepare(list(events))
+                if finishing is not None:
+                    await finishing
+                finishing = asyncio.ensure_future(self.finish(batch, manual.ack))
+            if finishing is not None:
+                await finishing
+        finally:
+            # Stopping: a batch still waiting for Kafka is abandoned unacknowledged
+            # (delivered again after the restart), as a batch in progress always was.
+            if finishing is not None and not finishing.done():
+                finishing.cancel()
 
     async def run_batch(
         self, events: Sequence[Any], ack: Callable[[Any], Awaitable[object]],
     ) -> BatchReport:
         """Dispose of one batch of Faust events; ``ack`` acknowledges one event."""
+        return await self.finish(await self.prepare(events), ack)
+
+    async def prepare(self, events: Sequence[Any]) -> _Batch:
+        """Decode and handle a batch: its outcomes, nothing sent yet."""
         started = time.perf_counter()
         messages = [message_of(event) for event in events]
         self._release_redelivered(messages)
         outcomes = await self.outcomes(messages)
-        handled_at = time.perf_counter()
-        outcomes = await self.send_outputs(outcomes)
+        return _Batch(list(events), messages, outcomes, started, time.perf_counter() - started)
+
+    async def finish(
+        self, batch: _Batch, ack: Callable[[Any], Awaitable[object]]
+    ) -> BatchReport:
+        """Send a prepared batch's outputs, park its failures, acknowledge it."""
+        sending = time.perf_counter()
+        outcomes = await self.send_outputs(batch.outcomes)
         sent_at = time.perf_counter()
         await self._report_sent(outcomes)
-        statuses = await self.park_failures(messages, outcomes)
-        for i, (event, message) in enumerate(zip(events, messages, strict=True)):
+        statuses = await self.park_failures(batch.messages, outcomes)
+        for i, (event, message) in enumerate(zip(batch.events, batch.messages, strict=True)):
             tp = (message.topic, message.partition)
             if tp in self.held:
                 statuses[i] = UNACKED
@@ -358,8 +402,8 @@ class StageHarness(Generic[T]):
                 self.held[tp] = message.offset
             else:
                 await ack(event)
-        report = BatchReport(self.stage.name, statuses, time.perf_counter() - started,
-                             handled_at - started, sent_at - handled_at)
+        report = BatchReport(self.stage.name, statuses, time.perf_counter() - batch.started,
+                             batch.handling, sent_at - sending)
         for status, n in report.counts.items():
             MESSAGES.labels(self.stage.name, status).inc(n)
         (log.error if UNACKED in statuses else log.info)("%s", report.line())

@@ -323,3 +323,69 @@ def test_a_process_pool_shares_a_batch_out_and_keeps_message_order():
     assert isinstance(outcomes[2].error, ValueError)  # only the failing message fails
     pids = {int(o.outputs[0].value) for o in outcomes if o.outputs}
     assert os.getpid() not in pids  # the work ran in the pool's processes
+
+
+class SlowAckTopic(FakeTopic):
+    """Kafka acknowledges a send only when the test says so."""
+
+    def __init__(self, log: list[str]) -> None:
+        super().__init__()
+        self.log = log
+        self.pending: list[asyncio.Future] = []
+
+    async def send(self, *, key: bytes | None = None, value: bytes) -> asyncio.Future:
+        future = asyncio.get_running_loop().create_future()
+        self.sent.append((key, value))
+        self.pending.append(future)
+        self.log.append(f"sent {value.decode()}")
+        return future
+
+
+class FakeStream:
+    """What the harness uses of a Faust stream: batches, and ``ack``."""
+
+    def __init__(self, batches: list[list[FakeEvent]], log: list[str]) -> None:
+        self.batches = batches
+        self.log = log
+
+    def noack(self) -> FakeStream:
+        return self
+
+    async def noack_take(self, size: int, within: float):
+        for batch in self.batches:
+            yield batch
+
+    async def ack(self, event: FakeEvent) -> None:
+        self.log.append(f"acked {event.value.decode()}")
+
+
+def test_the_next_batch_is_handled_while_kafka_acknowledges_the_last_and_acks_stay_in_order():
+    log: list[str] = []
+    out = SlowAckTopic(log)
+    topics = ProcessorTopics(raw=FakeTopic(), enriched=out, alerts=FakeTopic(),
+                             deadletter=FakeTopic())
+
+    async def handle(items):
+        await asyncio.sleep(0)  # as the offload does: the loop runs meanwhile
+        log.append("handled " + ",".join(value for _, value in items))
+        return [handled(Output("enriched", b"k", value.upper().encode())) for _, value in items]
+
+    harness = StageHarness(Stage("toy", decode, handle), topics)
+    batches = [[FakeEvent(b"ok-%d" % (2 * b + i), FakeMessage(key=b"k", offset=2 * b + i))
+                for i in range(2)] for b in range(2)]
+
+    async def run() -> None:
+        consuming = asyncio.ensure_future(harness.consume(FakeStream(batches, log)))
+        # Kafka acknowledges nothing until the second batch has been handled.
+        while not consuming.done():
+            if "handled ok-2,ok-3" in log:
+                for future in out.pending:
+                    if not future.done():
+                        future.set_result(None)
+            await asyncio.sleep(0.001)
+        await consuming
+
+    asyncio.run(asyncio.wait_for(run(), 5))
+    assert log.index("sent OK-0") < log.index("handled ok-2,ok-3") < log.index("acked ok-0")
+    assert [line for line in log if line.startswith("acked")] == [
+        "acked ok-0", "acked ok-1", "acked ok-2", "acked ok-3"]
