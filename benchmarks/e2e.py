@@ -1,8 +1,8 @@
 """End to end: feeds on loopback to searchable articles and alerts, against the servers' limits.
 
-    python benchmarks/e2e.py                      # 200 feeds x 50 items, 1 worker
+    python benchmarks/e2e.py                      # 200 feeds x 50 items, a worker per core
     python benchmarks/e2e.py --quick              # 2,000 articles, short phases (< 2 minutes)
-    python benchmarks/e2e.py --workers 2 --json e2e.json
+    python benchmarks/e2e.py --workers 1 --json e2e.json
 
 Generates N feeds x M items of multilingual news text (12 languages,
 1,500-4,000 characters, built deterministically from ``--seed`` out of the
@@ -751,7 +751,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--feeds", type=int, default=200)
     parser.add_argument("--items", type=int, default=50, help="items per feed")
-    parser.add_argument("--workers", type=int, default=1, help="newsstream process workers")
+    parser.add_argument("--workers", type=int, default=0,
+                        help="newsstream process workers (default: as `newsstream run`, "
+                        "one per core)")
     parser.add_argument("--partitions", type=int, default=4, help="partitions per topic")
     parser.add_argument("--hosts", type=int, default=8, help="loopback addresses serving feeds")
     parser.add_argument("--steady-rate", type=float, default=100.0)
@@ -784,6 +786,10 @@ def main() -> int:
     ensure_topics(settings)
     es = es_client(settings)
     corpus = Corpus(args.seed)
+    if args.workers <= 0:
+        from newsstream.cli.run_commands import default_workers
+
+        args.workers = default_workers(os.cpu_count(), args.partitions)
     report: dict[str, Any] = {"workers": args.workers, "partitions": args.partitions,
                               "started": utcnow_iso(), "load_average_start": os.getloadavg()[0]}
     extra_env = dict(item.split("=", 1) for item in args.worker_env)

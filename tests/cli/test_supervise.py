@@ -82,8 +82,8 @@ def test_stop_all_ends_every_child_and_what_they_started(tmp_path):
 
 
 
-def test_default_workers_leave_a_core_and_never_exceed_partitions():
-    assert default_workers(2, 6) == 1
+def test_default_workers_one_per_core_and_never_more_than_partitions():
+    assert default_workers(2, 6) == 2
     assert default_workers(8, 6) == 6
     assert default_workers(None, 6) == 1
     assert default_workers(1, 6) == 1
