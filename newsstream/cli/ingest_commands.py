@@ -56,10 +56,16 @@ def poll(
     import logging
     import signal
 
+    from ingest.lock import PollerRunning, hold_poller_lock
     from ingest.metrics import serve
     from ingest.poller import Poller
 
     settings = load_settings()
+    try:
+        lock = hold_poller_lock(settings.data_path)
+    except PollerRunning as exc:
+        typer.secho(str(exc), fg="red", err=True)
+        raise typer.Exit(2) from None
     for noisy in ("aiohttp", "kafka"):  # connection chatter is too much at INFO
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.root.level))
     feed_list = _load_feeds(_feed_list_path(feeds, settings))
@@ -86,7 +92,11 @@ def poll(
         finally:
             await poller.aclose()
 
-    raise typer.Exit(asyncio.run(main()))
+    try:
+        code = asyncio.run(main())
+    finally:
+        lock.close()
+    raise typer.Exit(code)
 
 
 @feeds_app.command("status")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ingest import feedlist
+from ingest.lock import PollerRunning, hold_poller_lock
 from newsstream.cli import app
 from tests.conftest import ROOT, settings_env
 from tests.ingest.conftest import FIXTURE_ARTICLES, FIXTURE_NAMES, fixture_feeds
@@ -64,6 +66,36 @@ def test_poll_without_a_feed_list_says_what_to_do(settings):
     env = settings_env(settings) | {"NEWSSTREAM_FEEDS": ""}
     result = runner.invoke(app, ["poll", "--once"], env=env)
     assert result.exit_code == 2 and "--feeds" in result.output
+
+
+def test_a_second_poller_on_the_same_data_directory_is_refused(settings):
+    env = settings_env(settings) | {"NEWSSTREAM_FEEDS": ""}
+    held = hold_poller_lock(settings.data_path)
+    try:
+        refused = runner.invoke(app, ["poll", "--once"], env=env)
+    finally:
+        held.close()
+    assert refused.exit_code == 2
+    assert f"another poller (pid {os.getpid()}) is using" in refused.output
+    # Once that poller is gone, the next one gets as far as its feed list.
+    after = runner.invoke(app, ["poll", "--once"], env=env)
+    assert "another poller" not in after.output and "--feeds" in after.output
+
+
+def test_a_killed_pollers_lock_is_free_at_once(tmp_path):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from ingest.lock import hold_poller_lock; "
+         f"h = hold_poller_lock({str(tmp_path)!r}); print('held', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True, cwd=ROOT,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(PollerRunning, match=f"pid {holder.pid}"):
+            hold_poller_lock(tmp_path)
+    finally:
+        holder.kill()
+        holder.wait(timeout=10)
+    hold_poller_lock(tmp_path).close()
 
 
 def test_export_then_import_round_trips(settings, tmp_path):
