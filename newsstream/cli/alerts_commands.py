@@ -57,6 +57,8 @@ def list_alerts(
     from rich.table import Table
     from rich.text import Text
 
+    from processors.alerts.history import story_line
+
     table = Table(title=f"{len(alerts)} of {total} alerts", show_lines=False)
     for column in ("alerted at", "actor", "matched", "title", "story", "lang", "latency"):
         table.add_column(column, overflow="fold")
@@ -68,14 +70,6 @@ def list_alerts(
             Text(story_line(a)), a.get("language", ""), f"{a.get('latency_ms', -1)} ms",
         )
     show_table(table)
-
-
-def story_line(alert: dict) -> str:
-    """Where the story was first seen and how many copies there were since."""
-    copies = int(alert.get("copies") or 1)
-    line = f"first at {alert.get('source', '')}, {copies} {'copy' if copies == 1 else 'copies'}"
-    others = [s for s in alert.get("sources") or [] if s != alert.get("source")]
-    return line + (f" (also {', '.join(others)})" if others else "")
 
 
 @alerts_app.command("backfill")

@@ -58,3 +58,11 @@ def search_alerts(
         return 0, []
     hits = found["hits"]
     return hits["total"]["value"], [h["_source"] for h in hits["hits"]]
+
+
+def story_line(alert: dict[str, Any]) -> str:
+    """Where the story was first seen and how many copies there were since."""
+    copies = int(alert.get("copies") or 1)
+    line = f"first at {alert.get('source', '')}, {copies} {'copy' if copies == 1 else 'copies'}"
+    others = [s for s in alert.get("sources") or [] if s != alert.get("source")]
+    return line + (f" (also {', '.join(others)})" if others else "")

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
+from processors.alerts.history import story_line
 from search.query import QueryTooCostly, SearchRequest, parse_time, run_search
 from search.web import HERE
 from search.web.links import SearchLinks
@@ -85,6 +86,7 @@ templates.env.filters["mark"] = _mark
 templates.env.filters["short_time"] = _short_time
 templates.env.filters["ago"] = _ago
 templates.env.filters["duration"] = _duration
+templates.env.filters["story"] = story_line
 
 
 def _page(request: Request, name: str, context: dict[str, Any], status: int = 200):

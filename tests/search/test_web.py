@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 import time
+import uuid
 
 import pytest
 from fastapi.testclient import TestClient
 
 from ingest.state import FeedState, State
 from newsstream.contract.settings import Settings
+from processors.alerts.store import ALERTS_MAPPING
 from search.api import create_api
 
 
@@ -131,3 +133,26 @@ def test_a_histogram_bar_narrows_the_search_to_its_time(web):
     assert bars, "the 12 March bar links somewhere"
     narrowed = client.get(bars[0].replace("&amp;", "&")).text
     assert "since: 2019-03-12T00:00:00Z" in narrowed and "1 article " in _text(narrowed)
+
+
+def test_the_alerts_page_shows_where_a_story_was_first_seen_and_its_copies(
+    es_client, corpus, tmp_path
+):
+    settings, _ = corpus
+    index = f"test-alerts-{uuid.uuid4().hex[:8]}"
+    es_client.indices.create(index=index, mappings=ALERTS_MAPPING)
+    try:
+        es_client.index(index=index, id="a1", refresh="wait_for", document={
+            "id": "a1", "actor_id": "nicolas-maduro", "actor_name": "Nicolás Maduro",
+            "title": "Maduro roept op tot actief verzet", "source": "site0.example",
+            "sources": ["site0.example", "site1.example", "site2.example"], "copies": 3,
+            "language": "nl", "matched_text": "Maduro", "snippet": "… Maduro …",
+            "alerted_at": "2019-03-12T08:31:00Z", "state": "sent",
+        })
+        local = Settings.from_env(index_articles=settings.index_articles, index_alerts=index,
+                                  data_dir=str(tmp_path))
+        with TestClient(create_api(local, client=es_client)) as client:
+            text = _text(client.get("/watch").text)
+    finally:
+        es_client.indices.delete(index=index)
+    assert "first at site0.example, 3 copies (also site1.example, site2.example)" in text
