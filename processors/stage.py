@@ -56,7 +56,7 @@ from prometheus_client import Counter as Metric
 
 from newsstream.contract.errors import RetryableError
 from newsstream.contract.records import dead_letter_for, encode
-from newsstream.contract.retry import RetryPolicy
+from newsstream.contract.retry import SERVER_RETRY, RetryPolicy
 from processors.topics import ProcessorTopics
 
 log = logging.getLogger(__name__)
@@ -129,7 +129,7 @@ def failed(error: BaseException) -> Outcome:
 # A dead-letter send is tried a few times (a broker blip), then left unacknowledged.
 PARK_BACKOFF = RetryPolicy(attempts=None, base_delay=0.5, max_delay=5.0, jitter=0.2)
 # A batch whose handler reports an outage waits for the server, for as long as it takes.
-RETRY_BACKOFF = RetryPolicy(attempts=None, base_delay=1.0, max_delay=30.0, jitter=0.2)
+RETRY_BACKOFF = SERVER_RETRY
 
 Item = tuple[Message, T]
 BatchHandler = Callable[[Sequence[Item[T]]], Awaitable[Sequence[Outcome]]]

@@ -42,6 +42,10 @@ class RetryPolicy:
         return base * (1 - self.jitter * random.random()) if self.jitter else base
 
 
+# A server a stage depends on is down (Kafka for a dead letter, Elasticsearch for
+# a batch): wait for it as long as it takes, 1 s up to 30 s, jittered so that
+# many workers do not all come back at the same moment.
+SERVER_RETRY = RetryPolicy(attempts=None, base_delay=1.0, max_delay=30.0, jitter=0.2)
 # The alert store must not lose an alert: wait for Elasticsearch to come back.
 STORE_RETRY = RetryPolicy(attempts=None, base_delay=0.2, max_delay=30.0)
 # The poller keeps its articles pending and tries Kafka again, forever, from 2 s up to a minute.

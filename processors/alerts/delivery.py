@@ -33,7 +33,7 @@ from prometheus_client import Counter as Metric
 
 from newsstream.contract.errors import NewsstreamError, ServiceUnavailable
 from newsstream.contract.records import Alert, dead_letter_for, decode_json, encode
-from newsstream.contract.retry import WEBHOOK_RETRY, RetryPolicy, retrying
+from newsstream.contract.retry import SERVER_RETRY, WEBHOOK_RETRY, RetryPolicy, retrying
 from newsstream.contract.settings import Settings
 from processors.alerts.sinks import WebhookSink, webhook_sinks
 from processors.topics import ProcessorTopics
@@ -45,9 +45,6 @@ WEBHOOKS = Metric(
     "newsstream_alert_webhooks", "Webhook deliveries by receiver (its URL's digest) and outcome",
     ["receiver", "outcome"],
 )
-# A dead-letter send that fails is tried again, and so is a queue whose consumer failed.
-PARK_RETRY = RetryPolicy(attempts=None, base_delay=1.0, max_delay=30.0)
-RESTART_RETRY = PARK_RETRY
 BATCH = 10  # alerts fetched (and committed) at a time per receiver
 
 Park = Callable[[bytes, bytes | None, int, int, BaseException], Awaitable[None]]
@@ -104,8 +101,8 @@ class ReceiverQueue:
 
     def __init__(
         self, settings: Settings, sink: WebhookSink, park: Park, *,
-        policy: RetryPolicy = WEBHOOK_RETRY, park_retry: RetryPolicy = PARK_RETRY,
-        restart_retry: RetryPolicy = RESTART_RETRY,
+        policy: RetryPolicy = WEBHOOK_RETRY, park_retry: RetryPolicy = SERVER_RETRY,
+        restart_retry: RetryPolicy = SERVER_RETRY,
     ) -> None:
         self.settings = settings
         self.sink = sink

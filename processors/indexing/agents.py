@@ -25,7 +25,7 @@ from pathlib import Path
 import faust
 
 from newsstream.contract.errors import InvalidMessage
-from newsstream.contract.retry import RetryPolicy
+from newsstream.contract.retry import SERVER_RETRY
 from newsstream.contract.settings import Settings
 from processors.stage import Item, Outcome, Stage, failed, handled, register_stage
 from processors.topics import ProcessorTopics
@@ -40,7 +40,6 @@ log = logging.getLogger(__name__)
 STAGE = "index"
 FAULT_PAUSE_AFTER_BULK = "pause-index-after-bulk"
 RETENTION_INTERVAL = 3600.0
-STARTUP_BACKOFF = RetryPolicy(attempts=None, base_delay=1.0, max_delay=30.0, jitter=0.2)
 
 
 def fault_path(settings: Settings, name: str) -> Path:
@@ -57,7 +56,7 @@ async def _provision_until_ready(settings: Settings) -> IndexerConfig:
         try:
             return await loop.run_in_executor(None, provision, client, settings)
         except Exception as exc:  # noqa: BLE001 - any failure here means "not ready yet"
-            delay = STARTUP_BACKOFF.delay(attempt)
+            delay = SERVER_RETRY.delay(attempt)
             log.warning("index: Elasticsearch not ready (%s); retrying in %.1fs", exc, delay)
             await asyncio.sleep(delay)
         finally:
