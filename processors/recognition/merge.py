@@ -29,7 +29,7 @@ the person named in full, whichever comes first.
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -109,13 +109,10 @@ class _Found:
 SURNAME_VOTE = 1
 
 
-def _relabelled(value: str, span: Span, votes: dict[str, Counter]) -> Span:
+def _relabelled(span: Span, written: str, votes: dict[str, Counter]) -> Span:
     """``span`` with the type most of the article's mentions of its name got."""
-    if span.type not in TYPES:
-        return span
-    start, end = trim(value, span)
-    counts = votes.get(value[start:end])
-    if not counts:
+    counts = votes.get(written)
+    if span.type not in TYPES or not counts:
         return span
     (kind, top), *rest = counts.most_common(2)
     if kind != span.type and (not rest or top > rest[0][1]):
@@ -125,23 +122,24 @@ def _relabelled(value: str, span: Span, votes: dict[str, Counter]) -> Span:
 
 def repeat_names(texts: dict[str, str], spans: dict[str, list[Span]]) -> dict[str, list[Span]]:
     """``spans`` plus the other capitalised occurrences of the names in them."""
-    votes: dict[str, Counter] = {}
-    for field, value in texts.items():
-        for span in spans.get(field, []):
-            if span.type not in TYPES:
-                continue
-            start, end = trim(value, span)
-            written = value[start:end]
-            votes.setdefault(written, Counter())[span.type] += 1
-            if span.type == "PER" and " " in written:
-                votes.setdefault(written.rsplit(" ", 1)[1], Counter())["PER"] += SURNAME_VOTE
-    out = {field: [_relabelled(value, span, votes) for span in spans.get(field, [])]
-           for field, value in texts.items()}
-    for written, counts in votes.items():
-        if len(written) < 3 or not written[:1].isupper():
+    written = {
+        field: [(span, value[slice(*trim(value, span))]) for span in spans.get(field, [])]
+        for field, value in texts.items()
+    }
+    votes: dict[str, Counter] = defaultdict(Counter)
+    for span, name in (pair for pairs in written.values() for pair in pairs):
+        if span.type not in TYPES:
+            continue
+        votes[name][span.type] += 1
+        if span.type == "PER" and " " in name:
+            votes[name.rsplit(" ", 1)[1]]["PER"] += SURNAME_VOTE
+    out = {field: [_relabelled(span, name, votes) for span, name in pairs]
+           for field, pairs in written.items()}
+    for name, counts in votes.items():
+        if len(name) < 3 or not name[:1].isupper():
             continue
         kind = counts.most_common(1)[0][0]
-        pattern = re.compile(r"(?<!\w)" + re.escape(written) + r"(?!\w)")
+        pattern = re.compile(r"(?<!\w)" + re.escape(name) + r"(?!\w)")
         for field, value in texts.items():
             taken = out[field]
             for m in pattern.finditer(value):
