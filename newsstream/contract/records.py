@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import MISSING, dataclass, field, fields
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, TypeVar
 
 import orjson
@@ -394,15 +395,15 @@ def _list(data: dict[str, Any], name: str) -> list[Any]:
     return value
 
 
-_FIELD_NAMES: dict[type, frozenset[str]] = {}
+@cache
+def _field_names(cls: type) -> frozenset[str]:
+    return frozenset(f.name for f in fields(cls))
 
 
 def _known(cls: type[R], value: object, what: str, **given: Any) -> R:
     """``cls`` from the fields of ``value`` it knows; the others are ignored."""
     data = _obj(value, what)
-    names = _FIELD_NAMES.get(cls)
-    if names is None:
-        names = _FIELD_NAMES[cls] = frozenset(f.name for f in fields(cls))  # type: ignore[arg-type]
+    names = _field_names(cls)
     known = {k: v for k, v in data.items() if k in names and k not in given}
     try:
         return cls(**known, **given)
