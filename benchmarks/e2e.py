@@ -56,7 +56,7 @@ sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
 from ingest_benchmark import SERVER, free_port  # noqa: E402
-from procstats import cpu_seconds, memory_kib, tree_pids  # noqa: E402
+from procstats import cpu_seconds, memory_kib, stack_pids, tree_pids  # noqa: E402
 
 from newsstream.contract.ids import article_id, story_id  # noqa: E402
 from newsstream.contract.records import Article, Source, encode, utcnow_iso  # noqa: E402
@@ -349,16 +349,8 @@ def _peak(pid: int) -> int:
 
 
 def server_procs() -> list[Proc]:
-    """Kafka and Elasticsearch of the running stack, from its pid files."""
-    stack = Path(os.environ.get("NEWSSTREAM_STACK_DIR") or ROOT / ".stack")
-    out = []
-    for name, pid_file in (("kafka", stack / "kafka" / "kafka.pid"),
-                           ("elasticsearch", stack / "elasticsearch" / "server.pid")):
-        with contextlib.suppress(OSError, ValueError):
-            pid = int(pid_file.read_text().strip())
-            if Path(f"/proc/{pid}").exists():
-                out.append(Proc(name, pid, shared=True))
-    return out
+    """Kafka and Elasticsearch of the running stack."""
+    return [Proc(name, pid, shared=True) for name, pid in stack_pids().items()]
 
 
 # -- phases -------------------------------------------------------------------
@@ -683,6 +675,15 @@ def check_loss(run: Run, ids: list[str]) -> None:
 # -- main -----------------------------------------------------------------------
 
 
+def unalerted_note(phase: dict[str, Any]) -> str:
+    """What became of a phase's articles that raised no alert, if any."""
+    gone = phase.get("unalerted") or {}
+    if not gone.get("missing"):
+        return ""
+    return (f" ({gone['missing']} without: {gone['copies_of_alerted_stories']} copies of "
+            f"stories already alerted, {len(gone['lost'])} lost)")
+
+
 def summary(report: dict[str, Any]) -> str:
     lines = []
     b = report.get("burst")
@@ -704,11 +705,9 @@ def summary(report: dict[str, Any]) -> str:
                  f"{b['searchable_seconds']:.1f}s -> "
                  + (f"{rate:.0f} articles/s feed->searchable" if rate else "NOT all searchable"))
     alert_rate = b["feed_to_alert_per_s"]
-    gone = b.get("unalerted") or {}
     lines.append(f"       alerts for {b['alerted']}/{b['alerting_articles']} naming articles -> "
                  + (f"{alert_rate:.0f} articles/s feed->alert" if alert_rate else "incomplete")
-                 + (f" ({gone['copies_of_alerted_stories']} copies of stories already "
-                    f"alerted, {len(gone['lost'])} lost)" if gone.get("missing") else ""))
+                 + unalerted_note(b))
     lines.append(f"       raw->searchable during the burst: {lat(b['raw_to_searchable'])}")
     lines.append("       process            CPU s   ms/article   peak RSS MiB")
     for p in b["processes"]:
@@ -722,12 +721,9 @@ def summary(report: dict[str, Any]) -> str:
         lines.append(f"{name.replace('_', ' ')} at {s['rate']:.0f}/s ({s['articles']} articles, "
                      f"produced at {s['produced_per_s']:.0f}/s): searchable {s['searchable']}; "
                      f"raw->searchable {lat(s['raw_to_searchable'])}")
-        gone = s.get("unalerted") or {}
-        why = (f"; of the {gone['missing']} others, {gone['copies_of_alerted_stories']} copies "
-               f"of stories already alerted, {len(gone['lost'])} lost"
-               if gone.get("missing") else "")
         lines.append(f"       raw->alert {lat(s['raw_to_alert'])} ({s['alerted']}/"
-                     f"{s['alerting_articles']} alerted{why}); load {s['load_average']:.1f}")
+                     f"{s['alerting_articles']} alerted){unalerted_note(s)}; "
+                     f"load {s['load_average']:.1f}")
     k, pb = report.get("plain_kafka"), report.get("plain_bulk")
     if k and pb:
         lines.append(f"plain kafka-python on the same {k['records']} raw records "

@@ -22,7 +22,6 @@ unless ``--keep``; ``--index`` reuses a kept index.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import re
 import socket
@@ -32,7 +31,6 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -41,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from indexing_benchmark import batches  # noqa: E402
-from procstats import cpu_seconds  # noqa: E402
+from procstats import cpu_seconds, stack_pids  # noqa: E402
 
 from newsstream.contract.records import encode  # noqa: E402
 from newsstream.contract.settings import Settings  # noqa: E402
@@ -64,23 +62,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def listening_pid(port: int) -> int | None:
-    """The process that listens on 127.0.0.1:``port`` (from /proc), to read its CPU time."""
-    inodes = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with contextlib.suppress(OSError), open(table) as lines:
-            for line in list(lines)[1:]:
-                fields = line.split()
-                if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
-                    inodes.add(fields[9])
-    for fd in Path("/proc").glob("[0-9]*/fd/*"):
-        with contextlib.suppress(OSError):
-            target = os.readlink(fd)
-            if target.startswith("socket:[") and target[8:-1] in inodes:
-                return int(fd.parent.parent.name)
-    return None
 
 
 def _pct(values: list[float], pct: int) -> float:
@@ -123,7 +104,7 @@ def main() -> None:
         while not server.started:
             time.sleep(0.05)
         base = f"http://127.0.0.1:{port}"
-        es_pid = listening_pid(urlsplit(settings.es_url).port or 9200)
+        es_pid = stack_pids().get("elasticsearch")
         with httpx.Client(base_url=base, timeout=30) as http:
             first = http.get("/?q=Maduro").text
             cursor = re.search(r'rel="next" href="([^"]+)"', first)
