@@ -45,6 +45,21 @@ def test_title_and_text_are_read_together():
     assert detect_language("Maduro", PARAGRAPHS[0][1]).code == "nl"
 
 
+def test_an_inconclusive_opening_is_read_on():
+    scores = (
+        "Uitslagen: Ajax - PSV 2-1, Feyenoord - AZ 3-0, Twente - Utrecht 1-1, Heerenveen - "
+        "Vitesse 0-2, NEC - Sparta 2-2, Go Ahead Eagles - RKC 1-0, Almere City - Fortuna "
+        "Sittard 0-0, Heracles - PEC Zwolle 3-1, Willem II - NAC 2-0. "
+    )
+    body = (
+        "De trainer was na afloop tevreden over het spel van zijn ploeg, maar hij zei ook dat "
+        "er in de tweede helft te veel kansen werden gemist."
+    )
+    assert language.candidates(scores)["nl"] < 0.5  # the opening alone says little
+    result = detect_language("", scores + body)
+    assert result.code == "nl" and result.confidence > 0.9
+
+
 def test_hint_breaks_a_near_tie_but_is_not_the_answer():
     text = PARAGRAPHS[1][1]
     assert detect_language("", text, hint="nl").code == "en"  # clear text beats the hint
