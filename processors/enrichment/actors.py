@@ -60,11 +60,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-import ahocorasick
-
 from newsstream.contract.records import ActorMention, Entity
 from processors.enrichment.common_words import is_common_word
-from processors.enrichment.textmatch import build_automaton, fold_text, match_key, raw_hits
+from processors.enrichment.textmatch import (
+    KeyAutomaton,
+    build_automaton,
+    fold_text,
+    match_key,
+    raw_hits,
+)
 from processors.enrichment.watchlist import Actor, Watchlist
 
 # Inflection endings a name may take without an apostrophe, by script.
@@ -201,7 +205,7 @@ def _entries_for(index: int, actor: Actor) -> Iterable[tuple[str, _Entry]]:
         )
 
 
-def compile_watchlist(watchlist: Watchlist) -> ahocorasick.Automaton | None:
+def compile_watchlist(watchlist: Watchlist) -> KeyAutomaton | None:
     """The watchlist's automaton, built once and kept on the watchlist."""
     if watchlist._compiled is not None:
         return watchlist._compiled or None
@@ -280,7 +284,7 @@ def _case_rule(entry: _Entry, written: str) -> str | None:
 
 
 def _raw_hits(
-    automaton: ahocorasick.Automaton, field: str, original: str
+    automaton: KeyAutomaton, field: str, original: str
 ) -> list[tuple[int, int, _Entry, str, str]]:
     """(start, end, entry, written, case rule) for every hit passing the local rules."""
     ft = fold_text(original)

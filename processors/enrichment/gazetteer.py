@@ -1,7 +1,7 @@
 """Named entities from a multilingual gazetteer compiled into one automaton.
 
 Every surface form of every known entity is folded (case and accents) and
-added to a pyahocorasick automaton that maps it to one entity id, so
+added to an Aho-Corasick automaton that maps it to one entity id, so
 "Nicolas Maduro", "Maduro", "MADURO" and "regering-Maduro" all land on the
 same entity. Matches must start and end on word boundaries; a possessive
 ("Maduro's") or genitive ("Maduros", "Trumps") ending is allowed for people

@@ -14,6 +14,11 @@ in C (``str.lower``, regular-expression substitution) for the characters
 that fold to exactly one character, which is nearly all news text; only the
 rest (ligatures, "ß", combining accents, soft hyphens) goes through a
 per-character path that also builds the offset map.
+
+Keys are found by ``ahocorasick_rs`` (Rust's aho-corasick crate): every
+article is walked several times (gazetteer, topics, actors), and its walk is
+the cheapest of the Python Aho-Corasick libraries, with overlapping hits
+reported in the order of their ends.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-import ahocorasick
+import ahocorasick_rs
 
 from newsstream.contract.ids import fold
 
@@ -183,7 +188,18 @@ def fold_text(text: str) -> FoldedText:
     return _fold(text)
 
 
-def build_automaton(items: dict[str, tuple[bool, Any]]) -> ahocorasick.Automaton:
+@dataclass(frozen=True)
+class KeyAutomaton:
+    """Stored keys (a leading space unless infix) and, by key index, what a hit gives."""
+
+    matcher: ahocorasick_rs.AhoCorasick | None  # None when there are no keys
+    hits: tuple[tuple[int, bool, Any], ...]  # (stored length, infix, payload)
+
+    def __len__(self) -> int:
+        return len(self.hits)
+
+
+def build_automaton(items: dict[str, tuple[bool, Any]]) -> KeyAutomaton:
     """An automaton over ``{key: (infix, payload)}``.
 
     Keys match at word starts only (a leading space is part of the stored
@@ -191,24 +207,30 @@ def build_automaton(items: dict[str, tuple[bool, Any]]) -> ahocorasick.Automaton
     does not report the many hits inside other words; ``infix`` keys match
     anywhere, for compounds.
     """
-    automaton = ahocorasick.Automaton()
-    for key, (infix, payload) in items.items():
-        stored = key if infix else " " + key
-        automaton.add_word(stored, (len(stored), infix, payload))
-    automaton.make_automaton()
-    return automaton
+    stored = [key if infix else " " + key for key, (infix, _) in items.items()]
+    hits = tuple(
+        (len(key), infix, payload)
+        for key, (infix, payload) in zip(stored, items.values(), strict=True)
+    )
+    if not stored:
+        return KeyAutomaton(None, ())
+    matcher = ahocorasick_rs.AhoCorasick(stored, matchkind=ahocorasick_rs.MatchKind.Standard)
+    return KeyAutomaton(matcher, hits)
 
 
-def raw_hits(
-    automaton: ahocorasick.Automaton, folded: str
-) -> Iterator[tuple[int, int, bool, Any]]:
-    """Every (start, end, infix, payload) in ``folded`` (offsets into ``folded``).
+def raw_hits(automaton: KeyAutomaton, folded: str) -> Iterator[tuple[int, int, bool, Any]]:
+    """Every (start, end, infix, payload) in ``folded`` (offsets into ``folded``),
+    overlapping hits included, in order of their ends.
 
     The end is not checked: callers decide which endings they accept
     (a plain boundary, a genitive "s", a prefix keyword).
     """
-    if not len(automaton):
+    if automaton.matcher is None:
         return
-    for last, (length, infix, payload) in automaton.iter(" " + folded):
-        # ``last`` indexes the padded text, i.e. last - 1 in ``folded``.
-        yield (last - length if infix else last - length + 1), last, infix, payload
+    hits = automaton.hits
+    for index, start, end in automaton.matcher.find_matches_as_indexes(
+        " " + folded, overlapping=True
+    ):
+        # Offsets index the padded text, i.e. one less in ``folded``.
+        _, infix, payload = hits[index]
+        yield (start - 1 if infix else start), end - 1, infix, payload
