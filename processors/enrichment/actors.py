@@ -351,16 +351,19 @@ def _seen_spans(entities: Sequence[Entity]) -> dict[str, list[_Seen]]:
     return spans
 
 
+@lru_cache(maxsize=4096)  # per hit otherwise; actors are immutable
 def _own_keys(actor: Actor) -> frozenset[str]:
     """Folded names that are this actor, possessive forms included."""
     keys = {fold_key(n) for n in (*actor.names, actor.name)}
     return frozenset(keys | {k + "s" for k in keys} | {k + "'s" for k in keys})
 
 
+@lru_cache(maxsize=4096)  # per hit otherwise; actors are immutable
 def _own_words(actor: Actor) -> frozenset[str]:
     return frozenset(w for n in (*actor.names, actor.name) for w in _WORDS.findall(fold_key(n)))
 
 
+@lru_cache(maxsize=4096)  # per hit otherwise; actors are immutable
 def _own_initials(actor: Actor) -> frozenset[str]:
     """Initials of the actor's given names ("G." for "G. Kersey", "M." for "Mark Rutte")."""
     initials = set()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -40,8 +41,10 @@ _UPPER = "".join(
 )
 _CAPITALISED_WORD = rf"[{_UPPER}](?:[\w'’\-]*[^\W_])?"
 # Capitalised words separated by single spaces, not glued to a word before.
+# The capital comes first and the look-behind after it, so the regular
+# expression engine can skip to capitals instead of trying every position.
 _CAPITALISED_RUN = re.compile(
-    rf"(?<![\w'’\-]){_CAPITALISED_WORD}(?: {_CAPITALISED_WORD})*"
+    rf"[{_UPPER}](?<![\w'’\-][{_UPPER}])(?:[\w'’\-]*[^\W_])?(?: {_CAPITALISED_WORD})*"
 )
 _PARTICLE_GAP = re.compile(
     r" (?:(?:van|de|der|den|von|ter|ten|te|la|le|da|di|du|del|dos|das|bin|ibn|al|el|zu|y) )+"
@@ -93,11 +96,17 @@ class Token:
         self.cap, self.sentence_start = cap, sentence_start
 
 
+def _without_possessive(word: str) -> str:
+    """``word`` without a possessive "'s" ("Maduro's" -> "Maduro")."""
+    if len(word) > 3 and word[-1] == "s" and word[-2] in "'’":
+        return word[:-2]
+    return word
+
+
 def _token(ft: FoldedText, start: int, word: str) -> Token:
     """The token of ``word`` at ``start``, without a possessive "'s"; its key is
     its stretch of the article's folded text (the one the gazetteer read)."""
-    if len(word) > 3 and word[-1] == "s" and word[-2] in "'’":
-        word = word[:-2]
+    word = _without_possessive(word)
     end = start + len(word)
     return Token(start, end, word, ft.key(start, end), word[:1].isupper())
 
@@ -130,39 +139,44 @@ def _word_before(ft: FoldedText, start: int) -> Token | None:
     return _token(ft, i, text[i : start - 1])
 
 
-def _runs(ft: FoldedText, given: frozenset[str]) -> list[tuple[Token | None, list[Token]]]:
-    """Maximal runs of capitalised words, each with the word right before it.
+def _runs(
+    ft: FoldedText, given: frozenset[str], taken: Callable[[int, int], bool]
+) -> list[tuple[Token | None, list[Token]]]:
+    """Maximal runs of capitalised words outside ``taken`` spans, each with the
+    word right before it.
 
     Only capitalised words are tokenised (names are a small share of news
-    text), a whole run of them by one regular expression. A possessive
+    text), a whole run of them by one regular expression, and only once the
+    run is known not to overlap a name the gazetteer took. A possessive
     ("Maduro's") ends a run. A lowercase particle joins a run only after a
     given name or another particle ("Hugo de Jonge", "Van der Plas"), so
     "minister Heinen de Kamer" stays two runs.
     """
     text = ft.original
-    runs: list[list[Token]] = []
-    current: list[Token] = []
+    runs: list[list[tuple[int, str]]] = []  # (start, word without possessive)
+    current: list[tuple[int, str]] = []
     open_end = -1  # where ``current`` ends (it is empty after a possessive)
     for m in _CAPITALISED_RUN.finditer(text):
         pos = m.start()
         if current:
+            last_start, last_word = current[-1]
+            last_key = ft.key(last_start, last_start + len(last_word))
             gap = text[open_end:pos]
-            joins = (current[-1].key in given or current[-1].key in PARTICLES) and (
+            if (last_key in given or last_key in PARTICLES) and (
                 _PARTICLE_GAP.fullmatch(gap) is not None
-            )
-            if joins:
+            ):
                 at = open_end + 1
                 for word in gap.split():
-                    current.append(_token(ft, at, word))
+                    current.append((at, word))
                     at += len(word) + 1
             else:
                 runs.append(current)
                 current = []
         for word in m.group().split(" "):
-            tok = _token(ft, pos, word)
+            name = _without_possessive(word)
+            current.append((pos, name))
             pos += len(word) + 1
-            current.append(tok)
-            if tok.end != pos - 1:  # a possessive ends the run
+            if len(name) != len(word):  # a possessive ends the run
                 runs.append(current)
                 current = []
         open_end = m.end() if current else -1
@@ -170,9 +184,15 @@ def _runs(ft: FoldedText, given: frozenset[str]) -> list[tuple[Token | None, lis
         runs.append(current)
     out = []
     for run in runs:
-        first = run[0]
-        first.sentence_start = _sentence_start(text, first.start)
-        out.append((_word_before(ft, first.start), run))
+        start, (last_start, last_word) = run[0][0], run[-1]
+        if taken(start, last_start + len(last_word)):
+            continue
+        tokens = [
+            Token(at, at + len(word), word, ft.key(at, at + len(word)), word[:1].isupper())
+            for at, word in run
+        ]
+        tokens[0].sentence_start = _sentence_start(text, start)
+        out.append((_word_before(ft, start), tokens))
     return out
 
 
@@ -261,9 +281,7 @@ def find_unlisted(
         if field == "title" and _headline_unfit(value):
             continue
         overlaps = _overlap_test(taken.get(field, []))
-        for before, run in _runs(fold_text(value), c.given_names):
-            if overlaps(run[0].start, run[-1].end):
-                continue
+        for before, run in _runs(fold_text(value), c.given_names, overlaps):
             kind, name_tokens = _classify(run, before, c)
             kind = kind if kind in allowed else ""
             if kind in ("", "MISC") or len(name_tokens) == 1:
