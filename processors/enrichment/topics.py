@@ -69,6 +69,21 @@ def _parse_terms(line: str) -> list[tuple[str, float, bool, bool]]:
     return out
 
 
+def _by_edges(terms: list[Term]) -> tuple[tuple[tuple[int, float], ...], ...]:
+    """For a key's terms, the (topic, best weight) pairs that count, by where
+    the hit sits: index 2 * (starts a word) + (ends a word), worked out once
+    here instead of per hit."""
+    out = []
+    for at_start in (False, True):
+        for at_end in (False, True):
+            best: dict[int, float] = {}
+            for term in terms:
+                if (at_start or term.infix) and (at_end or term.prefix):
+                    best[term.topic] = max(best.get(term.topic, 0.0), term.weight)
+            out.append(tuple(best.items()))
+    return tuple(out)
+
+
 class TopicClassifier:
     """Per-language automata over folded keyword terms."""
 
@@ -88,7 +103,7 @@ class TopicClassifier:
         self.languages = sorted(k for k in per_language if k != ALL)
         self._automata = {
             lang: build_automaton(
-                {k: (any(t.infix for t in v), tuple(v)) for k, v in terms.items()}
+                {k: (any(t.infix for t in v), _by_edges(v)) for k, v in terms.items()}
             )
             for lang, terms in per_language.items()
         }
@@ -100,17 +115,15 @@ class TopicClassifier:
         counts: dict[tuple[int, str], int] = defaultdict(int)
         weights: dict[tuple[int, str], float] = {}
         n = len(folded)
-        for start, end, _, terms in raw_hits(automaton, folded):
+        for start, end, _, by_edges in raw_hits(automaton, folded):
             at_start = start == 0 or not folded[start - 1].isalnum()
             at_end = end == n or not folded[end].isalnum()
-            key = folded[start:end]
-            best: dict[int, float] = {}
-            for term in terms:
-                if (at_start or term.infix) and (at_end or term.prefix):
-                    best[term.topic] = max(best.get(term.topic, 0.0), term.weight)
-            for topic, weight in best.items():
-                counts[(topic, key)] += 1
-                weights[(topic, key)] = weight
+            best = by_edges[2 * at_start + at_end]
+            if best:
+                key = folded[start:end]
+                for topic, weight in best:
+                    counts[(topic, key)] += 1
+                    weights[(topic, key)] = weight
         scores: dict[int, float] = defaultdict(float)
         for (topic, key), count in counts.items():
             scores[topic] += weights[(topic, key)] * min(count, MAX_REPEATS)
