@@ -141,9 +141,9 @@ def _word_before(ft: FoldedText, start: int) -> Token | None:
 
 def _runs(
     ft: FoldedText, given: frozenset[str], taken: Callable[[int, int], bool]
-) -> list[tuple[Token | None, list[Token]]]:
-    """Maximal runs of capitalised words outside ``taken`` spans, each with the
-    word right before it.
+) -> list[tuple[Token | None, list[tuple[int, str]]]]:
+    """Maximal runs of capitalised words outside ``taken`` spans, as (start,
+    word) pairs, each with the word right before it.
 
     Only capitalised words are tokenised (names are a small share of news
     text), a whole run of them by one regular expression, and only once the
@@ -185,15 +185,18 @@ def _runs(
     out = []
     for run in runs:
         start, (last_start, last_word) = run[0][0], run[-1]
-        if taken(start, last_start + len(last_word)):
-            continue
-        tokens = [
-            Token(at, at + len(word), word, ft.key(at, at + len(word)), word[:1].isupper())
-            for at, word in run
-        ]
-        tokens[0].sentence_start = _sentence_start(text, start)
-        out.append((_word_before(ft, start), tokens))
+        if not taken(start, last_start + len(last_word)):
+            out.append((_word_before(ft, start), run))
     return out
+
+
+def _tokens(ft: FoldedText, run: list[tuple[int, str]]) -> list[Token]:
+    tokens = [
+        Token(at, at + len(word), word, ft.key(at, at + len(word)), word[:1].isupper())
+        for at, word in run
+    ]
+    tokens[0].sentence_start = _sentence_start(ft.original, tokens[0].start)
+    return tokens
 
 
 def _headline_unfit(text: str) -> bool:
@@ -276,12 +279,19 @@ def find_unlisted(
     surnames: dict[str, Entity] = {}
     # Single words and untyped runs wait for a second pass: the surname of
     # someone named in full elsewhere wins over a cue ("budget from Streeting").
-    pending: list[tuple[str, str, list[Token], str]] = []  # (field, text, tokens, kind)
+    # A lone word with no word before it (most are sentence openers) waits
+    # as (start, word): only a surname can claim it, so it is tokenised then.
+    pending: list[tuple[str, str, list[Token] | tuple[int, str], str]] = []
     for field, value in (("text", text), ("title", title)):
         if field == "title" and _headline_unfit(value):
             continue
         overlaps = _overlap_test(taken.get(field, []))
-        for before, run in _runs(fold_text(value), c.given_names, overlaps):
+        ft = fold_text(value)
+        for before, words in _runs(ft, c.given_names, overlaps):
+            if before is None and len(words) == 1:
+                pending.append((field, value, words[0], ""))
+                continue
+            run = _tokens(ft, words)
             kind, name_tokens = _classify(run, before, c)
             kind = kind if kind in allowed else ""
             if kind in ("", "MISC") or len(name_tokens) == 1:
@@ -293,6 +303,10 @@ def find_unlisted(
             if kind == "PER":
                 surnames.setdefault(" ".join(t.key for t in name_tokens[1:]), entity)
     for field, value, run, kind in pending:
+        if isinstance(run, tuple):
+            if not surnames:
+                continue
+            run = _tokens(fold_text(value), [run])
         if not (surnames and _join_surname(surnames, field, value, run)) and kind:
             start, end = run[0].start, run[-1].end
             name = value[start:end]
