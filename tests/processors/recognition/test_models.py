@@ -81,3 +81,14 @@ def test_missing_package_warns_once_and_passes_through(monkeypatch, caplog):
 )
 def test_ner_keeps_the_embedding_it_listens_to(config, keep):
     assert models.components_to_keep(config) == keep
+
+
+def test_a_shipped_pipeline_serves_the_languages_its_meta_lists(tmp_path):
+    (tmp_path / "multi").mkdir()
+    (tmp_path / "multi" / "meta.json").write_text('{"languages": ["en", "nl", "es"]}')
+    (tmp_path / "de").mkdir()
+    (tmp_path / "de" / "meta.json").write_text('{"lang": "de"}')
+    assert models.shipped_pipelines(tmp_path) == {
+        "en": tmp_path / "multi", "nl": tmp_path / "multi", "es": tmp_path / "multi",
+        "de": tmp_path / "de",
+    }
