@@ -36,8 +36,8 @@ def spacy_installed() -> None:
 
 @pytest.mark.parametrize("lang", sorted(SENTENCES))
 def test_shipped_pipeline_loads_from_package_data_and_finds_names(lang, spacy_installed):
-    directory = Path(str(files("processors.recognition") / "pipelines" / lang))
-    assert (directory / "meta.json").is_file(), f"no shipped pipeline for {lang}"
+    directory = Path(str(files("processors.recognition") / "pipelines" / "multi"))
+    assert (directory / "meta.json").is_file(), "no shipped pipeline"
     assert models.REGISTRY[lang] == directory
     size = sum(f.stat().st_size for f in directory.rglob("*") if f.is_file())
     assert size <= MAX_BYTES
@@ -48,6 +48,18 @@ def test_shipped_pipeline_loads_from_package_data_and_finds_names(lang, spacy_in
     sentence, expected = SENTENCES[lang]
     [spans] = recogniser.spans([sentence])
     assert expected <= {(sentence[s.start:s.end], s.type) for s in spans}
+
+
+@pytest.mark.parametrize("lang, text, tokens", [
+    ("en", "He didn't go.", ["He", "did", "n't", "go", "."]),
+    ("nl", "Hij zei: 't is zo.", ["Hij", "zei", ":", "'t", "is", "zo", "."]),
+    ("es", "Lo dijo el Sr. Aznar.", ["Lo", "dijo", "el", "Sr.", "Aznar", "."]),
+])
+def test_the_shared_pipeline_reads_each_language_with_its_own_tokenizer(
+    lang, text, tokens, spacy_installed
+):
+    nlp = models.recogniser_for(lang).nlp
+    assert [t.text for t in nlp(text)] == tokens
 
 
 def test_seed_article_complete_enrichment_keeps_its_names_and_actors(spacy_installed):
