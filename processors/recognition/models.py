@@ -10,7 +10,9 @@ model cannot be loaded is logged once and its articles keep the fast path.
   Sequoia 2.8 (LGPL-LR) and WikiNER (CC BY 4.0).
 - ``en``, ``nl``, ``es``: the project's own NER-only pipeline (``pipelines/multi``),
   one model trained on CoNLL-2003/2002 newswire in all three languages by
-  ``python -m processors.recognition.train``; its ``README.md`` is its model card.
+  ``python -m processors.recognition.train``, reading them all with spaCy's
+  language-neutral tokenizer (the one it was trained with); its
+  ``README.md`` is its model card.
 """
 
 from __future__ import annotations
@@ -117,26 +119,8 @@ def load(package: str | Path, language: str = "") -> Recogniser:
     keep = components_to_keep(config)
     exclude = [name for name in config["nlp"]["pipeline"] if name not in keep]
     nlp = spacy.load(package, exclude=exclude)
-    if language and nlp.lang != language and language in nlp.meta.get("languages", ()):
-        # A pipeline trained on several languages reads each with its own
-        # tokenizer, as its training texts were tokenised.
-        nlp.tokenizer = _tokenizer(language, nlp.vocab)
     name = package if isinstance(package, str) else nlp.meta["name"]
     return Recogniser(language, name, nlp.meta["version"], spacy.__version__, nlp)
-
-
-def _tokenizer(language: str, vocab: Any) -> Any:
-    """``language``'s own spaCy tokenizer (exceptions, prefixes, suffixes,
-    infixes) over ``vocab``."""
-    import spacy
-    from spacy.tokenizer import Tokenizer
-
-    rules = spacy.blank(language).tokenizer
-    return Tokenizer(
-        vocab, rules=rules.rules, prefix_search=rules.prefix_search,
-        suffix_search=rules.suffix_search, infix_finditer=rules.infix_finditer,
-        token_match=rules.token_match, url_match=rules.url_match,
-    )
 
 
 _lock = threading.Lock()

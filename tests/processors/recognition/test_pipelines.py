@@ -50,18 +50,6 @@ def test_shipped_pipeline_loads_from_package_data_and_finds_names(lang, spacy_in
     assert expected <= {(sentence[s.start:s.end], s.type) for s in spans}
 
 
-@pytest.mark.parametrize("lang, text, tokens", [
-    ("en", "He didn't go.", ["He", "did", "n't", "go", "."]),
-    ("nl", "Hij zei: 't is zo.", ["Hij", "zei", ":", "'t", "is", "zo", "."]),
-    ("es", "Lo dijo el Sr. Aznar.", ["Lo", "dijo", "el", "Sr.", "Aznar", "."]),
-])
-def test_the_shared_pipeline_reads_each_language_with_its_own_tokenizer(
-    lang, text, tokens, spacy_installed
-):
-    nlp = models.recogniser_for(lang).nlp
-    assert [t.text for t in nlp(text)] == tokens
-
-
 def test_seed_article_complete_enrichment_keeps_its_names_and_actors(spacy_installed):
     article = make_article("", SEED_ARTICLE.read_text(encoding="utf-8"), hint="nl")
     watchlist = load_watchlist(default_watchlist_path())
