@@ -106,6 +106,7 @@ class BulkRun(Generic[M]):
     ) -> None:
         self.outcome: BulkOutcome[M] = BulkOutcome()
         self.pending: list[_Pending[M]] = []
+        self.superseded: dict[int, list[_Pending[M]]] = {}  # by id() of the kept version
         indexed_at = utcnow_iso()
         for meta, raw in batch:
             try:
@@ -125,6 +126,28 @@ class BulkRun(Generic[M]):
                 self.outcome.invalid.append(Failure(meta, raw, error))
                 continue
             self.pending.append(_Pending(meta, raw, enriched.id, index, header, body))
+        self.pending = self._latest_versions(self.pending)
+
+    def _latest_versions(self, pending: list[_Pending[M]]) -> list[_Pending[M]]:
+        """One operation per document: the batch's last version of it.
+
+        An article written twice in one batch (the fast path's version and
+        the statistical one, read from the same partition in order) would
+        cost Elasticsearch two index operations for one document; the
+        earlier version is counted as indexed when the later one is, and
+        sent on its own again only if the later one is refused.
+        """
+        last = {(item.index, item.doc_id): i for i, item in enumerate(pending)}
+        if len(last) == len(pending):
+            return pending
+        kept: list[_Pending[M]] = []
+        for i, item in enumerate(pending):
+            at = last[(item.index, item.doc_id)]
+            if at == i:
+                kept.append(item)
+            else:
+                self.superseded.setdefault(id(pending[at]), []).append(item)
+        return kept
 
     @property
     def done(self) -> bool:
@@ -148,9 +171,13 @@ class BulkRun(Generic[M]):
         for item, result in zip(self.pending, items, strict=True):
             result = next(iter(result.values()))
             status = int(result.get("status", 500))
+            earlier = self.superseded.pop(id(item), [])
             if status < 300:
+                self.outcome.indexed.extend((e.meta, e.doc_id) for e in earlier)
                 self.outcome.indexed.append((item.meta, item.doc_id))
             elif is_retryable_status(status):
+                if earlier:
+                    self.superseded[id(item)] = earlier
                 retry.append(item)
                 last_error = _reason(result.get("error"))
             else:
@@ -158,6 +185,9 @@ class BulkRun(Generic[M]):
                     f"{item.index}/{item.doc_id}: HTTP {status}: {_reason(result.get('error'))}"
                 )
                 self.outcome.rejected.append(Failure(item.meta, item.raw, error))
+                retry.extend(earlier[-1:])  # the version before it may still index
+                if len(earlier) > 1:
+                    self.superseded[id(earlier[-1])] = earlier[:-1]
         self.pending = retry
         if retry:
             return f"{len(retry)} documents refused for now: {last_error}"

@@ -36,6 +36,26 @@ def test_rejected_document_is_returned_and_its_neighbours_are_indexed(es_client,
     assert es_client.count(index=clean_layout.alias)["count"] == 3
 
 
+def test_an_article_written_twice_in_one_batch_is_indexed_once_as_its_last_version(
+    es_client, clean_layout
+):
+    ensure_index_layout(es_client, clean_layout, {})
+    fast = enriched(1, entities=(("LOC", "Caracas"),))
+    complete = enriched(1, entities=(("LOC", "Caracas"), ("PER", "Juan Guaidó")))
+    batch = [("fast", message(fast)), ("other", message(enriched(2))),
+             ("complete", message(complete))]
+
+    outcome = BulkIndexer(es_client, IndexerConfig(clean_layout, refresh="wait_for")).index(batch)
+
+    assert sorted(meta for meta, _ in outcome.indexed) == ["complete", "fast", "other"]
+    stats = es_client.indices.stats(index=clean_layout.alias, metric="indexing")
+    assert stats["_all"]["primaries"]["indexing"]["index_total"] == 2  # one op per document
+    [hit] = es_client.search(
+        index=clean_layout.alias, query={"ids": {"values": [fast.id]}}
+    )["hits"]["hits"]
+    assert hit["_source"]["entities"]["any"] == ["Caracas", "Juan Guaidó"]
+
+
 class FlakyClient:
     """Answers bulk requests from a script: an exception, or per-item statuses."""
 
@@ -69,6 +89,19 @@ def test_connection_errors_and_429_are_retried_without_resending_successes():
     assert sorted(meta for meta, _ in outcome.indexed) == [0, 1, 2]
     assert outcome.attempts == 3
     assert len(client.requests[2]) == 2  # only the refused document, header + body
+
+
+def test_when_the_last_version_is_refused_the_one_before_it_is_still_indexed():
+    client = FlakyClient([[400, 201], [201]])
+    batch = [("old", message(enriched(1))), ("new", message(enriched(1, title="New"))),
+             ("other", message(enriched(2)))]
+
+    outcome = _indexer(client).index(batch)
+
+    assert len(client.requests[0]) == 4  # two documents: the article once, the other
+    assert [f.meta for f in outcome.rejected] == ["new"]
+    assert sorted(meta for meta, _ in outcome.indexed) == ["old", "other"]
+    assert len(client.requests[1]) == 2
 
 
 def test_gives_up_after_max_attempts_so_the_caller_does_not_commit():
