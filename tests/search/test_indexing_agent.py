@@ -122,7 +122,8 @@ def test_same_article_delivered_three_times_is_one_document(
     docs = documents_by_id(es_client, settings)
     assert list(docs) == [article.id]
     assert len(docs[article.id]) == 1
-    assert docs[article.id][0]["_version"] == 3  # written three times, kept once
+    # The redeliveries were written again (as one write when they shared a batch).
+    assert docs[article.id][0]["_version"] in (2, 3)
 
 
 def test_rejected_document_goes_to_dead_letter_while_neighbours_are_indexed(
