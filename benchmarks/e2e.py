@@ -301,14 +301,17 @@ def index_work_ms(es: Any, index: str) -> dict[str, float]:
     try:
         stats = es.indices.stats(index=index, metric="indexing,refresh,merge,flush")
     except Exception:  # noqa: BLE001 - not created yet
-        return {part: 0.0 for part, _ in INDEX_WORK}
+        return {part: 0.0 for part, _ in INDEX_WORK} | {"operations": 0.0}
     primaries = stats["_all"]["primaries"]
-    return {part: float(primaries[part][key]) for part, key in INDEX_WORK}
+    work = {part: float(primaries[part][key]) for part, key in INDEX_WORK}
+    return work | {"operations": float(primaries["indexing"]["index_total"])}
 
 
 def work_per_doc(before: dict[str, float], after: dict[str, float], docs: int) -> dict:
+    """Milliseconds per document of each part and their total, and index
+    operations per document (an article the statistical names update is two)."""
     out = {part: (after[part] - before[part]) / docs for part in after}
-    out["total"] = sum(out.values())
+    out["total"] = sum(out[part] for part, _ in INDEX_WORK)
     return out
 
 
@@ -756,7 +759,8 @@ def summary(report: dict[str, Any]) -> str:
             for label, work in (("pipeline", b["es_index_work_ms_per_doc"]),
                                 ("plain", pb["es_index_work_ms_per_doc"])):
                 lines.append(f"       {label}: " + ", ".join(
-                    f"{part} {work[part]:.2f}" for part, _ in INDEX_WORK))
+                    f"{part} {work[part]:.2f}" for part, _ in INDEX_WORK)
+                    + f"; {work.get('operations', 0):.2f} index operations per document")
     loss = report.get("loss")
     if loss:
         lines.append(f"loss check: {loss['searchable']}/{loss['articles']} searchable, "
