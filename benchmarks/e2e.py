@@ -295,13 +295,17 @@ INDEX_WORK = (("indexing", "index_time_in_millis"), ("refresh", "total_time_in_m
               ("merges", "total_time_in_millis"), ("flush", "total_time_in_millis"))
 
 
+def no_index_work() -> dict[str, float]:
+    return {part: 0.0 for part, _ in INDEX_WORK} | {"operations": 0.0}
+
+
 def index_work_ms(es: Any, index: str) -> dict[str, float]:
     """Milliseconds Elasticsearch spent indexing, refreshing, merging and flushing
     ``index`` so far: a cost of our documents alone, even on a shared server."""
     try:
         stats = es.indices.stats(index=index, metric="indexing,refresh,merge,flush")
     except Exception:  # noqa: BLE001 - not created yet
-        return {part: 0.0 for part, _ in INDEX_WORK} | {"operations": 0.0}
+        return no_index_work()
     primaries = stats["_all"]["primaries"]
     work = {part: float(primaries[part][key]) for part, key in INDEX_WORK}
     return work | {"operations": float(primaries["indexing"]["index_total"])}
@@ -622,7 +626,7 @@ def plain_bulk(run: Run, tag: str, ids: set[str]) -> None:
     if es_proc:
         es_proc.end()
     elapsed = time.perf_counter() - started
-    before = {part: 0.0 for part, _ in INDEX_WORK}
+    before = no_index_work()
     run.report["plain_bulk"] = {
         "documents": len(actions), "indexed": ok, "per_s": ok / seconds,
         "es_index_work_ms_per_doc": work_per_doc(
