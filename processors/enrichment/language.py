@@ -92,12 +92,12 @@ def _fasttext_scores(text: str, k: int) -> dict[str, float]:
     leave doubt.
     """
     detector = _fasttext()
+    ranked = []
     if len(text) > FIRST_CHARS:
         cut = text.rfind(" ", 0, FIRST_CHARS)
-        first = detector.detect(text[: cut if cut > 0 else FIRST_CHARS], model="lite", k=k)
-        if first and float(first[0]["score"]) >= CONCLUSIVE:
-            return {_iso(str(r["lang"])): float(r["score"]) for r in first}
-    ranked = detector.detect(text, model="lite", k=k)
+        ranked = detector.detect(text[: cut if cut > 0 else FIRST_CHARS], model="lite", k=k)
+    if not ranked or float(ranked[0]["score"]) < CONCLUSIVE:
+        ranked = detector.detect(text, model="lite", k=k)
     return {_iso(str(r["lang"])): float(r["score"]) for r in ranked}
 
 

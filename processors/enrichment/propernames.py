@@ -104,9 +104,8 @@ def _without_possessive(word: str) -> str:
 
 
 def _token(ft: FoldedText, start: int, word: str) -> Token:
-    """The token of ``word`` at ``start``, without a possessive "'s"; its key is
-    its stretch of the article's folded text (the one the gazetteer read)."""
-    word = _without_possessive(word)
+    """The token of ``word`` at ``start``; its key is its stretch of the
+    article's folded text (the one the gazetteer read)."""
     end = start + len(word)
     return Token(start, end, word, ft.key(start, end), word[:1].isupper())
 
@@ -136,7 +135,7 @@ def _word_before(ft: FoldedText, start: int) -> Token | None:
         i += 1  # the word starts at its first letter
     if i == start - 1:
         return None
-    return _token(ft, i, text[i : start - 1])
+    return _token(ft, i, _without_possessive(text[i : start - 1]))
 
 
 def _runs(
@@ -191,10 +190,7 @@ def _runs(
 
 
 def _tokens(ft: FoldedText, run: list[tuple[int, str]]) -> list[Token]:
-    tokens = [
-        Token(at, at + len(word), word, ft.key(at, at + len(word)), word[:1].isupper())
-        for at, word in run
-    ]
+    tokens = [_token(ft, at, word) for at, word in run]
     tokens[0].sentence_start = _sentence_start(ft.original, tokens[0].start)
     return tokens
 

@@ -190,12 +190,13 @@ def fold_text(text: str) -> FoldedText:
 
 @dataclass(frozen=True)
 class KeyAutomaton:
-    """Stored keys (a leading space unless infix) and, by key index, what a hit gives."""
+    """The matcher over the stored keys (a leading space unless infix) and, by
+    key index, whether the key is infix and what a hit gives."""
 
     matcher: ahocorasick_rs.AhoCorasick | None  # None when there are no keys
-    hits: tuple[tuple[int, bool, Any], ...]  # (stored length, infix, payload)
+    hits: tuple[tuple[bool, Any], ...]  # (infix, payload)
 
-    def __len__(self) -> int:
+    def __len__(self) -> int:  # an automaton without keys is false
         return len(self.hits)
 
 
@@ -207,15 +208,11 @@ def build_automaton(items: dict[str, tuple[bool, Any]]) -> KeyAutomaton:
     does not report the many hits inside other words; ``infix`` keys match
     anywhere, for compounds.
     """
-    stored = [key if infix else " " + key for key, (infix, _) in items.items()]
-    hits = tuple(
-        (len(key), infix, payload)
-        for key, (infix, payload) in zip(stored, items.values(), strict=True)
-    )
-    if not stored:
+    if not items:
         return KeyAutomaton(None, ())
+    stored = [key if infix else " " + key for key, (infix, _) in items.items()]
     matcher = ahocorasick_rs.AhoCorasick(stored, matchkind=ahocorasick_rs.MatchKind.Standard)
-    return KeyAutomaton(matcher, hits)
+    return KeyAutomaton(matcher, tuple(items.values()))
 
 
 def raw_hits(automaton: KeyAutomaton, folded: str) -> Iterator[tuple[int, int, bool, Any]]:
@@ -232,5 +229,5 @@ def raw_hits(automaton: KeyAutomaton, folded: str) -> Iterator[tuple[int, int, b
         " " + folded, overlapping=True
     ):
         # Offsets index the padded text, i.e. one less in ``folded``.
-        _, infix, payload = hits[index]
+        infix, payload = hits[index]
         yield (start - 1 if infix else start), end - 1, infix, payload
