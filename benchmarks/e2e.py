@@ -373,6 +373,10 @@ class Run:
     servers: list[Proc]
     report: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def elasticsearch(self) -> Proc | None:
+        return next((p for p in self.servers if p.name == "elasticsearch"), None)
+
 
 def wait_until(done, timeout: float, step: float = 0.1) -> bool:
     deadline = time.monotonic() + timeout
@@ -391,7 +395,7 @@ def es_background(run: Run) -> float | None:
     this script's watchers (a count five times a second). Subtracted from both
     the pipeline's and the plain bulk's figures, it leaves the CPU their
     documents cost."""
-    es_proc = next((p for p in run.servers if p.name == "elasticsearch"), None)
+    es_proc = run.elasticsearch
     if es_proc is None:
         return None
     es_proc.begin()
@@ -484,9 +488,9 @@ def burst(run: Run, feeds: list[list[Item]], hosts: int, work: Path) -> None:
         "raw_to_searchable": latency_summary(run.searches.latencies_ms(sample)),
         "raw_to_alert": latency_summary(run.alerts.latencies_ms(alerting)),
         "processes": procs_report,
-        "es_cpu_above_background_ms_per_doc": next((
-            above_background(run, p.cpu, time.time() - started, n)
-            for p in procs if p.name == "elasticsearch"), None),
+        "es_cpu_above_background_ms_per_doc": (
+            above_background(run, es.cpu, time.time() - started, n)
+            if (es := run.elasticsearch) else None),
         "es_index_work_ms_per_doc": index_work,
         "load_average": os.getloadavg()[0],
     }
@@ -616,7 +620,7 @@ def plain_bulk(run: Run, tag: str, ids: set[str]) -> None:
          "_source": to_document(e, analysed_languages=config.analysed_languages)}
         for e in enriched
     ]
-    es_proc = next((p for p in run.servers if p.name == "elasticsearch"), None)
+    es_proc = run.elasticsearch
     if es_proc:
         es_proc.begin()
     started = time.perf_counter()
@@ -764,7 +768,7 @@ def summary(report: dict[str, Any]) -> str:
                                 ("plain", pb["es_index_work_ms_per_doc"])):
                 lines.append(f"       {label}: " + ", ".join(
                     f"{part} {work[part]:.2f}" for part, _ in INDEX_WORK)
-                    + f"; {work.get('operations', 0):.2f} index operations per document")
+                    + f"; {work['operations']:.2f} index operations per document")
     loss = report.get("loss")
     if loss:
         lines.append(f"loss check: {loss['searchable']}/{loss['articles']} searchable, "
