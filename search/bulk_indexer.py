@@ -106,7 +106,8 @@ class BulkRun(Generic[M]):
     ) -> None:
         self.outcome: BulkOutcome[M] = BulkOutcome()
         self.pending: list[_Pending[M]] = []
-        self.superseded: dict[int, list[_Pending[M]]] = {}  # by id() of the kept version
+        # Earlier versions of a document the batch writes again, by (index, id).
+        self.superseded: dict[tuple[str, str], list[_Pending[M]]] = {}
         indexed_at = utcnow_iso()
         for meta, raw in batch:
             try:
@@ -137,17 +138,13 @@ class BulkRun(Generic[M]):
         earlier version is counted as indexed when the later one is, and
         sent on its own again only if the later one is refused.
         """
-        last = {(item.index, item.doc_id): i for i, item in enumerate(pending)}
-        if len(last) == len(pending):
-            return pending
-        kept: list[_Pending[M]] = []
-        for i, item in enumerate(pending):
-            at = last[(item.index, item.doc_id)]
-            if at == i:
-                kept.append(item)
-            else:
-                self.superseded.setdefault(id(pending[at]), []).append(item)
-        return kept
+        latest: dict[tuple[str, str], _Pending[M]] = {}
+        for item in pending:
+            key = (item.index, item.doc_id)
+            if key in latest:
+                self.superseded.setdefault(key, []).append(latest[key])
+            latest[key] = item
+        return list(latest.values())
 
     @property
     def done(self) -> bool:
@@ -171,13 +168,14 @@ class BulkRun(Generic[M]):
         for item, result in zip(self.pending, items, strict=True):
             result = next(iter(result.values()))
             status = int(result.get("status", 500))
-            earlier = self.superseded.pop(id(item), [])
+            key = (item.index, item.doc_id)
+            earlier = self.superseded.pop(key, [])
             if status < 300:
                 self.outcome.indexed.extend((e.meta, e.doc_id) for e in earlier)
                 self.outcome.indexed.append((item.meta, item.doc_id))
             elif is_retryable_status(status):
                 if earlier:
-                    self.superseded[id(item)] = earlier
+                    self.superseded[key] = earlier
                 retry.append(item)
                 last_error = _reason(result.get("error"))
             else:
@@ -187,7 +185,7 @@ class BulkRun(Generic[M]):
                 self.outcome.rejected.append(Failure(item.meta, item.raw, error))
                 retry.extend(earlier[-1:])  # the version before it may still index
                 if len(earlier) > 1:
-                    self.superseded[id(earlier[-1])] = earlier[:-1]
+                    self.superseded[key] = earlier[:-1]
         self.pending = retry
         if retry:
             return f"{len(retry)} documents refused for now: {last_error}"
