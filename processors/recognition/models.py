@@ -21,7 +21,7 @@ import json
 import logging
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -127,12 +127,18 @@ _lock = threading.Lock()
 
 
 @cache
+def _loaded(package: str | Path) -> Recogniser:
+    """A pipeline loaded once, however many languages it serves."""
+    return load(package)
+
+
+@cache
 def _cached(language: str) -> Recogniser | None:
     package = REGISTRY.get(language)
     if package is None:
         return None
     try:
-        return load(package, language)
+        return replace(_loaded(package), language=language)
     except (ImportError, OSError) as exc:
         log.warning(
             "recognise: no model for %r (%s not installed: %s); its articles pass through "

@@ -28,6 +28,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from processors.recognition import conll
 
@@ -58,14 +59,14 @@ LICENCES = {
 }
 
 
-def to_docbin(path: Path, language: str, target: Path) -> int:
-    """Write ``path`` (CoNLL) as a spaCy DocBin at ``target``; the number of docs."""
+def add_docs(path: Path, language: str, docbin: Any) -> int:
+    """Add ``path`` (CoNLL) to ``docbin`` as spaCy docs with their names,
+    tokenised by ``language``'s tokenizer; the number of docs added."""
     import spacy
-    from spacy.tokens import DocBin
 
     nlp = spacy.blank(language)
-    docbin = DocBin()
-    for gold in conll.gold_docs(path):
+    golds = conll.gold_docs(path)
+    for gold in golds:
         doc = nlp.make_doc(gold.text)
         ents = []
         for start, end, label in gold.spans:
@@ -75,9 +76,7 @@ def to_docbin(path: Path, language: str, target: Path) -> int:
             ents.append(span)
         doc.ents = ents
         docbin.add(doc)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    docbin.to_disk(target)
-    return len(docbin)
+    return len(golds)
 
 
 def train_joint(
@@ -88,12 +87,11 @@ def train_joint(
     from spacy.tokens import DocBin
 
     work = work / name
+    work.mkdir(parents=True, exist_ok=True)
     train_bin, dev_bin = DocBin(), DocBin()
     for language in languages:
         for split, docbin in (("train", train_bin), ("dev", dev_bin)):
-            part = work / language / f"{split}.spacy"
-            n = to_docbin(conll.data_file(data, language, split), language, part)
-            docbin.merge(DocBin().from_disk(part))
+            n = add_docs(conll.data_file(data, language, split), language, docbin)
             log.info("%s: %d %s docs", language, n, split)
     train_path, dev_path = work / "train.spacy", work / "dev.spacy"
     train_bin.to_disk(train_path)
@@ -141,9 +139,9 @@ def write_card(
     from processors.recognition import scoring
     from processors.recognition.models import load
 
+    nlp = load(target).nlp
     tables = []
     for language in languages:
-        nlp = load(target, language).nlp
         golds = conll.gold_docs(conll.data_file(data, language, "dev"))
         predicted = [
             [(e.start_char, e.end_char, e.label_) for e in doc.ents]
