@@ -128,8 +128,6 @@ def failed(error: BaseException) -> Outcome:
 
 # A dead-letter send is tried a few times (a broker blip), then left unacknowledged.
 PARK_BACKOFF = RetryPolicy(attempts=None, base_delay=0.5, max_delay=5.0, jitter=0.2)
-# A batch whose handler reports an outage waits for the server, for as long as it takes.
-RETRY_BACKOFF = SERVER_RETRY
 
 Item = tuple[Message, T]
 BatchHandler = Callable[[Sequence[Item[T]]], Awaitable[Sequence[Outcome]]]
@@ -330,7 +328,8 @@ class StageHarness(Generic[T]):
     def __init__(
         self, stage: Stage[T], topics: ProcessorTopics, *,
         park_attempts: int = 5, park_backoff: RetryPolicy = PARK_BACKOFF,
-        retry_backoff: RetryPolicy = RETRY_BACKOFF,
+        # A batch whose handler reports an outage waits for the server, as long as it takes.
+        retry_backoff: RetryPolicy = SERVER_RETRY,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
         self.stage = stage
