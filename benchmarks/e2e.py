@@ -440,6 +440,7 @@ def burst(run: Run, feeds: list[list[Item]], hosts: int, work: Path) -> None:
     for p in procs:
         p.begin()
     index_ms = index_work_ms(run.es, run.settings.index_articles)
+    alerts_ms = index_work_ms(run.es, run.settings.index_alerts)
     try:
         started = time.time()
         poller = subprocess.Popen(
@@ -464,6 +465,9 @@ def burst(run: Run, feeds: list[list[Item]], hosts: int, work: Path) -> None:
         p.end()
     index_work = work_per_doc(
         index_ms, index_work_ms(run.es, run.settings.index_articles), len(ids)
+    )
+    alerts_work = work_per_doc(
+        alerts_ms, index_work_ms(run.es, run.settings.index_alerts), len(ids)
     )
     n = len(ids)
     got_alerts = sum(1 for a in alerting if a in run.alerts.first)
@@ -492,6 +496,7 @@ def burst(run: Run, feeds: list[list[Item]], hosts: int, work: Path) -> None:
             above_background(run, es.cpu, time.time() - started, n)
             if (es := run.elasticsearch) else None),
         "es_index_work_ms_per_doc": index_work,
+        "es_alerts_index_work_ms_per_article": alerts_work,
         "load_average": os.getloadavg()[0],
     }
     run.report["_burst_ids"] = ids
@@ -769,6 +774,12 @@ def summary(report: dict[str, Any]) -> str:
                 lines.append(f"       {label}: " + ", ".join(
                     f"{part} {work[part]:.2f}" for part, _ in INDEX_WORK)
                     + f"; {work['operations']:.2f} index operations per document")
+            alerts = b.get("es_alerts_index_work_ms_per_article")
+            if alerts:
+                lines.append(
+                    f"       alerts index, per article of the burst: {alerts['total']:.2f} ms ("
+                    + ", ".join(f"{part} {alerts[part]:.2f}" for part, _ in INDEX_WORK)
+                    + f"; {alerts['operations']:.2f} index operations)")
     loss = report.get("loss")
     if loss:
         lines.append(f"loss check: {loss['searchable']}/{loss['articles']} searchable, "

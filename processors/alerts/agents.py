@@ -10,9 +10,10 @@ so a slow receiver delays neither detection nor the other receivers.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 
 import faust
@@ -58,6 +59,14 @@ log = logging.getLogger(__name__)
 # articles/s in benchmarks/e2e.py).
 BATCH_WINDOW = 0.2
 BATCH_MAX = 500
+# A "sent" mark waits up to this long for the next claim request to ride on
+# (the store's ``mark_later``) instead of costing a request of its own; it
+# only matters to a worker taking over after a crash (leases last 15 s).
+MARK_DELAY = 0.5
+# Alerts this worker delivered, by (alert id, article id): the same article
+# again (a redelivery, or its version with statistical names) is a duplicate
+# without asking the store.
+REMEMBERED = 100_000
 
 
 RAISED = Metric("newsstream_alerts_raised", "New alerts delivered (first time for actor and story)")
@@ -93,12 +102,25 @@ class Detector:
         self.clock_ms = clock_ms
         self.outcomes: Counter[str] = Counter()
         self._marking: asyncio.Future[None] | None = None
+        self._wake = asyncio.Event()
+        self._delivered: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._unsent: dict[str, str] = {}  # alert id -> article id, until Kafka has it
 
     async def drain(self) -> None:
-        """Wait for bookkeeping still in flight (before shutdown, and in tests)."""
+        """Send the bookkeeping still queued or in flight (before shutdown, and in tests)."""
         if self._marking is not None:
-            await self._marking
-            self._marking = None
+            self._wake.set()
+            try:
+                await self._marking
+            finally:
+                self._marking = None
+                self._wake.clear()
+        await self.store.flush_marks()
+
+    async def _flush_marks_soon(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), MARK_DELAY)
+        await self.store.flush_marks()
 
     def candidates(
         self, enriched: EnrichedArticle, *, fallback_ms: int = 0,
@@ -129,6 +151,8 @@ class Detector:
         unique: dict[str, Alert] = {}
         later: list[Alert] = []
         for alert in candidates:  # syndicated copies in one batch: the first one alerts
+            if (alert.id, alert.article_id) in self._delivered:
+                continue
             if unique.setdefault(alert.id, alert) is not alert:
                 later.append(alert)
         outcomes = await self.store.claim_many(list(unique.values()))
@@ -137,6 +161,9 @@ class Detector:
         pairs = list(zip(unique.values(), outcomes, strict=True))
         new = [a for a, o in pairs if o is True]
         refused = [(a, o) for a, o in pairs if isinstance(o, Exception)]
+        if len(self._unsent) > REMEMBERED:  # never acknowledged: forget the oldest
+            self._unsent = dict(list(self._unsent.items())[REMEMBERED // 2:])
+        self._unsent.update((a.id, a.article_id) for a in new)
         for alert in new:
             for sink in self.sinks:
                 await sink.deliver(alert)
@@ -154,10 +181,20 @@ class Detector:
         """Record alerts as sent once they are on Kafka: until then a crash leaves
         them pending, and the restarted worker takes them over and sends them.
 
-        Overlapped with the next batch (one marking in flight)."""
-        if self._marking is not None:
-            await self._marking
-        self._marking = asyncio.ensure_future(self.store.mark_many(list(alert_ids), "sent"))
+        The marks ride on the next batch's claim request, or go on their own
+        after ``MARK_DELAY``."""
+        for alert_id in alert_ids:
+            article_id = self._unsent.pop(alert_id, None)
+            if article_id is not None:
+                self._delivered[(alert_id, article_id)] = None
+        while len(self._delivered) > REMEMBERED:
+            self._delivered.popitem(last=False)
+        self.store.mark_later(list(alert_ids), "sent")
+        if self._marking is not None and self._marking.done():
+            marking, self._marking = self._marking, None
+            await marking  # a failed flush raises here (its marks are queued again)
+        if self._marking is None and alert_ids:
+            self._marking = asyncio.ensure_future(self._flush_marks_soon())
 
     async def process(self, enriched: EnrichedArticle, *, fallback_ms: int = 0) -> list[Alert]:
         """One article end to end (the batch path does the same for many)."""

@@ -136,6 +136,7 @@ class AlertStore:
         self.sleep = sleep
         self.owner = owner or uuid.uuid4().hex  # this worker, for as long as it runs
         self._ready = False
+        self._marks: list[dict[str, Any]] = []  # bulk update operations not sent yet
 
     async def _call(self, what: str, make: Callable[[], Any]) -> Any:
         async def attempt() -> Any:
@@ -193,16 +194,16 @@ class AlertStore:
         claimed_at = _iso(self.clock())
         outcome: list[bool | RejectedDocument | None] = [None] * len(alerts)
         todo, attempt = list(range(len(alerts))), 0
+        marks, self._marks = self._marks, []  # queued marks ride on the first request
         while todo:
-            ops: list[dict[str, Any]] = []
+            ops: list[dict[str, Any]] = list(marks)
             for i in todo:
                 doc = self._claim_doc(alerts[i], claimed_at)
                 ops += [{"create": {"_index": self.index, "_id": alerts[i].id}}, doc]
-            result = await self._call(
-                f"create {len(todo)} alerts", lambda ops=ops: self.es.bulk(operations=ops)
-            )
+            result = await self._send_with_marks(f"create {len(todo)} alerts", ops, marks)
+            items, marks = result["items"][len(marks) // 2:], []
             again = []
-            for i, item in zip(todo, result["items"], strict=True):
+            for i, item in zip(todo, items, strict=True):
                 status = item["create"]["status"]
                 if status < 300:
                     outcome[i] = True
@@ -325,20 +326,47 @@ class AlertStore:
         await self.mark_many([alert_id], state_field)
 
     async def mark_many(self, alert_ids: Sequence[str], state_field: str) -> None:
-        if not alert_ids:
-            return
+        """Record a delivery step of several alerts now (with any queued marks)."""
+        self.mark_later(alert_ids, state_field)
+        await self.flush_marks()
+
+    def mark_later(self, alert_ids: Sequence[str], state_field: str) -> None:
+        """Queue a delivery step to ride on the next request to the store (the next
+        :meth:`claim_many` or :meth:`flush_marks`): every request costs Elasticsearch
+        milliseconds of CPU whatever it carries, so marks should not travel alone."""
         doc: dict[str, Any] = {f"{state_field}_at": _iso(self.clock())}
         if state_field == "sent":
             doc["state"] = "sent"
-        ops: list[dict[str, Any]] = []
         for alert_id in alert_ids:
-            ops += [{"update": {"_index": self.index, "_id": alert_id}}, {"doc": doc}]
-        result = await self._call(
-            f"mark {len(alert_ids)} alerts {state_field}", lambda: self.es.bulk(operations=ops)
-        )
-        if result.get("errors"):
-            failed = [i["update"] for i in result["items"] if i["update"]["status"] >= 300]
-            log.warning("could not mark %d alerts %s: %s", len(failed), state_field, failed[:3])
+            self._marks += [{"update": {"_index": self.index, "_id": alert_id}}, {"doc": doc}]
+
+    @property
+    def marks_queued(self) -> int:
+        return len(self._marks) // 2
+
+    async def flush_marks(self) -> None:
+        """Send the queued marks on their own (nothing to send: no request)."""
+        marks, self._marks = self._marks, []
+        if marks:
+            await self._send_with_marks(f"mark {len(marks) // 2} alerts", marks, marks)
+
+    async def _send_with_marks(
+        self, what: str, ops: list[dict[str, Any]], marks: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """One bulk request whose first items are ``marks``: their failures are
+        logged; when the request itself fails they are queued again."""
+        try:
+            result = await self._call(what, lambda: self.es.bulk(operations=ops))
+        except BaseException:
+            self._marks[:0] = marks
+            raise
+        failed = [
+            item["update"] for item in result["items"][:len(marks) // 2]
+            if item["update"]["status"] >= 300
+        ]
+        if failed:
+            log.warning("could not mark %d alerts: %s", len(failed), failed[:3])
+        return result
 
     async def get(self, alert_id: str) -> dict[str, Any] | None:
         try:

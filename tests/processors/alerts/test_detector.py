@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+
+import pytest
 
 from newsstream.contract.errors import RejectedDocument
 from newsstream.contract.records import ActorMention, Alert
-from processors.alerts.agents import Detector
+from processors.alerts.agents import MARK_DELAY, Detector
 from processors.enrichment.watchlist import WatchlistSource
 from tests.processors.alerts.support import SEED_TEXT, enriched
 
@@ -19,8 +22,14 @@ class MemoryStore:
     def __init__(self, refuse: str = "") -> None:
         self.docs: dict[str, dict] = {}
         self.refuse = refuse
+        self.queued: list[tuple[str, str]] = []
+        self.requests = 0
 
     async def claim_many(self, alerts):
+        if not alerts:
+            return []
+        self.requests += 1
+        await self.flush_marks(alone=False)
         out = []
         for a in alerts:
             if a.actor_id == self.refuse:
@@ -37,9 +46,14 @@ class MemoryStore:
             self.docs[a.id].setdefault("copies", []).append(a.article_id)
         return len(alerts)
 
-    async def mark_many(self, ids, state_field):
-        for i in ids:
+    def mark_later(self, ids, state_field):
+        self.queued += [(i, state_field) for i in ids]
+
+    async def flush_marks(self, alone: bool = True):
+        self.requests += alone and bool(self.queued)
+        for i, state_field in self.queued:
             self.docs[i]["state"] = state_field
+        self.queued = []
 
 
 class ListSink:
@@ -106,3 +120,65 @@ async def test_alerts_the_store_refuses_are_reported_not_delivered():
     assert [a.actor_id for a, _ in refused] == ["donald-trump"]
     assert "donald-trump" not in {a.actor_id for a in sink.alerts}
     assert len(new) == 3
+
+
+async def test_a_delivered_articles_next_version_is_a_duplicate_without_asking_the_store():
+    d, store, sink = detector()
+    article = enriched("https://x.example/v", "Verzet", SEED_TEXT)
+    assert len(await d.process(article)) == 4
+    asked = store.requests
+    # The same article again (its version with statistical names, or a redelivery).
+    assert await d.process(article) == []
+    assert store.requests == asked
+    assert d.outcomes == {"alerted": 4, "duplicate": 4}
+    # Another copy of the story is still the store's to count.
+    copy = enriched("https://y.example/v", "Verzet", SEED_TEXT)
+    assert await d.process(copy) == []
+    assert store.requests == asked + 1
+
+
+async def test_an_alert_not_yet_on_kafka_is_asked_about_again():
+    d, store, sink = detector()
+    article = enriched("https://x.example/w", "Verzet", SEED_TEXT)
+    new, _ = await d.publish(d.candidates(article))
+    assert len(new) == 4
+    asked = store.requests
+    again, _ = await d.publish(d.candidates(article))  # sent() never came
+    assert again == [] and store.requests == asked + 1
+
+
+async def test_sent_marks_ride_on_the_next_claim_or_go_alone_after_a_while():
+    d, store, _sink = detector()
+    first = enriched("https://x.example/m1", "Verzet", SEED_TEXT)
+    new, _ = await d.publish(d.candidates(first))
+    await d.sent([a.id for a in new])
+    assert {doc["state"] for doc in store.docs.values()} == {"pending"}  # queued, not sent yet
+    asked = store.requests
+    other = enriched("https://x.example/m2", "Ander nieuws", "Trump sprak met Pompeo in Caracas.")
+    await d.publish(d.candidates(other))
+    assert store.requests == asked + 1  # the claim carried the marks
+    assert all(store.docs[a.id]["state"] == "sent" for a in new)
+    later = [a.id for a in (await d.publish(d.candidates(
+        enriched("https://x.example/m3", "Verzet", "Guaidó en Maduro in Caracas.")
+    )))[0]]
+    await d.sent(later)
+    await asyncio.sleep(MARK_DELAY + 0.2)  # nothing else came: they went alone
+    assert all(store.docs[i]["state"] == "sent" for i in later)
+
+
+async def test_marks_a_failed_request_carried_are_queued_again():
+    from elastic_transport import ConnectionError as TransportConnectionError
+
+    from newsstream.contract.retry import RetryPolicy
+    from processors.alerts.store import AlertStore
+
+    class Down:
+        async def bulk(self, operations):
+            raise TransportConnectionError("refused")
+
+    store = AlertStore(Down(), "alerts", retry=RetryPolicy(attempts=1))
+    store._ready = True  # the index is not what this is about
+    store.mark_later(["a", "b"], "sent")
+    with pytest.raises(Exception, match="unreachable"):
+        await store.flush_marks()
+    assert store.marks_queued == 2

@@ -60,6 +60,27 @@ async def test_only_the_first_creation_of_an_alert_id_is_new(store, es_client):
     assert mapping["properties"]["alerted_at"]["type"] == "date"
 
 
+async def test_queued_marks_ride_on_the_next_claim_request(store, es_client):
+    assert await store.claim_many([alert(1), alert(2)]) == [True, True]
+    store.mark_later([alert(1).id, alert(2).id], "sent")
+    assert es_client.get(index=store.index, id=alert(1).id)["_source"]["state"] == "pending"
+    requests = []
+    bulk = store.es.bulk
+
+    async def counted(**kwargs):
+        requests.append(kwargs["operations"])
+        return await bulk(**kwargs)
+
+    store.es.bulk = counted
+    assert await store.claim_many([alert(3)]) == [True]
+    assert len(requests) == 1 and store.marks_queued == 0
+    states = {i: es_client.get(index=store.index, id=alert(i).id)["_source"]["state"]
+              for i in (1, 2, 3)}
+    assert states == {1: "sent", 2: "sent", 3: "pending"}
+    await store.flush_marks()  # nothing queued: no request
+    assert len(requests) == 1
+
+
 async def test_a_batch_is_decided_in_one_go_and_refusals_are_reported(store):
     assert await store.claim(alert(1)) is True
     bad = alert(3, alerted_at="not a time")
