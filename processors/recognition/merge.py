@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
 from newsstream.contract.ids import fold
@@ -139,13 +139,32 @@ def repeat_names(texts: dict[str, str], spans: dict[str, list[Span]]) -> dict[st
         if len(name) < 3 or not name[:1].isupper():
             continue
         kind = counts.most_common(1)[0][0]
-        pattern = re.compile(r"(?<!\w)" + re.escape(name) + r"(?!\w)")
         for field, value in texts.items():
             taken = out[field]
-            for m in pattern.finditer(value):
-                if not any(s.start < m.end() and m.start() < s.end for s in taken):
-                    taken.append(Span(m.start(), m.end(), kind))
+            for start, end in _occurrences(value, name):
+                if not any(s.start < end and start < s.end for s in taken):
+                    taken.append(Span(start, end, kind))
     return out
+
+
+def _is_word(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+def _occurrences(value: str, name: str) -> Iterator[tuple[int, int]]:
+    """Where ``name`` stands in ``value`` as whole words, left to right without
+    overlaps (``str.find``: a regular expression per name cost more to compile
+    than to run)."""
+    start = value.find(name)
+    while start != -1:
+        end = start + len(name)
+        if (start == 0 or not _is_word(value[start - 1])) and (
+            end == len(value) or not _is_word(value[end])
+        ):
+            yield start, end
+            start = value.find(name, end)
+        else:
+            start = value.find(name, start + 1)
 
 
 def context_wins(listed: Listed, kind: str, before: str = "") -> bool:
