@@ -17,6 +17,8 @@ model missed:
   France");
 - a gazetteer match the model has no name at keeps its listed entity;
 - the fast path's capitalised-run heuristic gives way to the model;
+- a one-word name the model reads as a person right after a Dutch definite
+  article ("de Commissie", "de Tros") is an organisation;
 - a name the model found once counts wherever else the article writes it,
   and so does a person's surname ("Barrichello" after "Rubens
   Barrichello"), with the type the model gave it most often.
@@ -40,6 +42,10 @@ FIELDS = ("title", "text")
 # Prepositions after which a listed place is the place (en, nl, es, de, fr).
 LOCATIVE = frozenset({"in", "into", "naar", "uit", "te", "nach", "à", "desde", "hacia"})
 TYPES = ("PER", "ORG", "LOC")  # the types the service keeps; a model's MISC only blocks
+# Definite articles a person's name does not take: a one-word name after one
+# that a model reads as a person is an organisation ("de Commissie", "de Tros",
+# "het KVS"). Only where the article is no other word ("de" is "of" in Spanish).
+ARTICLES = {"nl": frozenset({"de", "het"})}
 LISTED = "gazetteer"  # Entity.source of listed entities
 _LETTER = re.compile(r"[^\W\d_]")
 # Punctuation a model sometimes leaves at a span's edge ("«Lyon", "Danone,").
@@ -118,6 +124,22 @@ def _relabelled(span: Span, written: str, votes: dict[str, Counter]) -> Span:
     if kind != span.type and (not rest or top > rest[0][1]):
         return Span(span.start, span.end, kind)
     return span
+
+
+def articled(value: str, spans: list[Span], language: str) -> list[Span]:
+    """``spans`` with a one-word person after a definite article (``ARTICLES``)
+    read as an organisation."""
+    articles = ARTICLES.get(language)
+    if not articles:
+        return spans
+    out = []
+    for span in spans:
+        start, end = trim(value, span)
+        if (span.type == "PER" and " " not in value[start:end]
+                and _word_before(value, start).lower() in articles):
+            span = Span(span.start, span.end, "ORG")
+        out.append(span)
+    return out
 
 
 def repeat_names(texts: dict[str, str], spans: dict[str, list[Span]]) -> dict[str, list[Span]]:
@@ -273,7 +295,10 @@ def merge(
     """
     texts = {"title": enriched.article.title, "text": enriched.article.text}
     listed = listed_matches(enriched)
-    spans = repeat_names(texts, spans)
+    language = enriched.language.code
+    spans = repeat_names(texts, {
+        field: articled(texts[field], found, language) for field, found in spans.items()
+    })
     names: list[_Found] = []
     for field in FIELDS:
         for name in resolve(texts[field], spans.get(field, []), listed.get(field, []), link):

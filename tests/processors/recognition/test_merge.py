@@ -159,3 +159,16 @@ def test_a_surname_counts_as_a_person_where_the_full_name_is_one():
     out = merge(enriched("", text, []), {"text": spans}, source=SOURCE, version=VERSION)
     assert [(e.type, e.name, e.count) for e in out.entities] == [
         ("PER", "Rubens Barrichello", 3)]
+
+
+@pytest.mark.parametrize(("language", "expected"), [
+    ("nl", [("ORG", "Commissie", 2), ("PER", "Romano Prodi", 1)]),
+    ("es", [("PER", "Commissie", 2), ("PER", "Romano Prodi", 1)]),  # "de" is "of" there
+])
+def test_a_one_word_person_after_a_dutch_article_is_an_organisation(language, expected):
+    text = "Romano Prodi sprak. De voorzitter van de Commissie zei dat de Commissie beslist."
+    spans = [Span(*at("Romano Prodi", 0, text), "PER"), Span(*at("Commissie", 0, text), "PER"),
+             Span(*at("Commissie", 1, text), "PER")]
+    out = merge(enriched("", text, [], language=language), {"text": spans},
+                source=SOURCE, version=VERSION)
+    assert sorted((e.type, e.name, e.count) for e in out.entities) == expected
