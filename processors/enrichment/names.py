@@ -31,6 +31,7 @@ COUNTRY_LANGUAGES = (
     "nl", "de", "fr", "es", "it", "pt", "pl", "sv", "da", "nb_NO", "fi", "ro", "cs", "hu",
     "tr", "ca", "ru", "uk", "el", "hr", "sk", "sl",
 )
+COUNTRY_ID_PREFIX = "loc:country:"  # the ids of countries (ISO 3166 alpha-2 after it)
 MIN_CITY_POPULATION = 100_000
 # Home markets of the service: smaller towns are news there.
 LOCAL_CITY_POPULATION = {"NL": 20_000, "BE": 20_000}
@@ -110,7 +111,8 @@ def country_entries() -> list[NameEntry]:
         if not forms:
             continue
         entries.append(NameEntry(
-            f"loc:country:{country.alpha_2.lower()}", "LOC", forms[0], forms, "", "pycountry"
+            f"{COUNTRY_ID_PREFIX}{country.alpha_2.lower()}", "LOC", forms[0], forms, "",
+            "pycountry",
         ))
     return entries
 

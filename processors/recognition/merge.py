@@ -9,7 +9,8 @@ model missed:
   entity (its stable id and canonical name: "U.S." and "Verenigde Staten"
   are both United States); a listed place the model reads as an
   organisation is a club or firm named after it ("Barcelona" won) and stands
-  on its own, while any other disagreement ("Israël" read as a person) is
+  on its own, unless it is a country ("Estados Unidos" decided is still the
+  country), while any other disagreement ("Israël" read as a person) is
   the model's mistake and the listed type stays;
 - a gazetteer match inside, or overlapping, a longer model name is not a
   name of its own ("Madrid" in "Atlético de Madrid", "New York" in "New York
@@ -37,6 +38,7 @@ from dataclasses import dataclass, replace
 
 from newsstream.contract.ids import fold
 from newsstream.contract.records import EnrichedArticle, Entity, Mention
+from processors.enrichment.names import COUNTRY_ID_PREFIX
 
 FIELDS = ("title", "text")
 # Prepositions after which a listed place is the place (en, nl, es, de, fr).
@@ -192,9 +194,14 @@ def _occurrences(value: str, name: str) -> Iterator[tuple[int, int]]:
 def context_wins(listed: Listed, kind: str, before: str = "") -> bool:
     """Whether the model's type beats the listed one: a place read as an
     organisation is a club or firm named after it ("Barcelona" won), unless a
-    locative preposition says it is the place ("de ambassade in Caracas");
-    any other disagreement ("Israël" read as a person) is the model's mistake."""
-    return listed.type == "LOC" and kind == "ORG" and before.lower() not in LOCATIVE
+    locative preposition says it is the place ("de ambassade in Caracas") or
+    it is a country (a country that acts, "Estados Unidos" decided, is still
+    the country); any other disagreement ("Israël" read as a person) is the
+    model's mistake."""
+    return (
+        listed.type == "LOC" and kind == "ORG" and before.lower() not in LOCATIVE
+        and not listed.id.startswith(COUNTRY_ID_PREFIX)
+    )
 
 
 def resolve(

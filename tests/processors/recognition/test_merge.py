@@ -75,6 +75,9 @@ def layer(entities, spans, use_link=True):
          {("loc:madrid", "LOC", "Madrid", "gazetteer"): ["Madrid"],
           ("name:org:atletico-de-madrid", "ORG", "Atletico de Madrid", SOURCE):
           ["Atletico de Madrid"]}),
+        # ... or it is a country: a country that acts is still the country.
+        ([], [span("U.S.", "ORG")],
+         {("loc:country:us", "LOC", "United States", "gazetteer"): ["U.S."]}),
         # Any other disagreement is the model's mistake: the listed type stays.
         ([listed("Lyon", "Lyon")], [span("Lyon", "PER")],
          {("loc:lyon", "LOC", "Lyon", "gazetteer"): ["Lyon"]}),
