@@ -11,7 +11,8 @@ model missed:
   organisation is a club or firm named after it ("Barcelona" won) and stands
   on its own, unless it is a country ("Estados Unidos" decided is still the
   country), while any other disagreement ("Israël" read as a person) is
-  the model's mistake and the listed type stays;
+  the model's mistake and the listed type stays (a listed country the model
+  reads as MISC, "Israël", is the country too);
 - a gazetteer match inside, or overlapping, a longer model name is not a
   name of its own ("Madrid" in "Atlético de Madrid", "New York" in "New York
   Jets"), nor is one inside a name the model reads as MISC ("Tour de
@@ -204,6 +205,10 @@ def context_wins(listed: Listed, kind: str, before: str = "") -> bool:
     )
 
 
+def _a_country(entity: Listed | None) -> bool:
+    return entity is not None and entity.id.startswith(COUNTRY_ID_PREFIX)
+
+
 def resolve(
     value: str, model: list[Span], listed: list[tuple[int, int, Listed]],
     link: Link | None = None,
@@ -219,9 +224,9 @@ def resolve(
         if len(surface) < 2 or not _LETTER.search(surface):
             continue
         blocked.append((min(start, span.start), max(end, span.end)))
-        if span.type not in TYPES:
-            continue
         entity = exact.get((start, end))
+        if span.type not in TYPES and not _a_country(entity):  # "Israël" read as MISC: LOC
+            continue
         if entity is None and link is not None:
             entity = link(surface)
         kind = span.type

@@ -81,6 +81,9 @@ def layer(entities, spans, use_link=True):
         # Any other disagreement is the model's mistake: the listed type stays.
         ([listed("Lyon", "Lyon")], [span("Lyon", "PER")],
          {("loc:lyon", "LOC", "Lyon", "gazetteer"): ["Lyon"]}),
+        # A listed country the model reads as MISC is the country.
+        ([listed("France", "France")], [span("France", "MISC")],
+         {("loc:country:fr", "LOC", "France", "gazetteer"): ["France"]}),
         # Inside a name the model reads as MISC: neither is kept.
         ([listed("France", "France")], [span("Tour de France", "MISC")], {}),
         # A listed name the model missed is added.
