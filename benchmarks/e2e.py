@@ -620,33 +620,35 @@ def plain_bulk(run: Run, tag: str, ids: set[str]) -> None:
     )
     config = provision(run.es, plain)
     layout = IndexLayout(plain.index_articles)
-    actions = [
-        {"_index": layout.index_for(e.article.published), "_id": e.id,
-         "_source": to_document(e, analysed_languages=config.analysed_languages)}
-        for e in enriched
-    ]
-    es_proc = run.elasticsearch
-    if es_proc:
-        es_proc.begin()
-    started = time.perf_counter()
-    ok, _ = helpers.bulk(run.es.options(request_timeout=120), actions, chunk_size=500)
-    seconds = time.perf_counter() - started
-    run.es.indices.refresh(index=plain.index_articles)
-    if es_proc:
-        es_proc.end()
-    elapsed = time.perf_counter() - started
-    before = no_index_work()
-    run.report["plain_bulk"] = {
-        "documents": len(actions), "indexed": ok, "per_s": ok / seconds,
-        "es_index_work_ms_per_doc": work_per_doc(
-            before, index_work_ms(run.es, plain.index_articles), max(1, len(actions))
-        ),
-        "es_cpu_ms_per_doc": es_proc.cpu / len(actions) * 1000 if es_proc and actions else None,
-        "es_cpu_above_background_ms_per_doc": (
-            above_background(run, es_proc.cpu, elapsed, len(actions)) if es_proc else None
-        ),
-    }
-    drop_indices(run.es, plain)
+    try:
+        actions = [
+            {"_index": layout.index_for(e.article.published), "_id": e.id,
+             "_source": to_document(e, analysed_languages=config.analysed_languages)}
+            for e in enriched
+        ]
+        es_proc = run.elasticsearch
+        if es_proc:
+            es_proc.begin()
+        started = time.perf_counter()
+        ok, _ = helpers.bulk(run.es.options(request_timeout=120), actions, chunk_size=500)
+        seconds = time.perf_counter() - started
+        run.es.indices.refresh(index=plain.index_articles)
+        if es_proc:
+            es_proc.end()
+        elapsed = time.perf_counter() - started
+        before = no_index_work()
+        run.report["plain_bulk"] = {
+            "documents": len(actions), "indexed": ok, "per_s": ok / seconds,
+            "es_index_work_ms_per_doc": work_per_doc(
+                before, index_work_ms(run.es, plain.index_articles), max(1, len(actions))
+            ),
+            "es_cpu_ms_per_doc": es_proc.cpu / len(actions) * 1000 if es_proc and actions else None,
+            "es_cpu_above_background_ms_per_doc": (
+                above_background(run, es_proc.cpu, elapsed, len(actions)) if es_proc else None
+            ),
+        }
+    finally:
+        drop_indices(run.es, plain)
 
 
 def unalerted(run: Run, alerting: list[str]) -> dict[str, Any]:
