@@ -42,11 +42,16 @@ log = logging.getLogger(__name__)
 LEASE_SECONDS = 15.0  # a pending claim older than this is presumed orphaned
 POLL_SECONDS = 0.2  # how often to look at someone else's pending claim
 
+# No explicit refresh interval: Elasticsearch's default (1 s) then skips the
+# refreshes of a shard nobody has searched for 30 s ("search idle"), and the
+# next search refreshes first. Alerts are delivered through Kafka and decided
+# by real-time gets, so the history needs no refresh until someone reads it;
+# an explicit "1s" refreshed (and merged) the index every second regardless.
 ALERTS_SETTINGS: dict[str, Any] = {
     "number_of_shards": 1,
     "auto_expand_replicas": "0-1",
-    "refresh_interval": "1s",
 }
+OLD_REFRESH = "1s"  # what earlier versions set explicitly
 ALERTS_MAPPING: dict[str, Any] = {
     "dynamic": False,
     "properties": {
@@ -156,11 +161,20 @@ class AlertStore:
 
         async def create() -> None:
             if await self.es.indices.exists(index=self.index):
-                # An index made by an older version: add the newer fields.
+                # An index made by an older version: add the newer fields, and
+                # drop the refresh interval it set (a user's own value stays).
                 await self.es.indices.put_mapping(
                     index=self.index,
                     properties={f: ALERTS_MAPPING["properties"][f] for f in _COPY_FIELDS},
                 )
+                found = await self.es.indices.get_settings(
+                    index=self.index, name="index.refresh_interval"
+                )
+                if any(v["settings"].get("index", {}).get("refresh_interval") == OLD_REFRESH
+                       for v in found.values()):
+                    await self.es.indices.put_settings(
+                        index=self.index, settings={"index": {"refresh_interval": None}}
+                    )
                 return
             try:
                 await self.es.indices.create(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,7 +13,7 @@ from typer.testing import CliRunner
 from newsstream.contract.errors import RejectedDocument
 from newsstream.contract.records import Alert
 from processors.alerts.api import router
-from processors.alerts.history import parse_since
+from processors.alerts.history import parse_since, search_alerts
 from processors.alerts.store import AlertStore
 from search.client import async_es_client
 from tests.conftest import settings_env
@@ -79,6 +80,38 @@ async def test_queued_marks_ride_on_the_next_claim_request(store, es_client):
     assert states == {1: "sent", 2: "sent", 3: "pending"}
     await store.flush_marks()  # nothing queued: no request
     assert len(requests) == 1
+
+
+async def test_an_unread_history_is_not_refreshed_yet_a_search_sees_every_alert(
+    store, es_client
+):
+    assert await store.claim(alert(1)) is True
+    settings = es_client.indices.get_settings(index=store.index)[store.index]["settings"]
+    assert "refresh_interval" not in settings["index"]  # so an idle shard skips refreshes
+    es_client.indices.put_settings(index=store.index, settings={"index.search.idle.after": "1s"})
+    search_alerts(es_client, store.index)  # read once, then left alone
+    time.sleep(1.5)
+    refreshes = es_client.indices.stats(index=store.index, metric="refresh")
+    before = refreshes["indices"][store.index]["primaries"]["refresh"]["total"]
+    assert await store.claim(alert(2)) is True
+    time.sleep(2.5)  # two refresh intervals with nobody searching
+    refreshes = es_client.indices.stats(index=store.index, metric="refresh")
+    assert refreshes["indices"][store.index]["primaries"]["refresh"]["total"] == before
+    total, found = search_alerts(es_client, store.index)  # the search refreshes first
+    assert total == 2 and {a["id"] for a in found} == {alert(1).id, alert(2).id}
+
+
+async def test_an_index_of_an_earlier_version_loses_its_explicit_refresh(settings, es_client):
+    es_client.indices.create(index=settings.index_alerts,
+                             settings={"number_of_shards": 1, "refresh_interval": "1s"})
+    store = AlertStore(async_es_client(settings), settings.index_alerts)
+    try:
+        assert await store.claim(alert(1)) is True
+        index = es_client.indices.get_settings(index=store.index)[store.index]["settings"]
+        assert "refresh_interval" not in index["index"]
+    finally:
+        await store.close()
+        es_client.indices.delete(index=settings.index_alerts, ignore_unavailable=True)
 
 
 async def test_a_batch_is_decided_in_one_go_and_refusals_are_reported(store):
