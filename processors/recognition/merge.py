@@ -192,6 +192,10 @@ def _occurrences(value: str, name: str) -> Iterator[tuple[int, int]]:
             start = value.find(name, start + 1)
 
 
+def _a_country(entity: Listed | None) -> bool:
+    return entity is not None and entity.id.startswith(COUNTRY_ID_PREFIX)
+
+
 def context_wins(listed: Listed, kind: str, before: str = "") -> bool:
     """Whether the model's type beats the listed one: a place read as an
     organisation is a club or firm named after it ("Barcelona" won), unless a
@@ -201,12 +205,8 @@ def context_wins(listed: Listed, kind: str, before: str = "") -> bool:
     model's mistake."""
     return (
         listed.type == "LOC" and kind == "ORG" and before.lower() not in LOCATIVE
-        and not listed.id.startswith(COUNTRY_ID_PREFIX)
+        and not _a_country(listed)
     )
-
-
-def _a_country(entity: Listed | None) -> bool:
-    return entity is not None and entity.id.startswith(COUNTRY_ID_PREFIX)
 
 
 def resolve(
