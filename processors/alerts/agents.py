@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 
 import faust
@@ -79,6 +79,12 @@ LATENCY = Histogram(
 )
 
 
+def _forget_oldest(remembered: dict) -> None:
+    """Keep the ``REMEMBERED`` newest entries (a dict keeps insertion order)."""
+    while len(remembered) > REMEMBERED:
+        del remembered[next(iter(remembered))]
+
+
 def _now_ms() -> int:
     return int(time.time() * 1000)
 
@@ -103,7 +109,7 @@ class Detector:
         self.outcomes: Counter[str] = Counter()
         self._marking: asyncio.Future[None] | None = None
         self._wake = asyncio.Event()
-        self._delivered: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._delivered: dict[tuple[str, str], None] = {}  # insertion-ordered
         self._unsent: dict[str, str] = {}  # alert id -> article id, until Kafka has it
 
     async def drain(self) -> None:
@@ -161,9 +167,8 @@ class Detector:
         pairs = list(zip(unique.values(), outcomes, strict=True))
         new = [a for a, o in pairs if o is True]
         refused = [(a, o) for a, o in pairs if isinstance(o, Exception)]
-        if len(self._unsent) > REMEMBERED:  # never acknowledged: forget the oldest
-            self._unsent = dict(list(self._unsent.items())[REMEMBERED // 2:])
         self._unsent.update((a.id, a.article_id) for a in new)
+        _forget_oldest(self._unsent)  # never acknowledged
         for alert in new:
             for sink in self.sinks:
                 await sink.deliver(alert)
@@ -187,8 +192,7 @@ class Detector:
             article_id = self._unsent.pop(alert_id, None)
             if article_id is not None:
                 self._delivered[(alert_id, article_id)] = None
-        while len(self._delivered) > REMEMBERED:
-            self._delivered.popitem(last=False)
+        _forget_oldest(self._delivered)
         self.store.mark_later(list(alert_ids), "sent")
         if self._marking is not None and self._marking.done():
             marking, self._marking = self._marking, None

@@ -214,8 +214,8 @@ class AlertStore:
             for i in todo:
                 doc = self._claim_doc(alerts[i], claimed_at)
                 ops += [{"create": {"_index": self.index, "_id": alerts[i].id}}, doc]
-            result = await self._send_with_marks(f"create {len(todo)} alerts", ops, marks)
-            items, marks = result["items"][len(marks) // 2:], []
+            items = await self._send_with_marks(f"create {len(todo)} alerts", ops, marks)
+            marks = []
             again = []
             for i, item in zip(todo, items, strict=True):
                 status = item["create"]["status"]
@@ -366,9 +366,10 @@ class AlertStore:
 
     async def _send_with_marks(
         self, what: str, ops: list[dict[str, Any]], marks: list[dict[str, Any]]
-    ) -> dict[str, Any]:
-        """One bulk request whose first items are ``marks``: their failures are
-        logged; when the request itself fails they are queued again."""
+    ) -> list[dict[str, Any]]:
+        """One bulk request whose first operations are ``marks``; the result
+        items of the operations after them. Failed marks are logged; when the
+        request itself fails, the marks are queued again."""
         try:
             result = await self._call(what, lambda: self.es.bulk(operations=ops))
         except BaseException:
@@ -380,7 +381,7 @@ class AlertStore:
         ]
         if failed:
             log.warning("could not mark %d alerts: %s", len(failed), failed[:3])
-        return result
+        return result["items"][len(marks) // 2:]
 
     async def get(self, alert_id: str) -> dict[str, Any] | None:
         try:
