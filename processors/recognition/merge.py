@@ -12,7 +12,10 @@ model missed:
   on its own, unless it is a country ("Estados Unidos" decided is still the
   country), while any other disagreement ("Israël" read as a person) is
   the model's mistake and the listed type stays (a listed country the model
-  reads as MISC, "Israël", is the country too);
+  reads as MISC, "Israël", is the country too), except that a one-word
+  name the model reads as a person is the person when the article names a
+  person with that surname in full ("Vallejo" after "José Vallejo", though
+  Vallejo is a listed city);
 - a gazetteer match inside, or overlapping, a longer model name is not a
   name of its own ("Madrid" in "Atlético de Madrid", "New York" in "New York
   Jets"), nor is one inside a name the model reads as MISC ("Tour de
@@ -209,12 +212,25 @@ def context_wins(listed: Listed, kind: str, before: str = "") -> bool:
     )
 
 
+def full_name_surnames(texts: dict[str, str], spans: dict[str, list[Span]]) -> frozenset[str]:
+    """The last words of the persons the model names in full in an article."""
+    out = set()
+    for field, found in spans.items():
+        for span in found:
+            if span.type == "PER":
+                written = texts[field][slice(*trim(texts[field], span))]
+                if " " in written:
+                    out.add(written.rsplit(" ", 1)[1])
+    return frozenset(out)
+
+
 def resolve(
     value: str, model: list[Span], listed: list[tuple[int, int, Listed]],
-    link: Link | None = None,
+    link: Link | None = None, surnames: frozenset[str] = frozenset(),
 ) -> list[_Found]:
     """The names of one field: model spans linked to listed entities, plus the
-    listed matches no model name overlaps. Sorted by position."""
+    listed matches no model name overlaps. Sorted by position. ``surnames``
+    are those of the persons the article names in full."""
     names: list[_Found] = []
     blocked: list[tuple[int, int]] = []
     exact = {(s, e): entity for s, e, entity in listed}
@@ -231,7 +247,9 @@ def resolve(
             entity = link(surface)
         kind = span.type
         if entity is not None and entity.type != kind:
-            if context_wins(entity, kind, _word_before(value, start)):
+            if context_wins(entity, kind, _word_before(value, start)) or (
+                kind == "PER" and surface in surnames
+            ):
                 entity = None
             else:
                 kind = entity.type
@@ -311,9 +329,12 @@ def merge(
     spans = repeat_names(texts, {
         field: articled(texts[field], found, language) for field, found in spans.items()
     })
+    surnames = full_name_surnames(texts, spans)
     names: list[_Found] = []
     for field in FIELDS:
-        for name in resolve(texts[field], spans.get(field, []), listed.get(field, []), link):
+        for name in resolve(
+            texts[field], spans.get(field, []), listed.get(field, []), link, surnames
+        ):
             name.field = field
             names.append(name)
     return replace(

@@ -178,3 +178,21 @@ def test_a_one_word_person_after_a_dutch_article_is_an_organisation(language, ex
     out = merge(enriched("", text, [], language=language), {"text": spans},
                 source=SOURCE, version=VERSION)
     assert sorted((e.type, e.name, e.count) for e in out.entities) == expected
+
+
+@pytest.mark.parametrize(("full_name", "lone", "expected"), [
+    # The article names the person in full: the lone surname is that person.
+    ("José Vallejo", 1, [("PER", "José Vallejo", 2)]),
+    # No such person: the model's "person" is the listed city after all.
+    ("José García", 0, [("LOC", "Vallejo", 1), ("PER", "José García", 1)]),
+])
+def test_a_listed_place_read_as_a_person_is_the_person_the_article_names_in_full(
+    full_name, lone, expected
+):
+    text = f"{full_name} llegó tarde. Según Vallejo, el partido fue duro."
+    city = entity("loc:vallejo", "LOC", "Vallejo",
+                  [("text", *at("Vallejo", lone, text), "Vallejo")])
+    spans = [Span(*at(full_name, 0, text), "PER"), Span(*at("Vallejo", lone, text), "PER")]
+    out = merge(enriched("", text, [city], language="es"), {"text": spans},
+                source=SOURCE, version=VERSION)
+    assert sorted((e.type, e.name, e.count) for e in out.entities) == expected
