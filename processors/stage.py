@@ -146,6 +146,13 @@ class Stage(Generic[T]):
     # Told the outcomes whose outputs Kafka acknowledged (bookkeeping: an error
     # is logged, the messages are acknowledged all the same).
     sent: Callable[[Sequence[Outcome]], Awaitable[object]] | None = None
+    # While a backlog drains: a batch whose messages are late already
+    # (``late(messages)``) gathers the following takes too, until it holds
+    # ``batch_size`` messages (a take is not split) or ``late_within`` seconds
+    # passed, so the server behind the handler gets fewer, fuller requests
+    # (each costs it CPU whatever it carries).
+    late: Callable[[Sequence[Message]], bool] | None = None
+    late_within: float = 0.0
 
 
 class Offload(Protocol):
@@ -353,12 +360,19 @@ class StageHarness(Generic[T]):
         if self.stage.start is not None:
             await self.stage.start()
         manual = stream.noack()
+        takes = manual.noack_take(self.stage.batch_size, within=self.stage.within).__aiter__()
         finishing: asyncio.Future[BatchReport] | None = None
+        ahead: asyncio.Future[Any] | None = None  # a take asked for while gathering
         try:
-            async for events in manual.noack_take(
-                self.stage.batch_size, within=self.stage.within
-            ):
-                batch = await self.prepare(list(events))
+            while True:
+                try:
+                    events = list(await (ahead or takes.__anext__()))
+                except StopAsyncIteration:
+                    break
+                ahead = None
+                if self.stage.late is not None:
+                    ahead = await self._gather_late(events, takes)
+                batch = await self.prepare(events)
                 if finishing is not None:
                     await finishing
                 finishing = asyncio.ensure_future(self.finish(batch, manual.ack))
@@ -367,8 +381,34 @@ class StageHarness(Generic[T]):
         finally:
             # Stopping: a batch still waiting for Kafka is abandoned unacknowledged
             # (delivered again after the restart), as a batch in progress always was.
-            if finishing is not None and not finishing.done():
-                finishing.cancel()
+            for pending in (finishing, ahead):
+                if pending is not None and not pending.done():
+                    pending.cancel()
+
+    async def _gather_late(self, events: list[Any], takes: Any) -> asyncio.Future[Any] | None:
+        """Add the following takes to ``events`` while they are late (see
+        :attr:`Stage.late`); the take still awaited when time ran out, if any."""
+        assert self.stage.late is not None
+        if len(events) >= self.stage.batch_size or not self.stage.late(
+            [message_of(events[-1])]
+        ):
+            return None
+        deadline = time.monotonic() + self.stage.late_within
+        while len(events) < self.stage.batch_size:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            # A take waits for messages however long it takes: it is not
+            # cancelled when time runs out (that would end the stream), but
+            # kept to start the next batch.
+            ahead = asyncio.ensure_future(takes.__anext__())
+            done, _ = await asyncio.wait({ahead}, timeout=remaining)
+            if not done:
+                return ahead
+            if ahead.exception() is not None:
+                return ahead  # the end of the stream, met by the next batch
+            events += ahead.result()
+        return None
 
     async def run_batch(
         self, events: Sequence[Any], ack: Callable[[Any], Awaitable[object]],

@@ -49,6 +49,11 @@ class Settings:
     # A bulk goes when it has bulk_size documents or has waited bulk_interval
     # seconds; with the 1 s index refresh this keeps raw->searchable under ~2 s.
     bulk_interval: float = 0.5
+    # While a backlog drains (the newest article of a batch entered Kafka more
+    # than bulk_late_after seconds ago), a bulk gathers up to bulk_late_interval
+    # seconds more: fewer, fuller requests cost Elasticsearch less CPU per article.
+    bulk_late_after: float = 3.0
+    bulk_late_interval: float = 2.0
     # Ingestion
     data_dir: str = ""
     feeds: str = ""

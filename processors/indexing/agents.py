@@ -17,7 +17,9 @@ waits before acking, so a test can kill the worker in exactly that gap.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -27,7 +29,7 @@ import faust
 from newsstream.contract.errors import InvalidMessage
 from newsstream.contract.retry import SERVER_RETRY
 from newsstream.contract.settings import Settings
-from processors.stage import Item, Outcome, Stage, failed, handled, register_stage
+from processors.stage import Item, Message, Outcome, Stage, failed, handled, register_stage
 from processors.topics import ProcessorTopics
 from search.bulk_indexer import AsyncBulkIndexer, IndexerConfig
 from search.client import async_es_client, es_client
@@ -61,6 +63,22 @@ async def _provision_until_ready(settings: Settings) -> IndexerConfig:
             await asyncio.sleep(delay)
         finally:
             client.close()
+
+
+def late_after(seconds: float, clock: Callable[[], float] = time.time) -> Callable[
+    [Sequence[Message]], bool
+]:
+    """Whether the newest of some enriched articles entered Kafka (as raw
+    articles) more than ``seconds`` ago: a backlog is draining."""
+
+    def late(messages: Sequence[Message]) -> bool:
+        try:
+            raw_ms = int(json.loads(messages[-1].value or b"{}").get("raw_timestamp_ms") or 0)
+        except (ValueError, TypeError, AttributeError):
+            return False  # the indexer reports what does not decode
+        return raw_ms > 0 and clock() - raw_ms / 1000 > seconds
+
+    return late
 
 
 def index_handler(
@@ -105,7 +123,9 @@ def register(app: faust.App, topics: ProcessorTopics, settings: Settings) -> Non
         return await index_handler(indexer, settings)(items)
 
     stage = Stage(STAGE, _raw, handle, batch_size=settings.bulk_size,
-                  within=settings.bulk_interval, start=start)
+                  within=settings.bulk_interval, start=start,
+                  late=late_after(settings.bulk_late_after),
+                  late_within=settings.bulk_late_interval)
     register_stage(app, topics, topics.enriched, stage, name="index-articles")
 
     @app.on_before_shutdown.connect

@@ -389,3 +389,66 @@ def test_the_next_batch_is_handled_while_kafka_acknowledges_the_last_and_acks_st
     assert log.index("sent OK-0") < log.index("handled ok-2,ok-3") < log.index("acked ok-0")
     assert [line for line in log if line.startswith("acked")] == [
         "acked ok-0", "acked ok-1", "acked ok-2", "acked ok-3"]
+
+
+class PacedStream(FakeStream):
+    """Takes that come when the test releases them (``gates``), like a stream
+    whose messages arrive while a batch waits."""
+
+    def __init__(self, batches: list[list[FakeEvent]], gates: list[asyncio.Event]) -> None:
+        super().__init__(batches, [])
+        self.gates = gates
+
+    async def noack_take(self, size: int, within: float):
+        for batch, gate in zip(self.batches, self.gates, strict=True):
+            await gate.wait()
+            yield batch
+
+
+def gathered(takes: list[int], *, late: bool, batch_size: int = 10, late_within: float = 5.0,
+             stall_after: int | None = None) -> list[list[str]]:
+    """The batches the handler saw when a stream brings ``takes`` (sizes); the
+    take after ``stall_after`` comes only once the first batch was handled."""
+    seen: list[list[str]] = []
+
+    async def handle(items):
+        seen.append([value for _, value in items])
+        return [skipped("seen") for _ in items]
+
+    stage_ = Stage("toy", decode, handle, batch_size=batch_size,
+                   late=lambda messages: late, late_within=late_within)
+    harness = StageHarness(stage_, ProcessorTopics(raw=FakeTopic(), enriched=FakeTopic(),
+                                                   alerts=FakeTopic(), deadletter=FakeTopic()))
+    n = iter(range(sum(takes)))
+    batches = [[FakeEvent(b"ok-%d" % next(n), FakeMessage(key=b"k")) for _ in range(size)]
+               for size in takes]
+
+    async def run() -> None:
+        gates = [asyncio.Event() for _ in takes]
+        for i, gate in enumerate(gates):
+            if stall_after is None or i <= stall_after:
+                gate.set()
+        consuming = asyncio.ensure_future(harness.consume(PacedStream(batches, gates)))
+        while not seen:
+            await asyncio.sleep(0.01)
+        for gate in gates:
+            gate.set()
+        await consuming
+
+    asyncio.run(asyncio.wait_for(run(), 10))
+    return seen
+
+
+def test_a_late_batch_gathers_the_following_takes_up_to_the_batch_size():
+    assert [len(b) for b in gathered([2, 2, 2], late=False)] == [2, 2, 2]
+    assert [len(b) for b in gathered([2, 2, 2], late=True)] == [6]
+    assert [len(b) for b in gathered([3, 3, 3, 3], late=True, batch_size=5)] == [6, 6]
+    # Every message once, in order.
+    assert sum(gathered([2, 2, 2], late=True), []) == [f"ok-{i}" for i in range(6)]
+
+
+def test_a_late_batch_waits_no_longer_than_its_window_and_the_next_take_still_counts():
+    batches = gathered([2, 2, 2], late=True, late_within=0.2, stall_after=0)
+    # The first batch went after 0.2 s without the stalled take; that take
+    # started the next batch when its messages came, and gathered the last.
+    assert batches == [["ok-0", "ok-1"], ["ok-2", "ok-3", "ok-4", "ok-5"]]

@@ -207,3 +207,19 @@ def test_elasticsearch_outage_holds_the_batch_until_it_is_back(
     docs = documents_by_id(es_client, settings)
     assert set(docs) == {a.id for a in articles}
     assert all(len(copies) == 1 for copies in docs.values())
+
+
+def test_a_batch_is_late_when_its_newest_article_entered_kafka_long_ago():
+    from processors.indexing.agents import late_after
+    from processors.stage import Message
+
+    late = late_after(3.0, clock=lambda: 1_000.0)
+
+    def article(raw_ms: int | None) -> Message:
+        body = {"article": {"id": "a"}} | ({} if raw_ms is None else {"raw_timestamp_ms": raw_ms})
+        return Message(value=json.dumps(body).encode())
+
+    assert late([article(990_000), article(996_000)])  # 4 s ago: a backlog drains
+    assert not late([article(990_000), article(998_000)])  # judged by the newest: 2 s
+    assert not late([article(None)])  # no time given: nothing to go by
+    assert not late([Message(value=b"not json")])  # the indexer reports it, not this
