@@ -146,12 +146,12 @@ class Stage(Generic[T]):
     # Told the outcomes whose outputs Kafka acknowledged (bookkeeping: an error
     # is logged, the messages are acknowledged all the same).
     sent: Callable[[Sequence[Outcome]], Awaitable[object]] | None = None
-    # While a backlog drains: a batch whose messages are late already
-    # (``late(messages)``) gathers the following takes too, until it holds
+    # While a backlog drains: a batch whose newest message is late already
+    # (``late(message)``) gathers the following takes too, until it holds
     # ``batch_size`` messages (a take is not split) or ``late_within`` seconds
     # passed, so the server behind the handler gets fewer, fuller requests
     # (each costs it CPU whatever it carries).
-    late: Callable[[Sequence[Message]], bool] | None = None
+    late: Callable[[Message], bool] | None = None
     late_within: float = 0.0
 
 
@@ -386,12 +386,10 @@ class StageHarness(Generic[T]):
                     pending.cancel()
 
     async def _gather_late(self, events: list[Any], takes: Any) -> asyncio.Future[Any] | None:
-        """Add the following takes to ``events`` while they are late (see
+        """Add the following takes to a late batch's ``events`` (see
         :attr:`Stage.late`); the take still awaited when time ran out, if any."""
         assert self.stage.late is not None
-        if len(events) >= self.stage.batch_size or not self.stage.late(
-            [message_of(events[-1])]
-        ):
+        if len(events) >= self.stage.batch_size or not self.stage.late(message_of(events[-1])):
             return None
         deadline = time.monotonic() + self.stage.late_within
         while len(events) < self.stage.batch_size:

@@ -66,14 +66,14 @@ async def _provision_until_ready(settings: Settings) -> IndexerConfig:
 
 
 def late_after(seconds: float, clock: Callable[[], float] = time.time) -> Callable[
-    [Sequence[Message]], bool
+    [Message], bool
 ]:
-    """Whether the newest of some enriched articles entered Kafka (as raw
-    articles) more than ``seconds`` ago: a backlog is draining."""
+    """Whether an enriched article entered Kafka (as a raw article) more than
+    ``seconds`` ago: told of a batch's newest, a backlog is draining."""
 
-    def late(messages: Sequence[Message]) -> bool:
+    def late(message: Message) -> bool:
         try:
-            raw_ms = int(json.loads(messages[-1].value or b"{}").get("raw_timestamp_ms") or 0)
+            raw_ms = int(json.loads(message.value or b"{}").get("raw_timestamp_ms") or 0)
         except (ValueError, TypeError, AttributeError):
             return False  # the indexer reports what does not decode
         return raw_ms > 0 and clock() - raw_ms / 1000 > seconds

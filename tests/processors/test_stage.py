@@ -416,7 +416,7 @@ def gathered(takes: list[int], *, late: bool, batch_size: int = 10, late_within:
         return [skipped("seen") for _ in items]
 
     stage_ = Stage("toy", decode, handle, batch_size=batch_size,
-                   late=lambda messages: late, late_within=late_within)
+                   late=lambda message: late, late_within=late_within)
     harness = StageHarness(stage_, ProcessorTopics(raw=FakeTopic(), enriched=FakeTopic(),
                                                    alerts=FakeTopic(), deadletter=FakeTopic()))
     n = iter(range(sum(takes)))
