@@ -26,7 +26,9 @@ to each message, so no stage can let one slip through uncounted:
 
 While one batch waits for Kafka's acknowledgements the next one is already
 decoded and handled; sending, parking and acknowledging stay one batch after
-another, in order.
+another, in order. A stage whose batches are late already (a backlog
+draining, :attr:`Stage.late`) may have them gather the following takes
+first, so the server behind it gets fewer, fuller requests.
 
 Every message ends with exactly one status from :data:`STATUSES`, counted in
 ``newsstream_stage_messages_total{stage,status}``, and every batch writes one
