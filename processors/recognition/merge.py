@@ -148,6 +148,12 @@ def articled(value: str, spans: list[Span], language: str) -> list[Span]:
     return out
 
 
+def _surname(kind: str, name: str) -> str:
+    """The last word of a person named in full ("Barrichello" of "Rubens
+    Barrichello"); "" for any other name."""
+    return name.rsplit(" ", 1)[1] if kind == "PER" and " " in name else ""
+
+
 def repeat_names(texts: dict[str, str], spans: dict[str, list[Span]]) -> dict[str, list[Span]]:
     """``spans`` plus the other capitalised occurrences of the names in them."""
     written = {
@@ -159,8 +165,9 @@ def repeat_names(texts: dict[str, str], spans: dict[str, list[Span]]) -> dict[st
         if span.type not in TYPES:
             continue
         votes[name][span.type] += 1
-        if span.type == "PER" and " " in name:
-            votes[name.rsplit(" ", 1)[1]]["PER"] += SURNAME_VOTE
+        surname = _surname(span.type, name)
+        if surname:
+            votes[surname]["PER"] += SURNAME_VOTE
     out = {field: [_relabelled(span, name, votes) for span, name in pairs]
            for field, pairs in written.items()}
     for name, counts in votes.items():
@@ -199,13 +206,19 @@ def _a_country(entity: Listed | None) -> bool:
     return entity is not None and entity.id.startswith(COUNTRY_ID_PREFIX)
 
 
-def context_wins(listed: Listed, kind: str, before: str = "") -> bool:
+def context_wins(
+    listed: Listed, kind: str, before: str = "", named_in_full: bool = False
+) -> bool:
     """Whether the model's type beats the listed one: a place read as an
     organisation is a club or firm named after it ("Barcelona" won), unless a
     locative preposition says it is the place ("de ambassade in Caracas") or
     it is a country (a country that acts, "Estados Unidos" decided, is still
-    the country); any other disagreement ("Israël" read as a person) is the
-    model's mistake."""
+    the country); a name read as a person is the person when the article
+    names a person with that surname in full (``named_in_full``: "Vallejo"
+    after "José Vallejo"); any other disagreement ("Israël" read as a person)
+    is the model's mistake."""
+    if kind == "PER" and named_in_full:
+        return True
     return (
         listed.type == "LOC" and kind == "ORG" and before.lower() not in LOCATIVE
         and not _a_country(listed)
@@ -214,14 +227,11 @@ def context_wins(listed: Listed, kind: str, before: str = "") -> bool:
 
 def full_name_surnames(texts: dict[str, str], spans: dict[str, list[Span]]) -> frozenset[str]:
     """The last words of the persons the model names in full in an article."""
-    out = set()
-    for field, found in spans.items():
-        for span in found:
-            if span.type == "PER":
-                written = texts[field][slice(*trim(texts[field], span))]
-                if " " in written:
-                    out.add(written.rsplit(" ", 1)[1])
-    return frozenset(out)
+    return frozenset(
+        surname for field, found in spans.items() for span in found
+        if span.type == "PER"
+        and (surname := _surname(span.type, texts[field][slice(*trim(texts[field], span))]))
+    )
 
 
 def resolve(
@@ -247,9 +257,7 @@ def resolve(
             entity = link(surface)
         kind = span.type
         if entity is not None and entity.type != kind:
-            if context_wins(entity, kind, _word_before(value, start)) or (
-                kind == "PER" and surface in surnames
-            ):
+            if context_wins(entity, kind, _word_before(value, start), surface in surnames):
                 entity = None
             else:
                 kind = entity.type
