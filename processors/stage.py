@@ -371,9 +371,7 @@ class StageHarness(Generic[T]):
                     events = list(await (ahead or takes.__anext__()))
                 except StopAsyncIteration:
                     break
-                ahead = None
-                if self.stage.late is not None:
-                    ahead = await self._gather_late(events, takes)
+                ahead = await self._gather_late(events, takes)
                 batch = await self.prepare(events)
                 if finishing is not None:
                     await finishing
@@ -390,8 +388,10 @@ class StageHarness(Generic[T]):
     async def _gather_late(self, events: list[Any], takes: Any) -> asyncio.Future[Any] | None:
         """Add the following takes to a late batch's ``events`` (see
         :attr:`Stage.late`); the take still awaited when time ran out, if any."""
-        assert self.stage.late is not None
-        if len(events) >= self.stage.batch_size or not self.stage.late(message_of(events[-1])):
+        late = self.stage.late
+        if late is None or len(events) >= self.stage.batch_size or not late(
+            message_of(events[-1])
+        ):
             return None
         deadline = time.monotonic() + self.stage.late_within
         while len(events) < self.stage.batch_size:

@@ -17,7 +17,6 @@ waits before acking, so a test can kill the worker in exactly that gap.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -27,6 +26,7 @@ from pathlib import Path
 import faust
 
 from newsstream.contract.errors import InvalidMessage
+from newsstream.contract.records import decode_json
 from newsstream.contract.retry import SERVER_RETRY
 from newsstream.contract.settings import Settings
 from processors.stage import Item, Message, Outcome, Stage, failed, handled, register_stage
@@ -73,8 +73,8 @@ def late_after(seconds: float, clock: Callable[[], float] = time.time) -> Callab
 
     def late(message: Message) -> bool:
         try:
-            raw_ms = int(json.loads(message.value or b"{}").get("raw_timestamp_ms") or 0)
-        except (ValueError, TypeError, AttributeError):
+            raw_ms = int(decode_json(message.value).get("raw_timestamp_ms") or 0)
+        except (InvalidMessage, ValueError, TypeError):
             return False  # the indexer reports what does not decode
         return raw_ms > 0 and clock() - raw_ms / 1000 > seconds
 
