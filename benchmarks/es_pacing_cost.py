@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from indexing_benchmark import make_article  # noqa: E402
-from procstats import cpu_seconds, stack_pids  # noqa: E402
+from procstats import cpu_per_second, cpu_seconds, stack_pids  # noqa: E402
 
 from newsstream.contract.settings import Settings  # noqa: E402
 from search.documents import to_document  # noqa: E402
@@ -46,12 +46,6 @@ from search.provision import provision  # noqa: E402
 READS_PER_S = 5  # e2e's SearchWatcher counts the index every 0.2 s
 BACKGROUND_SECONDS = 4.0
 SETTLE_SECONDS = 1.5
-
-
-def background_per_s(pid: int) -> float:
-    before = cpu_seconds(pid)
-    time.sleep(BACKGROUND_SECONDS)
-    return (cpu_seconds(pid) - before) / BACKGROUND_SECONDS
 
 
 def documents(count: int, published: str) -> list:
@@ -114,7 +108,7 @@ def one_way(es: Any, pid: int, way: str, docs: list, args: argparse.Namespace) -
                 es.indices.create(index=index)
             if way == "paced, no refresh":
                 es.indices.put_settings(index=index, settings={"index.refresh_interval": "-1"})
-        background = background_per_s(pid)
+        background = cpu_per_second(pid, BACKGROUND_SECONDS)
         cpu, started = cpu_seconds(pid), time.monotonic()
         if way == "bulk":
             helpers.bulk(es, actions, chunk_size=500)

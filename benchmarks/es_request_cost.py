@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from procstats import cpu_seconds, stack_pids  # noqa: E402
+from procstats import cpu_per_second, cpu_seconds, stack_pids  # noqa: E402
 
 from newsstream.contract.settings import Settings  # noqa: E402
 from processors.alerts.store import ALERTS_MAPPING, ALERTS_SETTINGS  # noqa: E402
@@ -34,12 +34,6 @@ DOC = {
     "alerted_at": "2026-03-01T10:00:00.000Z",
 }
 SETTLE_SECONDS = 1.5  # for the last refresh to happen inside the measurement
-
-
-def background_ms_per_s(pid: int, seconds: float = 5.0) -> float:
-    before = cpu_seconds(pid)
-    time.sleep(seconds)
-    return (cpu_seconds(pid) - before) * 1000 / seconds
 
 
 def cost_per_doc(es, pid: int, size: int, docs: int, background: float) -> float:
@@ -74,7 +68,7 @@ def main() -> None:
         sys.exit("Elasticsearch of the local stack is not running: deploy/stack up")
     es = Elasticsearch(Settings.from_env().es_url, request_timeout=120)
     cost_per_doc(es, pid, 100, 500, 0.0)  # warm up the bulk path
-    background = background_ms_per_s(pid)
+    background = cpu_per_second(pid, 5.0) * 1000  # ms per second
     print(f"Elasticsearch background: {background:.0f} ms of CPU per second (subtracted)")
     print(f"{'docs per bulk':>14}{'ms CPU per doc':>16}")
     costs = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 
@@ -20,6 +21,14 @@ def cpu_seconds(pid: int | str = "self") -> float:
     """User+system CPU time of ``pid`` so far: a cost that does not depend on load."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_per_second(pid: int, seconds: float) -> float:
+    """CPU seconds ``pid`` spends per second over the next ``seconds``: a server's
+    background, measured while nothing is asked of it, to subtract later."""
+    before = cpu_seconds(pid)
+    time.sleep(seconds)
+    return (cpu_seconds(pid) - before) / seconds
 
 
 def tree_pids(pid: int) -> list[int]:
