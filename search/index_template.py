@@ -24,6 +24,9 @@ from search.layout import IndexLayout
 log = logging.getLogger(__name__)
 
 TEMPLATE_PRIORITY = 200
+# An article is searchable within about a second at the steady pace; the
+# indexer holds a longer interval only while a backlog drains.
+REFRESH_INTERVAL = "1s"
 KEYWORD = {"type": "keyword", "ignore_above": 1024}
 DATE = {"type": "date"}
 # Highlighted text keeps its offsets in the postings, so the highlighter reads
@@ -43,7 +46,7 @@ def settings_component() -> dict[str, Any]:
                 # One shard a month suits news volumes; replicas follow the cluster.
                 "number_of_shards": 1,
                 "auto_expand_replicas": "0-1",
-                "refresh_interval": "1s",
+                "refresh_interval": REFRESH_INTERVAL,
             }
         }
     }

@@ -54,6 +54,9 @@ class Settings:
     # seconds more: fewer, fuller requests cost Elasticsearch less CPU per article.
     bulk_late_after: float = 3.0
     bulk_late_interval: float = 2.0
+    # ... and the articles' indices refresh this often instead of every second
+    # (the usual interval returns, with one refresh, once batches are on time).
+    bulk_late_refresh: str = "5s"
     # Ingestion
     data_dir: str = ""
     feeds: str = ""

@@ -24,15 +24,18 @@ from dataclasses import replace
 from pathlib import Path
 
 import faust
+from elasticsearch import AsyncElasticsearch
 
 from newsstream.contract.errors import InvalidMessage
 from newsstream.contract.records import decode_json
 from newsstream.contract.retry import SERVER_RETRY
 from newsstream.contract.settings import Settings
+from processors.indexing.refresh import BacklogRefresh
 from processors.stage import Item, Message, Outcome, Stage, failed, handled, register_stage
 from processors.topics import ProcessorTopics
 from search.bulk_indexer import AsyncBulkIndexer, IndexerConfig
 from search.client import async_es_client, es_client
+from search.index_template import REFRESH_INTERVAL
 from search.layout import IndexLayout
 from search.provision import provision
 from search.retention import apply_retention
@@ -42,6 +45,7 @@ log = logging.getLogger(__name__)
 STAGE = "index"
 FAULT_PAUSE_AFTER_BULK = "pause-index-after-bulk"
 RETENTION_INTERVAL = 3600.0
+REFRESH_TICK = 0.5  # seconds between checks whether a drained backlog's refreshes can return
 
 
 def fault_path(settings: Settings, name: str) -> Path:
@@ -81,13 +85,37 @@ def late_after(seconds: float, clock: Callable[[], float] = time.time) -> Callab
     return late
 
 
+def backlog_refresh(es: AsyncElasticsearch, settings: Settings) -> BacklogRefresh:
+    """The articles' refresh interval, held longer while a backlog drains."""
+    layout = IndexLayout(settings.index_articles)
+
+    async def set_interval(value: str) -> None:
+        await es.indices.put_settings(
+            index=layout.pattern, settings={"index": {"refresh_interval": value}},
+            allow_no_indices=True,
+        )
+
+    async def refresh_now() -> None:
+        await es.indices.refresh(index=layout.pattern, allow_no_indices=True)
+
+    return BacklogRefresh(
+        normal=REFRESH_INTERVAL, draining=settings.bulk_late_refresh or REFRESH_INTERVAL,
+        # late batches come at least every bulk_late_interval while one drains
+        quiet_after=settings.bulk_late_interval + 1.0,
+        set_interval=set_interval, refresh_now=refresh_now,
+    )
+
+
 def index_handler(
-    indexer: AsyncBulkIndexer, settings: Settings,
+    indexer: AsyncBulkIndexer, settings: Settings, refresh: BacklogRefresh | None = None,
+    late: Callable[[Message], bool] | None = None,
 ) -> Callable[[Sequence[Item[bytes]]], Awaitable[list[Outcome]]]:
     """The batch handler: one bulk request; what Elasticsearch refuses is parked."""
 
     async def handle(items: Sequence[Item[bytes]]) -> list[Outcome]:
         outcome = await indexer.index([(i, message.value) for i, (message, _) in enumerate(items)])
+        if refresh is not None and late is not None and items:
+            await refresh.after_batch(late(items[-1][0]))
         outcomes = [handled()] * len(items)
         for failure in outcome.invalid + outcome.rejected:
             outcomes[failure.meta] = failed(failure.error)
@@ -111,27 +139,36 @@ def register(app: faust.App, topics: ProcessorTopics, settings: Settings) -> Non
     """Attach the indexing agent and the retention timer to ``app``."""
 
     indexer: AsyncBulkIndexer | None = None
+    refresh: BacklogRefresh | None = None
+    late = late_after(settings.bulk_late_after)
 
     async def start() -> None:
-        nonlocal indexer
+        nonlocal indexer, refresh
         config = await _provision_until_ready(settings)
+        es = async_es_client(settings)
         # Never give up on a batch: not acking is the only safe failure.
-        indexer = AsyncBulkIndexer(async_es_client(settings), replace(config, max_attempts=None))
+        indexer = AsyncBulkIndexer(es, replace(config, max_attempts=None))
+        refresh = backlog_refresh(es, settings)
+        await refresh.restore("the indexer starts")  # a stopped worker may have held it
 
     async def handle(items: Sequence[Item[bytes]]) -> list[Outcome]:
         assert indexer is not None, "started before the first batch"
-        return await index_handler(indexer, settings)(items)
+        return await index_handler(indexer, settings, refresh, late)(items)
 
     stage = Stage(STAGE, _raw, handle, batch_size=settings.bulk_size,
                   within=settings.bulk_interval, start=start,
-                  late=late_after(settings.bulk_late_after),
-                  late_within=settings.bulk_late_interval)
+                  late=late, late_within=settings.bulk_late_interval)
     register_stage(app, topics, topics.enriched, stage, name="index-articles")
 
     @app.on_before_shutdown.connect
     async def close(app: faust.App, **kwargs: object) -> None:
         if indexer is not None:
             await indexer.client.close()
+
+    @app.timer(REFRESH_TICK)
+    async def drained() -> None:
+        if refresh is not None:
+            await refresh.tick()
 
     @app.timer(RETENTION_INTERVAL)
     async def retention() -> None:
