@@ -34,6 +34,7 @@ from processors.alerts.sinks import LogSink, Sink
 from processors.alerts.store import AlertStore
 from processors.enrichment.actors import ACTORS_STEP, match_actors
 from processors.enrichment.watchlist import Watchlist, WatchlistSource, open_watchlist
+from processors.lateness import late_after
 from processors.stage import (
     Item,
     Message,
@@ -59,6 +60,10 @@ log = logging.getLogger(__name__)
 # articles/s in benchmarks/e2e.py).
 BATCH_WINDOW = 0.2
 BATCH_MAX = 500
+# While a backlog drains (a batch's newest article entered Kafka more than
+# ``bulk_late_after`` seconds ago) its alerts are late already: a batch then
+# gathers up to this long, one claim request a second instead of five.
+LATE_WINDOW = 1.0
 # A "sent" mark waits up to this long for the next claim request to ride on
 # (the store's ``mark_later``) instead of costing a request of its own; it
 # only matters to a worker taking over after a crash (leases last 15 s).
@@ -273,7 +278,8 @@ def register(app: faust.App, topics: ProcessorTopics, settings: Settings) -> Non
     # New alerts go to the alerts topic as the harness's outputs, after the log.
     detector = Detector(source, store, [LogSink()])
     detect = Stage("alerts", decode_enriched, detect_handler(detector),
-                   batch_size=BATCH_MAX, within=BATCH_WINDOW, sent=sent_handler(detector))
+                   batch_size=BATCH_MAX, within=BATCH_WINDOW, sent=sent_handler(detector),
+                   late=late_after(settings.bulk_late_after), late_within=LATE_WINDOW)
     register_stage(app, topics, topics.enriched, detect, name="alerts.detect")
 
     register_webhooks(app, topics, settings)

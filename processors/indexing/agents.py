@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -27,10 +26,10 @@ import faust
 from elasticsearch import AsyncElasticsearch
 
 from newsstream.contract.errors import InvalidMessage
-from newsstream.contract.records import decode_json
 from newsstream.contract.retry import SERVER_RETRY
 from newsstream.contract.settings import Settings
 from processors.indexing.refresh import BacklogRefresh
+from processors.lateness import late_after
 from processors.stage import Item, Message, Outcome, Stage, failed, handled, register_stage
 from processors.topics import ProcessorTopics
 from search.bulk_indexer import AsyncBulkIndexer, IndexerConfig
@@ -67,22 +66,6 @@ async def _provision_until_ready(settings: Settings) -> IndexerConfig:
             await asyncio.sleep(delay)
         finally:
             client.close()
-
-
-def late_after(seconds: float, clock: Callable[[], float] = time.time) -> Callable[
-    [Message], bool
-]:
-    """Whether an enriched article entered Kafka (as a raw article) more than
-    ``seconds`` ago: told of a batch's newest, a backlog is draining."""
-
-    def late(message: Message) -> bool:
-        try:
-            raw_ms = int(decode_json(message.value).get("raw_timestamp_ms") or 0)
-        except (InvalidMessage, ValueError, TypeError):
-            return False  # the indexer reports what does not decode
-        return raw_ms > 0 and clock() - raw_ms / 1000 > seconds
-
-    return late
 
 
 def backlog_refresh(es: AsyncElasticsearch, settings: Settings) -> BacklogRefresh:

@@ -207,19 +207,3 @@ def test_elasticsearch_outage_holds_the_batch_until_it_is_back(
     docs = documents_by_id(es_client, settings)
     assert set(docs) == {a.id for a in articles}
     assert all(len(copies) == 1 for copies in docs.values())
-
-
-def test_an_article_is_late_when_it_entered_kafka_long_ago():
-    from processors.indexing.agents import late_after
-    from processors.stage import Message
-
-    late = late_after(3.0, clock=lambda: 1_000.0)
-
-    def article(raw_ms: int | None) -> Message:
-        body = {"article": {"id": "a"}} | ({} if raw_ms is None else {"raw_timestamp_ms": raw_ms})
-        return Message(value=json.dumps(body).encode())
-
-    assert late(article(996_000))  # 4 s ago: a backlog drains
-    assert not late(article(998_000))  # 2 s ago: a stream kept up with
-    assert not late(article(None))  # no time given: nothing to go by
-    assert not late(Message(value=b"not json"))  # the indexer reports it, not this
