@@ -311,6 +311,20 @@ def index_work_ms(es: Any, index: str) -> dict[str, float]:
     return work | {"operations": float(primaries["indexing"]["index_total"])}
 
 
+def es_tasks_done(es: Any) -> dict[str, int]:
+    """Tasks each of Elasticsearch's thread pools has completed so far (writes,
+    searches, gets, refreshes...): what the server was asked to do, by anyone."""
+    try:
+        nodes = es.nodes.stats(metric="thread_pool")["nodes"]
+    except Exception:  # noqa: BLE001 - a diagnostic, not a figure
+        return {}
+    done: dict[str, int] = {}
+    for node in nodes.values():
+        for pool, stats in node["thread_pool"].items():
+            done[pool] = done.get(pool, 0) + int(stats.get("completed", 0))
+    return done
+
+
 def work_per_doc(before: dict[str, float], after: dict[str, float], docs: int) -> dict:
     """Milliseconds per document of each part and their total, and index
     operations per document (an article the statistical names update is two)."""
@@ -441,6 +455,7 @@ def burst(run: Run, feeds: list[list[Item]], hosts: int, work: Path) -> None:
         p.begin()
     index_ms = index_work_ms(run.es, run.settings.index_articles)
     alerts_ms = index_work_ms(run.es, run.settings.index_alerts)
+    tasks = es_tasks_done(run.es)
     try:
         started = time.time()
         poller = subprocess.Popen(
@@ -497,6 +512,9 @@ def burst(run: Run, feeds: list[list[Item]], hosts: int, work: Path) -> None:
             if (es := run.elasticsearch) else None),
         "es_index_work_ms_per_doc": index_work,
         "es_alerts_index_work_ms_per_article": alerts_work,
+        "es_tasks": {pool: done - tasks.get(pool, 0)
+                     for pool, done in es_tasks_done(run.es).items()
+                     if done - tasks.get(pool, 0) > 0},
         "load_average": os.getloadavg()[0],
     }
     run.report["_burst_ids"] = ids
@@ -601,10 +619,13 @@ def read_topic(servers: list[str], topic: str) -> list[tuple[bytes, bytes]]:
 
 
 def plain_bulk(run: Run, tag: str, ids: set[str]) -> None:
-    """``helpers.bulk`` alone: the burst's enriched documents into a fresh index."""
+    """``helpers.bulk`` alone: the burst's enriched documents into a fresh index,
+    then the alerts the pipeline stored for them into a fresh alerts index: the
+    same documents the pipeline wrote, with none of its pace."""
     from elasticsearch import helpers
 
     from newsstream.contract.records import decode_enriched
+    from processors.alerts.store import ALERTS_MAPPING, ALERTS_SETTINGS
     from search.documents import to_document
     from search.layout import IndexLayout
     from search.provision import provision
@@ -614,37 +635,58 @@ def plain_bulk(run: Run, tag: str, ids: set[str]) -> None:
         decode_enriched(v) for _, v in read_topic(servers, run.settings.topic_enriched)
     ]
     enriched = [e for e in enriched if e.id in ids]
+    alerts = [
+        {"_index": f"{tag}-plain-news-alerts", "_id": hit["_id"], "_source": hit["_source"]}
+        for hit in helpers.scan(run.es, index=run.settings.index_alerts,
+                                query={"query": {"match_all": {}}})
+        if hit["_source"].get("article_id") in ids
+    ]
     plain = Settings.from_env(
         index_articles=f"{tag}-plain-news-articles", index_alerts=f"{tag}-plain-news-alerts",
         es_url=run.settings.es_url,
     )
     config = provision(run.es, plain)
+    run.es.indices.create(index=plain.index_alerts, settings=ALERTS_SETTINGS,
+                          mappings=ALERTS_MAPPING)
     layout = IndexLayout(plain.index_articles)
+    es_proc = run.elasticsearch
+
+    def timed_bulk(actions: list[dict[str, Any]], index: str) -> tuple[int, float, float, float]:
+        """(indexed, seconds of the bulk, seconds with the refresh, Elasticsearch CPU s)."""
+        if es_proc:
+            es_proc.begin()
+        started = time.perf_counter()
+        ok, _ = helpers.bulk(run.es.options(request_timeout=120), actions, chunk_size=500)
+        seconds = time.perf_counter() - started
+        run.es.indices.refresh(index=index)
+        if es_proc:
+            es_proc.end()
+        return ok, seconds, time.perf_counter() - started, es_proc.cpu if es_proc else 0.0
+
     try:
         actions = [
             {"_index": layout.index_for(e.article.published), "_id": e.id,
              "_source": to_document(e, analysed_languages=config.analysed_languages)}
             for e in enriched
         ]
-        es_proc = run.elasticsearch
-        if es_proc:
-            es_proc.begin()
-        started = time.perf_counter()
-        ok, _ = helpers.bulk(run.es.options(request_timeout=120), actions, chunk_size=500)
-        seconds = time.perf_counter() - started
-        run.es.indices.refresh(index=plain.index_articles)
-        if es_proc:
-            es_proc.end()
-        elapsed = time.perf_counter() - started
+        ok, seconds, elapsed, cpu = timed_bulk(actions, plain.index_articles)
+        _, _, alerts_elapsed, alerts_cpu = timed_bulk(alerts, plain.index_alerts)
         before = no_index_work()
+        n = max(1, len(actions))
+        articles_ms = above_background(run, cpu, elapsed, n) if es_proc else None
+        alerts_ms = above_background(run, alerts_cpu, alerts_elapsed, n) if es_proc else None
         run.report["plain_bulk"] = {
             "documents": len(actions), "indexed": ok, "per_s": ok / seconds,
+            "alerts": len(alerts),
             "es_index_work_ms_per_doc": work_per_doc(
-                before, index_work_ms(run.es, plain.index_articles), max(1, len(actions))
+                before, index_work_ms(run.es, plain.index_articles), n
             ),
-            "es_cpu_ms_per_doc": es_proc.cpu / len(actions) * 1000 if es_proc and actions else None,
-            "es_cpu_above_background_ms_per_doc": (
-                above_background(run, es_proc.cpu, elapsed, len(actions)) if es_proc else None
+            "es_cpu_ms_per_doc": cpu / n * 1000 if es_proc and actions else None,
+            "es_cpu_above_background_ms_per_doc": articles_ms,
+            # the articles' and their alerts' CPU, per article: the pipeline's work
+            "es_cpu_above_background_with_alerts_ms_per_article": (
+                articles_ms + alerts_ms
+                if articles_ms is not None and alerts_ms is not None else None
             ),
         }
     finally:
@@ -748,7 +790,7 @@ def summary(report: dict[str, Any]) -> str:
                      f"({k['mean_bytes']:.0f} bytes): produce {k['produce_per_s']:.0f}/s, "
                      f"consume {k['consume_per_s']:.0f}/s")
         lines.append(f"plain helpers.bulk of the same {pb['documents']} documents: "
-                     f"{pb['per_s']:.0f}/s; Elasticsearch CPU {ms(pb['es_cpu_ms_per_doc'])} "
+                     f"{pb['per_s']:.0f}/s; Elasticsearch CPU {pb['es_cpu_ms_per_doc'] or 0:.2f} "
                      "ms per document")
         r = report.get("ratios", {})
         if r.get("pipeline_to_slowest_plain") is not None:
@@ -764,6 +806,12 @@ def summary(report: dict[str, Any]) -> str:
                 f"counts): pipeline {b['es_cpu_above_background_ms_per_doc']:.2f} ms, plain "
                 f"{pb['es_cpu_above_background_ms_per_doc']:.2f} ms -> "
                 f"{r['es_cpu_above_background_pipeline_to_plain']:.2f}")
+        if r.get("es_cpu_above_background_pipeline_to_plain_with_alerts") is not None:
+            lines.append(
+                f"       plain bulk of the articles and then their {pb['alerts']} alerts, the "
+                "same documents the pipeline wrote: "
+                f"{pb['es_cpu_above_background_with_alerts_ms_per_article']:.2f} ms per "
+                f"article -> {r['es_cpu_above_background_pipeline_to_plain_with_alerts']:.2f}")
         if r.get("es_index_work_pipeline_to_plain") is not None:
             lines.append(
                 "Elasticsearch indexing+refresh+merge+flush time per document (index stats, "
@@ -776,6 +824,9 @@ def summary(report: dict[str, Any]) -> str:
                 lines.append(f"       {label}: " + ", ".join(
                     f"{part} {work[part]:.2f}" for part, _ in INDEX_WORK)
                     + f"; {work['operations']:.2f} index operations per document")
+            if b.get("es_tasks"):
+                lines.append("       Elasticsearch tasks during the burst, by thread pool: "
+                             + ", ".join(f"{k} {v}" for k, v in sorted(b["es_tasks"].items())))
             alerts = b.get("es_alerts_index_work_ms_per_article")
             if alerts:
                 lines.append(
@@ -807,6 +858,9 @@ def ratios(report: dict[str, Any]) -> dict[str, Any]:
                              (pb or {}).get("es_cpu_above_background_ms_per_doc"))
     if pipeline_es is not None and plain_es:
         out["es_cpu_above_background_pipeline_to_plain"] = pipeline_es / plain_es
+    with_alerts = (pb or {}).get("es_cpu_above_background_with_alerts_ms_per_article")
+    if pipeline_es is not None and with_alerts:
+        out["es_cpu_above_background_pipeline_to_plain_with_alerts"] = pipeline_es / with_alerts
     if pb and pb["es_index_work_ms_per_doc"]["total"]:
         out["es_index_work_pipeline_to_plain"] = (
             b["es_index_work_ms_per_doc"]["total"] / pb["es_index_work_ms_per_doc"]["total"]
