@@ -52,7 +52,8 @@ class Settings:
     # While a backlog drains (the newest article of a batch entered Kafka more
     # than bulk_late_after seconds ago), a bulk gathers up to bulk_late_interval
     # seconds more: fewer, fuller requests cost Elasticsearch less CPU per article.
-    bulk_late_after: float = 3.0
+    # At a steady pace a batch's newest article is a few tenths of a second old.
+    bulk_late_after: float = 1.5
     bulk_late_interval: float = 2.0
     # ... and the articles' indices refresh this often instead of every second
     # (the usual interval returns, with one refresh, once batches are on time).
