@@ -61,9 +61,9 @@ log = logging.getLogger(__name__)
 BATCH_WINDOW = 0.2
 BATCH_MAX = 500
 # While a backlog drains (a batch's newest article entered Kafka more than
-# LATE_AFTER seconds ago) its alerts are late already: a batch then gathers
-# up to LATE_WINDOW, one claim request a second instead of five.
-LATE_AFTER = 3.0
+# ``bulk_late_after`` seconds ago; at a steady pace it is a few tenths of a
+# second old) its alerts are late already: a batch then gathers up to
+# LATE_WINDOW, one claim request a second instead of five.
 LATE_WINDOW = 1.0
 # A "sent" mark waits up to this long for the next claim request to ride on
 # (the store's ``mark_later``) instead of costing a request of its own; it
@@ -280,7 +280,7 @@ def register(app: faust.App, topics: ProcessorTopics, settings: Settings) -> Non
     detector = Detector(source, store, [LogSink()])
     detect = Stage("alerts", decode_enriched, detect_handler(detector),
                    batch_size=BATCH_MAX, within=BATCH_WINDOW, sent=sent_handler(detector),
-                   late=late_after(LATE_AFTER), late_within=LATE_WINDOW)
+                   late=late_after(settings.bulk_late_after), late_within=LATE_WINDOW)
     register_stage(app, topics, topics.enriched, detect, name="alerts.detect")
 
     register_webhooks(app, topics, settings)
