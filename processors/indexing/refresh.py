@@ -11,7 +11,9 @@ none has been late for a while.
 
 The longer interval is bounded, never ``-1``: a worker that dies while
 holding it leaves search at most that much behind, and a starting indexer
-puts the usual interval back.
+puts the usual interval back. Each worker decides for itself: one whose
+batches are on time puts 1 s back while another may still drain, which
+then only refreshes more often than it needs.
 """
 
 from __future__ import annotations

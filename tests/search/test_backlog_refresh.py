@@ -69,6 +69,10 @@ def test_a_backlog_that_stops_arriving_gets_the_usual_refresh_back():
 
 def test_a_failed_setting_is_asked_again_and_never_fails_the_batch():
     clock = Clock()
+    refresh, calls = recorder(clock, fail={"5s"})
+    run(refresh.after_batch(True))  # no exception: the bulk's articles are indexed anyway
+    assert calls == [] and not refresh.holding  # the next late batch asks again
+
     refresh, calls = recorder(clock, fail={"1s"})
     run(refresh.after_batch(True))
     clock.now += 10
