@@ -115,10 +115,9 @@ def detect_language(title: str, text: str, hint: str = "") -> Language:
     ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
     code, score = ranked[0]
     hint = _iso(hint) if hint else ""
-    if hint and hint != code and hint in scores and score - scores[hint] <= HINT_MARGIN:
-        code, score, method = hint, scores[hint], method + "+hint"
-    if score < MIN_CONFIDENCE:
-        if hint:
-            return Language(hint, round(scores.get(hint, 0.0), 4), method + "+hint")
+    near_tie = hint != code and hint in scores and score - scores[hint] <= HINT_MARGIN
+    if hint and (near_tie or score < MIN_CONFIDENCE):
+        code, score, method = hint, scores.get(hint, 0.0), method + "+hint"
+    if score < MIN_CONFIDENCE and not hint:
         return Language("und", round(score, 4), method)
     return Language(code, round(min(score, 1.0), 4), method)
