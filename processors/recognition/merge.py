@@ -229,8 +229,7 @@ def full_name_surnames(texts: dict[str, str], spans: dict[str, list[Span]]) -> f
     """The last words of the persons the model names in full in an article."""
     return frozenset(
         surname for field, found in spans.items() for span in found
-        if span.type == "PER"
-        and (surname := _surname(span.type, texts[field][slice(*trim(texts[field], span))]))
+        if (surname := _surname(span.type, texts[field][slice(*trim(texts[field], span))]))
     )
 
 
