@@ -90,15 +90,15 @@ def backlog_refresh(es: AsyncElasticsearch, settings: Settings) -> BacklogRefres
 
 
 def index_handler(
-    indexer: AsyncBulkIndexer, settings: Settings, refresh: BacklogRefresh | None = None,
-    late: Callable[[Message], bool] | None = None,
+    indexer: AsyncBulkIndexer, refresh: BacklogRefresh, late: Callable[[Message], bool],
+    settings: Settings,
 ) -> Callable[[Sequence[Item[bytes]]], Awaitable[list[Outcome]]]:
-    """The batch handler: one bulk request; what Elasticsearch refuses is parked."""
+    """The batch handler: one bulk request; what Elasticsearch refuses is parked;
+    the refresh interval told whether the batch was late."""
 
     async def handle(items: Sequence[Item[bytes]]) -> list[Outcome]:
         outcome = await indexer.index([(i, message.value) for i, (message, _) in enumerate(items)])
-        if refresh is not None and late is not None and items:
-            await refresh.after_batch(late(items[-1][0]))
+        await refresh.after_batch(late(items[-1][0]))
         outcomes = [handled()] * len(items)
         for failure in outcome.invalid + outcome.rejected:
             outcomes[failure.meta] = failed(failure.error)
@@ -123,20 +123,22 @@ def register(app: faust.App, topics: ProcessorTopics, settings: Settings) -> Non
 
     indexer: AsyncBulkIndexer | None = None
     refresh: BacklogRefresh | None = None
+    handler: Callable[[Sequence[Item[bytes]]], Awaitable[list[Outcome]]] | None = None
     late = late_after(settings.bulk_late_after)
 
     async def start() -> None:
-        nonlocal indexer, refresh
+        nonlocal indexer, refresh, handler
         config = await _provision_until_ready(settings)
         es = async_es_client(settings)
         # Never give up on a batch: not acking is the only safe failure.
         indexer = AsyncBulkIndexer(es, replace(config, max_attempts=None))
         refresh = backlog_refresh(es, settings)
         await refresh.restore("the indexer starts")  # a stopped worker may have held it
+        handler = index_handler(indexer, refresh, late, settings)
 
     async def handle(items: Sequence[Item[bytes]]) -> list[Outcome]:
-        assert indexer is not None, "started before the first batch"
-        return await index_handler(indexer, settings, refresh, late)(items)
+        assert handler is not None, "started before the first batch"
+        return await handler(items)
 
     stage = Stage(STAGE, _raw, handle, batch_size=settings.bulk_size,
                   within=settings.bulk_interval, start=start,
