@@ -17,6 +17,8 @@ from typing import Any
 from newsstream.contract.settings import Settings
 
 log = logging.getLogger(__name__)
+#: Indexed articles a recogniser has read (``versions.recognition``, see processors.recognition).
+RECOGNISED = {"exists": {"field": "versions.recognition"}}
 #: A gap this small between committed and end offsets may be commit markers only.
 MARKER_SLACK = 3
 
@@ -30,21 +32,24 @@ class PipelineStatus:
     indexed: int = 0
     alerts: int = 0
     lag: int | None = None  # messages on the raw and enriched topics not yet processed
+    recognised: int | None = None  # indexed articles with statistical names; None: no recogniser
 
     def line(self) -> str:
         failing = f" ({self.feeds_failing} failing)" if self.feeds_failing else ""
         lag = "?" if self.lag is None else str(self.lag)
+        recognised = "" if self.recognised is None else f" · recognised {self.recognised}"
         return (f"feeds polled {self.feeds_polled}{failing} · new articles {self.published} · "
-                f"enriched {self.enriched} · indexed {self.indexed} · alerts {self.alerts} · "
-                f"lag {lag}")
+                f"enriched {self.enriched} · indexed {self.indexed}{recognised} · "
+                f"alerts {self.alerts} · lag {lag}")
 
 
 class StatusReader:
     """Holds the clients between readings; :meth:`read` never raises."""
 
-    def __init__(self, settings: Settings, group: str) -> None:
+    def __init__(self, settings: Settings, group: str, recognise_group: str | None = None) -> None:
         self.settings = settings
         self.group = group
+        self.recognise_group = recognise_group
         self._consumer: Any = None
         self._admin: Any = None
         self._es: Any = None
@@ -52,10 +57,13 @@ class StatusReader:
     def read(self) -> PipelineStatus:
         feeds, failing, published = self._poller()
         enriched, lag = self._kafka()
+        recognised = None
+        if self.recognise_group is not None:
+            recognised = self._count(self.settings.index_articles, RECOGNISED)
         return PipelineStatus(
             feeds_polled=feeds, feeds_failing=failing, published=published, enriched=enriched,
             indexed=self._count(self.settings.index_articles),
-            alerts=self._count(self.settings.index_alerts), lag=lag,
+            alerts=self._count(self.settings.index_alerts), lag=lag, recognised=recognised,
         )
 
     def _poller(self) -> tuple[int, int, int]:
@@ -99,13 +107,20 @@ class StatusReader:
             ends = self._consumer.end_offsets(raw_parts + enriched_parts)
             starts = self._consumer.beginning_offsets(enriched_parts) if enriched_parts else {}
             enriched = sum(ends[tp] - starts[tp] for tp in enriched_parts)
-            committed = self._admin.list_group_offsets(self.group).get(self.group, {})
-            gaps = {}
-            for tp in raw_parts + enriched_parts:
-                done = committed.get(tp)
-                start = done.offset if done and done.offset >= 0 else starts.get(tp, 0)
-                gaps[tp] = (start, ends[tp])
-            return enriched, self._records_between(gaps)
+
+            def behind(group: str, parts: list[TopicPartition]) -> int:
+                committed = self._admin.list_group_offsets(group).get(group, {})
+                gaps = {}
+                for tp in parts:
+                    done = committed.get(tp)
+                    start = done.offset if done and done.offset >= 0 else starts.get(tp, 0)
+                    gaps[tp] = (start, ends[tp])
+                return self._records_between(gaps)
+
+            lag = behind(self.group, raw_parts + enriched_parts)
+            if self.recognise_group is not None:
+                lag += behind(self.recognise_group, enriched_parts)
+            return enriched, lag
         except Exception as exc:  # noqa: BLE001 - a status line must not stop the service
             log.debug("status from Kafka: %s", exc)
             self._close_kafka()
@@ -129,7 +144,7 @@ class StatusReader:
             self._consumer.assign([])
         return lag
 
-    def _count(self, index: str) -> int:
+    def _count(self, index: str, query: dict | None = None) -> int:
         from elasticsearch import ApiError, TransportError
 
         from search.client import es_client
@@ -137,7 +152,7 @@ class StatusReader:
         if self._es is None:
             self._es = es_client(self.settings, request_timeout=5)
         try:
-            return int(self._es.count(index=index, ignore_unavailable=True,
+            return int(self._es.count(index=index, query=query, ignore_unavailable=True,
                                       allow_no_indices=True)["count"])
         except (ApiError, TransportError):
             return 0

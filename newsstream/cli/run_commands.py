@@ -8,6 +8,7 @@ and on Ctrl-C or SIGTERM stops everything in order.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import shutil
@@ -18,11 +19,15 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from newsstream.cli.common import load_settings
 from newsstream.contract.settings import PREFIX, Settings
+
+if TYPE_CHECKING:
+    from newsstream.supervise import ChildSpec
 
 REPO = Path(__file__).resolve().parents[2]
 STACK_SCRIPT = REPO / "deploy" / "stack"
@@ -40,6 +45,18 @@ def default_workers(cpus: int | None, partitions: int) -> int:
     where one moved 291.
     """
     return max(1, min(partitions, cpus or 1))
+
+
+def default_recognisers(models_installed: bool) -> int:
+    """One recognise worker when the statistical models are installed (the ``ner``
+    extra), none otherwise: at news-feed rates one worker keeps up (about 50
+    articles/s per core, ``benchmarks/recognition_speed.py``), and each loads
+    the models into memory of its own."""
+    return 1 if models_installed else 0
+
+
+def models_installed() -> bool:
+    return importlib.util.find_spec("spacy") is not None
 
 
 def _answers(hostport: str, timeout: float = 1.0) -> bool:
@@ -118,6 +135,10 @@ def run(
         "(the offline sample feeds: seeds/feeds/fixtures)."
     ),
     serve_port: int = typer.Option(8765, help="Port for --serve."),
+    recognisers: int = typer.Option(
+        None, "--recognisers", min=0, help="Recognise-stage workers, which add the statistical "
+        "names (default: 1 when the ner extra is installed, else 0)."
+    ),
     allow_unauthenticated: bool = typer.Option(
         False, "--allow-unauthenticated", help="See `newsstream api --help`."
     ),
@@ -135,10 +156,22 @@ def run(
     _load_feeds_or_exit(feeds)
     check_api_exposure(host, settings.api_key_list, allow_unauthenticated)
     count = workers or default_workers(os.cpu_count(), settings.topic_partitions)
+    installed = models_installed()
+    if recognisers is None:
+        recognisers = default_recognisers(installed)
+    if recognisers and not installed:
+        typer.secho("--recognisers needs the ner extra: pip install -e '.[ner]'", fg="red",
+                    err=True)
+        raise typer.Exit(2)
+    if not recognisers:
+        typer.echo("statistical names are off (fast path only): "
+                   + ("no recogniser asked for" if installed
+                      else "install the ner extra, pip install -e '.[ner]'"), err=True)
     started_stack = ensure_servers(settings)
     server = _serve(serve, serve_port) if serve else None
     try:
-        _supervise(settings, feeds, count, host, port, bool(serve), allow_unauthenticated)
+        _supervise(settings, feeds, count, recognisers, host, port, bool(serve),
+                   allow_unauthenticated)
     finally:
         if server is not None:
             server.shutdown()
@@ -175,28 +208,43 @@ def _serve(directory: Path, port: int):  # noqa: ANN202 - http.server type
     return server
 
 
+def child_specs(
+    settings: Settings, feeds: Path, workers: int, recognisers: int, api: list[str],
+    env: dict[str, str],
+) -> list[ChildSpec]:
+    """The processes of the service, in start order, each with its stop group:
+    the poller stops first, then the workers drain, then the page goes."""
+    from newsstream.supervise import ChildSpec
+
+    logs = settings.data_path / "logs"
+    me = [sys.executable, "-m", "newsstream"]
+    specs = [ChildSpec("poller", [*me, "poll", "--feeds", str(feeds)], env, logs / "poller.log",
+                       stop_group=0)]
+    specs += [ChildSpec(f"worker-{i}", [*me, "process"], env, logs / f"worker-{i}.log",
+                        stop_group=1) for i in range(1, workers + 1)]
+    specs += [ChildSpec(f"recogniser-{i}", [*me, "process", "--stage", "recognise"], env,
+                        logs / f"recogniser-{i}.log", stop_group=1)
+              for i in range(1, recognisers + 1)]
+    specs.append(ChildSpec("api", [*me, *api], env, logs / "api.log", stop_group=2))
+    return specs
+
+
 def _supervise(
-    settings: Settings, feeds: Path, workers: int, host: str, port: int, private_feeds: bool,
-    allow_unauthenticated: bool,
+    settings: Settings, feeds: Path, workers: int, recognisers: int, host: str, port: int,
+    private_feeds: bool, allow_unauthenticated: bool,
 ) -> None:
     from newsstream.kafka_admin import ensure_topics
     from newsstream.pipeline_status import StatusFeed, StatusReader
-    from newsstream.supervise import ChildSpec, Supervisor
+    from newsstream.supervise import Supervisor
     from processors.app import DEFAULT_STAGES, app_id_for
 
     ensure_topics(settings)
     env = _child_env(settings, feeds, private_feeds)
     logs = settings.data_path / "logs"
-    me = [sys.executable, "-m", "newsstream"]
-    api = [*me, "api", "--host", host, "--port", str(port)]
+    api = ["api", "--host", host, "--port", str(port)]
     if allow_unauthenticated:
         api.append("--allow-unauthenticated")
-    # Stop order: the poller first, then the workers drain, then the page goes.
-    specs = [ChildSpec("poller", [*me, "poll", "--feeds", str(feeds)], env, logs / "poller.log",
-                       stop_group=0)]
-    specs += [ChildSpec(f"worker-{i}", [*me, "process"], env, logs / f"worker-{i}.log",
-                        stop_group=1) for i in range(1, workers + 1)]
-    specs.append(ChildSpec("api", api, env, logs / "api.log", stop_group=2))
+    specs = child_specs(settings, feeds, workers, recognisers, api, env)
 
     stop = threading.Event()
     interrupted = {"count": 0}
@@ -208,15 +256,18 @@ def _supervise(
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     terminal = sys.stdout.isatty()
     supervisor = Supervisor(specs, report=lambda text: _say(text, terminal))
-    status = StatusFeed(StatusReader(settings, app_id_for(settings, DEFAULT_STAGES)),
-                        every=2.0 if terminal else 10.0)
+    recognise_group = app_id_for(settings, ("recognise",)) if recognisers else None
+    reader = StatusReader(settings, app_id_for(settings, DEFAULT_STAGES), recognise_group)
+    status = StatusFeed(reader, every=2.0 if terminal else 10.0)
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::") else host
     url = f"http://{shown}:{port}/"
     try:
         supervisor.start_all()
         status.start()
-        typer.echo(f"started the poller, {workers} worker{'s' if workers != 1 else ''} and the "
-                   f"API (logs: {logs})")
+        plural = "s" if recognisers != 1 else ""
+        named = f"{recognisers} recogniser{plural}, " if recognisers else ""
+        typer.echo(f"started the poller, {workers} worker{'s' if workers != 1 else ''}, {named}"
+                   f"and the API (logs: {logs})")
         api_child = supervisor.children[-1]
         if _wait_for_api(f"http://127.0.0.1:{port}/" if host in ("0.0.0.0", "::") else url,
                          lambda: api_child.running and not stop.is_set()):

@@ -24,3 +24,30 @@ def test_a_missing_feed_list_or_a_public_address_without_keys_is_refused(tmp_pat
     assert missing.exit_code == 2 and "feed list not found" in missing.output
     public = CliRunner().invoke(app, ["run", "--feeds", FEEDS, "--host", "0.0.0.0"], env=env)
     assert public.exit_code == 2 and "NEWSSTREAM_API_KEYS" in public.output
+
+
+def test_asking_for_recognisers_without_the_models_is_refused(tmp_path, monkeypatch):
+    from newsstream.cli import run_commands
+
+    monkeypatch.setattr(run_commands, "models_installed", lambda: False)
+    env = {"NEWSSTREAM_DATA_DIR": str(tmp_path)}
+    result = CliRunner().invoke(app, ["run", "--feeds", FEEDS, "--recognisers", "1"], env=env)
+    assert result.exit_code == 2 and "pip install -e '.[ner]'" in result.output
+
+
+def test_the_service_runs_a_recogniser_beside_the_workers_when_the_models_are_installed(
+    tmp_path,
+):
+    from newsstream.cli.run_commands import child_specs, default_recognisers
+    from newsstream.contract.settings import Settings
+
+    settings = Settings(data_dir=str(tmp_path))
+    specs = child_specs(settings, tmp_path / "feeds.yaml", 2, default_recognisers(True),
+                        ["api"], {})
+    assert [s.name for s in specs] == ["poller", "worker-1", "worker-2", "recogniser-1", "api"]
+    recogniser = specs[3]
+    assert recogniser.argv[-3:] == ["process", "--stage", "recognise"]
+    assert recogniser.stop_group == specs[1].stop_group  # drains with the workers
+    without = child_specs(settings, tmp_path / "feeds.yaml", 2, default_recognisers(False),
+                          ["api"], {})
+    assert [s.name for s in without] == ["poller", "worker-1", "worker-2", "api"]

@@ -300,10 +300,29 @@ def test_problems_page_shows_dead_letters_by_stage_and_reason(service, browser):
 
 def test_the_status_lines_follow_the_pipeline_to_no_lag(service):
     line = _wait(lambda: re.findall(r"feeds polled 7 · new articles (\d+) · enriched (\d+) · "
-                                    r"indexed (\d+) · alerts (\d+) · lag 0", service.output()),
+                                    r"indexed (\d+) · recognised (\d+) · alerts (\d+) · lag 0",
+                                    service.output()),
                  60, "a status line without lag")[-1]
-    published, enriched, indexed, alerts = map(int, line)
+    published, enriched, indexed, recognised, alerts = map(int, line)
     assert published >= 15 and enriched >= published and indexed >= published and alerts > 0
+    assert 0 < recognised <= indexed
+
+
+def test_articles_in_a_language_with_a_model_get_the_statistical_names(service, es_client):
+    settings = service.settings
+
+    def recognised() -> list[dict]:
+        es_client.indices.refresh(index=settings.index_articles)
+        hits = es_client.search(index=settings.index_articles, size=50,
+                                query={"exists": {"field": "versions.recognition"}})
+        return [h["_source"] for h in hits["hits"]["hits"]]
+
+    docs = _wait(lambda: [d for d in recognised()
+                          if d["language"]["code"] in ("en", "nl", "es")], 60,
+                 "an en/nl/es article read by the recogniser")
+    assert all("/newsstream_ner_multi-" in d["versions"]["recognition"] for d in docs)
+    assert any(d["entity_count"] for d in docs)
+    assert "started the poller" in service.output() and "1 recogniser" in service.output()
 
 
 def test_ctrl_c_stops_everything_and_a_restart_publishes_nothing_twice(service):
