@@ -1,5 +1,5 @@
 # The newsstream service image: one image, one command per container
-# (poller, processors, api); see docker-compose.yml.
+# (poller, processors, recogniser, api); see docker-compose.yml.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -15,8 +15,9 @@ COPY newsstream ./newsstream
 COPY ingest ./ingest
 COPY processors ./processors
 COPY search ./search
-# Editable, so the code finds the gazetteer, topic lists and watchlist in /app/seeds.
-RUN pip install -e . && pip check
+# Editable, so the code finds the gazetteer, topic lists and watchlist in /app/seeds;
+# the ner extra (spaCy) is what the recogniser runs.
+RUN pip install -e '.[ner]' && pip check
 
 COPY seeds ./seeds
 COPY deploy/docker/healthcheck.py ./deploy/docker/healthcheck.py

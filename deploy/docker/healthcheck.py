@@ -1,7 +1,9 @@
 """Container health checks for the service images (exit 0 healthy, 1 not).
 
     healthcheck.py http URL     the URL answers 2xx (API /health, poller /metrics)
-    healthcheck.py processors   the processor consumer group has live members
+    healthcheck.py processors [STAGE ...]
+                                the consumer group of workers running STAGE (default:
+                                enrich, index and alerts) has live members
 
 The processors have no HTTP endpoint, so their check asks Kafka whether the
 worker's consumer group is joined: that is what "processing" means.
@@ -23,12 +25,14 @@ def http_ok(url: str) -> bool:
         return False
 
 
-def processors_joined() -> bool:
+def processors_joined(stages: tuple[str, ...] = ()) -> bool:
     from kafka.admin import KafkaAdminClient
 
     from newsstream.contract.settings import Settings
+    from processors.app import DEFAULT_STAGES, app_id_for
 
     settings = Settings.from_env()
+    group = app_id_for(settings, stages or DEFAULT_STAGES)
     admin = KafkaAdminClient(
         bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
         client_id="newsstream-healthcheck",
@@ -39,7 +43,7 @@ def processors_joined() -> bool:
     finally:
         admin.close()
     return any(
-        g.get("group_id") == settings.processor_group and g.get("group_state") in LIVE_GROUP_STATES
+        g.get("group_id") == group and g.get("group_state") in LIVE_GROUP_STATES
         for g in groups
     )
 
@@ -47,9 +51,9 @@ def processors_joined() -> bool:
 def main(argv: list[str]) -> int:
     if len(argv) == 2 and argv[0] == "http":
         return 0 if http_ok(argv[1]) else 1
-    if argv == ["processors"]:
+    if argv[:1] == ["processors"]:
         try:
-            return 0 if processors_joined() else 1
+            return 0 if processors_joined(tuple(argv[1:])) else 1
         except Exception as exc:  # noqa: BLE001 - any failure is "unhealthy"
             print(f"unhealthy: {exc}", file=sys.stderr)
             return 1

@@ -8,6 +8,7 @@ import importlib.util
 import shutil
 import subprocess
 import threading
+import time
 import tomllib
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -22,7 +23,7 @@ from tests.conftest import missing
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE = REPO / "docker-compose.yml"
 SERVERS = {"kafka", "elasticsearch"}
-APP = {"poller", "processors", "api"}
+APP = {"poller", "processors", "recogniser", "api"}
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +37,7 @@ def in_repo(container_path: str) -> Path:
     return REPO / container_path.removeprefix("/app/")
 
 
-def test_the_stack_has_both_servers_and_the_three_services(compose):
+def test_the_stack_has_both_servers_and_the_service_parts(compose):
     assert set(compose["services"]) == SERVERS | APP
 
 
@@ -111,6 +112,8 @@ def test_files_the_services_point_at_are_in_the_image(compose):
     assert command[:2] == ["newsstream", "poll"]
     assert in_repo(command[command.index("--feeds") + 1]).is_file()
     assert in_repo(services["processors"]["environment"]["NEWSSTREAM_ACTORS"]).is_file()
+    assert services["recogniser"]["command"][-2:] == ["--stage", "recognise"]
+    assert services["recogniser"]["healthcheck"]["test"][-2:] == ["processors", "recognise"]
     for name in APP:
         test = services[name]["healthcheck"]["test"]
         scripts = [arg for arg in test if arg.startswith("/app/")]
@@ -125,7 +128,8 @@ def test_the_image_copies_every_package_the_distribution_installs():
     copied = {line.split()[1] for line in dockerfile.splitlines() if line.startswith("COPY ")}
     assert packages <= copied
     assert "FROM python:3.11-slim" in dockerfile
-    assert "pip install -e ." in dockerfile  # editable: the code reads /app/seeds
+    # editable (the code reads /app/seeds), with the models the recogniser runs
+    assert "pip install -e '.[ner]'" in dockerfile
 
 
 def test_docker_compose_accepts_the_file():
@@ -227,3 +231,23 @@ def test_the_full_distributions_mapping_is_accepted_and_searchable(es_client, un
         assert all("<em>Maduro</em>" in h.title_highlight for h in result.hits)
     finally:
         es_client.indices.delete(index=index)
+
+
+def test_the_recognisers_health_follows_its_own_consumer_group(kafka_bootstrap, unique,
+                                                                tmp_path, monkeypatch):
+    from newsstream.kafka_admin import ensure_topics
+    from tests.conftest import isolated_settings, settings_env
+    from tests.workers import running_worker
+
+    settings = isolated_settings(unique, tmp_path / "data")
+    ensure_topics(settings)
+    for name, value in settings_env(settings).items():
+        monkeypatch.setenv(name, value)
+    health = load_healthcheck()
+    assert health.main(["processors", "recognise"]) == 1  # nothing runs yet
+    with running_worker(settings, ("recognise",), log_path=tmp_path / "w.log"):
+        deadline = time.monotonic() + 30
+        while health.main(["processors", "recognise"]) != 0:
+            assert time.monotonic() < deadline, "the recogniser's group never showed as live"
+            time.sleep(1)
+        assert health.main(["processors"]) == 1  # the enrich/index/alerts group is not running
