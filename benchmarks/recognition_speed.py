@@ -43,7 +43,7 @@ from procstats import cpu_seconds, memory_kib  # noqa: E402
 from newsstream.contract.records import EnrichedArticle, encode  # noqa: E402
 from processors.enrichment.pipeline import enrich, warm_up  # noqa: E402
 from processors.recognition import conll  # noqa: E402
-from processors.recognition.models import BATCH_SIZE, REGISTRY, load, recogniser_for  # noqa: E402
+from processors.recognition.models import REGISTRY, recogniser_for  # noqa: E402
 from processors.recognition.recognise import enrich_article, recognise  # noqa: E402
 from tests.processors.enrichment.conftest import make_article  # noqa: E402
 
@@ -149,30 +149,6 @@ def in_process(lang: str, articles: list[EnrichedArticle]) -> float:
     return best
 
 
-def blas_side_by_side(lang: str, articles: list[EnrichedArticle], rounds: int = 3) -> None:
-    """The model on thinc's default BLIS products against the shipped numpy BLAS,
-    on the same texts in the same process, rounds alternating (best of each)."""
-    shipped = recogniser_for(lang).nlp
-    blis = load(REGISTRY[lang], lang, numpy_blas=False).nlp
-    texts = [t for a in articles for t in (a.article.title, a.article.text)]
-    best = {"BLIS": math.inf, "numpy BLAS": math.inf}
-    same = True
-    for _ in range(rounds):
-        for name, nlp in (("BLIS", blis), ("numpy BLAS", shipped)):
-            cpu = time.process_time()
-            found = [[(e.start_char, e.end_char, e.label_) for e in d.ents]
-                     for d in nlp.pipe(texts, batch_size=BATCH_SIZE)]
-            best[name] = min(best[name], time.process_time() - cpu)
-            if name == "BLIS":
-                reference = found
-            else:
-                same = same and found == reference
-    n = len(articles)
-    print(f"  model alone, thinc's BLIS {best['BLIS'] / n * 1000:.1f} ms against numpy BLAS "
-          f"{best['numpy BLAS'] / n * 1000:.1f} ms CPU per article: "
-          f"{best['BLIS'] / best['numpy BLAS']:.2f}x; same names: {'yes' if same else 'NO'}")
-
-
 def stalls(lang: str, articles: list[EnrichedArticle]) -> None:
     sample = articles[:48]
     for threaded in (False, True):
@@ -275,7 +251,6 @@ def main() -> None:
     for lang in languages:
         articles = make_articles(lang, args.in_process, args.data)
         rate = in_process(lang, articles)
-        blas_side_by_side(lang, articles)
         per_worker = per_worker or rate
         if lang == languages[0]:
             stalls(lang, articles)

@@ -107,9 +107,9 @@ def components_to_keep(config: Any) -> set[str]:
     return keep
 
 
-def load(package: str | Path, language: str = "", numpy_blas: bool = True) -> Recogniser:
+def load(package: str | Path, language: str = "") -> Recogniser:
     """Load ``package`` (a package name or a pipeline directory) with only the
-    components that recognition needs (``numpy_blas``: see :func:`use_numpy_blas`)."""
+    components that recognition needs."""
     import spacy
     from spacy.util import get_package_path, load_config
 
@@ -119,8 +119,7 @@ def load(package: str | Path, language: str = "", numpy_blas: bool = True) -> Re
     keep = components_to_keep(config)
     exclude = [name for name in config["nlp"]["pipeline"] if name not in keep]
     nlp = spacy.load(package, exclude=exclude)
-    if numpy_blas:
-        use_numpy_blas(nlp)
+    use_numpy_blas(nlp)
     name = package if isinstance(package, str) else nlp.meta["name"]
     return Recogniser(language, name, nlp.meta["version"], spacy.__version__, nlp)
 
