@@ -119,30 +119,8 @@ def load(package: str | Path, language: str = "") -> Recogniser:
     keep = components_to_keep(config)
     exclude = [name for name in config["nlp"]["pipeline"] if name not in keep]
     nlp = spacy.load(package, exclude=exclude)
-    use_numpy_blas(nlp)
     name = package if isinstance(package, str) else nlp.meta["name"]
     return Recogniser(language, name, nlp.meta["version"], spacy.__version__, nlp)
-
-
-def use_numpy_blas(nlp: Any) -> None:
-    """Run the pipeline's matrix products on numpy's BLAS, one thread.
-
-    thinc multiplies with BLIS by default; on CPUs with AVX-512 numpy's
-    OpenBLAS does the same products in about two thirds of the time, with
-    the same entities (``benchmarks/recognition_speed.py`` prints both and
-    a test checks the equality). OpenBLAS would otherwise start a thread per
-    core: a worker is sized at one core, so the process's BLAS is held to one
-    thread (a process-wide setting: nothing else here multiplies matrices).
-    """
-    from thinc.api import NumpyOps
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(limits=1, user_api="blas")
-    ops = NumpyOps(use_blis=False)
-    for name in nlp.pipe_names:
-        model = getattr(nlp.get_pipe(name), "model", None)
-        for node in model.walk() if model is not None else ():
-            node.ops = ops
 
 
 _lock = threading.Lock()

@@ -92,29 +92,3 @@ def test_a_shipped_pipeline_serves_the_languages_its_meta_lists(tmp_path):
         "en": tmp_path / "multi", "nl": tmp_path / "multi", "es": tmp_path / "multi",
         "de": tmp_path / "de",
     }
-
-
-MULTILINGUAL = [
-    ("en", "Venezuelan opposition leader Juan Guaidó met Mike Pompeo in Washington on "
-           "Monday, while Nicolás Maduro addressed supporters in Caracas."),
-    ("nl", "Premier Guy Verhofstadt sprak dinsdag in Brussel met de top van Sabena en "
-           "Swissair over de toekomst van de luchthaven van Zaventem."),
-    ("es", "El presidente del Real Madrid, Florentino Pérez, se reunió en Barcelona con "
-           "representantes de la Unión Europea y del Banco de Santander."),
-]
-
-
-def test_the_models_find_the_same_names_on_numpy_blas_in_one_thread(french_model):
-    import spacy
-    from threadpoolctl import threadpool_info
-
-    texts = [*MULTILINGUAL, ("fr", TEXT)]
-    for language, text in texts:
-        lean = models.recogniser_for(language)
-        as_trained = spacy.load(models.REGISTRY[language])  # thinc's default (BLIS) products
-        assert lean.nlp.get_pipe("ner").model.ops.use_blis is False
-        found = [(e.start_char, e.end_char, e.label_) for e in lean.nlp(text).ents]
-        assert found, language
-        assert found == [(e.start_char, e.end_char, e.label_) for e in as_trained(text).ents]
-    blas = [lib for lib in threadpool_info() if lib["user_api"] == "blas"]
-    assert blas and all(lib["num_threads"] == 1 for lib in blas)
