@@ -49,9 +49,9 @@ def default_workers(cpus: int | None, partitions: int) -> int:
 
 def default_recognisers(models_installed: bool) -> int:
     """One recognise worker when the statistical models are installed (the ``ner``
-    extra), none otherwise: at news-feed rates one worker keeps up (about 50
-    articles/s per core, ``benchmarks/recognition_speed.py``), and each loads
-    the models into memory of its own."""
+    extra), none otherwise: one keeps up with news-feed rates (its articles/s per
+    core: ``benchmarks/recognition_speed.py``), and each loads the models into
+    memory of its own."""
     return 1 if models_installed else 0
 
 
