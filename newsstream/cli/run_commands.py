@@ -29,6 +29,8 @@ from newsstream.contract.settings import PREFIX, Settings
 if TYPE_CHECKING:
     from newsstream.supervise import ChildSpec
 
+RECOGNISER_NICENESS = 10  # the recogniser's scheduling priority, below the workers'
+
 REPO = Path(__file__).resolve().parents[2]
 STACK_SCRIPT = REPO / "deploy" / "stack"
 
@@ -222,8 +224,11 @@ def child_specs(
                        stop_group=0)]
     specs += [ChildSpec(f"worker-{i}", [*me, "process"], env, logs / f"worker-{i}.log",
                         stop_group=1) for i in range(1, workers + 1)]
-    specs += [ChildSpec(f"recogniser-{i}", [*me, "process", "--stage", "recognise"], env,
-                        logs / f"recogniser-{i}.log", stop_group=1)
+    # The recogniser yields the CPU to the fast path, which keeps every article
+    # searchable within the second; the statistical names follow when cores are free.
+    nice = ["nice", "-n", str(RECOGNISER_NICENESS)] if shutil.which("nice") else []
+    specs += [ChildSpec(f"recogniser-{i}", [*nice, *me, "process", "--stage", "recognise"],
+                        env, logs / f"recogniser-{i}.log", stop_group=1)
               for i in range(1, recognisers + 1)]
     specs.append(ChildSpec("api", [*me, *api], env, logs / "api.log", stop_group=2))
     return specs

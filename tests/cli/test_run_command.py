@@ -47,6 +47,7 @@ def test_the_service_runs_a_recogniser_beside_the_workers_when_the_models_are_in
     assert [s.name for s in specs] == ["poller", "worker-1", "worker-2", "recogniser-1", "api"]
     recogniser = specs[3]
     assert recogniser.argv[-3:] == ["process", "--stage", "recognise"]
+    assert recogniser.argv[:3] == ["nice", "-n", "10"]  # the fast path comes first
     assert recogniser.stop_group == specs[1].stop_group  # drains with the workers
     without = child_specs(settings, tmp_path / "feeds.yaml", 2, default_recognisers(False),
                           ["api"], {})

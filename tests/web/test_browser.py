@@ -323,6 +323,15 @@ def test_articles_in_a_language_with_a_model_get_the_statistical_names(service, 
     assert all("/newsstream_ner_multi-" in d["versions"]["recognition"] for d in docs)
     assert any(d["entity_count"] for d in docs)
     assert "started the poller" in service.output() and "1 recogniser" in service.output()
+    recognisers = []
+    for pid in service.descendants():
+        try:
+            if b"recognise" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                recognisers.append(pid)
+        except OSError:
+            continue
+    # It runs below the fast path's priority: searchable first, statistical names after.
+    assert recognisers and all(os.getpriority(os.PRIO_PROCESS, p) == 10 for p in recognisers)
 
 
 def test_ctrl_c_stops_everything_and_a_restart_publishes_nothing_twice(service):
