@@ -17,8 +17,6 @@ from typing import Any
 from newsstream.contract.settings import Settings
 
 log = logging.getLogger(__name__)
-#: Indexed articles a recogniser has read (``versions.recognition``, see processors.recognition).
-RECOGNISED = {"exists": {"field": "versions.recognition"}}
 #: A gap this small between committed and end offsets may be commit markers only.
 MARKER_SLACK = 3
 
@@ -50,6 +48,11 @@ class StatusReader:
         self.settings = settings
         self.group = group
         self.recognise_group = recognise_group
+        self._recognised: dict | None = None  # the query for articles a recogniser has read
+        if recognise_group is not None:
+            from processors.recognition.recognise import VERSION_KEY
+
+            self._recognised = {"exists": {"field": f"versions.{VERSION_KEY}"}}
         self._consumer: Any = None
         self._admin: Any = None
         self._es: Any = None
@@ -58,8 +61,8 @@ class StatusReader:
         feeds, failing, published = self._poller()
         enriched, lag = self._kafka()
         recognised = None
-        if self.recognise_group is not None:
-            recognised = self._count(self.settings.index_articles, RECOGNISED)
+        if self._recognised is not None:
+            recognised = self._count(self.settings.index_articles, self._recognised)
         return PipelineStatus(
             feeds_polled=feeds, feeds_failing=failing, published=published, enriched=enriched,
             indexed=self._count(self.settings.index_articles),

@@ -137,7 +137,7 @@ def run(
         "(the offline sample feeds: seeds/feeds/fixtures)."
     ),
     serve_port: int = typer.Option(8765, help="Port for --serve."),
-    recognisers: int = typer.Option(
+    recognisers: int | None = typer.Option(
         None, "--recognisers", min=0, help="Recognise-stage workers, which add the statistical "
         "names (default: 1 when the ner extra is installed, else 0)."
     ),
@@ -269,10 +269,10 @@ def _supervise(
     try:
         supervisor.start_all()
         status.start()
-        plural = "s" if recognisers != 1 else ""
-        named = f"{recognisers} recogniser{plural}, " if recognisers else ""
-        typer.echo(f"started the poller, {workers} worker{'s' if workers != 1 else ''}, {named}"
-                   f"and the API (logs: {logs})")
+        parts = ["the poller", f"{workers} worker{'s' if workers != 1 else ''}"]
+        if recognisers:
+            parts.append(f"{recognisers} recogniser{'s' if recognisers != 1 else ''}")
+        typer.echo(f"started {', '.join(parts)} and the API (logs: {logs})")
         api_child = supervisor.children[-1]
         if _wait_for_api(f"http://127.0.0.1:{port}/" if host in ("0.0.0.0", "::") else url,
                          lambda: api_child.running and not stop.is_set()):
