@@ -44,15 +44,18 @@ class PipelineStatus:
 class StatusReader:
     """Holds the clients between readings; :meth:`read` never raises."""
 
-    def __init__(self, settings: Settings, group: str, recognise_group: str | None = None) -> None:
+    def __init__(
+        self, settings: Settings, group: str, recognise_group: str | None = None,
+        recognised_version: str = "",
+    ) -> None:
+        """``recognise_group`` is the recognisers' consumer group, when they run;
+        ``recognised_version`` the key of ``versions`` they stamp on what they read."""
         self.settings = settings
         self.group = group
         self.recognise_group = recognise_group
         self._recognised: dict | None = None  # the query for articles a recogniser has read
         if recognise_group is not None:
-            from processors.recognition.recognise import VERSION_KEY
-
-            self._recognised = {"exists": {"field": f"versions.{VERSION_KEY}"}}
+            self._recognised = {"exists": {"field": f"versions.{recognised_version}"}}
         self._consumer: Any = None
         self._admin: Any = None
         self._es: Any = None

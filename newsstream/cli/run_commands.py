@@ -242,6 +242,7 @@ def _supervise(
     from newsstream.pipeline_status import StatusFeed, StatusReader
     from newsstream.supervise import Supervisor
     from processors.app import DEFAULT_STAGES, app_id_for
+    from processors.recognition.recognise import VERSION_KEY
 
     ensure_topics(settings)
     env = _child_env(settings, feeds, private_feeds)
@@ -262,7 +263,8 @@ def _supervise(
     terminal = sys.stdout.isatty()
     supervisor = Supervisor(specs, report=lambda text: _say(text, terminal))
     recognise_group = app_id_for(settings, ("recognise",)) if recognisers else None
-    reader = StatusReader(settings, app_id_for(settings, DEFAULT_STAGES), recognise_group)
+    reader = StatusReader(settings, app_id_for(settings, DEFAULT_STAGES), recognise_group,
+                          recognised_version=VERSION_KEY)
     status = StatusFeed(reader, every=2.0 if terminal else 10.0)
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::") else host
     url = f"http://{shown}:{port}/"
