@@ -26,7 +26,7 @@ class PipelineStatus:
     feeds_polled: int = 0
     feeds_failing: int = 0
     published: int = 0
-    enriched: int = 0
+    enriched: int = 0  # articles on the enriched topic, a recogniser's second versions aside
     indexed: int = 0
     alerts: int = 0
     lag: int | None = None  # messages on the raw and enriched topics not yet processed
@@ -66,6 +66,9 @@ class StatusReader:
         recognised = None
         if self._recognised is not None:
             recognised = self._count(self.settings.index_articles, self._recognised)
+            # A recogniser sends each article it reads back to the enriched topic once:
+            # those second versions are not more enriched articles.
+            enriched = max(0, enriched - recognised)
         return PipelineStatus(
             feeds_polled=feeds, feeds_failing=failing, published=published, enriched=enriched,
             indexed=self._count(self.settings.index_articles),

@@ -299,13 +299,19 @@ def test_problems_page_shows_dead_letters_by_stage_and_reason(service, browser):
 
 
 def test_the_status_lines_follow_the_pipeline_to_no_lag(service):
-    line = _wait(lambda: re.findall(r"feeds polled 7 · new articles (\d+) · enriched (\d+) · "
-                                    r"indexed (\d+) · recognised (\d+) · alerts (\d+) · lag 0",
-                                    service.output()),
-                 60, "a status line without lag")[-1]
-    published, enriched, indexed, recognised, alerts = map(int, line)
-    assert published >= 15 and enriched >= published and indexed >= published and alerts > 0
-    assert 0 < recognised <= indexed
+    pattern = (r"feeds polled 7 · new articles (\d+) · enriched (\d+) · indexed (\d+) · "
+               r"recognised (\d+) · alerts (\d+) · lag 0")
+
+    def settled() -> list[tuple[int, ...]]:
+        # Once the recognised versions are indexed too, the recogniser's second
+        # version of an article is not counted as one more enriched article.
+        return [counts for found in re.findall(pattern, service.output())
+                if (counts := tuple(map(int, found)))[3] > 0 and counts[1] == counts[2]]
+
+    published, enriched, indexed, recognised, alerts = _wait(
+        settled, 60, "a status line without lag, as many enriched as indexed, some recognised")[-1]
+    assert published >= 15 and enriched >= published and alerts > 0
+    assert recognised <= indexed
 
 
 def test_articles_in_a_language_with_a_model_get_the_statistical_names(service, es_client):
