@@ -180,7 +180,7 @@ def compare(
 def _committed(settings: Settings) -> int:
     from kafka import KafkaAdminClient
 
-    from processors.app import app_id_for
+    from processors.groups import app_id_for
 
     group = app_id_for(settings, ("index",))
     admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)

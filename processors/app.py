@@ -12,13 +12,9 @@ from pathlib import Path
 import faust
 
 from newsstream.contract.settings import Settings
+from processors.groups import DEFAULT_STAGES, STAGES
 from processors.topics import ProcessorTopics, create_topics
 from processors.transport import use_read_committed
-
-STAGES = ("enrich", "index", "alerts", "recognise")
-# What a worker runs when no stage is named; recognition needs the optional,
-# heavy model packages and runs in its own workers.
-DEFAULT_STAGES = ("enrich", "index", "alerts")
 
 
 def broker_urls(servers: str) -> list[str]:
@@ -57,21 +53,6 @@ def create_app(settings: Settings, *, app_id: str | None = None) -> faust.App:
     )
     use_read_committed(app)  # the poller publishes in transactions
     return app
-
-
-def app_id_for(settings: Settings, stages: tuple[str, ...]) -> str:
-    """The consumer group of a worker running ``stages``.
-
-    Several stages read the same topic (index, alerts and recognise all read
-    the enriched topic). Workers in one consumer group split a topic's
-    partitions, so a worker running only ``index`` next to one running only
-    ``alerts`` in the same group would each miss what the other got. Hence one
-    group per set of stages: workers started with the same stages share the
-    work; workers with other stages each see every message.
-    """
-    if set(stages) == set(DEFAULT_STAGES):
-        return settings.processor_group
-    return f"{settings.processor_group}-{'-'.join(sorted(set(stages)))}"
 
 
 def register_stages(

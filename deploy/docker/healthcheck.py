@@ -29,7 +29,7 @@ def processors_joined(stages: tuple[str, ...] = ()) -> bool:
     from kafka.admin import KafkaAdminClient
 
     from newsstream.contract.settings import Settings
-    from processors.app import DEFAULT_STAGES, app_id_for
+    from processors.groups import DEFAULT_STAGES, app_id_for
 
     settings = Settings.from_env()
     group = app_id_for(settings, stages or DEFAULT_STAGES)

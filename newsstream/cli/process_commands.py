@@ -34,7 +34,8 @@ def process(
     from faust.worker import Worker
 
     from newsstream.kafka_admin import ensure_topics
-    from processors.app import DEFAULT_STAGES, app_id_for, create_app, register_stages
+    from processors.app import create_app, register_stages
+    from processors.groups import DEFAULT_STAGES, app_id_for
 
     settings = load_settings(actors=actors)
     stages = tuple(s for item in (stage or DEFAULT_STAGES) for s in item.split(",") if s)

@@ -241,7 +241,7 @@ def _supervise(
     from newsstream.kafka_admin import ensure_topics
     from newsstream.pipeline_status import StatusFeed, StatusReader
     from newsstream.supervise import Supervisor
-    from processors.app import DEFAULT_STAGES, app_id_for
+    from processors.groups import DEFAULT_STAGES, app_id_for
     from processors.recognition.recognise import VERSION_KEY
 
     ensure_topics(settings)

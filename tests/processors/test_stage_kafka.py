@@ -17,7 +17,7 @@ from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 from newsstream.contract.records import encode
 from newsstream.contract.settings import Settings
 from newsstream.kafka_admin import ensure_topics
-from processors.app import app_id_for
+from processors.groups import app_id_for
 from tests.processors.enrichment.conftest import make_article
 from tests.workers import running_worker
 

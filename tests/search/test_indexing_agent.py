@@ -15,7 +15,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from newsstream.contract.records import EnrichedArticle
 from newsstream.contract.settings import Settings
 from newsstream.kafka_admin import ensure_topics
-from processors.app import app_id_for
+from processors.groups import app_id_for
 from processors.indexing.agents import FAULT_PAUSE_AFTER_BULK, fault_path
 from tests.search.factories import enriched, message
 from tests.search.proxy import Outage

@@ -10,8 +10,8 @@ from kafka import KafkaConsumer, KafkaProducer
 
 from newsstream.contract.records import decode_enriched, encode
 from newsstream.kafka_admin import ensure_topics
-from processors.app import DEFAULT_STAGES, app_id_for
 from processors.enrichment.pipeline import enrich
+from processors.groups import DEFAULT_STAGES, app_id_for
 from tests.processors.enrichment.conftest import make_article
 from tests.processors.recognition.test_models import TEXT, TITLE
 from tests.workers import running_worker
