@@ -53,9 +53,7 @@ class StatusReader:
         self.settings = settings
         self.group = group
         self.recognise_group = recognise_group
-        self._recognised: dict | None = None  # the query for articles a recogniser has read
-        if recognise_group is not None:
-            self._recognised = {"exists": {"field": f"versions.{recognised_version}"}}
+        self.recognised_version = recognised_version
         self._consumer: Any = None
         self._admin: Any = None
         self._es: Any = None
@@ -64,8 +62,9 @@ class StatusReader:
         feeds, failing, published = self._poller()
         enriched, lag = self._kafka()
         recognised = None
-        if self._recognised is not None:
-            recognised = self._count(self.settings.index_articles, self._recognised)
+        if self.recognise_group is not None:
+            recognised = self._count(self.settings.index_articles, {
+                "exists": {"field": f"versions.{self.recognised_version}"}})
             # A recogniser sends each article it reads back to the enriched topic once:
             # those second versions are not more enriched articles.
             enriched = max(0, enriched - recognised)

@@ -49,12 +49,12 @@ def default_workers(cpus: int | None, partitions: int) -> int:
     return max(1, min(partitions, cpus or 1))
 
 
-def default_recognisers(models_installed: bool) -> int:
+def default_recognisers(installed: bool) -> int:
     """One recognise worker when the statistical models are installed (the ``ner``
     extra), none otherwise: one keeps up with news-feed rates (its articles/s per
     core: ``benchmarks/recognition_speed.py``), and each loads the models into
     memory of its own."""
-    return 1 if models_installed else 0
+    return 1 if installed else 0
 
 
 def models_installed() -> bool:
