@@ -52,25 +52,44 @@ from tests.conftest import isolated_settings  # noqa: E402
 from tests.workers import running_worker  # noqa: E402
 
 NAMES = [
-    "Nicolás Maduro", "Maduro", "regering-Maduro", "Juan Guaidó", "Guaido", "Donald Trump",
-    "Trump's", "Mike Pompeo", "Emmanuel Macron", "Macrons", "Olaf Scholz", "Angela Merkel",
-    "Pedro Sánchez", "Mark Rutte", "Vladimir Putin", "Путин", "Volodymyr Zelensky",
-    "Xi Jinping", "习近平", "NATO", "de Europese Unie", "the United Nations", "特朗普",
+    "Nicolás Maduro",
+    "Maduro",
+    "regering-Maduro",
+    "Juan Guaidó",
+    "Guaido",
+    "Donald Trump",
+    "Trump's",
+    "Mike Pompeo",
+    "Emmanuel Macron",
+    "Macrons",
+    "Olaf Scholz",
+    "Angela Merkel",
+    "Pedro Sánchez",
+    "Mark Rutte",
+    "Vladimir Putin",
+    "Путин",
+    "Volodymyr Zelensky",
+    "Xi Jinping",
+    "习近平",
+    "NATO",
+    "de Europese Unie",
+    "the United Nations",
+    "特朗普",
 ]
 DECOYS = ["Madurodam", "a trump card", "un plátano maduro", "è nato a Roma", "Sánchez", "Xi"]
 FILLER = {
     "nl": "De regering maakte dinsdag bekend dat de onderhandelingen worden voortgezet. "
-          "Volgens waarnemers is de situatie in de hoofdstad gespannen maar rustig. "
-          "Het parlement debatteert volgende week over de begroting en de energieprijzen. ",
+    "Volgens waarnemers is de situatie in de hoofdstad gespannen maar rustig. "
+    "Het parlement debatteert volgende week over de begroting en de energieprijzen. ",
     "en": "Officials said on Tuesday that negotiations would continue next week. "
-          "Observers described the situation in the capital as tense but calm. "
-          "Parliament is due to debate the budget and energy prices later this month. ",
+    "Observers described the situation in the capital as tense but calm. "
+    "Parliament is due to debate the budget and energy prices later this month. ",
     "de": "Die Regierung teilte am Dienstag mit, die Verhandlungen würden fortgesetzt. "
-          "Beobachter beschrieben die Lage in der Hauptstadt als angespannt, aber ruhig. "
-          "Das Parlament berät in der kommenden Woche über den Haushalt. ",
+    "Beobachter beschrieben die Lage in der Hauptstadt als angespannt, aber ruhig. "
+    "Das Parlament berät in der kommenden Woche über den Haushalt. ",
     "es": "El gobierno anunció el martes que las negociaciones continuarán. "
-          "Según los observadores, la situación en la capital es tensa pero tranquila. "
-          "El parlamento debatirá el presupuesto la próxima semana. ",
+    "Según los observadores, la situación en la capital es tensa pero tranquila. "
+    "El parlamento debatirá el presupuesto la próxima semana. ",
 }
 
 
@@ -86,17 +105,27 @@ def make_article(n: int, rng: random.Random, token: str, mention_share: float) -
     title = f"Bericht {n} ({token})"
     url = f"https://bench.example/{token}/{n}"
     return Article(
-        id=article_id(url), url=url, title=title, text=text, published=utcnow_iso(),
+        id=article_id(url),
+        url=url,
+        title=title,
+        text=text,
+        published=utcnow_iso(),
         source=Source(name="bench.example", feed_url="https://bench.example/rss"),
-        fetched_at=utcnow_iso(), story_id=story_id(title, text), language_hint=lang,
+        fetched_at=utcnow_iso(),
+        story_id=story_id(title, text),
+        language_hint=lang,
     )
 
 
 class AlertReader(threading.Thread):
     def __init__(self, bootstrap: str, topic: str) -> None:
         super().__init__(daemon=True)
-        self.consumer = KafkaConsumer(bootstrap_servers=bootstrap.split(","), group_id=None,
-                                      enable_auto_commit=False, fetch_max_wait_ms=20)
+        self.consumer = KafkaConsumer(
+            bootstrap_servers=bootstrap.split(","),
+            group_id=None,
+            enable_auto_commit=False,
+            fetch_max_wait_ms=20,
+        )
         parts = self.consumer.partitions_for_topic(topic) or {0}
         self.consumer.assign([TopicPartition(topic, p) for p in parts])
         self.consumer.seek_to_beginning()
@@ -122,18 +151,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rate", type=float, default=100.0, help="articles per second")
     parser.add_argument("--seconds", type=float, default=30.0, help="duration of the load")
-    parser.add_argument("--mention-share", type=float, default=0.3,
-                        help="share of articles naming tracked actors")
-    parser.add_argument("--alerts-only", action="store_true",
-                        help="produce enriched articles; run only the alerts stage")
+    parser.add_argument(
+        "--mention-share", type=float, default=0.3, help="share of articles naming tracked actors"
+    )
+    parser.add_argument(
+        "--alerts-only",
+        action="store_true",
+        help="produce enriched articles; run only the alerts stage",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the topics and alerts index")
     args = parser.parse_args()
 
     token = uuid.uuid4().hex[:8]
     base = Settings.from_env()
     settings = isolated_settings(
-        token, f"/tmp/bench-{token}", prefix="bench",
-        topic_partitions=base.topic_partitions, log_level="WARNING",
+        token,
+        f"/tmp/bench-{token}",
+        prefix="bench",
+        topic_partitions=base.topic_partitions,
+        log_level="WARNING",
     )
     alerts_only = args.alerts_only
     stages = ["alerts"] if alerts_only else ["enrich", "alerts"]
@@ -145,8 +181,10 @@ def main() -> None:
 
     watchlist = load_watchlist(base.actors or default_watchlist_path())
     rng = random.Random(7)
-    articles = [make_article(n, rng, token, args.mention_share)
-                for n in range(int(args.rate * args.seconds))]
+    articles = [
+        make_article(n, rng, token, args.mention_share)
+        for n in range(int(args.rate * args.seconds))
+    ]
     # What the worker will find: the enrichment's matching (entities, language)
     # on the full path, matching without them when only the alerts stage runs.
     if alerts_only:
@@ -165,16 +203,24 @@ def main() -> None:
     if not alerts_only:  # to tell the enrich stage's share from the alerts stage's
         enriched_reader = AlertReader(settings.kafka_bootstrap_servers, settings.topic_enriched)
         enriched_reader.start()
-    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
-                             acks=1, linger_ms=0)
+    producer = KafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers.split(","), acks=1, linger_ms=0
+    )
 
     def payload(article: Article) -> bytes:
         if not alerts_only:
             return encode(article)
-        return encode(EnrichedArticle(
-            article=article, language=Language("und", 0.0), entities=[], topics=[],
-            versions={}, enriched_at=utcnow_iso(), raw_timestamp_ms=int(time.time() * 1000),
-        ))
+        return encode(
+            EnrichedArticle(
+                article=article,
+                language=Language("und", 0.0),
+                entities=[],
+                topics=[],
+                versions={},
+                enriched_at=utcnow_iso(),
+                raw_timestamp_ms=int(time.time() * 1000),
+            )
+        )
 
     try:
         for article in warmup:  # first messages pay for model loading and connections
@@ -195,7 +241,8 @@ def main() -> None:
             if delay > 0:
                 time.sleep(delay)
             futures[article.id] = producer.send(
-                input_topic, key=article.id.encode(), value=payload(article))
+                input_topic, key=article.id.encode(), value=payload(article)
+            )
         producer.flush()
         produced_in = time.monotonic() - start
         landed = {aid: f.get(30).timestamp for aid, f in futures.items()}
@@ -220,29 +267,41 @@ def main() -> None:
     latencies = [t - landed[a["article_id"]] for t, a in alerts]
     own = [a["latency_ms"] for _, a in alerts]
     ids = [a["id"] for _, a in alerts]
-    print(f"articles: {len(articles)} in {produced_in:.1f}s "
-          f"({len(articles) / produced_in:.0f}/s), expected alerts: {wanted}, "
-          f"received: {len(alerts)}, duplicates: {len(ids) - len(set(ids))}")
+    print(
+        f"articles: {len(articles)} in {produced_in:.1f}s "
+        f"({len(articles) / produced_in:.0f}/s), expected alerts: {wanted}, "
+        f"received: {len(alerts)}, duplicates: {len(ids) - len(set(ids))}"
+    )
     if latencies:
-        print("raw landing -> alert received (ms): "
-              f"p50 {pct(latencies, 50):.0f}  p95 {pct(latencies, 95):.0f}  "
-              f"p99 {pct(latencies, 99):.0f}  max {max(latencies):.0f}  "
-              f"mean {statistics.mean(latencies):.0f}")
-        print("worker's own latency_ms (raw landing -> alert decided): "
-              f"p50 {pct(own, 50):.0f}  p95 {pct(own, 95):.0f}")
+        print(
+            "raw landing -> alert received (ms): "
+            f"p50 {pct(latencies, 50):.0f}  p95 {pct(latencies, 95):.0f}  "
+            f"p99 {pct(latencies, 99):.0f}  max {max(latencies):.0f}  "
+            f"mean {statistics.mean(latencies):.0f}"
+        )
+        print(
+            "worker's own latency_ms (raw landing -> alert decided): "
+            f"p50 {pct(own, 50):.0f}  p95 {pct(own, 95):.0f}"
+        )
         if enriched_reader is not None:
             enriched = enriched_reader.timestamps
             stamped = [(t, a) for t, a in alerts if a["article_id"] in enriched]
             enrich_ms = [enriched[a["article_id"]] - landed[a["article_id"]] for _, a in stamped]
             alert_ms = [t - enriched[a["article_id"]] for t, a in stamped]
-            print("  of which enrich stage (raw -> enriched on Kafka): "
-                  f"p50 {pct(enrich_ms, 50):.0f}  p95 {pct(enrich_ms, 95):.0f}")
-            print(f"  of which alerts stage (enriched -> alert received): "
-                  f"p50 {pct(alert_ms, 50):.0f}  p95 {pct(alert_ms, 95):.0f}")
+            print(
+                "  of which enrich stage (raw -> enriched on Kafka): "
+                f"p50 {pct(enrich_ms, 50):.0f}  p95 {pct(enrich_ms, 95):.0f}"
+            )
+            print(
+                f"  of which alerts stage (enriched -> alert received): "
+                f"p50 {pct(alert_ms, 50):.0f}  p95 {pct(alert_ms, 95):.0f}"
+            )
         print("goal p95 < 1000 ms:", "met" if pct(latencies, 95) < 1000 else "NOT met")
     per_article = cpu_used / len(articles) * 1000
-    print(f"worker CPU: {per_article:.1f} ms per article, {per_article * args.rate / 10:.0f} % "
-          f"of one core at {args.rate:.0f}/s (a cost that does not depend on the load)")
+    print(
+        f"worker CPU: {per_article:.1f} ms per article, {per_article * args.rate / 10:.0f} % "
+        f"of one core at {args.rate:.0f}/s (a cost that does not depend on the load)"
+    )
     print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     if not args.keep:
         cleanup(settings, token)

@@ -185,8 +185,9 @@ def build_watchlist(docs: list[Document], per: int, org: int) -> list[dict]:
             aliases = [full] if fold(last) in PARTICLES else [full, last]
         else:
             aliases = [single_forms[surname].most_common(1)[0][0]]
-        actors.append({"id": f"per-{len(actors)}", "name": aliases[0], "kind": "person",
-                       "aliases": aliases})
+        actors.append(
+            {"id": f"per-{len(actors)}", "name": aliases[0], "kind": "person", "aliases": aliases}
+        )
     taken = {_key(a) for actor in actors for a in actor["aliases"]}
     count = 0
     for key, n in org_docs.most_common():
@@ -196,8 +197,9 @@ def build_watchlist(docs: list[Document], per: int, org: int) -> list[dict]:
             continue  # mostly a place: a user would write the organisation's own name
         forms = [f for f, _n in org_forms[key].most_common()]
         name = next((f for f in forms if not f.isupper() or len(f) <= 5), forms[0])
-        actors.append({"id": f"org-{count}", "name": name, "kind": "organisation",
-                       "aliases": [name]})
+        actors.append(
+            {"id": f"org-{count}", "name": name, "kind": "organisation", "aliases": [name]}
+        )
         taken.add(key)
         count += 1
     return actors
@@ -219,14 +221,24 @@ def mentions_actor(doc: Document, actor: dict) -> bool:
 def article_of(doc: Document, lang: str, number: int) -> Article:
     url = f"https://conll.example/{lang}/{number}"
     return Article(
-        id=article_id(url), url=url, title=doc.title, text=doc.text,
-        published="2000-05-23T10:00:00Z", source=Source("CoNLL", "https://conll.example/feed"),
-        fetched_at="2000-05-23T10:00:00Z", language_hint=lang,
+        id=article_id(url),
+        url=url,
+        title=doc.title,
+        text=doc.text,
+        published="2000-05-23T10:00:00Z",
+        source=Source("CoNLL", "https://conll.example/feed"),
+        fetched_at="2000-05-23T10:00:00Z",
+        language_hint=lang,
     )
 
 
 def evaluate(
-    lang: str, path: Path, per: int, org: int, show: int, verbose: bool = False,
+    lang: str,
+    path: Path,
+    per: int,
+    org: int,
+    show: int,
+    verbose: bool = False,
     enrich_with=enrich,
 ) -> tuple[float, float]:
     docs = load_documents(path, lang)
@@ -249,31 +261,47 @@ def evaluate(
                 fp += 1
                 source = doc.title if mention.field == "title" else doc.text
                 snippet = make_snippet(source, mention.start, mention.end, 40)
-                false.append(f"  FP doc {number:<4} {actor['name']!r} on {mention.matched_text!r}"
-                             f" ({mention.rule}; seen: {mention.entity or 'nothing'}): {snippet}")
+                false.append(
+                    f"  FP doc {number:<4} {actor['name']!r} on {mention.matched_text!r}"
+                    f" ({mention.rule}; seen: {mention.entity or 'nothing'}): {snippet}"
+                )
             elif truth:
                 fn += 1
-                forms = sorted({t for k, t, _f in doc.gold
-                                if _key(t) in {_key(a) for a in actor["aliases"]}})
+                forms = sorted(
+                    {t for k, t, _f in doc.gold if _key(t) in {_key(a) for a in actor["aliases"]}}
+                )
                 rejected: list[Hit] = []
-                find_hits(watchlist, doc.title, doc.text, enriched.entities, language=lang,
-                          rejected=rejected)
-                why = "; ".join(f"{h.text!r}: {h.rule}" for h in rejected
-                                if h.actor_id == actor["id"])[:200]
-                false.append(f"  FN doc {number:<4} {actor['name']!r} (gold: {', '.join(forms)})"
-                             f" {why or 'not found'}")
+                find_hits(
+                    watchlist,
+                    doc.title,
+                    doc.text,
+                    enriched.entities,
+                    language=lang,
+                    rejected=rejected,
+                )
+                why = "; ".join(
+                    f"{h.text!r}: {h.rule}" for h in rejected if h.actor_id == actor["id"]
+                )[:200]
+                false.append(
+                    f"  FN doc {number:<4} {actor['name']!r} (gold: {', '.join(forms)})"
+                    f" {why or 'not found'}"
+                )
             per_actor[actor["name"]][(bool(mention), truth)] += 1
     cpu = time.process_time() - started
     precision = tp / (tp + fp) if tp + fp else 1.0
     recall = tp / (tp + fn) if tp + fn else 1.0
     persons = sum(a["kind"] == "person" for a in actors)
-    print(f"{lang}: {path.name}, {len(docs)} documents, {persons} persons + "
-          f"{len(actors) - persons} organisations; alerts {tp + fp}, true {tp}, missed {fn}: "
-          f"precision {precision:.1%}, recall {recall:.1%} ({cpu:.1f}s CPU)")
+    print(
+        f"{lang}: {path.name}, {len(docs)} documents, {persons} persons + "
+        f"{len(actors) - persons} organisations; alerts {tp + fp}, true {tp}, missed {fn}: "
+        f"precision {precision:.1%}, recall {recall:.1%} ({cpu:.1f}s CPU)"
+    )
     if verbose:
         for name, c in per_actor.items():
-            print(f"    {name:<28} TP {c[(True, True)]:>3} FP {c[(True, False)]:>3} "
-                  f"FN {c[(False, True)]:>3}")
+            print(
+                f"    {name:<28} TP {c[(True, True)]:>3} FP {c[(True, False)]:>3} "
+                f"FN {c[(False, True)]:>3}"
+            )
     for line in false[:show]:
         print(line)
     if len(false) > show:
@@ -290,8 +318,11 @@ def main() -> None:
     parser.add_argument("--organisations", type=int, default=30, help="organisations per language")
     parser.add_argument("--show", type=int, default=40, help="false alerts listed per language")
     parser.add_argument("--per-actor", action="store_true", help="counts for every actor")
-    parser.add_argument("--complete", action="store_true",
-                        help="with the statistical recogniser (the recognise stage)")
+    parser.add_argument(
+        "--complete",
+        action="store_true",
+        help="with the statistical recogniser (the recognise stage)",
+    )
     args = parser.parse_args()
     warm_up()
     enrich_with = enrich
@@ -303,8 +334,9 @@ def main() -> None:
         path = args.data / FILES[lang]
         if not path.is_file():
             sys.exit(f"{path}: not found (the CoNLL development splits; see --data)")
-        evaluate(lang, path, args.persons, args.organisations, args.show, args.per_actor,
-                 enrich_with)
+        evaluate(
+            lang, path, args.persons, args.organisations, args.show, args.per_actor, enrich_with
+        )
 
 
 if __name__ == "__main__":

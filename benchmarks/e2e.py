@@ -174,9 +174,15 @@ def as_article(item: Item) -> Article:
     """The record the poller would publish for ``item``."""
     now = utcnow_iso()
     return Article(
-        id=item.id, url=item.url, title=item.title, text=item.text, published=now,
+        id=item.id,
+        url=item.url,
+        title=item.title,
+        text=item.text,
+        published=now,
         source=Source(name="bench.example", feed_url="https://bench.example/rss"),
-        fetched_at=now, story_id=story_id(item.title, item.text), language_hint=item.lang,
+        fetched_at=now,
+        story_id=story_id(item.title, item.text),
+        language_hint=item.lang,
     )
 
 
@@ -193,7 +199,9 @@ def pct(values: list[float], q: float) -> float | None:
 def latency_summary(values: list[float]) -> dict[str, Any]:
     return {
         "count": len(values),
-        "p50_ms": pct(values, 50), "p95_ms": pct(values, 95), "p99_ms": pct(values, 99),
+        "p50_ms": pct(values, 50),
+        "p95_ms": pct(values, 95),
+        "p99_ms": pct(values, 99),
         "max_ms": max(values) if values else None,
         "mean_ms": statistics.mean(values) if values else None,
     }
@@ -234,13 +242,15 @@ class SearchWatcher(threading.Thread):
                     continue
                 count = self.count
                 for start in range(0, len(pending), 1000):
-                    chunk = pending[start:start + 1000]
+                    chunk = pending[start : start + 1000]
                     # Doc values, not _source: loading and decompressing the stored
                     # documents of every visible id five times a second would cost
                     # Elasticsearch more than indexing them, and be counted as the
                     # pipeline's.
                     result = self.client.search(
-                        index=self.alias, query={"ids": {"values": chunk}}, size=len(chunk),
+                        index=self.alias,
+                        query={"ids": {"values": chunk}},
+                        size=len(chunk),
                         source=False,
                         docvalue_fields=[{"field": "raw_at", "format": "epoch_millis"}],
                     )
@@ -267,8 +277,10 @@ class AlertWatcher(threading.Thread):
 
         super().__init__(daemon=True)
         self.consumer = KafkaConsumer(
-            bootstrap_servers=settings.kafka_bootstrap_servers.split(","), group_id=None,
-            enable_auto_commit=False, fetch_max_wait_ms=20,
+            bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
+            group_id=None,
+            enable_auto_commit=False,
+            fetch_max_wait_ms=20,
         )
         parts = self.consumer.partitions_for_topic(settings.topic_alerts) or {0}
         self.consumer.assign([TopicPartition(settings.topic_alerts, p) for p in parts])
@@ -291,8 +303,12 @@ class AlertWatcher(threading.Thread):
         return [self.first[i][0] * 1000 - self.first[i][1] for i in ids if i in self.first]
 
 
-INDEX_WORK = (("indexing", "index_time_in_millis"), ("refresh", "total_time_in_millis"),
-              ("merges", "total_time_in_millis"), ("flush", "total_time_in_millis"))
+INDEX_WORK = (
+    ("indexing", "index_time_in_millis"),
+    ("refresh", "total_time_in_millis"),
+    ("merges", "total_time_in_millis"),
+    ("flush", "total_time_in_millis"),
+)
 
 
 def no_index_work() -> dict[str, float]:
@@ -442,7 +458,10 @@ def burst(run: Run, feeds: list[list[Item]], hosts: int, work: Path) -> None:
     (work / "feeds.yaml").write_text(yaml.safe_dump({"feeds": feed_list}), encoding="utf-8")
     server = subprocess.Popen(
         [sys.executable, "-c", SERVER, str(feed_dir), str(port), str(hosts), "0"],
-        stdout=subprocess.PIPE, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert server.stdout is not None and server.stdout.readline().strip() == "ready"
     ids = [i.id for i in all_items]
@@ -459,10 +478,19 @@ def burst(run: Run, feeds: list[list[Item]], hosts: int, work: Path) -> None:
     try:
         started = time.time()
         poller = subprocess.Popen(
-            [sys.executable, "-m", "newsstream", "poll", "--once", "--feeds",
-             str(work / "feeds.yaml")],
-            stdout=open(work / "poller.log", "wb"), stderr=subprocess.STDOUT,  # noqa: SIM115
-            env=settings_env(run.settings), cwd=ROOT,
+            [
+                sys.executable,
+                "-m",
+                "newsstream",
+                "poll",
+                "--once",
+                "--feeds",
+                str(work / "feeds.yaml"),
+            ],
+            stdout=open(work / "poller.log", "wb"),
+            stderr=subprocess.STDOUT,  # noqa: SIM115
+            env=settings_env(run.settings),
+            cwd=ROOT,
         )
         _, status, usage = os.wait4(poller.pid, 0)
         poller.returncode = os.waitstatus_to_exitcode(status)
@@ -471,8 +499,9 @@ def burst(run: Run, feeds: list[list[Item]], hosts: int, work: Path) -> None:
         complete = wait_until(lambda: run.searches.count - base_count >= len(ids), timeout)
         searchable = time.time() - started
         wait_until(lambda: all(a in run.alerts.first for a in alerting), 30)
-        alerted_at = max((run.alerts.first[a][0] for a in alerting if a in run.alerts.first),
-                         default=time.time())
+        alerted_at = max(
+            (run.alerts.first[a][0] for a in alerting if a in run.alerts.first), default=time.time()
+        )
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -487,8 +516,12 @@ def burst(run: Run, feeds: list[list[Item]], hosts: int, work: Path) -> None:
     n = len(ids)
     got_alerts = sum(1 for a in alerting if a in run.alerts.first)
     procs_report = [
-        {"name": "poller", "cpu_s": usage.ru_utime + usage.ru_stime,
-         "peak_rss_mib": usage.ru_maxrss / 1024, "shared": False},
+        {
+            "name": "poller",
+            "cpu_s": usage.ru_utime + usage.ru_stime,
+            "peak_rss_mib": usage.ru_maxrss / 1024,
+            "shared": False,
+        },
     ] + [
         {"name": p.name, "cpu_s": p.cpu, "peak_rss_mib": p.peak_rss_mib, "shared": p.shared}
         for p in procs
@@ -496,12 +529,17 @@ def burst(run: Run, feeds: list[list[Item]], hosts: int, work: Path) -> None:
     for entry in procs_report:
         entry["cpu_ms_per_article"] = entry["cpu_s"] / n * 1000
     run.report["burst"] = {
-        "feeds": len(feeds), "items_per_feed": len(feeds[0]), "articles": n,
+        "feeds": len(feeds),
+        "items_per_feed": len(feeds[0]),
+        "articles": n,
         "mean_chars": statistics.mean(len(i.text) for i in all_items),
-        "poller_exit_code": poller.returncode, "poll_seconds": polled,
-        "all_searchable": complete, "searchable_seconds": searchable,
+        "poller_exit_code": poller.returncode,
+        "poll_seconds": polled,
+        "all_searchable": complete,
+        "searchable_seconds": searchable,
         "feed_to_searchable_per_s": n / searchable if complete else None,
-        "alerting_articles": len(alerting), "alerted": got_alerts,
+        "alerting_articles": len(alerting),
+        "alerted": got_alerts,
         "unalerted": unalerted(run, alerting),
         "feed_to_alert_per_s": n / (alerted_at - started) if got_alerts == len(alerting) else None,
         "raw_to_searchable": latency_summary(run.searches.latencies_ms(sample)),
@@ -509,12 +547,16 @@ def burst(run: Run, feeds: list[list[Item]], hosts: int, work: Path) -> None:
         "processes": procs_report,
         "es_cpu_above_background_ms_per_doc": (
             above_background(run, es.cpu, time.time() - started, n)
-            if (es := run.elasticsearch) else None),
+            if (es := run.elasticsearch)
+            else None
+        ),
         "es_index_work_ms_per_doc": index_work,
         "es_alerts_index_work_ms_per_article": alerts_work,
-        "es_tasks": {pool: done - tasks.get(pool, 0)
-                     for pool, done in es_tasks_done(run.es).items()
-                     if done - tasks.get(pool, 0) > 0},
+        "es_tasks": {
+            pool: done - tasks.get(pool, 0)
+            for pool, done in es_tasks_done(run.es).items()
+            if done - tasks.get(pool, 0) > 0
+        },
         "load_average": os.getloadavg()[0],
     }
     run.report["_burst_ids"] = ids
@@ -525,7 +567,8 @@ def at_rate(run: Run, items: list[Item], rate: float, name: str) -> None:
     from kafka import KafkaProducer
 
     producer = KafkaProducer(
-        bootstrap_servers=run.settings.kafka_bootstrap_servers.split(","), acks="all",
+        bootstrap_servers=run.settings.kafka_bootstrap_servers.split(","),
+        acks="all",
         linger_ms=5,
     )
     payloads = [(i.id.encode(), encode(as_article(i))) for i in items]
@@ -549,16 +592,16 @@ def at_rate(run: Run, items: list[Item], rate: float, name: str) -> None:
     for p in procs:
         p.end()
     run.report[name] = {
-        "rate": rate, "articles": len(items), "produced_per_s": len(items) / produced_in,
+        "rate": rate,
+        "articles": len(items),
+        "produced_per_s": len(items) / produced_in,
         "searchable": sum(1 for i in ids if i in run.searches.seen),
         "raw_to_searchable": latency_summary(run.searches.latencies_ms(ids)),
         "alerting_articles": len(alerting),
         "alerted": sum(1 for a in alerting if a in run.alerts.first),
         "unalerted": unalerted(run, alerting),
         "raw_to_alert": latency_summary(run.alerts.latencies_ms(alerting)),
-        "cpu_ms_per_article": {
-            p.name: p.cpu / len(items) * 1000 for p in procs
-        },
+        "cpu_ms_per_article": {p.name: p.cpu / len(items) * 1000 for p in procs},
         "load_average": os.getloadavg()[0],
     }
 
@@ -569,14 +612,14 @@ def plain_kafka(run: Run, tag: str, ids: set[str]) -> None:
     from kafka.admin import KafkaAdminClient, NewTopic
 
     servers = run.settings.kafka_bootstrap_servers.split(",")
-    records = [(k, v) for k, v in read_topic(servers, run.settings.topic_raw)
-               if k.decode() in ids]
+    records = [(k, v) for k, v in read_topic(servers, run.settings.topic_raw) if k.decode() in ids]
     topic = f"{tag}.plain.raw"
     admin = KafkaAdminClient(bootstrap_servers=servers)
     admin.create_topics([NewTopic(topic, run.settings.topic_partitions, 1)])
     admin.close()
-    producer = KafkaProducer(bootstrap_servers=servers, acks="all", linger_ms=5,
-                             max_block_ms=120_000)
+    producer = KafkaProducer(
+        bootstrap_servers=servers, acks="all", linger_ms=5, max_block_ms=120_000
+    )
     producer.partitions_for(topic)  # metadata of the new topic, before the clock starts
     started = time.perf_counter()
     for key, value in records:
@@ -597,8 +640,10 @@ def plain_kafka(run: Run, tag: str, ids: set[str]) -> None:
     consume_s = time.perf_counter() - started
     consumer.close()
     run.report["plain_kafka"] = {
-        "records": len(records), "mean_bytes": statistics.mean(len(v) for _, v in records),
-        "produce_per_s": len(records) / produce_s, "consume_per_s": got / consume_s,
+        "records": len(records),
+        "mean_bytes": statistics.mean(len(v) for _, v in records),
+        "produce_per_s": len(records) / produce_s,
+        "consume_per_s": got / consume_s,
     }
 
 
@@ -631,23 +676,24 @@ def plain_bulk(run: Run, tag: str, ids: set[str]) -> None:
     from search.provision import provision
 
     servers = run.settings.kafka_bootstrap_servers.split(",")
-    enriched = [
-        decode_enriched(v) for _, v in read_topic(servers, run.settings.topic_enriched)
-    ]
+    enriched = [decode_enriched(v) for _, v in read_topic(servers, run.settings.topic_enriched)]
     enriched = [e for e in enriched if e.id in ids]
     alerts = [
         {"_index": f"{tag}-plain-news-alerts", "_id": hit["_id"], "_source": hit["_source"]}
-        for hit in helpers.scan(run.es, index=run.settings.index_alerts,
-                                query={"query": {"match_all": {}}})
+        for hit in helpers.scan(
+            run.es, index=run.settings.index_alerts, query={"query": {"match_all": {}}}
+        )
         if hit["_source"].get("article_id") in ids
     ]
     plain = Settings.from_env(
-        index_articles=f"{tag}-plain-news-articles", index_alerts=f"{tag}-plain-news-alerts",
+        index_articles=f"{tag}-plain-news-articles",
+        index_alerts=f"{tag}-plain-news-alerts",
         es_url=run.settings.es_url,
     )
     config = provision(run.es, plain)
-    run.es.indices.create(index=plain.index_alerts, settings=ALERTS_SETTINGS,
-                          mappings=ALERTS_MAPPING)
+    run.es.indices.create(
+        index=plain.index_alerts, settings=ALERTS_SETTINGS, mappings=ALERTS_MAPPING
+    )
     layout = IndexLayout(plain.index_articles)
     es_proc = run.elasticsearch
 
@@ -665,8 +711,11 @@ def plain_bulk(run: Run, tag: str, ids: set[str]) -> None:
 
     try:
         actions = [
-            {"_index": layout.index_for(e.article.published), "_id": e.id,
-             "_source": to_document(e, analysed_languages=config.analysed_languages)}
+            {
+                "_index": layout.index_for(e.article.published),
+                "_id": e.id,
+                "_source": to_document(e, analysed_languages=config.analysed_languages),
+            }
             for e in enriched
         ]
         ok, seconds, elapsed, cpu = timed_bulk(actions, plain.index_articles)
@@ -676,7 +725,9 @@ def plain_bulk(run: Run, tag: str, ids: set[str]) -> None:
         articles_ms = above_background(run, cpu, elapsed, n) if es_proc else None
         alerts_ms = above_background(run, alerts_cpu, alerts_elapsed, n) if es_proc else None
         run.report["plain_bulk"] = {
-            "documents": len(actions), "indexed": ok, "per_s": ok / seconds,
+            "documents": len(actions),
+            "indexed": ok,
+            "per_s": ok / seconds,
             "alerts": len(alerts),
             "es_index_work_ms_per_doc": work_per_doc(
                 before, index_work_ms(run.es, plain.index_articles), n
@@ -686,7 +737,8 @@ def plain_bulk(run: Run, tag: str, ids: set[str]) -> None:
             # the articles' and their alerts' CPU, per article: the pipeline's work
             "es_cpu_above_background_with_alerts_ms_per_article": (
                 articles_ms + alerts_ms
-                if articles_ms is not None and alerts_ms is not None else None
+                if articles_ms is not None and alerts_ms is not None
+                else None
             ),
         }
     finally:
@@ -705,7 +757,8 @@ def unalerted(run: Run, alerting: list[str]) -> dict[str, Any]:
             lost.append(article)
             continue
         found = run.es.search(
-            index=run.settings.index_alerts, size=1,
+            index=run.settings.index_alerts,
+            size=1,
             query={"term": {"story_id": doc.get("story_id", "")}},
         )["hits"]["hits"]
         if found and found[0]["_source"].get("article_id") != article:
@@ -719,16 +772,20 @@ def check_loss(run: Run, ids: list[str]) -> None:
     """Every burst article searchable exactly once."""
     found: dict[str, int] = {}
     for start in range(0, len(ids), 1000):
-        chunk = ids[start:start + 1000]
+        chunk = ids[start : start + 1000]
         result = run.es.search(
-            index=run.settings.index_articles, query={"ids": {"values": chunk}},
-            size=len(chunk) * 2, source=False,
+            index=run.settings.index_articles,
+            query={"ids": {"values": chunk}},
+            size=len(chunk) * 2,
+            source=False,
         )
         for hit in result["hits"]["hits"]:
             found[hit["_id"]] = found.get(hit["_id"], 0) + 1
     run.report["loss"] = {
-        "articles": len(ids), "searchable": len(found),
-        "missing": len(ids) - len(found), "duplicates": sum(c - 1 for c in found.values()),
+        "articles": len(ids),
+        "searchable": len(found),
+        "missing": len(ids) - len(found),
+        "duplicates": sum(c - 1 for c in found.values()),
     }
 
 
@@ -740,8 +797,10 @@ def unalerted_note(phase: dict[str, Any]) -> str:
     gone = phase.get("unalerted") or {}
     if not gone.get("missing"):
         return ""
-    return (f" ({gone['missing']} without: {gone['copies_of_alerted_stories']} copies of "
-            f"stories already alerted, {len(gone['lost'])} lost)")
+    return (
+        f" ({gone['missing']} without: {gone['copies_of_alerted_stories']} copies of "
+        f"stories already alerted, {len(gone['lost'])} lost)"
+    )
 
 
 def summary(report: dict[str, Any]) -> str:
@@ -754,64 +813,88 @@ def summary(report: dict[str, Any]) -> str:
         return "n/a" if v is None else f"{v:.0f}"
 
     def lat(d: dict[str, Any]) -> str:
-        return (f"p50 {ms(d['p50_ms'])} / p95 {ms(d['p95_ms'])} / p99 {ms(d['p99_ms'])} ms "
-                f"(n={d['count']})")
+        return (
+            f"p50 {ms(d['p50_ms'])} / p95 {ms(d['p95_ms'])} / p99 {ms(d['p99_ms'])} ms "
+            f"(n={d['count']})"
+        )
 
-    lines.append(f"{report['workers']} worker(s), {report['partitions']} partitions; "
-                 f"{b['feeds']} feeds x {b['items_per_feed']} items = {b['articles']} articles "
-                 f"of {b['mean_chars']:.0f} characters on average")
+    lines.append(
+        f"{report['workers']} worker(s), {report['partitions']} partitions; "
+        f"{b['feeds']} feeds x {b['items_per_feed']} items = {b['articles']} articles "
+        f"of {b['mean_chars']:.0f} characters on average"
+    )
     rate = b["feed_to_searchable_per_s"]
-    lines.append(f"burst: polled in {b['poll_seconds']:.1f}s; all searchable after "
-                 f"{b['searchable_seconds']:.1f}s -> "
-                 + (f"{rate:.0f} articles/s feed->searchable" if rate else "NOT all searchable"))
+    lines.append(
+        f"burst: polled in {b['poll_seconds']:.1f}s; all searchable after "
+        f"{b['searchable_seconds']:.1f}s -> "
+        + (f"{rate:.0f} articles/s feed->searchable" if rate else "NOT all searchable")
+    )
     alert_rate = b["feed_to_alert_per_s"]
-    lines.append(f"       alerts for {b['alerted']}/{b['alerting_articles']} naming articles -> "
-                 + (f"{alert_rate:.0f} articles/s feed->alert" if alert_rate else "incomplete")
-                 + unalerted_note(b))
+    lines.append(
+        f"       alerts for {b['alerted']}/{b['alerting_articles']} naming articles -> "
+        + (f"{alert_rate:.0f} articles/s feed->alert" if alert_rate else "incomplete")
+        + unalerted_note(b)
+    )
     lines.append(f"       raw->searchable during the burst: {lat(b['raw_to_searchable'])}")
     lines.append("       process            CPU s   ms/article   peak RSS MiB")
     for p in b["processes"]:
         shared = "  (shared server)" if p["shared"] else ""
-        lines.append(f"       {p['name']:<16}{p['cpu_s']:8.1f}{p['cpu_ms_per_article']:13.2f}"
-                     f"{p['peak_rss_mib']:15.0f}{shared}")
+        lines.append(
+            f"       {p['name']:<16}{p['cpu_s']:8.1f}{p['cpu_ms_per_article']:13.2f}"
+            f"{p['peak_rss_mib']:15.0f}{shared}"
+        )
     for name in ("steady", "alert_rate"):
         s = report.get(name)
         if not s:
             continue
-        lines.append(f"{name.replace('_', ' ')} at {s['rate']:.0f}/s ({s['articles']} articles, "
-                     f"produced at {s['produced_per_s']:.0f}/s): searchable {s['searchable']}; "
-                     f"raw->searchable {lat(s['raw_to_searchable'])}")
-        lines.append(f"       raw->alert {lat(s['raw_to_alert'])} ({s['alerted']}/"
-                     f"{s['alerting_articles']} alerted){unalerted_note(s)}; "
-                     f"load {s['load_average']:.1f}")
+        lines.append(
+            f"{name.replace('_', ' ')} at {s['rate']:.0f}/s ({s['articles']} articles, "
+            f"produced at {s['produced_per_s']:.0f}/s): searchable {s['searchable']}; "
+            f"raw->searchable {lat(s['raw_to_searchable'])}"
+        )
+        lines.append(
+            f"       raw->alert {lat(s['raw_to_alert'])} ({s['alerted']}/"
+            f"{s['alerting_articles']} alerted){unalerted_note(s)}; "
+            f"load {s['load_average']:.1f}"
+        )
     k, pb = report.get("plain_kafka"), report.get("plain_bulk")
     if k and pb:
-        lines.append(f"plain kafka-python on the same {k['records']} raw records "
-                     f"({k['mean_bytes']:.0f} bytes): produce {k['produce_per_s']:.0f}/s, "
-                     f"consume {k['consume_per_s']:.0f}/s")
-        lines.append(f"plain helpers.bulk of the same {pb['documents']} documents: "
-                     f"{pb['per_s']:.0f}/s; Elasticsearch CPU {pb['es_cpu_ms_per_doc'] or 0:.2f} "
-                     "ms per document")
+        lines.append(
+            f"plain kafka-python on the same {k['records']} raw records "
+            f"({k['mean_bytes']:.0f} bytes): produce {k['produce_per_s']:.0f}/s, "
+            f"consume {k['consume_per_s']:.0f}/s"
+        )
+        lines.append(
+            f"plain helpers.bulk of the same {pb['documents']} documents: "
+            f"{pb['per_s']:.0f}/s; Elasticsearch CPU {pb['es_cpu_ms_per_doc'] or 0:.2f} "
+            "ms per document"
+        )
         r = report.get("ratios", {})
         if r.get("pipeline_to_slowest_plain") is not None:
-            lines.append(f"pipeline / slowest plain client ({r['slowest_plain']}): "
-                         f"{r['pipeline_to_slowest_plain']:.2f}")
+            lines.append(
+                f"pipeline / slowest plain client ({r['slowest_plain']}): "
+                f"{r['pipeline_to_slowest_plain']:.2f}"
+            )
         if r.get("es_cpu_pipeline_to_plain") is not None:
-            lines.append("Elasticsearch process CPU per document, pipeline burst / plain bulk: "
-                         f"{r['es_cpu_pipeline_to_plain']:.2f} (includes other users' load)")
+            lines.append(
+                "Elasticsearch process CPU per document, pipeline burst / plain bulk: "
+                f"{r['es_cpu_pipeline_to_plain']:.2f} (includes other users' load)"
+            )
         if r.get("es_cpu_above_background_pipeline_to_plain") is not None:
             lines.append(
                 "Elasticsearch CPU per document above its background "
                 f"({report['es_background_cpu_ms_per_s']:.0f} ms/s: timers, this script's "
                 f"counts): pipeline {b['es_cpu_above_background_ms_per_doc']:.2f} ms, plain "
                 f"{pb['es_cpu_above_background_ms_per_doc']:.2f} ms -> "
-                f"{r['es_cpu_above_background_pipeline_to_plain']:.2f}")
+                f"{r['es_cpu_above_background_pipeline_to_plain']:.2f}"
+            )
         if r.get("es_cpu_above_background_pipeline_to_plain_with_alerts") is not None:
             lines.append(
                 f"       plain bulk of the articles and then their {pb['alerts']} alerts, the "
                 "same documents the pipeline wrote: "
                 f"{pb['es_cpu_above_background_with_alerts_ms_per_article']:.2f} ms per "
-                f"article -> {r['es_cpu_above_background_pipeline_to_plain_with_alerts']:.2f}")
+                f"article -> {r['es_cpu_above_background_pipeline_to_plain_with_alerts']:.2f}"
+            )
         if r.get("es_index_work_pipeline_to_plain") is not None:
             lines.append(
                 "Elasticsearch indexing+refresh+merge+flush time per document (index stats, "
@@ -819,26 +902,36 @@ def summary(report: dict[str, Any]) -> str:
                 f"{pb['es_index_work_ms_per_doc']['total']:.2f} ms -> "
                 f"{r['es_index_work_pipeline_to_plain']:.2f}"
             )
-            for label, work in (("pipeline", b["es_index_work_ms_per_doc"]),
-                                ("plain", pb["es_index_work_ms_per_doc"])):
-                lines.append(f"       {label}: " + ", ".join(
-                    f"{part} {work[part]:.2f}" for part, _ in INDEX_WORK)
-                    + f"; {work['operations']:.2f} index operations per document")
+            for label, work in (
+                ("pipeline", b["es_index_work_ms_per_doc"]),
+                ("plain", pb["es_index_work_ms_per_doc"]),
+            ):
+                lines.append(
+                    f"       {label}: "
+                    + ", ".join(f"{part} {work[part]:.2f}" for part, _ in INDEX_WORK)
+                    + f"; {work['operations']:.2f} index operations per document"
+                )
             if b.get("es_tasks"):
-                lines.append("       Elasticsearch tasks during the burst, by thread pool: "
-                             + ", ".join(f"{k} {v}" for k, v in sorted(b["es_tasks"].items())))
+                lines.append(
+                    "       Elasticsearch tasks during the burst, by thread pool: "
+                    + ", ".join(f"{k} {v}" for k, v in sorted(b["es_tasks"].items()))
+                )
             alerts = b.get("es_alerts_index_work_ms_per_article")
             if alerts:
                 lines.append(
                     f"       alerts index, per article of the burst: {alerts['total']:.2f} ms ("
                     + ", ".join(f"{part} {alerts[part]:.2f}" for part, _ in INDEX_WORK)
-                    + f"; {alerts['operations']:.2f} index operations)")
+                    + f"; {alerts['operations']:.2f} index operations)"
+                )
     loss = report.get("loss")
     if loss:
-        lines.append(f"loss check: {loss['searchable']}/{loss['articles']} searchable, "
-                     f"{loss['missing']} missing, {loss['duplicates']} duplicates")
-    lines.append(f"load average at the end: {report['load_average_end']:.1f} on "
-                 f"{os.cpu_count()} cores")
+        lines.append(
+            f"loss check: {loss['searchable']}/{loss['articles']} searchable, "
+            f"{loss['missing']} missing, {loss['duplicates']} duplicates"
+        )
+    lines.append(
+        f"load average at the end: {report['load_average_end']:.1f} on {os.cpu_count()} cores"
+    )
     return "\n".join(lines)
 
 
@@ -846,16 +939,21 @@ def ratios(report: dict[str, Any]) -> dict[str, Any]:
     b, k, pb = report["burst"], report.get("plain_kafka"), report.get("plain_bulk")
     out: dict[str, Any] = {}
     if k and pb and b["feed_to_searchable_per_s"]:
-        limits = {"kafka produce": k["produce_per_s"], "kafka consume": k["consume_per_s"],
-                  "helpers.bulk": pb["per_s"]}
+        limits = {
+            "kafka produce": k["produce_per_s"],
+            "kafka consume": k["consume_per_s"],
+            "helpers.bulk": pb["per_s"],
+        }
         slowest = min(limits, key=limits.get)
         out["slowest_plain"] = slowest
         out["pipeline_to_slowest_plain"] = b["feed_to_searchable_per_s"] / limits[slowest]
     es = next((p for p in b["processes"] if p["name"] == "elasticsearch"), None)
     if es and pb and pb.get("es_cpu_ms_per_doc"):
         out["es_cpu_pipeline_to_plain"] = es["cpu_ms_per_article"] / pb["es_cpu_ms_per_doc"]
-    pipeline_es, plain_es = (b.get("es_cpu_above_background_ms_per_doc"),
-                             (pb or {}).get("es_cpu_above_background_ms_per_doc"))
+    pipeline_es, plain_es = (
+        b.get("es_cpu_above_background_ms_per_doc"),
+        (pb or {}).get("es_cpu_above_background_ms_per_doc"),
+    )
     if pipeline_es is not None and plain_es:
         out["es_cpu_above_background_pipeline_to_plain"] = pipeline_es / plain_es
     with_alerts = (pb or {}).get("es_cpu_above_background_with_alerts_ms_per_article")
@@ -872,10 +970,13 @@ def drop_indices(es: Any, settings: Settings) -> None:
     """The run's indices and the templates provisioning made for them."""
     # By name: Elasticsearch refuses to delete indices by a wildcard.
     with contextlib.suppress(Exception):
-        names = list(es.indices.get(
-            index=f"{settings.index_articles}-*,{settings.index_alerts}*",
-            ignore_unavailable=True, allow_no_indices=True,
-        ))
+        names = list(
+            es.indices.get(
+                index=f"{settings.index_articles}-*,{settings.index_alerts}*",
+                ignore_unavailable=True,
+                allow_no_indices=True,
+            )
+        )
         if names:
             es.indices.delete(index=",".join(names))
     for name in (settings.index_articles, settings.index_alerts):
@@ -905,9 +1006,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--feeds", type=int, default=200)
     parser.add_argument("--items", type=int, default=50, help="items per feed")
-    parser.add_argument("--workers", type=int, default=0,
-                        help="newsstream process workers (default: as `newsstream run`, "
-                        "one per core)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="newsstream process workers (default: as `newsstream run`, one per core)",
+    )
     parser.add_argument("--partitions", type=int, default=4, help="partitions per topic")
     parser.add_argument("--hosts", type=int, default=8, help="loopback addresses serving feeds")
     parser.add_argument("--steady-rate", type=float, default=100.0)
@@ -915,13 +1019,22 @@ def main() -> int:
     parser.add_argument("--alert-rate", type=float, default=200.0)
     parser.add_argument("--alert-seconds", type=float, default=20.0)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--quick", action="store_true",
-                        help="40 feeds x 50 items and 10-second rate phases")
+    parser.add_argument(
+        "--quick", action="store_true", help="40 feeds x 50 items and 10-second rate phases"
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
-    parser.add_argument("--keep-logs", action="store_true",
-                        help="keep the run's directory (worker and poller logs, feeds)")
-    parser.add_argument("--worker-env", action="append", default=[], metavar="NAME=VALUE",
-                        help="extra environment for the workers (repeatable)")
+    parser.add_argument(
+        "--keep-logs",
+        action="store_true",
+        help="keep the run's directory (worker and poller logs, feeds)",
+    )
+    parser.add_argument(
+        "--worker-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra environment for the workers (repeatable)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.feeds, args.items = 40, 50
@@ -932,8 +1045,12 @@ def main() -> int:
     tag = "e2e" + uuid.uuid4().hex[:8]
     work = Path(tempfile.mkdtemp(prefix=f"{tag}-"))
     settings = isolated_settings(
-        tag[3:], work / "data", prefix="e2e", topic_partitions=args.partitions,
-        allow_private_networks=True, log_level="WARNING",
+        tag[3:],
+        work / "data",
+        prefix="e2e",
+        topic_partitions=args.partitions,
+        allow_private_networks=True,
+        log_level="WARNING",
     )
     from newsstream.kafka_admin import ensure_topics
 
@@ -944,23 +1061,33 @@ def main() -> int:
         from newsstream.cli.run_commands import default_workers
 
         args.workers = default_workers(os.cpu_count(), args.partitions)
-    report: dict[str, Any] = {"workers": args.workers, "partitions": args.partitions,
-                              "started": utcnow_iso(), "load_average_start": os.getloadavg()[0]}
+    report: dict[str, Any] = {
+        "workers": args.workers,
+        "partitions": args.partitions,
+        "started": utcnow_iso(),
+        "load_average_start": os.getloadavg()[0],
+    }
     extra_env = dict(item.split("=", 1) for item in args.worker_env)
     print(f"run {tag}: {args.workers} worker(s); logs and feeds in {work}", flush=True)
     # Articles (and the alerts expected of them) are made before any server work.
     warm = corpus.stream(20, f"{tag}-warm")
-    feeds = [corpus.feed_items(f, args.items, f"https://publisher{f}.bench.example/news")
-             for f in range(args.feeds)]
+    feeds = [
+        corpus.feed_items(f, args.items, f"https://publisher{f}.bench.example/news")
+        for f in range(args.feeds)
+    ]
     steady = corpus.stream(int(args.steady_rate * args.steady_seconds), f"{tag}-s")
     alert_rate = corpus.stream(int(args.alert_rate * args.alert_seconds), f"{tag}-a")
     try:
         with contextlib.ExitStack() as stack:
             workers = [
-                stack.enter_context(running_worker(
-                    settings, log_path=work / f"worker-{i}.log", timeout=180,
-                    extra_env=extra_env,
-                ))
+                stack.enter_context(
+                    running_worker(
+                        settings,
+                        log_path=work / f"worker-{i}.log",
+                        timeout=180,
+                        extra_env=extra_env,
+                    )
+                )
                 for i in range(args.workers)
             ]
             searches = SearchWatcher(es, settings.index_articles)
@@ -969,9 +1096,15 @@ def main() -> int:
             alerts.start()
             stack.callback(searches.stop.set)
             stack.callback(alerts.stop.set)
-            run = Run(settings, es, searches, alerts,
-                      [Proc(f"worker {i}", w.pid) for i, w in enumerate(workers)],
-                      server_procs(), report)
+            run = Run(
+                settings,
+                es,
+                searches,
+                alerts,
+                [Proc(f"worker {i}", w.pid) for i, w in enumerate(workers)],
+                server_procs(),
+                report,
+            )
             at_rate(run, warm, 20.0, "warm_up")  # models loaded, index created, group settled
             report.pop("warm_up")
             report["es_background_cpu_ms_per_s"] = es_background(run)

@@ -61,11 +61,15 @@ def language_table(items: list[dict]) -> None:
     for lang, row in sorted(rows.items()):
         total.update(row)
         n = row["n"]
-        print(f"{lang:<6}{n:>4}{row['full'] / n:>14.1%}{row['title'] / n:>12.1%}"
-              f"{row['title_ft'] / n:>23.1%}")
+        print(
+            f"{lang:<6}{n:>4}{row['full'] / n:>14.1%}{row['title'] / n:>12.1%}"
+            f"{row['title_ft'] / n:>23.1%}"
+        )
     n = total["n"]
-    print(f"{'all':<6}{n:>4}{total['full'] / n:>14.1%}{total['title'] / n:>12.1%}"
-          f"{total['title_ft'] / n:>23.1%}")
+    print(
+        f"{'all':<6}{n:>4}{total['full'] / n:>14.1%}{total['title'] / n:>12.1%}"
+        f"{total['title_ft'] / n:>23.1%}"
+    )
 
 
 def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
@@ -83,7 +87,9 @@ def entity_table(lang: str, items: list[dict]) -> dict[str, Counter]:
         article = make_article(item["title"], item["text"], url=f"https://eval/{item['id']}")
         enriched = enrich_article(article)
         predicted = {
-            (m.field, m.start, m.end, e.type) for e in enriched.entities for m in e.mentions
+            (m.field, m.start, m.end, e.type)
+            for e in enriched.entities
+            for m in e.mentions
             if e.type in TYPES
         }
         gold = {(g["field"], g["start"], g["end"], g["type"]) for g in item["entities"]}
@@ -92,7 +98,7 @@ def entity_table(lang: str, items: list[dict]) -> dict[str, Counter]:
         for key in predicted - gold:
             counts[key[3]]["fp"] += 1
             source = item[key[0]]
-            errors[f"FP {key[3]} {source[key[1]:key[2]]!r}"] += 1
+            errors[f"FP {key[3]} {source[key[1] : key[2]]!r}"] += 1
         for key in gold - predicted:
             counts[key[3]]["fn"] += 1
         for g in item["entities"]:
@@ -102,8 +108,10 @@ def entity_table(lang: str, items: list[dict]) -> dict[str, Counter]:
             listed[flag]["hit"] += hit
             if not hit and g["listed"]:
                 errors[f"FN {g['type']} {g['text']!r}"] += 1
-    print(f"\nEntities, {lang} (seeds/eval/entities_{lang}.jsonl, {len(items)} articles; "
-          "exact span and type)")
+    print(
+        f"\nEntities, {lang} (seeds/eval/entities_{lang}.jsonl, {len(items)} articles; "
+        "exact span and type)"
+    )
     print(f"{'type':<6}{'gold':>6}{'pred':>6}{'P':>8}{'R':>8}{'F1':>8}")
     total = Counter()
     for t in TYPES:
@@ -112,15 +120,17 @@ def entity_table(lang: str, items: list[dict]) -> dict[str, Counter]:
         p, r, f = _prf(c["tp"], c["fp"], c["fn"])
         print(f"{t:<6}{c['tp'] + c['fn']:>6}{c['tp'] + c['fp']:>6}{p:>8.1%}{r:>8.1%}{f:>8.1%}")
     p, r, f = _prf(total["tp"], total["fp"], total["fn"])
-    print(f"{'all':<6}{total['tp'] + total['fn']:>6}{total['tp'] + total['fp']:>6}"
-          f"{p:>8.1%}{r:>8.1%}{f:>8.1%}")
-    parts = ", ".join(
-        f"{k} {v['hit'] / v['n']:.1%} of {v['n']}" for k, v in sorted(listed.items())
+    print(
+        f"{'all':<6}{total['tp'] + total['fn']:>6}{total['tp'] + total['fp']:>6}"
+        f"{p:>8.1%}{r:>8.1%}{f:>8.1%}"
     )
+    parts = ", ".join(f"{k} {v['hit'] / v['n']:.1%} of {v['n']}" for k, v in sorted(listed.items()))
     print(f"recall by gold kind: {parts}")
     if errors:
-        print("most frequent errors on listed names / false positives:",
-              "; ".join(f"{k} x{v}" for k, v in errors.most_common(6)))
+        print(
+            "most frequent errors on listed names / false positives:",
+            "; ".join(f"{k} x{v}" for k, v in errors.most_common(6)),
+        )
     return counts
 
 
@@ -140,17 +150,20 @@ def topic_table(title: str, items: list[dict]) -> None:
     for lang, row in sorted(rows.items()):
         total.update(row)
         n = row["n"]
-        print(f"{lang:<6}{n:>4}{row['top'] / n:>11.1%}{row['among'] / n:>16.1%}"
-              f"{row['none'] / n:>10.1%}")
+        print(
+            f"{lang:<6}{n:>4}{row['top'] / n:>11.1%}{row['among'] / n:>16.1%}"
+            f"{row['none'] / n:>10.1%}"
+        )
     n = total["n"]
-    print(f"{'all':<6}{n:>4}{total['top'] / n:>11.1%}{total['among'] / n:>16.1%}"
-          f"{total['none'] / n:>10.1%}")
+    print(
+        f"{'all':<6}{n:>4}{total['top'] / n:>11.1%}{total['among'] / n:>16.1%}"
+        f"{total['none'] / n:>10.1%}"
+    )
 
 
 def predicted_spans(enriched) -> list[tuple[int, int, str]]:
     return [
-        (m.start, m.end, e.type) for e in enriched.entities for m in e.mentions
-        if m.field == "text"
+        (m.start, m.end, e.type) for e in enriched.entities for m in e.mentions if m.field == "text"
     ]
 
 
@@ -165,9 +178,11 @@ def public_table(lang: str, data: Path, top: int) -> None:
     runs = {"fast path": enrich}
     if lang in REGISTRY:
         runs["complete (fast path + model)"] = enrich_article
-    print(f"\nEntities on public newswire, {lang}: {path.name} (development split, "
-          f"{len(golds)} texts of up to {conll.SENTENCES_PER_DOC} sentences, "
-          f"{sum(len(g.spans) for g in golds)} gold names incl. MISC)")
+    print(
+        f"\nEntities on public newswire, {lang}: {path.name} (development split, "
+        f"{len(golds)} texts of up to {conll.SENTENCES_PER_DOC} sentences, "
+        f"{sum(len(g.spans) for g in golds)} gold names incl. MISC)"
+    )
     print(f"{'layer':<30}{'type':<7}{'gold':>6}{'pred':>6}{'P':>8}{'R':>8}{'F1':>8}")
     for label, run in runs.items():
         started = time.process_time()
@@ -176,20 +191,26 @@ def public_table(lang: str, data: Path, top: int) -> None:
         wrong_language = sum(r.language.code != lang for r in results)
         score = scoring.score(golds, [predicted_spans(r) for r in results])
         for kind, (p, r, f) in score.table().items():
-            gold = sum(score.tp.values()) + sum(score.fn.values()) if kind == "micro" else (
-                score.tp[kind] + score.fn[kind])
-            pred = sum(score.tp.values()) + sum(score.fp.values()) if kind == "micro" else (
-                score.tp[kind] + score.fp[kind])
+            gold = (
+                sum(score.tp.values()) + sum(score.fn.values())
+                if kind == "micro"
+                else (score.tp[kind] + score.fn[kind])
+            )
+            pred = (
+                sum(score.tp.values()) + sum(score.fp.values())
+                if kind == "micro"
+                else (score.tp[kind] + score.fp[kind])
+            )
             print(f"{label:<30}{kind:<7}{gold:>6}{pred:>6}{p:>8.1%}{r:>8.1%}{f:>8.1%}")
-        print(f"{'':<30}({seconds:.1f} s CPU; language detected other than {lang}: "
-              f"{wrong_language} of {len(results)})")
+        print(
+            f"{'':<30}({seconds:.1f} s CPU; language detected other than {lang}: "
+            f"{wrong_language} of {len(results)})"
+        )
         if run is enrich_article or len(runs) == 1:
             fps = ", ".join(
                 f"{t!r} {k} x{n}" for (t, k), n in score.false_positives.most_common(top)
             )
-            misses = ", ".join(
-                f"{t!r} {k} x{n}" for (t, k), n in score.misses.most_common(top)
-            )
+            misses = ", ".join(f"{t!r} {k} x{n}" for (t, k), n in score.misses.most_common(top))
             print(f"top false positives: {fps}")
             print(f"top misses: {misses}")
 
@@ -199,8 +220,9 @@ def main() -> None:
     parser.add_argument("--data", type=Path, help="CoNLL data directory (development splits)")
     parser.add_argument("--lang", action="append", choices=sorted(conll.FILES))
     parser.add_argument("--top", type=int, default=12, help="false positives/misses shown")
-    parser.add_argument("--public-only", action="store_true",
-                        help="skip the project's own template sets")
+    parser.add_argument(
+        "--public-only", action="store_true", help="skip the project's own template sets"
+    )
     args = parser.parse_args()
     gazetteer = default_gazetteer()
     print(f"gazetteer: {len(gazetteer.entries)} entities, {gazetteer.size} surface forms")
@@ -212,16 +234,23 @@ def main() -> None:
             public_table(lang, args.data, args.top)
     if args.public_only:
         return
-    print("\n== The project's own sets (seeds/eval; template-built from the gazetteer's "
-          "name pools, so listed names are easy) ==")
+    print(
+        "\n== The project's own sets (seeds/eval; template-built from the gazetteer's "
+        "name pools, so listed names are easy) =="
+    )
     language_items = load("language.jsonl")
     language_table(language_items)
     for lang in ("nl", "en"):
         entity_table(lang, load(f"entities_{lang}.jsonl"))
-    topic_table("seeds/eval/language.jsonl: hand-written, 12 languages; keyword lists for "
-                "nl en de fr es it pt, all lists together for the others", language_items)
-    topic_table("seeds/eval/entities_*.jsonl: template-built",
-                load("entities_nl.jsonl") + load("entities_en.jsonl"))
+    topic_table(
+        "seeds/eval/language.jsonl: hand-written, 12 languages; keyword lists for "
+        "nl en de fr es it pt, all lists together for the others",
+        language_items,
+    )
+    topic_table(
+        "seeds/eval/entities_*.jsonl: template-built",
+        load("entities_nl.jsonl") + load("entities_en.jsonl"),
+    )
 
 
 if __name__ == "__main__":

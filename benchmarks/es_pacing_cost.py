@@ -57,8 +57,9 @@ def documents(count: int, published: str) -> list:
     return out
 
 
-def send_paced(es: Any, actions: list[dict], rate: float, window: float, clients: int,
-               alias: str) -> None:
+def send_paced(
+    es: Any, actions: list[dict], rate: float, window: float, clients: int, alias: str
+) -> None:
     """``clients`` senders, each a bulk of what arrived in the last ``window``."""
     from elasticsearch import helpers
 
@@ -73,7 +74,7 @@ def send_paced(es: Any, actions: list[dict], rate: float, window: float, clients
         per_bulk = max(1, round(rate * window / clients))
         due = time.monotonic()
         for first in range(0, len(mine), per_bulk):
-            helpers.bulk(es, mine[first:first + per_bulk], chunk_size=per_bulk)
+            helpers.bulk(es, mine[first : first + per_bulk], chunk_size=per_bulk)
             due += window
             time.sleep(max(0.0, due - time.monotonic()))
 
@@ -93,13 +94,17 @@ def one_way(es: Any, pid: int, way: str, docs: list, args: argparse.Namespace) -
     from elasticsearch import helpers
 
     tag = f"bench-pacing-{uuid.uuid4().hex[:8]}"
-    settings = Settings.from_env(index_articles=f"{tag}-news-articles",
-                                 index_alerts=f"{tag}-news-alerts", es_url=es_url())
+    settings = Settings.from_env(
+        index_articles=f"{tag}-news-articles", index_alerts=f"{tag}-news-alerts", es_url=es_url()
+    )
     config = provision(es, settings)
     layout = IndexLayout(settings.index_articles)
     actions = [
-        {"_index": layout.index_for(e.article.published), "_id": e.id,
-         "_source": to_document(e, analysed_languages=config.analysed_languages)}
+        {
+            "_index": layout.index_for(e.article.published),
+            "_id": e.id,
+            "_source": to_document(e, analysed_languages=config.analysed_languages),
+        }
         for e in docs
     ]
     try:
@@ -113,16 +118,25 @@ def one_way(es: Any, pid: int, way: str, docs: list, args: argparse.Namespace) -
         if way == "bulk":
             helpers.bulk(es, actions, chunk_size=500)
         else:
-            send_paced(es, actions, args.rate, args.window or settings.bulk_interval,
-                       args.clients, layout.alias)
+            send_paced(
+                es,
+                actions,
+                args.rate,
+                args.window or settings.bulk_interval,
+                args.clients,
+                layout.alias,
+            )
         es.indices.refresh(index=layout.alias)
         time.sleep(SETTLE_SECONDS)
         seconds = time.monotonic() - started
         spent = cpu_seconds(pid) - cpu - background * seconds
         refreshes = es.indices.stats(index=layout.alias, metric="refresh")["_all"]["total"]
-        return {"ms_per_doc": max(0.0, spent) * 1000 / len(docs), "seconds": seconds,
-                "background_ms_per_s": background * 1000,
-                "refreshes": refreshes["refresh"]["total"]}
+        return {
+            "ms_per_doc": max(0.0, spent) * 1000 / len(docs),
+            "seconds": seconds,
+            "background_ms_per_s": background * 1000,
+            "refreshes": refreshes["refresh"]["total"],
+        }
     finally:
         for index in es.indices.get(index=f"{settings.index_articles}*"):
             es.indices.delete(index=index)
@@ -135,11 +149,19 @@ def es_url() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=8000)
-    parser.add_argument("--rate", type=float, default=230.0,
-                        help="articles a second of the stream (e2e's burst: 230-316)")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=230.0,
+        help="articles a second of the stream (e2e's burst: 230-316)",
+    )
     parser.add_argument("--clients", type=int, default=2, help="indexers (e2e: 2 workers)")
-    parser.add_argument("--window", type=float, default=0.0,
-                        help="seconds a client gathers a bulk (default: bulk_interval)")
+    parser.add_argument(
+        "--window",
+        type=float,
+        default=0.0,
+        help="seconds a client gathers a bulk (default: bulk_interval)",
+    )
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
     from elasticsearch import Elasticsearch
@@ -153,19 +175,25 @@ def main() -> None:
     one_way(es, pid, "bulk", docs[:500], args)  # warm up the bulk path
     ways = ("bulk", "paced", "paced, no refresh")
     window = args.window or Settings.from_env().bulk_interval
-    print(f"{args.docs} documents; paced: {args.rate:.0f}/s from {args.clients} clients, "
-          f"a bulk per client every {window:g} s, {READS_PER_S} counts a second")
-    print(f"{'round':>5}  {'way':<18}{'seconds':>8}{'refreshes':>10}{'ms CPU/doc':>11}"
-          f"{'x bulk':>8}{'  background ms/s':>18}")
+    print(
+        f"{args.docs} documents; paced: {args.rate:.0f}/s from {args.clients} clients, "
+        f"a bulk per client every {window:g} s, {READS_PER_S} counts a second"
+    )
+    print(
+        f"{'round':>5}  {'way':<18}{'seconds':>8}{'refreshes':>10}{'ms CPU/doc':>11}"
+        f"{'x bulk':>8}{'  background ms/s':>18}"
+    )
     for round_ in range(1, args.rounds + 1):
         bulk = None
         for way in ways:
             got = one_way(es, pid, way, docs, args)
             bulk = got["ms_per_doc"] if way == "bulk" else bulk
             ratio = got["ms_per_doc"] / bulk if bulk else float("nan")
-            print(f"{round_:>5}  {way:<18}{got['seconds']:>8.1f}{got['refreshes']:>10}"
-                  f"{got['ms_per_doc']:>11.3f}{ratio:>8.2f}{got['background_ms_per_s']:>18.0f}",
-                  flush=True)
+            print(
+                f"{round_:>5}  {way:<18}{got['seconds']:>8.1f}{got['refreshes']:>10}"
+                f"{got['ms_per_doc']:>11.3f}{ratio:>8.2f}{got['background_ms_per_s']:>18.0f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

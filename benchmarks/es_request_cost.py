@@ -27,10 +27,15 @@ from newsstream.contract.settings import Settings  # noqa: E402
 from processors.alerts.store import ALERTS_MAPPING, ALERTS_SETTINGS  # noqa: E402
 
 DOC = {
-    "id": "x", "actor_id": "nicolas-maduro", "actor_name": "Nicolás Maduro",
-    "actor_kind": "person", "title": "Maduro zegt dat de economie groeit",
+    "id": "x",
+    "actor_id": "nicolas-maduro",
+    "actor_name": "Nicolás Maduro",
+    "actor_kind": "person",
+    "title": "Maduro zegt dat de economie groeit",
     "snippet": "… de president Nicolás Maduro zei dinsdag in Caracas dat de economie …",
-    "matched_text": "Maduro", "state": "pending", "language": "nl",
+    "matched_text": "Maduro",
+    "state": "pending",
+    "language": "nl",
     "alerted_at": "2026-03-01T10:00:00.000Z",
 }
 SETTLE_SECONDS = 1.5  # for the last refresh to happen inside the measurement
@@ -39,9 +44,11 @@ SETTLE_SECONDS = 1.5  # for the last refresh to happen inside the measurement
 def cost_per_doc(es, pid: int, size: int, docs: int, background: float) -> float:
     """Elasticsearch CPU milliseconds per document, creating ``docs`` in bulks of ``size``."""
     index = f"bench-request-cost-{uuid.uuid4().hex[:8]}"
-    es.indices.create(index=index, settings={**ALERTS_SETTINGS, "number_of_replicas": 0,
-                                             "auto_expand_replicas": False},
-                      mappings=ALERTS_MAPPING)
+    es.indices.create(
+        index=index,
+        settings={**ALERTS_SETTINGS, "number_of_replicas": 0, "auto_expand_replicas": False},
+        mappings=ALERTS_MAPPING,
+    )
     try:
         cpu, started = cpu_seconds(pid), time.monotonic()
         for first in range(0, docs, size):
@@ -78,8 +85,10 @@ def main() -> None:
         print(f"{size:>14}{costs[size]:>16.3f}")
     small, large = min(costs), max(costs)
     per_request = (costs[small] - costs[large]) * small / (1 - small / large)
-    print(f"implied cost of a request beyond its documents: {per_request:.2f} ms of CPU "
-          f"(from bulks of {small} and {large})")
+    print(
+        f"implied cost of a request beyond its documents: {per_request:.2f} ms of CPU "
+        f"(from bulks of {small} and {large})"
+    )
 
 
 if __name__ == "__main__":

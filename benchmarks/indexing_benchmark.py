@@ -63,16 +63,76 @@ from search.query import SearchRequest, run_search
 
 LANGS = ["en", "nl", "de", "fr", "es"]
 SOURCES = ["Reuters", "NOS", "Tagesschau", "Le Monde", "El País", "BBC", "AP", "De Standaard"]
-TOPICS = ["politics", "economy, business and finance", "sport", "health", "weather",
-          "science and technology", "crime, law and justice", "conflict, war and peace"]
-PEOPLE = ["Nicolás Maduro", "Juan Guaidó", "Donald Trump", "Mike Pompeo", "Angela Merkel",
-          "Emmanuel Macron", "Mark Rutte", "Pedro Sánchez", "Olaf Scholz", "Ursula von der Leyen"]
-ORGS = ["European Central Bank", "United Nations", "NATO", "European Commission", "IMF",
-        "World Health Organization", "Bundestag", "Tweede Kamer"]
-PLACES = ["Venezuela", "Caracas", "Berlin", "Brussels", "Paris", "Madrid", "Amsterdam",
-          "Washington", "Verenigde Staten", "Florida"]
-SYLLABLES = ["ka", "ro", "ver", "sta", "en", "de", "lin", "mo", "tra", "zen", "pol", "ti",
-             "ek", "ra", "bu", "na", "gel", "sch", "ou", "ment", "ion", "ijk", "heid", "ung"]
+TOPICS = [
+    "politics",
+    "economy, business and finance",
+    "sport",
+    "health",
+    "weather",
+    "science and technology",
+    "crime, law and justice",
+    "conflict, war and peace",
+]
+PEOPLE = [
+    "Nicolás Maduro",
+    "Juan Guaidó",
+    "Donald Trump",
+    "Mike Pompeo",
+    "Angela Merkel",
+    "Emmanuel Macron",
+    "Mark Rutte",
+    "Pedro Sánchez",
+    "Olaf Scholz",
+    "Ursula von der Leyen",
+]
+ORGS = [
+    "European Central Bank",
+    "United Nations",
+    "NATO",
+    "European Commission",
+    "IMF",
+    "World Health Organization",
+    "Bundestag",
+    "Tweede Kamer",
+]
+PLACES = [
+    "Venezuela",
+    "Caracas",
+    "Berlin",
+    "Brussels",
+    "Paris",
+    "Madrid",
+    "Amsterdam",
+    "Washington",
+    "Verenigde Staten",
+    "Florida",
+]
+SYLLABLES = [
+    "ka",
+    "ro",
+    "ver",
+    "sta",
+    "en",
+    "de",
+    "lin",
+    "mo",
+    "tra",
+    "zen",
+    "pol",
+    "ti",
+    "ek",
+    "ra",
+    "bu",
+    "na",
+    "gel",
+    "sch",
+    "ou",
+    "ment",
+    "ion",
+    "ijk",
+    "heid",
+    "ung",
+]
 
 
 def _vocabulary(size: int = 30000) -> list[str]:
@@ -102,33 +162,49 @@ def make_article(i: int, *, now: float) -> EnrichedArticle:
         words.insert(rng.randrange(len(words)), name)
     text = " ".join(words)[:target]
     title = " ".join(rng.choices(VOCAB, cum_weights=CUM_WEIGHTS, k=8)).capitalize()
-    published = time.strftime(
-        "%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - rng.uniform(0, 180 * 86400))
-    )
+    published = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - rng.uniform(0, 180 * 86400)))
     source = rng.choice(SOURCES)
     url = f"https://{source.lower().replace(' ', '')}.example/news/{i}"
     article = Article(
-        id=article_id(url), url=url, title=title, text=text, published=published,
-        source=Source(name=source, feed_url=url.rsplit("/", 2)[0] + "/rss",
-                      feed_id=source.lower().replace(" ", "-")),
-        fetched_at=published, story_id=story_id(title, text),
+        id=article_id(url),
+        url=url,
+        title=title,
+        text=text,
+        published=published,
+        source=Source(
+            name=source,
+            feed_url=url.rsplit("/", 2)[0] + "/rss",
+            feed_id=source.lower().replace(" ", "-"),
+        ),
+        fetched_at=published,
+        story_id=story_id(title, text),
         content_hash=content_hash(title, text),
     )
-    entities = [Entity(id=f"per:{n}", type="PER", name=n, count=rng.randint(1, 5))
-                for n in people]
+    entities = [Entity(id=f"per:{n}", type="PER", name=n, count=rng.randint(1, 5)) for n in people]
     entities += [Entity(id=f"org:{n}", type="ORG", name=n, count=1) for n in orgs]
     entities += [Entity(id=f"loc:{n}", type="LOC", name=n, count=1) for n in places]
     return EnrichedArticle(
         article=article,
         language=Language(code=rng.choice(LANGS), confidence=0.98, method="benchmark"),
         entities=entities,
-        topics=[Topic(code=f"medtop:{TOPICS.index(t):08d}", label=t, score=0.7)
-                for t in rng.sample(TOPICS, rng.randint(1, 2))],
+        topics=[
+            Topic(code=f"medtop:{TOPICS.index(t):08d}", label=t, score=0.7)
+            for t in rng.sample(TOPICS, rng.randint(1, 2))
+        ],
         versions={"language": "1", "entities": "1", "topics": "1"},
         enriched_at=published,
-        actors=[ActorMention(actor_id=n.lower().replace(" ", "-"), name=n, kind="person",
-                             matched_text=n, field="text", start=0, end=len(n))
-                for n in people[:1]],
+        actors=[
+            ActorMention(
+                actor_id=n.lower().replace(" ", "-"),
+                name=n,
+                kind="person",
+                matched_text=n,
+                field="text",
+                start=0,
+                end=len(n),
+            )
+            for n in people[:1]
+        ],
     )
 
 
@@ -138,7 +214,12 @@ def batches(count: int, size: int, now: float) -> Iterator[list[EnrichedArticle]
 
 
 def compare(
-    client, pipeline_config, plain_config, count: int, size: int, now: float,
+    client,
+    pipeline_config,
+    plain_config,
+    count: int,
+    size: int,
+    now: float,
 ) -> tuple[float, float, int]:
     """Index every batch both ways, alternating, so both see the same cluster state.
 
@@ -157,8 +238,11 @@ def compare(
         if outcome.rejected or outcome.invalid or len(outcome.indexed) != len(batch):
             raise SystemExit(f"unexpected failures: {outcome.rejected[:1]} {outcome.invalid[:1]}")
         actions = [
-            {"_index": plain_config.layout.index_for(r.article.published), "_id": r.id,
-             "_source": to_document(r)}
+            {
+                "_index": plain_config.layout.index_for(r.article.published),
+                "_id": r.id,
+                "_source": to_document(r),
+            }
             for r in batch
         ]
         started = time.perf_counter()
@@ -172,8 +256,11 @@ def compare(
         plain_s += plain_took
         timed += len(batch)
         if number % 20 == 0:
-            print(f"  {number * size:>7} docs: pipeline {timed / pipeline_s:,.0f} docs/s, "
-                  f"plain {timed / plain_s:,.0f} docs/s", flush=True)
+            print(
+                f"  {number * size:>7} docs: pipeline {timed / pipeline_s:,.0f} docs/s, "
+                f"plain {timed / plain_s:,.0f} docs/s",
+                flush=True,
+            )
     return pipeline_s, plain_s, timed
 
 
@@ -188,8 +275,11 @@ def _committed(settings: Settings) -> int:
         offsets = admin.list_group_offsets(group).get(group, {})
     finally:
         admin.close()
-    return sum(m.offset for tp, m in offsets.items()
-               if tp.topic == settings.topic_enriched and m.offset > 0)
+    return sum(
+        m.offset
+        for tp, m in offsets.items()
+        if tp.topic == settings.topic_enriched and m.offset > 0
+    )
 
 
 def run_kafka(
@@ -203,55 +293,83 @@ def run_kafka(
 
     tag = uuid.uuid4().hex[:8]
     settings = replace(
-        base, topic_raw=f"bench{tag}.raw", topic_enriched=f"bench{tag}.enriched",
-        topic_alerts=f"bench{tag}.alerts", topic_deadletter=f"bench{tag}.deadletter",
-        processor_group=f"bench{tag}", index_articles=f"bench{tag}-kafka-news-articles",
+        base,
+        topic_raw=f"bench{tag}.raw",
+        topic_enriched=f"bench{tag}.enriched",
+        topic_alerts=f"bench{tag}.alerts",
+        topic_deadletter=f"bench{tag}.deadletter",
+        processor_group=f"bench{tag}",
+        index_articles=f"bench{tag}-kafka-news-articles",
         data_dir=f"/tmp/bench{tag}",
     )
     ensure_topics(settings)
-    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers,
-                             linger_ms=20, batch_size=256 * 1024, acks=1)
+    producer = KafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        linger_ms=20,
+        batch_size=256 * 1024,
+        acks=1,
+    )
     for batch in batches(count, size, now):
         for r in batch:
             producer.send(settings.topic_enriched, key=r.id.encode(), value=encode(r))
     producer.flush()
     env = dict(os.environ)
-    for name in ("kafka_bootstrap_servers", "topic_raw", "topic_enriched", "topic_alerts",
-                 "topic_deadletter", "processor_group", "index_articles", "data_dir",
-                 "bulk_size", "bulk_interval"):
+    for name in (
+        "kafka_bootstrap_servers",
+        "topic_raw",
+        "topic_enriched",
+        "topic_alerts",
+        "topic_deadletter",
+        "processor_group",
+        "index_articles",
+        "data_dir",
+        "bulk_size",
+        "bulk_interval",
+    ):
         env["NEWSSTREAM_" + name.upper()] = str(getattr(settings, name))
     log_path = Path(settings.data_dir) / "worker.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "wb") as log:
         worker = subprocess.Popen(
             [sys.executable, "-m", "newsstream", "process", "--stage", "index"],
-            stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=ROOT,
         )
         try:
             first = None
             while _committed(settings) < count:
                 if worker.poll() is not None:
                     raise SystemExit(f"worker died:\n{log_path.read_text()[-2000:]}")
-                if (first is None and client.indices.exists_alias(name=settings.index_articles)
-                        and client.count(index=settings.index_articles)["count"] > 0):
+                if (
+                    first is None
+                    and client.indices.exists_alias(name=settings.index_articles)
+                    and client.count(index=settings.index_articles)["count"] > 0
+                ):
                     first = time.perf_counter()
                 time.sleep(0.5)
             drained = time.perf_counter() - (first or time.perf_counter())
-            print(f"faust agent from Kafka: {count} articles in {drained:.1f}s from first "
-                  f"document to last commit = {count / max(drained, 1e-9):,.0f} docs/s")
+            print(
+                f"faust agent from Kafka: {count} articles in {drained:.1f}s from first "
+                f"document to last commit = {count / max(drained, 1e-9):,.0f} docs/s"
+            )
             delays = []
             for j in range(5):
                 r = make_article(count + 1000 + j, now=now)
                 sent = time.perf_counter()
                 producer.send(settings.topic_enriched, key=r.id.encode(), value=encode(r))
                 producer.flush()
-                while not client.search(index=settings.index_articles,
-                                        query={"ids": {"values": [r.id]}})["hits"]["hits"]:
+                while not client.search(
+                    index=settings.index_articles, query={"ids": {"values": [r.id]}}
+                )["hits"]["hits"]:
                     time.sleep(0.05)
                 delays.append(time.perf_counter() - sent)
-            print("produce-to-searchable delay (s): "
-                  + ", ".join(f"{d:.2f}" for d in delays)
-                  + f" (bulk_interval {settings.bulk_interval}s, refresh 1s)")
+            print(
+                "produce-to-searchable delay (s): "
+                + ", ".join(f"{d:.2f}" for d in delays)
+                + f" (bulk_interval {settings.bulk_interval}s, refresh 1s)"
+            )
         finally:
             worker.terminate()
             worker.wait(timeout=30)
@@ -270,7 +388,7 @@ def run_kafka(
 
 QUERY_MIX: list[tuple[str, dict]] = [
     ("text", {"query": "maduro"}),
-    ("text", {"query": "\"central bank\""}),
+    ("text", {"query": '"central bank"'}),
     ("text", {"query": "Caracas -Trump"}),
     ("text-rare", {"query": VOCAB[-1]}),
     ("text-common", {"query": VOCAB[0]}),
@@ -315,8 +433,7 @@ def main() -> None:
     parser.add_argument("--kafka", action="store_true", help="also time the Faust agent")
     parser.add_argument("--kafka-count", type=int, default=0, help="default: --count")
     parser.add_argument("--queries", type=int, default=30, help="rounds of the query mix")
-    parser.add_argument("--keep", action="store_true",
-                        help="keep the indices and the worker's log")
+    parser.add_argument("--keep", action="store_true", help="keep the indices and the worker's log")
     args = parser.parse_args()
 
     tag = uuid.uuid4().hex[:8]
@@ -329,8 +446,9 @@ def main() -> None:
     plain_config = provision(client, plain_settings)
     sample = [make_article(i, now=now) for i in range(200)]
     avg = statistics.mean(len(r.article.text) for r in sample)
-    print(f"{args.count} articles, text {avg / 1024:.1f} KB on average, bulk batches of "
-          f"{args.batch}")
+    print(
+        f"{args.count} articles, text {avg / 1024:.1f} KB on average, bulk batches of {args.batch}"
+    )
     try:
         p_time, b_time, timed = compare(
             client, pipeline_config, plain_config, args.count, args.batch, now
@@ -341,8 +459,9 @@ def main() -> None:
         print(f"ratio pipeline / plain: {p_rate / b_rate:.0%} (goal >= 80%)")
         client.indices.refresh(index=pipeline_config.layout.alias)
         if args.kafka:
-            run_kafka(client, base, args.kafka_count or args.count, args.batch, now,
-                      keep_log=args.keep)
+            run_kafka(
+                client, base, args.kafka_count or args.count, args.batch, now, keep_log=args.keep
+            )
         run_queries(client, pipeline_config.layout.alias, args.queries)
     finally:
         if not args.keep:

@@ -40,16 +40,66 @@ from html import escape
 from pathlib import Path
 
 WORDS = [
-    "government", "minister", "election", "parliament", "coalition", "budget", "protest",
-    "capital", "president", "opposition", "agreement", "summit", "energy", "climate", "market",
-    "inflation", "court", "police", "strike", "hospital", "school", "border", "refugees",
-    "trade", "tariffs", "vote", "campaign", "report", "officials", "said", "on", "tuesday",
-    "according", "to", "the", "statement", "after", "talks", "with", "leaders", "in", "region",
+    "government",
+    "minister",
+    "election",
+    "parliament",
+    "coalition",
+    "budget",
+    "protest",
+    "capital",
+    "president",
+    "opposition",
+    "agreement",
+    "summit",
+    "energy",
+    "climate",
+    "market",
+    "inflation",
+    "court",
+    "police",
+    "strike",
+    "hospital",
+    "school",
+    "border",
+    "refugees",
+    "trade",
+    "tariffs",
+    "vote",
+    "campaign",
+    "report",
+    "officials",
+    "said",
+    "on",
+    "tuesday",
+    "according",
+    "to",
+    "the",
+    "statement",
+    "after",
+    "talks",
+    "with",
+    "leaders",
+    "in",
+    "region",
 ]
 NAMES = [
-    "Nicolás Maduro", "Juan Guaidó", "Angela Merkel", "Emmanuel Macron", "Pedro Sánchez",
-    "Mark Rutte", "Theresa May", "Jacinda Ardern", "Caracas", "Berlin", "Paris", "Madrid",
-    "Den Haag", "London", "Wellington", "Brussels",
+    "Nicolás Maduro",
+    "Juan Guaidó",
+    "Angela Merkel",
+    "Emmanuel Macron",
+    "Pedro Sánchez",
+    "Mark Rutte",
+    "Theresa May",
+    "Jacinda Ardern",
+    "Caracas",
+    "Berlin",
+    "Paris",
+    "Madrid",
+    "Den Haag",
+    "London",
+    "Wellington",
+    "Brussels",
 ]
 
 
@@ -135,7 +185,11 @@ async def poller_cycle(poller, feeds, name: str) -> Phase:
     cpu = time.process_time()
     report = await poller.run_cycle(feeds)
     return Phase(
-        name, report.feeds, report.seconds, report.published, report.not_modified,
+        name,
+        report.feeds,
+        report.seconds,
+        report.published,
+        report.not_modified,
         note=f"{report.errors} errors, {report.items['duplicate']} duplicates skipped",
         cpu=time.process_time() - cpu,
     )
@@ -155,8 +209,12 @@ def naive_cycle(urls: list[str], bootstrap: str, topic: str, budget: float, name
         parsed = feedparser.parse(url)
         for entry in parsed.entries:
             value = json.dumps(
-                {"title": entry.get("title"), "link": entry.get("link"),
-                 "summary": entry.get("summary")}, ensure_ascii=False,
+                {
+                    "title": entry.get("title"),
+                    "link": entry.get("link"),
+                    "summary": entry.get("summary"),
+                },
+                ensure_ascii=False,
             ).encode()
             producer.send(topic, key=(entry.get("link") or "").encode(), value=value)
             sent += 1
@@ -177,13 +235,22 @@ def main() -> int:
     parser.add_argument("--feeds", type=int, default=2000)
     parser.add_argument("--items", type=int, default=5, help="items per feed")
     parser.add_argument("--hosts", type=int, default=50, help="loopback addresses to serve on")
-    parser.add_argument("--changed", type=float, default=0.05,
-                        help="share of feeds that gain an item before cycle 2")
-    parser.add_argument("--baseline-budget", type=float, default=45.0,
-                        help="seconds each baseline cycle may take")
-    parser.add_argument("--latency", type=float, default=0.05,
-                        help="seconds the server waits before each response, standing in for "
-                             "network and server time (real feed hosts: 0.05-0.5 s); 0 = none")
+    parser.add_argument(
+        "--changed",
+        type=float,
+        default=0.05,
+        help="share of feeds that gain an item before cycle 2",
+    )
+    parser.add_argument(
+        "--baseline-budget", type=float, default=45.0, help="seconds each baseline cycle may take"
+    )
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.05,
+        help="seconds the server waits before each response, standing in for "
+        "network and server time (real feed hosts: 0.05-0.5 s); 0 = none",
+    )
     parser.add_argument("--bootstrap", default="127.0.0.1:9092")
     args = parser.parse_args()
 
@@ -205,9 +272,17 @@ def main() -> int:
 
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-c", SERVER, str(feeds_dir), str(port), str(args.hosts),
-         str(args.latency)],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            SERVER,
+            str(feeds_dir),
+            str(port),
+            str(args.hosts),
+            str(args.latency),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert server.stdout is not None and server.stdout.readline().strip() == "ready"
     urls = [f"http://127.0.0.{i % args.hosts + 1}:{port}/feed-{i}.rss" for i in range(args.feeds)]
@@ -216,14 +291,19 @@ def main() -> int:
     tag = uuid.uuid4().hex[:8]
     settings = Settings.from_env(
         kafka_bootstrap_servers=args.bootstrap,
-        topic_raw=f"bench{tag}.news.articles.raw", topic_enriched=f"bench{tag}.enriched",
-        topic_alerts=f"bench{tag}.alerts", topic_deadletter=f"bench{tag}.deadletter",
-        data_dir=str(work / "state"), allow_private_networks=True,
+        topic_raw=f"bench{tag}.news.articles.raw",
+        topic_enriched=f"bench{tag}.enriched",
+        topic_alerts=f"bench{tag}.alerts",
+        topic_deadletter=f"bench{tag}.deadletter",
+        data_dir=str(work / "state"),
+        allow_private_networks=True,
     )
     baseline = Settings.from_env(
         kafka_bootstrap_servers=args.bootstrap,
-        topic_raw=f"bench{tag}.naive.raw", topic_enriched=f"bench{tag}.naive.e",
-        topic_alerts=f"bench{tag}.naive.a", topic_deadletter=f"bench{tag}.naive.d",
+        topic_raw=f"bench{tag}.naive.raw",
+        topic_enriched=f"bench{tag}.naive.e",
+        topic_alerts=f"bench{tag}.naive.a",
+        topic_deadletter=f"bench{tag}.naive.d",
     )
     ensure_topics(settings)
     ensure_topics(baseline)
@@ -233,6 +313,7 @@ def main() -> int:
     logging.basicConfig(level=logging.ERROR)
     phases: list[Phase] = []
     try:
+
         async def run_poller() -> None:
             poller = Poller(settings, metrics=Metrics())
             try:
@@ -246,10 +327,15 @@ def main() -> int:
 
         asyncio.run(run_poller())
         for n in (1, 2):
-            phases.append(naive_cycle(
-                urls, args.bootstrap, baseline.topic_raw, args.baseline_budget,
-                f"naive, cycle {n}",
-            ))
+            phases.append(
+                naive_cycle(
+                    urls,
+                    args.bootstrap,
+                    baseline.topic_raw,
+                    args.baseline_budget,
+                    f"naive, cycle {n}",
+                )
+            )
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -262,16 +348,22 @@ def main() -> int:
         shutil.rmtree(work, ignore_errors=True)
 
     print()
-    print(f"{args.feeds} feeds x {args.items} items on {args.hosts} loopback hosts, "
-          f"{args.latency * 1000:.0f} ms response delay, "
-          f"{int(args.changed * 100)}% changed before cycle 2; Kafka {args.bootstrap}")
-    print(f"{'phase':32} {'feeds':>6} {'seconds':>8} {'feeds/min':>10} {'published':>10} "
-          f"{'articles/s':>10} {'304s':>6} {'cpu ms/feed':>11}  note")
+    print(
+        f"{args.feeds} feeds x {args.items} items on {args.hosts} loopback hosts, "
+        f"{args.latency * 1000:.0f} ms response delay, "
+        f"{int(args.changed * 100)}% changed before cycle 2; Kafka {args.bootstrap}"
+    )
+    print(
+        f"{'phase':32} {'feeds':>6} {'seconds':>8} {'feeds/min':>10} {'published':>10} "
+        f"{'articles/s':>10} {'304s':>6} {'cpu ms/feed':>11}  note"
+    )
     for p in phases:
         cpu_per_feed = p.cpu / p.feeds * 1000 if p.feeds else 0.0
-        print(f"{p.name:32} {p.feeds:6d} {p.seconds:8.1f} {p.feeds_per_minute:10.0f} "
-              f"{p.articles:10d} {p.articles_per_second:10.0f} {p.not_modified:6d} "
-              f"{cpu_per_feed:11.1f}  {p.note}")
+        print(
+            f"{p.name:32} {p.feeds:6d} {p.seconds:8.1f} {p.feeds_per_minute:10.0f} "
+            f"{p.articles:10d} {p.articles_per_second:10.0f} {p.not_modified:6d} "
+            f"{cpu_per_feed:11.1f}  {p.note}"
+        )
     for n in (0, 1):
         fast, slow = phases[n], phases[n + 2]
         ratio = fast.feeds_per_minute / slow.feeds_per_minute if slow.feeds_per_minute else 0
@@ -279,10 +371,14 @@ def main() -> int:
     fast, slow = phases[0], phases[2]
     if slow.articles_per_second:
         ratio = fast.articles_per_second / slow.articles_per_second
-        print(f"cycle 1: the poller publishes {ratio:.1f}x the articles per second of the naive "
-              "loop (with acks=all and idempotence; the naive producer uses the defaults)")
-    print(f"cycle 2: poller published {phases[1].articles} (only the changed feeds' new items); "
-          f"the naive loop published {phases[3].articles} (everything again, as duplicates)")
+        print(
+            f"cycle 1: the poller publishes {ratio:.1f}x the articles per second of the naive "
+            "loop (with acks=all and idempotence; the naive producer uses the defaults)"
+        )
+    print(
+        f"cycle 2: poller published {phases[1].articles} (only the changed feeds' new items); "
+        f"the naive loop published {phases[3].articles} (everything again, as duplicates)"
+    )
     return 0
 
 

@@ -53,11 +53,14 @@ def tree_pids(pid: int) -> list[int]:
 def stack_pids() -> dict[str, int]:
     """Kafka's and Elasticsearch's pids in the running local stack (``deploy/stack``),
     from its pid files; a server that is not running is left out."""
-    stack = Path(os.environ.get("NEWSSTREAM_STACK_DIR")
-                 or Path(__file__).resolve().parent.parent / ".stack")
+    stack = Path(
+        os.environ.get("NEWSSTREAM_STACK_DIR") or Path(__file__).resolve().parent.parent / ".stack"
+    )
     out = {}
-    for name, pid_file in (("kafka", stack / "kafka" / "kafka.pid"),
-                           ("elasticsearch", stack / "elasticsearch" / "server.pid")):
+    for name, pid_file in (
+        ("kafka", stack / "kafka" / "kafka.pid"),
+        ("elasticsearch", stack / "elasticsearch" / "server.pid"),
+    ):
         try:
             pid = int(pid_file.read_text().strip())
         except (OSError, ValueError):

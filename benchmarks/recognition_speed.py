@@ -73,8 +73,9 @@ def make_articles(lang: str, n: int, data: Path | None, seed: int = 5) -> list[E
             parts.append(paragraphs[at % len(paragraphs)])
             at += 1
         text = " ".join(parts)[:MAX_CHARS]
-        article = make_article(parts[0][:80], text, url=f"https://bench.example/{lang}/{i}",
-                               hint=lang)
+        article = make_article(
+            parts[0][:80], text, url=f"https://bench.example/{lang}/{i}", hint=lang
+        )
         out.append(enrich(article))
     return out
 
@@ -120,10 +121,14 @@ def in_process(lang: str, articles: list[EnrichedArticle]) -> float:
     recognise(model, articles[:8])  # warm
     chars = statistics.mean(len(a.article.text) for a in articles)
     other = sum(a.language.code != lang for a in articles)
-    print(f"\n{lang}: {model.version} ({', '.join(model.nlp.pipe_names)} only), "
-          f"loaded in {loaded:.1f}s, +{(rss1 - rss0) / 1024:.0f} MiB resident")
-    print(f"in-process, {len(articles)} articles of {chars:.0f} characters on average "
-          f"({other} detected as another language, recognised anyway), one thread:")
+    print(
+        f"\n{lang}: {model.version} ({', '.join(model.nlp.pipe_names)} only), "
+        f"loaded in {loaded:.1f}s, +{(rss1 - rss0) / 1024:.0f} MiB resident"
+    )
+    print(
+        f"in-process, {len(articles)} articles of {chars:.0f} characters on average "
+        f"({other} detected as another language, recognised anyway), one thread:"
+    )
     best = 0.0
     for batch in (1, 16, 64):
         cpu = time.process_time()
@@ -135,15 +140,19 @@ def in_process(lang: str, articles: list[EnrichedArticle]) -> float:
         cpu = time.process_time() - cpu
         per_s = len(articles) / cpu
         best = max(best, per_s)
-        print(f"  stage, batch {batch:>3}: {per_s:6.1f} articles/s per core "
-              f"({cpu / len(articles) * 1000:.1f} ms CPU each), "
-              f"{changed / len(articles):+.1f} entities per article")
+        print(
+            f"  stage, batch {batch:>3}: {per_s:6.1f} articles/s per core "
+            f"({cpu / len(articles) * 1000:.1f} ms CPU each), "
+            f"{changed / len(articles):+.1f} entities per article"
+        )
     cpu = time.process_time()
     for a in articles:
         enrich_article(a.article)
     cpu = time.process_time() - cpu
-    print(f"  enrich_article (fast path + model, one at a time): {len(articles) / cpu:6.1f} "
-          f"articles/s per core ({cpu / len(articles) * 1000:.1f} ms CPU each)")
+    print(
+        f"  enrich_article (fast path + model, one at a time): {len(articles) / cpu:6.1f} "
+        f"articles/s per core ({cpu / len(articles) * 1000:.1f} ms CPU each)"
+    )
     _, hwm = memory_kib()
     print(f"  process peak resident memory: {hwm / 1024:.0f} MiB")
     return best
@@ -168,23 +177,25 @@ def through_worker(articles: list[EnrichedArticle], log_dir: Path, workers: int 
     from tests.workers import running_worker
 
     run = uuid.uuid4().hex[:8]
-    settings = isolated_settings(
-        run, log_dir / f"bench{run}", prefix="bench", topic_partitions=4
-    )
+    settings = isolated_settings(run, log_dir / f"bench{run}", prefix="bench", topic_partitions=4)
     servers = settings.kafka_bootstrap_servers.split(",")
     ensure_topics(settings)
     consumer = KafkaConsumer(
-        settings.topic_enriched, settings.topic_deadletter, bootstrap_servers=servers,
-        auto_offset_reset="earliest", enable_auto_commit=False, group_id=None,
+        settings.topic_enriched,
+        settings.topic_deadletter,
+        bootstrap_servers=servers,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
         fetch_max_bytes=50 * 1024 * 1024,
     )
     consumer.poll(timeout_ms=1000)
     try:
         with contextlib.ExitStack() as stack:
             procs = [
-                stack.enter_context(running_worker(
-                    settings, ("recognise",), log_path=log_dir / f"w{run}-{i}.log"
-                ))
+                stack.enter_context(
+                    running_worker(settings, ("recognise",), log_path=log_dir / f"w{run}-{i}.log")
+                )
                 for i in range(workers)
             ]
             time.sleep(3 if workers == 1 else 6)  # model load; the group settles
@@ -217,12 +228,18 @@ def through_worker(articles: list[EnrichedArticle], log_dir: Path, workers: int 
             admin.close()
     n = len(articles)
     per_s = len(recognised) / elapsed
-    print(f"through {workers} `newsstream process --stage recognise` worker(s) on the real "
-          f"Kafka ({n} articles, 4 partitions):")
-    print(f"  {len(recognised)} recognised versions back after {elapsed:.1f}s -> "
-          f"{per_s:.1f} articles/s; {parked} parked")
-    print(f"  workers' CPU: {cpu:.1f}s = {cpu / n * 1000:.1f} ms per article -> "
-          f"{n / cpu:.1f} articles/s per fully available core")
+    print(
+        f"through {workers} `newsstream process --stage recognise` worker(s) on the real "
+        f"Kafka ({n} articles, 4 partitions):"
+    )
+    print(
+        f"  {len(recognised)} recognised versions back after {elapsed:.1f}s -> "
+        f"{per_s:.1f} articles/s; {parked} parked"
+    )
+    print(
+        f"  workers' CPU: {cpu:.1f}s = {cpu / n * 1000:.1f} ms per article -> "
+        f"{n / cpu:.1f} articles/s per fully available core"
+    )
     for i, (rss, hwm) in enumerate(memory):
         print(f"  worker {i} resident memory: {rss / 1024:.0f} MiB (peak {hwm / 1024:.0f} MiB)")
     print(f"  machine load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
@@ -230,9 +247,11 @@ def through_worker(articles: list[EnrichedArticle], log_dir: Path, workers: int 
 
 
 def sizing(per_worker: float) -> None:
-    print(f"workers to keep up with {GOAL} articles/s at {per_worker:.1f} articles/s "
-          "per worker (one core each), every article in a language with a model: "
-          f"{math.ceil(GOAL / per_worker)}")
+    print(
+        f"workers to keep up with {GOAL} articles/s at {per_worker:.1f} articles/s "
+        "per worker (one core each), every article in a language with a model: "
+        f"{math.ceil(GOAL / per_worker)}"
+    )
 
 
 def main() -> None:

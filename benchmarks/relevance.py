@@ -70,15 +70,27 @@ def load_articles(data: Path = DATA) -> dict[str, EnrichedArticle]:
             slug, title, text = line.split("\t")
             url = f"https://news.example.org/{language}/{slug}"
             article = Article(
-                id=article_id(url), url=url, title=title, text=text,
-                published="2019-03-12T10:00:00Z", fetched_at="2019-03-12T10:01:00Z",
-                source=Source(name=f"Example {language}", feed_url=f"https://{language}.test/rss",
-                              feed_id=language),
-                story_id=story_id(title, text), content_hash=content_hash(title, text),
+                id=article_id(url),
+                url=url,
+                title=title,
+                text=text,
+                published="2019-03-12T10:00:00Z",
+                fetched_at="2019-03-12T10:01:00Z",
+                source=Source(
+                    name=f"Example {language}",
+                    feed_url=f"https://{language}.test/rss",
+                    feed_id=language,
+                ),
+                story_id=story_id(title, text),
+                content_hash=content_hash(title, text),
             )
             articles[slug] = EnrichedArticle(
-                article=article, language=Language(code=language, confidence=1.0, method="file"),
-                entities=[], topics=[], versions={}, enriched_at="2019-03-12T10:01:01Z",
+                article=article,
+                language=Language(code=language, confidence=1.0, method="file"),
+                entities=[],
+                topics=[],
+                versions={},
+                enriched_at="2019-03-12T10:01:01Z",
             )
     return articles
 
@@ -100,22 +112,35 @@ def ndcg_at(ranked: list[str], relevant: frozenset[str], k: int = K) -> float:
 
 
 def index_judged_set(
-    client: Elasticsearch, layout: IndexLayout, analysis: LanguageAnalysis,
+    client: Elasticsearch,
+    layout: IndexLayout,
+    analysis: LanguageAnalysis,
     articles: dict[str, EnrichedArticle],
 ) -> None:
     """Index the articles as the service would, with ``analysis`` (empty: standard only)."""
-    ensure_index_layout(client, layout, analysis.analyzers,
-                        index_analyzers=analysis.index_analyzers)
+    ensure_index_layout(
+        client, layout, analysis.analyzers, index_analyzers=analysis.index_analyzers
+    )
     keys = analysis.keys
-    helpers.bulk(client, (
-        {"_index": layout.index_for(a.article.published), "_id": a.id,
-         "_source": to_document(a, analysed_languages=keys)}
-        for a in articles.values()
-    ), refresh="wait_for")
+    helpers.bulk(
+        client,
+        (
+            {
+                "_index": layout.index_for(a.article.published),
+                "_id": a.id,
+                "_source": to_document(a, analysed_languages=keys),
+            }
+            for a in articles.values()
+        ),
+        refresh="wait_for",
+    )
 
 
 def evaluate(
-    client: Elasticsearch, alias: str, queries: list[Judged], slugs: dict[str, str],
+    client: Elasticsearch,
+    alias: str,
+    queries: list[Judged],
+    slugs: dict[str, str],
 ) -> list[tuple[Judged, float, float]]:
     """(query, recall@10, nDCG@10) for each query; ``slugs`` maps article id -> slug."""
     out = []
@@ -139,7 +164,8 @@ def compare(client: Elasticsearch) -> dict[str, list[tuple[Judged, float, float]
         settings[f"{analysis.kind}-no-split"] = LanguageAnalysis(analysis.kind, analysis.analyzers)
     if analysis.kind == PLUGIN and has_analyzer(client, LUCENE_DUTCH):
         settings["lucene-dutch"] = LanguageAnalysis(
-            analysis.kind, {**analysis.analyzers, "nl": LUCENE_DUTCH})
+            analysis.kind, {**analysis.analyzers, "nl": LUCENE_DUTCH}
+        )
     scores = {}
     for name, setting in settings.items():
         layout = IndexLayout(f"relevance-{uuid.uuid4().hex[:8]}-news-articles")
@@ -160,14 +186,16 @@ def report(scores: dict[str, list[tuple[Judged, float, float]]], per_query: bool
     names = list(scores)
     widths = [max(len(n), 13) + 2 for n in names]
     groups: dict[str, dict[str, list[int]]] = {
-        "language": defaultdict(list), "kind": defaultdict(list),
+        "language": defaultdict(list),
+        "kind": defaultdict(list),
     }
     first = scores[names[0]]
     for i, (judged, _, _) in enumerate(first):
         groups["language"][judged.language].append(i)
         groups["kind"][judged.kind].append(i)
-    articles = sum(len(p.read_text(encoding="utf-8").splitlines())
-                   for p in DATA.glob("articles-*.tsv"))
+    articles = sum(
+        len(p.read_text(encoding="utf-8").splitlines()) for p in DATA.glob("articles-*.tsv")
+    )
     lines = [
         f"{len(first)} judged queries over {articles} articles; each cell: "
         "recall@10 / nDCG@10 (binary relevance)",
@@ -188,11 +216,15 @@ def report(scores: dict[str, list[tuple[Judged, float, float]]], per_query: bool
     lines.append(row("all", list(range(len(first)))))
     if per_query:
         lines.append("")
-        lines.append(f"{'query':<30}{'lang':<5}{'kind':<11}"
-                     + "".join(f"{n:>{w}}" for n, w in zip(names, widths, strict=True)))
+        lines.append(
+            f"{'query':<30}{'lang':<5}{'kind':<11}"
+            + "".join(f"{n:>{w}}" for n, w in zip(names, widths, strict=True))
+        )
         for i, (judged, _, _) in enumerate(first):
-            cells = "".join(f"{scores[n][i][1]:.2f} / {scores[n][i][2]:.2f}".rjust(w)
-                            for n, w in zip(names, widths, strict=True))
+            cells = "".join(
+                f"{scores[n][i][1]:.2f} / {scores[n][i][2]:.2f}".rjust(w)
+                for n, w in zip(names, widths, strict=True)
+            )
             lines.append(f"{judged.query:<30}{judged.language:<5}{judged.kind:<11}{cells}")
     return "\n".join(lines)
 

@@ -92,13 +92,20 @@ def main() -> None:
             print(f"indexed in {time.monotonic() - started:.0f} s")
         client.indices.refresh(index=config.layout.alias)
         total = client.count(index=config.layout.alias)["count"]
-        print(f"{total} articles in {name}; load average {os.getloadavg()[0]:.1f} "
-              f"on {os.cpu_count()} cores")
+        print(
+            f"{total} articles in {name}; load average {os.getloadavg()[0]:.1f} "
+            f"on {os.cpu_count()} cores"
+        )
 
         port = _free_port()
-        server = uvicorn.Server(uvicorn.Config(
-            create_api(settings, client=client), host="127.0.0.1", port=port, log_level="warning",
-        ))
+        server = uvicorn.Server(
+            uvicorn.Config(
+                create_api(settings, client=client),
+                host="127.0.0.1",
+                port=port,
+                log_level="warning",
+            )
+        )
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         while not server.started:
@@ -116,8 +123,10 @@ def main() -> None:
                 pages["article"] = article.group(1)
             for url in pages.values():  # warm caches once
                 assert http.get(url).status_code == 200, url
-            print(f"{'page':22} {'p50 ms':>8} {'p95 ms':>8} {'ES took p50':>12} "
-                  f"{'API cpu ms':>11} {'ES cpu ms':>10}")
+            print(
+                f"{'page':22} {'p50 ms':>8} {'p95 ms':>8} {'ES took p50':>12} "
+                f"{'API cpu ms':>11} {'ES cpu ms':>10}"
+            )
             for kind, url in pages.items():
                 walls, took = [], []
                 cpu_before = time.process_time()
@@ -134,11 +143,16 @@ def main() -> None:
                 cpu = (time.process_time() - cpu_before) * 1000 / args.rounds
                 # Elasticsearch's CPU per request (all its threads; other clients of a
                 # shared node count too, so this is an upper bound).
-                es_cpu = (f"{(cpu_seconds(es_pid) - es_before) * 1000 / args.rounds:.1f}"
-                          if es_pid else "-")
+                es_cpu = (
+                    f"{(cpu_seconds(es_pid) - es_before) * 1000 / args.rounds:.1f}"
+                    if es_pid
+                    else "-"
+                )
                 es_took = f"{statistics.median(took):.0f}" if took else "-"
-                print(f"{kind:22} {statistics.median(walls):8.1f} {_pct(walls, 95):8.1f} "
-                      f"{es_took:>12} {cpu:11.1f} {es_cpu:>10}")
+                print(
+                    f"{kind:22} {statistics.median(walls):8.1f} {_pct(walls, 95):8.1f} "
+                    f"{es_took:>12} {cpu:11.1f} {es_cpu:>10}"
+                )
         server.should_exit = True
         thread.join(timeout=10)
     finally:

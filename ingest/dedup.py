@@ -31,9 +31,7 @@ class Known:
     text_len: int
 
 
-def decide(
-    known: Known | None, *, content_hash: str, feed_url: str, text_len: int
-) -> Disposition:
+def decide(known: Known | None, *, content_hash: str, feed_url: str, text_len: int) -> Disposition:
     if known is None:
         return "new"
     if known.content_hash == content_hash:

@@ -129,14 +129,19 @@ def from_opml(raw: bytes, *, where: str = "<opml>") -> list[Feed]:
                 tags = folders + tuple(
                     t.strip() for t in (outline.get("category") or "").split(",") if t.strip()
                 )
-                feeds.append(Feed.from_dict({
-                    "url": url,
-                    "name": title,
-                    "language": outline.get("language", ""),
-                    "interval": outline.get("interval") or None,
-                    "tags": list(dict.fromkeys(tags)),
-                    "enabled": (outline.get("enabled") or "true").lower() != "false",
-                }, where=where))
+                feeds.append(
+                    Feed.from_dict(
+                        {
+                            "url": url,
+                            "name": title,
+                            "language": outline.get("language", ""),
+                            "interval": outline.get("interval") or None,
+                            "tags": list(dict.fromkeys(tags)),
+                            "enabled": (outline.get("enabled") or "true").lower() != "false",
+                        },
+                        where=where,
+                    )
+                )
             else:
                 walk(outline, folders + ((title,) if title else ()))
 

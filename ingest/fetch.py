@@ -154,8 +154,11 @@ class Fetcher:
             raise FeedError(f"{url}: no complete response{within}", kind="timeout") from None
         except aiohttp.ClientConnectorError as exc:
             raise _connect_error(url, exc) from exc
-        except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError,
-                aiohttp.ClientResponseError) as exc:
+        except (
+            aiohttp.ClientPayloadError,
+            aiohttp.ServerDisconnectedError,
+            aiohttp.ClientResponseError,
+        ) as exc:
             raise FeedError(f"{url}: broken HTTP response: {exc}", kind="protocol") from exc
         except (aiohttp.InvalidURL, ValueError) as exc:
             raise FeedError(f"{url}: invalid URL: {exc}", kind="scheme") from exc
@@ -219,8 +222,10 @@ class Fetcher:
     async def _read_capped(self, response: aiohttp.ClientResponse, where: str) -> bytes:
         cap = self.limits.max_bytes
         declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > cap and not response.headers.get(
-            "Content-Encoding"
+        if (
+            declared.isdigit()
+            and int(declared) > cap
+            and not response.headers.get("Content-Encoding")
         ):
             raise FeedError(f"{where}: declares {declared} bytes, over {cap}", kind="too_large")
         chunks: list[bytes] = []
@@ -242,7 +247,10 @@ class Fetcher:
         if len(body) > self.limits.max_bytes:
             raise FeedError(f"{url}: file over {self.limits.max_bytes} bytes", kind="too_large")
         return FetchResult(
-            url=url, final_url=current, status=200, body=body,
+            url=url,
+            final_url=current,
+            status=200,
+            body=body,
             elapsed=time.monotonic() - started,
         )
 

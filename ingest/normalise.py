@@ -32,11 +32,42 @@ from ingest.feedlist import Feed
 from newsstream.contract import ids
 from newsstream.contract.records import Article, Source
 
-BLOCK_TAGS = frozenset({
-    "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption",
-    "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main",
-    "nav", "ol", "p", "pre", "section", "table", "td", "th", "tr", "ul",
-})
+BLOCK_TAGS = frozenset(
+    {
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "br",
+        "dd",
+        "div",
+        "dl",
+        "dt",
+        "figcaption",
+        "figure",
+        "footer",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "table",
+        "td",
+        "th",
+        "tr",
+        "ul",
+    }
+)
 SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "iframe", "object", "svg"})
 FUTURE_SLACK = timedelta(days=1)
 MAX_TEXT_CHARS = 100_000  # keeps every message well under Kafka's 1 MB default
@@ -185,12 +216,10 @@ def normalise(
     if not link and not guid:
         guid = "content:" + ids.content_hash(title, text)
     published, origin = entry_time(entry, fetched)
-    authors = [
-        str(a.get("name")).strip() for a in entry.get("authors") or [] if a.get("name")
-    ] or ([str(entry["author"]).strip()] if entry.get("author") else [])
-    categories = [
-        str(t.get("term")).strip() for t in entry.get("tags") or [] if t.get("term")
-    ]
+    authors = [str(a.get("name")).strip() for a in entry.get("authors") or [] if a.get("name")] or (
+        [str(entry["author"]).strip()] if entry.get("author") else []
+    )
+    categories = [str(t.get("term")).strip() for t in entry.get("tags") or [] if t.get("term")]
     return Article(
         id=ids.article_id(link, guid, feed.url),
         url=link,

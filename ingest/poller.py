@@ -143,8 +143,9 @@ class Poller:
             return self._failed(feed, st, exc, now)
         except Exception as exc:  # noqa: BLE001 - one feed's surprise must not stop the others
             log.exception("%s: unexpected error while polling", feed.url)
-            return self._failed(feed, st, FeedError(f"{type(exc).__name__}: {exc}",
-                                                    kind="internal"), now)
+            return self._failed(
+                feed, st, FeedError(f"{type(exc).__name__}: {exc}", kind="internal"), now
+            )
 
         if not result.not_modified:
             st.etag, st.last_modified = result.etag, result.last_modified
@@ -153,10 +154,15 @@ class Poller:
             st.last_modified = result.last_modified or st.last_modified
         interval, reason = next_interval(
             Observation(
-                ok=True, items_per_day=st.items_per_day, fixed_interval=feed.interval,
-                max_age=result.max_age, ttl_minutes=ttl, retry_after=result.retry_after,
+                ok=True,
+                items_per_day=st.items_per_day,
+                fixed_interval=feed.interval,
+                max_age=result.max_age,
+                ttl_minutes=ttl,
+                retry_after=result.retry_after,
             ),
-            self.policy, self.jitter(),
+            self.policy,
+            self.jitter(),
         )
         st.last_poll, st.last_status, st.last_result = now, result.status, outcome
         st.last_error, st.error_streak = "", 0
@@ -183,8 +189,12 @@ class Poller:
         for entry in parsed.entries:
             try:
                 article = normalise(
-                    entry, feed=feed, fetched=fetched, feed_title=parsed.title,
-                    feed_language=parsed.language, base_url=result.final_url,
+                    entry,
+                    feed=feed,
+                    fetched=fetched,
+                    feed_title=parsed.title,
+                    feed_language=parsed.language,
+                    base_url=result.final_url,
                 )
             except ValueError as exc:
                 unreadable += 1
@@ -192,10 +202,15 @@ class Poller:
                 continue
             if article.published_from != "fetched":
                 dated.append(parse_iso(article.published))
-            candidates.append(Candidate(
-                id=article.id, content_hash=article.content_hash, feed_url=feed.url,
-                text_len=len(article.text), payload=encode(article),
-            ))
+            candidates.append(
+                Candidate(
+                    id=article.id,
+                    content_hash=article.content_hash,
+                    feed_url=feed.url,
+                    text_len=len(article.text),
+                    payload=encode(article),
+                )
+            )
         if unreadable:
             self.metrics.items.labels("unreadable").inc(unreadable)
             if self._report:
@@ -212,7 +227,8 @@ class Poller:
         st.last_status = _status_of(exc.kind)
         interval, reason = next_interval(
             Observation(ok=False, error_streak=st.error_streak, retry_after=exc.retry_after),
-            self.policy, self.jitter(),
+            self.policy,
+            self.jitter(),
         )
         st.interval, st.schedule_reason, st.next_poll = interval, reason, now + interval
         st.new_items = 0
@@ -221,7 +237,10 @@ class Poller:
         where = "" if feed.url in str(exc) else f"{feed.url}: "
         log.warning(
             "%s%s (failure %d in a row, next try in %.0fs)",
-            where, exc, st.error_streak, interval,
+            where,
+            exc,
+            st.error_streak,
+            interval,
         )
         self._count(st.last_result, {})
         return st.last_result
@@ -304,7 +323,8 @@ class Poller:
         started = time.monotonic()
         now = self.clock()
         chosen = [
-            f for f in feeds
+            f
+            for f in feeds
             if f.enabled and (not due_only or (self.state.feed(f.url).next_poll or 0) <= now)
         ]
         report.feeds = len(chosen)
@@ -353,7 +373,10 @@ class Poller:
             await drainer
 
     def _finished(
-        self, url: str, task: asyncio.Task[str], running: dict[str, asyncio.Task[str]],
+        self,
+        url: str,
+        task: asyncio.Task[str],
+        running: dict[str, asyncio.Task[str]],
         due_at: dict[str, float],
     ) -> None:
         running.pop(url, None)

@@ -91,10 +91,15 @@ class Publisher:
         try:
             producer.begin_transaction()
             futures = [self._send(producer, item) for item in batch.items]
-            futures.append(producer.send(
-                ledger_topic(self.settings), key=batch.writer.encode(),
-                value=json.dumps({"batch": batch.number, "articles": len(batch.items)}).encode(),
-            ))
+            futures.append(
+                producer.send(
+                    ledger_topic(self.settings),
+                    key=batch.writer.encode(),
+                    value=json.dumps(
+                        {"batch": batch.number, "articles": len(batch.items)}
+                    ).encode(),
+                )
+            )
             for future in futures:
                 future.get(timeout=max(0.001, deadline - time.monotonic()))
             end_transaction(producer, commit=True, timeout=deadline - time.monotonic())
@@ -118,8 +123,11 @@ class Publisher:
         self._connect(batch.writer)
         last = self._last_ledger_entry(batch.writer)
         log.info(
-            "batch %d of %s was %s (ledger: last batch %s)", batch.number, batch.writer,
-            "committed" if last >= batch.number else "not committed", last or "none",
+            "batch %d of %s was %s (ledger: last batch %s)",
+            batch.number,
+            batch.writer,
+            "committed" if last >= batch.number else "not committed",
+            last or "none",
         )
         return last >= batch.number
 
@@ -207,8 +215,10 @@ class Publisher:
         try:
             consumer = KafkaConsumer(
                 bootstrap_servers=self.settings.kafka_bootstrap_servers.split(","),
-                client_id="newsstream-ingest-ledger", group_id=None,
-                enable_auto_commit=False, isolation_level="read_committed",
+                client_id="newsstream-ingest-ledger",
+                group_id=None,
+                enable_auto_commit=False,
+                isolation_level="read_committed",
                 request_timeout_ms=o.request_timeout_ms,
                 bootstrap_timeout_ms=o.bootstrap_timeout_ms,
             )
@@ -244,7 +254,9 @@ def _high_watermark(settings: Settings, partition: Any, options: ProducerOptions
 
     consumer = KafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
-        client_id="newsstream-ingest-ledger", group_id=None, enable_auto_commit=False,
+        client_id="newsstream-ingest-ledger",
+        group_id=None,
+        enable_auto_commit=False,
         request_timeout_ms=options.request_timeout_ms,
         bootstrap_timeout_ms=options.bootstrap_timeout_ms,
     )

@@ -57,7 +57,11 @@ class FeedFileHandler(BaseHTTPRequestHandler):
     server_version = "newsstream-feeds"
 
     def __init__(
-        self, *args: object, files: _Files, quiet: bool = True, delay: float = 0.0,
+        self,
+        *args: object,
+        files: _Files,
+        quiet: bool = True,
+        delay: float = 0.0,
         **kwargs: object,
     ):
         self.files = files
@@ -119,7 +123,11 @@ class FeedFileHandler(BaseHTTPRequestHandler):
 
 
 def make_server(
-    directory: str | Path, host: str = "127.0.0.1", port: int = 8765, *, quiet: bool = True,
+    directory: str | Path,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    *,
+    quiet: bool = True,
     delay: float = 0.0,
 ) -> ThreadingHTTPServer:
     """A server for ``directory``; call ``serve_forever()`` (port 0 picks a free one).
@@ -127,9 +135,7 @@ def make_server(
     ``delay`` seconds are waited before each response, to stand in for the
     network and server time of a real feed host.
     """
-    handler = partial(
-        FeedFileHandler, files=_Files(Path(directory)), quiet=quiet, delay=delay
-    )
+    handler = partial(FeedFileHandler, files=_Files(Path(directory)), quiet=quiet, delay=delay)
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     return server

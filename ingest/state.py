@@ -181,9 +181,7 @@ class State:
         with self._transaction():
             self._upsert_feed(feed)
 
-    def record_poll(
-        self, feed: FeedState, candidates: Sequence[Candidate]
-    ) -> dict[str, list[str]]:
+    def record_poll(self, feed: FeedState, candidates: Sequence[Candidate]) -> dict[str, list[str]]:
         """Save the feed's new state and queue what is new or updated, atomically.
 
         Returns article ids by disposition (``new``, ``updated``, ``duplicate``).
@@ -197,22 +195,34 @@ class State:
                 if disposition != "duplicate":
                     self._db.execute(
                         "INSERT OR REPLACE INTO pending VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        (item.id, item.content_hash, item.feed_url, item.text_len,
-                         disposition, item.payload, now),
+                        (
+                            item.id,
+                            item.content_hash,
+                            item.feed_url,
+                            item.text_len,
+                            disposition,
+                            item.payload,
+                            now,
+                        ),
                     )
             feed.new_items = len(out["new"]) + len(out["updated"])
             self._upsert_feed(feed)
         return out
 
     def _decide(self, item: Candidate) -> Disposition:
-        row = self._db.execute(
-            "SELECT content_hash, feed_url, text_len FROM pending WHERE id = ?", (item.id,)
-        ).fetchone() or self._db.execute(
-            "SELECT content_hash, feed_url, text_len FROM seen WHERE id = ?", (item.id,)
-        ).fetchone()
+        row = (
+            self._db.execute(
+                "SELECT content_hash, feed_url, text_len FROM pending WHERE id = ?", (item.id,)
+            ).fetchone()
+            or self._db.execute(
+                "SELECT content_hash, feed_url, text_len FROM seen WHERE id = ?", (item.id,)
+            ).fetchone()
+        )
         known = Known(*row) if row else None
         return decide(
-            known, content_hash=item.content_hash, feed_url=item.feed_url,
+            known,
+            content_hash=item.content_hash,
+            feed_url=item.feed_url,
             text_len=item.text_len,
         )
 
@@ -299,9 +309,10 @@ class State:
         return int(self._db.execute("SELECT count(*) FROM seen").fetchone()[0])
 
     def is_seen(self, article_id: str) -> bool:
-        return self._db.execute(
-            "SELECT 1 FROM seen WHERE id = ?", (article_id,)
-        ).fetchone() is not None
+        return (
+            self._db.execute("SELECT 1 FROM seen WHERE id = ?", (article_id,)).fetchone()
+            is not None
+        )
 
     # -- helpers -------------------------------------------------------------
 

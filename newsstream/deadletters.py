@@ -17,14 +17,19 @@ from newsstream.contract.settings import Settings
 
 
 def read_dead_letters(
-    settings: Settings, *, limit: int = 500, stage: str | None = None, wait: float = 5.0,
+    settings: Settings,
+    *,
+    limit: int = 500,
+    stage: str | None = None,
+    wait: float = 5.0,
 ) -> list[dict[str, Any]]:
     """The newest ``limit`` records (oldest first), optionally of one ``stage``."""
     from kafka import KafkaConsumer, TopicPartition
 
     consumer = KafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
-        enable_auto_commit=False, group_id=None,
+        enable_auto_commit=False,
+        group_id=None,
         request_timeout_ms=max(int(wait * 1000), 1000) + 5000,
     )
     records: list[dict[str, Any]] = []

@@ -35,9 +35,15 @@ def topic_names(settings: Settings) -> list[str]:
 def _new_topic(settings: Settings, name: str) -> NewTopic:
     if name == ledger_topic(settings):
         # One small record per batch, only the last per writer matters.
-        return NewTopic(name, 1, 1, topic_configs={
-            "cleanup.policy": "compact", "segment.ms": str(3600 * 1000),
-        })
+        return NewTopic(
+            name,
+            1,
+            1,
+            topic_configs={
+                "cleanup.policy": "compact",
+                "segment.ms": str(3600 * 1000),
+            },
+        )
     partitions = 3 if name == settings.topic_deadletter else settings.topic_partitions
     return NewTopic(name, partitions, 1)
 

@@ -36,16 +36,21 @@ class PipelineStatus:
         failing = f" ({self.feeds_failing} failing)" if self.feeds_failing else ""
         lag = "?" if self.lag is None else str(self.lag)
         recognised = "" if self.recognised is None else f" · recognised {self.recognised}"
-        return (f"feeds polled {self.feeds_polled}{failing} · new articles {self.published} · "
-                f"enriched {self.enriched} · indexed {self.indexed}{recognised} · "
-                f"alerts {self.alerts} · lag {lag}")
+        return (
+            f"feeds polled {self.feeds_polled}{failing} · new articles {self.published} · "
+            f"enriched {self.enriched} · indexed {self.indexed}{recognised} · "
+            f"alerts {self.alerts} · lag {lag}"
+        )
 
 
 class StatusReader:
     """Holds the clients between readings; :meth:`read` never raises."""
 
     def __init__(
-        self, settings: Settings, group: str, recognise_group: str | None = None,
+        self,
+        settings: Settings,
+        group: str,
+        recognise_group: str | None = None,
         recognised_version: str = "",
     ) -> None:
         """``recognise_group`` is the recognisers' consumer group, when they run;
@@ -63,15 +68,22 @@ class StatusReader:
         enriched, lag = self._kafka()
         recognised = None
         if self.recognise_group is not None:
-            recognised = self._count(self.settings.index_articles, {
-                "exists": {"field": f"versions.{self.recognised_version}"}})
+            recognised = self._count(
+                self.settings.index_articles,
+                {"exists": {"field": f"versions.{self.recognised_version}"}},
+            )
             # A recogniser sends each article it reads back to the enriched topic once:
             # those second versions are not more enriched articles.
             enriched = max(0, enriched - recognised)
         return PipelineStatus(
-            feeds_polled=feeds, feeds_failing=failing, published=published, enriched=enriched,
+            feeds_polled=feeds,
+            feeds_failing=failing,
+            published=published,
+            enriched=enriched,
             indexed=self._count(self.settings.index_articles),
-            alerts=self._count(self.settings.index_alerts), lag=lag, recognised=recognised,
+            alerts=self._count(self.settings.index_alerts),
+            lag=lag,
+            recognised=recognised,
         )
 
     def _poller(self) -> tuple[int, int, int]:
@@ -99,12 +111,14 @@ class StatusReader:
         servers = self.settings.kafka_bootstrap_servers.split(",")
         try:
             if self._consumer is None:
-                self._consumer = KafkaConsumer(bootstrap_servers=servers, group_id=None,
-                                               enable_auto_commit=False,
-                                               isolation_level="read_committed",
-                                               request_timeout_ms=10_000)
-                self._admin = KafkaAdminClient(bootstrap_servers=servers,
-                                               request_timeout_ms=10_000)
+                self._consumer = KafkaConsumer(
+                    bootstrap_servers=servers,
+                    group_id=None,
+                    enable_auto_commit=False,
+                    isolation_level="read_committed",
+                    request_timeout_ms=10_000,
+                )
+                self._admin = KafkaAdminClient(bootstrap_servers=servers, request_timeout_ms=10_000)
 
             def partitions(topic: str) -> list[TopicPartition]:
                 found = self._consumer.partitions_for_topic(topic) or set()
@@ -160,8 +174,11 @@ class StatusReader:
         if self._es is None:
             self._es = es_client(self.settings, request_timeout=5)
         try:
-            return int(self._es.count(index=index, query=query, ignore_unavailable=True,
-                                      allow_no_indices=True)["count"])
+            return int(
+                self._es.count(
+                    index=index, query=query, ignore_unavailable=True, allow_no_indices=True
+                )["count"]
+            )
         except (ApiError, TransportError):
             return 0
 

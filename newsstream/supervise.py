@@ -63,8 +63,12 @@ def _die_with_parent() -> None:
 
 class Supervisor:
     def __init__(
-        self, specs: list[ChildSpec], *, policy: RetryPolicy = RESTART_RETRY,
-        stable_after: float = 60.0, report: Callable[[str], None] = log.warning,
+        self,
+        specs: list[ChildSpec],
+        *,
+        policy: RetryPolicy = RESTART_RETRY,
+        stable_after: float = 60.0,
+        report: Callable[[str], None] = log.warning,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.children = [Child(spec) for spec in specs]
@@ -85,8 +89,13 @@ class Supervisor:
             out = open(spec.log_path, "ab")  # noqa: SIM115 - the child holds it
         try:
             child.proc = subprocess.Popen(
-                spec.argv, env=spec.env, stdin=subprocess.DEVNULL, stdout=out,
-                stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent,
+                spec.argv,
+                env=spec.env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
             )
         finally:
             if out is not subprocess.DEVNULL:
@@ -115,8 +124,9 @@ class Supervisor:
             delay = self.policy.delay(child.failures)
             child.restart_at = now + delay
             where = f"; log: {child.spec.log_path}" if child.spec.log_path else ""
-            self.report(f"{child.spec.name} exited with code {code}; restarting in "
-                        f"{delay:.0f} s{where}")
+            self.report(
+                f"{child.spec.name} exited with code {code}; restarting in {delay:.0f} s{where}"
+            )
 
     def stop_all(self, grace: float = 30.0) -> None:
         """SIGTERM each stop group in turn and wait for it; SIGKILL after ``grace`` seconds."""

@@ -15,9 +15,7 @@ from newsstream.contract.records import decode_json
 from processors.stage import Message
 
 
-def late_after(seconds: float, clock: Callable[[], float] = time.time) -> Callable[
-    [Message], bool
-]:
+def late_after(seconds: float, clock: Callable[[], float] = time.time) -> Callable[[Message], bool]:
     """Whether an enriched article entered Kafka (as a raw article) more than
     ``seconds`` ago: told of a batch's newest, a backlog is draining."""
 

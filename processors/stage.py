@@ -203,9 +203,9 @@ class ExecutorOffload:
         if shares <= 1:
             return await self.run(each_message, fn, items)
         size = -(-len(items) // shares)
-        parts = await asyncio.gather(*(
-            self.run(each_message, fn, items[i:i + size]) for i in range(0, len(items), size)
-        ))
+        parts = await asyncio.gather(
+            *(self.run(each_message, fn, items[i : i + size]) for i in range(0, len(items), size))
+        )
         return [outcome for part in parts for outcome in part]
 
     def close(self) -> None:
@@ -221,7 +221,10 @@ def pool_size(requested: int) -> int:
 
 
 def make_offload(
-    kind: str = "thread", *, name: str = "stage", workers: int = 1,
+    kind: str = "thread",
+    *,
+    name: str = "stage",
+    workers: int = 1,
     initializer: Callable[[], object] | None = None,
 ) -> Offload:
     """An :class:`Offload` of ``kind``, warmed up by ``initializer`` before it returns.
@@ -242,7 +245,9 @@ def make_offload(
         import multiprocessing
 
         executor = ProcessPoolExecutor(
-            workers, mp_context=multiprocessing.get_context("spawn"), initializer=initializer,
+            workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=initializer,
         )
         # One task per process starts them all now, each running the initializer.
         for future in [executor.submit(_ready) for _ in range(workers)]:
@@ -261,9 +266,7 @@ def _ready() -> bool:
     return True
 
 
-def each_message(
-    fn: Callable[[T, Message], Outcome], items: Sequence[Item[T]]
-) -> list[Outcome]:
+def each_message(fn: Callable[[T, Message], Outcome], items: Sequence[Item[T]]) -> list[Outcome]:
     """Apply a per-message handler to a batch; an exception fails only its message.
 
     A module-level function so a process pool can run it.
@@ -282,7 +285,9 @@ def message_of(event: faust.EventT) -> Message:
     message = event.message
     stamp = getattr(message, "timestamp", None)
     return Message(
-        value=event.value, key=message.key, topic=message.topic or "",
+        value=event.value,
+        key=message.key,
+        topic=message.topic or "",
         partition=message.partition if message.partition is not None else -1,
         offset=message.offset if message.offset is not None else -1,
         timestamp_ms=int(round(stamp * 1000)) if stamp else 0,
@@ -292,8 +297,13 @@ def message_of(event: faust.EventT) -> Message:
 def dead_letter(message: Message, error: BaseException, *, stage: str) -> Output:
     """The dead-letter record of ``message``: stage, error and the original bytes."""
     record = dead_letter_for(
-        message.value, error, stage=stage, topic=message.topic,
-        partition=message.partition, offset=message.offset, key=message.key,
+        message.value,
+        error,
+        stage=stage,
+        topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
+        key=message.key,
     )
     return Output("deadletter", record.key.encode() if record.key else None, encode(record))
 
@@ -315,9 +325,11 @@ class BatchReport:
     def line(self) -> str:
         counts = self.counts
         parts = ", ".join(f"{counts[s]} {s}" for s in STATUSES if counts[s])
-        return (f"{self.stage}: {len(self.statuses)} messages: {parts or 'none'} "
-                f"in {self.seconds * 1000:.0f} ms (handling {self.handling * 1000:.0f}, "
-                f"sending {self.sending * 1000:.0f})")
+        return (
+            f"{self.stage}: {len(self.statuses)} messages: {parts or 'none'} "
+            f"in {self.seconds * 1000:.0f} ms (handling {self.handling * 1000:.0f}, "
+            f"sending {self.sending * 1000:.0f})"
+        )
 
 
 @dataclass
@@ -335,8 +347,12 @@ class StageHarness(Generic[T]):
     """Runs one :class:`Stage` over a Faust stream with manual acknowledgement."""
 
     def __init__(
-        self, stage: Stage[T], topics: ProcessorTopics, *,
-        park_attempts: int = 5, park_backoff: RetryPolicy = PARK_BACKOFF,
+        self,
+        stage: Stage[T],
+        topics: ProcessorTopics,
+        *,
+        park_attempts: int = 5,
+        park_backoff: RetryPolicy = PARK_BACKOFF,
         # A batch whose handler reports an outage waits for the server, as long as it takes.
         retry_backoff: RetryPolicy = SERVER_RETRY,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
@@ -389,9 +405,7 @@ class StageHarness(Generic[T]):
         """Add the following takes to a late batch's ``events`` (see
         :attr:`Stage.late`); the take still awaited when time ran out, if any."""
         late = self.stage.late
-        if late is None or len(events) >= self.stage.batch_size or not late(
-            message_of(events[-1])
-        ):
+        if late is None or len(events) >= self.stage.batch_size or not late(message_of(events[-1])):
             return None
         deadline = time.monotonic() + self.stage.late_within
         while len(events) < self.stage.batch_size:
@@ -411,7 +425,9 @@ class StageHarness(Generic[T]):
         return None
 
     async def run_batch(
-        self, events: Sequence[Any], ack: Callable[[Any], Awaitable[object]],
+        self,
+        events: Sequence[Any],
+        ack: Callable[[Any], Awaitable[object]],
     ) -> BatchReport:
         """Dispose of one batch of Faust events; ``ack`` acknowledges one event."""
         return await self.finish(await self.prepare(events), ack)
@@ -424,9 +440,7 @@ class StageHarness(Generic[T]):
         outcomes = await self.outcomes(messages)
         return _Batch(list(events), messages, outcomes, started, time.perf_counter() - started)
 
-    async def finish(
-        self, batch: _Batch, ack: Callable[[Any], Awaitable[object]]
-    ) -> BatchReport:
+    async def finish(self, batch: _Batch, ack: Callable[[Any], Awaitable[object]]) -> BatchReport:
         """Send a prepared batch's outputs, park its failures, acknowledge it."""
         sending = time.perf_counter()
         outcomes = await self.send_outputs(batch.outcomes)
@@ -441,8 +455,13 @@ class StageHarness(Generic[T]):
                 self.held[tp] = message.offset
             else:
                 await ack(event)
-        report = BatchReport(self.stage.name, statuses, time.perf_counter() - batch.started,
-                             batch.handling, sent_at - sending)
+        report = BatchReport(
+            self.stage.name,
+            statuses,
+            time.perf_counter() - batch.started,
+            batch.handling,
+            sent_at - sending,
+        )
         for status, n in report.counts.items():
             MESSAGES.labels(self.stage.name, status).inc(n)
         (log.error if UNACKED in statuses else log.info)("%s", report.line())
@@ -455,8 +474,13 @@ class StageHarness(Generic[T]):
         try:
             await self.stage.sent(done)
         except Exception as exc:  # noqa: BLE001 - bookkeeping must not stop the stage
-            log.warning("%s: could not record %d sent outcomes: %s: %s",
-                        self.stage.name, len(done), type(exc).__name__, exc)
+            log.warning(
+                "%s: could not record %d sent outcomes: %s: %s",
+                self.stage.name,
+                len(done),
+                type(exc).__name__,
+                exc,
+            )
 
     def release(self, partitions: set[tuple[str, int]]) -> None:
         """Stop holding ``partitions`` (they were revoked: Kafka starts them over)."""
@@ -469,8 +493,13 @@ class StageHarness(Generic[T]):
         for message in messages:
             tp = (message.topic, message.partition)
             if tp in self.held and message.offset <= self.held[tp]:
-                log.warning("%s: %s[%s]@%s delivered again; acknowledging resumes",
-                            self.stage.name, message.topic, message.partition, message.offset)
+                log.warning(
+                    "%s: %s[%s]@%s delivered again; acknowledging resumes",
+                    self.stage.name,
+                    message.topic,
+                    message.partition,
+                    message.offset,
+                )
                 del self.held[tp]
 
     async def outcomes(self, messages: Sequence[Message]) -> list[Outcome]:
@@ -496,14 +525,25 @@ class StageHarness(Generic[T]):
                 return await self._handle(items)
             except RetryableError as exc:
                 delay = self.retry_backoff.delay(attempt)
-                log.warning("%s: batch of %d not handled (%s: %s); retrying in %.1fs",
-                            self.stage.name, len(items), type(exc).__name__, exc, delay)
+                log.warning(
+                    "%s: batch of %d not handled (%s: %s); retrying in %.1fs",
+                    self.stage.name,
+                    len(items),
+                    type(exc).__name__,
+                    exc,
+                    delay,
+                )
                 await self.sleep(delay)
             except Exception as exc:  # noqa: BLE001 - find the message that fails
                 if len(items) == 1:
                     return [failed(exc)]
-                log.warning("%s: batch of %d failed (%s: %s); handling one at a time",
-                            self.stage.name, len(items), type(exc).__name__, exc)
+                log.warning(
+                    "%s: batch of %d failed (%s: %s); handling one at a time",
+                    self.stage.name,
+                    len(items),
+                    type(exc).__name__,
+                    exc,
+                )
                 return [outcome for item in items for outcome in await self._handle_batch([item])]
 
     async def _handle(self, items: list[Item[T]]) -> list[Outcome]:
@@ -561,8 +601,15 @@ class StageHarness(Generic[T]):
                 continue
             error = outcome.error
             PARKED_BY_ERROR.labels(self.stage.name, type(error).__name__).inc()
-            log.warning("%s: parking %s[%s]@%s: %s: %s", self.stage.name, message.topic,
-                        message.partition, message.offset, type(error).__name__, error)
+            log.warning(
+                "%s: parking %s[%s]@%s: %s: %s",
+                self.stage.name,
+                message.topic,
+                message.partition,
+                message.offset,
+                type(error).__name__,
+                error,
+            )
             statuses.append(PARKED if await self._park(message, error) else UNACKED)
         return statuses
 
@@ -577,8 +624,13 @@ class StageHarness(Generic[T]):
                     log.error(
                         "%s: could not park %s[%s]@%s (%s: %s); it and the rest of its "
                         "partition stay unacknowledged until Kafka delivers them again "
-                        "(restart or rebalance)", self.stage.name, message.topic,
-                        message.partition, message.offset, type(exc).__name__, exc,
+                        "(restart or rebalance)",
+                        self.stage.name,
+                        message.topic,
+                        message.partition,
+                        message.offset,
+                        type(exc).__name__,
+                        exc,
                     )
                     return False
                 await self.sleep(self.park_backoff.delay(attempt))
@@ -597,8 +649,13 @@ def _awaitable(delivery: object) -> Awaitable[object]:
 
 
 def register_stage(
-    app: faust.App, topics: ProcessorTopics, source: faust.TopicT, stage: Stage[T],
-    *, name: str, concurrency: int = 1,
+    app: faust.App,
+    topics: ProcessorTopics,
+    source: faust.TopicT,
+    stage: Stage[T],
+    *,
+    name: str,
+    concurrency: int = 1,
 ) -> faust.types.AgentT:
     """Attach ``stage`` to ``app`` as an agent reading ``source``."""
     harness = StageHarness(stage, topics)

@@ -32,26 +32,62 @@ OTHER = "other"
 
 #: ISO 639-1 code -> analyser of the ``newsstream-analysis`` plugin.
 PLUGIN_ANALYZERS: dict[str, str] = {
-    "nl": "newsstream_dutch", "en": "newsstream_english", "de": "newsstream_german",
-    "fr": "newsstream_french", "es": "newsstream_spanish", "it": "newsstream_italian",
-    "pt": "newsstream_portuguese", "sv": "newsstream_swedish", "da": "newsstream_danish",
+    "nl": "newsstream_dutch",
+    "en": "newsstream_english",
+    "de": "newsstream_german",
+    "fr": "newsstream_french",
+    "es": "newsstream_spanish",
+    "it": "newsstream_italian",
+    "pt": "newsstream_portuguese",
+    "sv": "newsstream_swedish",
+    "da": "newsstream_danish",
 }
 PLUGIN_FOLDING = "newsstream_folding"
 #: Index-time variants that also index the parts of compounds ("verkiezing" in
 #: "gemeenteraadsverkiezingen"); queries use the plain analyser, never split.
 PLUGIN_INDEX_ANALYZERS: dict[str, str] = {
-    "nl": "newsstream_dutch_index", "de": "newsstream_german_index",
+    "nl": "newsstream_dutch_index",
+    "de": "newsstream_german_index",
 }
 
 #: ISO 639-1 code -> built-in Elasticsearch language analyser (full distribution).
 LANGUAGE_ANALYZERS: dict[str, str] = {
-    "ar": "arabic", "hy": "armenian", "eu": "basque", "bn": "bengali", "bg": "bulgarian",
-    "ca": "catalan", "cs": "czech", "da": "danish", "nl": "dutch", "en": "english",
-    "et": "estonian", "fi": "finnish", "fr": "french", "gl": "galician", "de": "german",
-    "el": "greek", "hi": "hindi", "hu": "hungarian", "id": "indonesian", "ga": "irish",
-    "it": "italian", "lv": "latvian", "lt": "lithuanian", "no": "norwegian", "fa": "persian",
-    "pt": "portuguese", "ro": "romanian", "ru": "russian", "ckb": "sorani", "es": "spanish",
-    "sv": "swedish", "tr": "turkish", "th": "thai", "zh": "cjk", "ja": "cjk", "ko": "cjk",
+    "ar": "arabic",
+    "hy": "armenian",
+    "eu": "basque",
+    "bn": "bengali",
+    "bg": "bulgarian",
+    "ca": "catalan",
+    "cs": "czech",
+    "da": "danish",
+    "nl": "dutch",
+    "en": "english",
+    "et": "estonian",
+    "fi": "finnish",
+    "fr": "french",
+    "gl": "galician",
+    "de": "german",
+    "el": "greek",
+    "hi": "hindi",
+    "hu": "hungarian",
+    "id": "indonesian",
+    "ga": "irish",
+    "it": "italian",
+    "lv": "latvian",
+    "lt": "lithuanian",
+    "no": "norwegian",
+    "fa": "persian",
+    "pt": "portuguese",
+    "ro": "romanian",
+    "ru": "russian",
+    "ckb": "sorani",
+    "es": "spanish",
+    "sv": "swedish",
+    "tr": "turkish",
+    "th": "thai",
+    "zh": "cjk",
+    "ja": "cjk",
+    "ko": "cjk",
 }
 #: Every ``i18n`` key a mapping can have (for highlighting, which needs names).
 ALL_KEYS: tuple[str, ...] = tuple(sorted({*LANGUAGE_ANALYZERS, *PLUGIN_ANALYZERS, OTHER}))
@@ -123,7 +159,8 @@ def detect_language_analysis(client: Elasticsearch) -> LanguageAnalysis:
     if plugin:  # preferred where both exist: its Dutch handles more plurals
         analyzers.update(_available(client, {**PLUGIN_ANALYZERS, OTHER: PLUGIN_FOLDING}))
         index_analyzers = {
-            code: name for code, name in _available(client, PLUGIN_INDEX_ANALYZERS).items()
+            code: name
+            for code, name in _available(client, PLUGIN_INDEX_ANALYZERS).items()
             if analyzers.get(code) == PLUGIN_ANALYZERS[code]
         }
     analysis = LanguageAnalysis(PLUGIN if plugin else BUILTIN, analyzers, index_analyzers)

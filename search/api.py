@@ -54,19 +54,37 @@ def _split(values: list[str] | None) -> tuple[str, ...]:
 
 
 def _search_request(
-    q: str, lang: list[str] | None, source: list[str] | None, topic: list[str] | None,
-    entity: list[str] | None, actor: list[str] | None, since: str | None, until: str | None,
-    sort: str | None, limit: int, cursor: str | None, facets: bool, histogram: bool,
+    q: str,
+    lang: list[str] | None,
+    source: list[str] | None,
+    topic: list[str] | None,
+    entity: list[str] | None,
+    actor: list[str] | None,
+    since: str | None,
+    until: str | None,
+    sort: str | None,
+    limit: int,
+    cursor: str | None,
+    facets: bool,
+    histogram: bool,
     interval: str,
 ) -> SearchRequest:
     try:
         return SearchRequest(
-            query=q, languages=_split(lang), sources=tuple(source or ()),
-            topics=tuple(topic or ()), entities=tuple(entity or ()), actors=tuple(actor or ()),
+            query=q,
+            languages=_split(lang),
+            sources=tuple(source or ()),
+            topics=tuple(topic or ()),
+            entities=tuple(entity or ()),
+            actors=tuple(actor or ()),
             since=parse_time(since) if since else None,
             until=parse_time(until, end_of_day=True) if until else None,
-            sort=sort or "", limit=limit, cursor=cursor or "", facets=facets,
-            histogram=histogram, interval=interval,
+            sort=sort or "",
+            limit=limit,
+            cursor=cursor or "",
+            facets=facets,
+            histogram=histogram,
+            interval=interval,
         )
     except ValueError as exc:
         raise _bad_request(str(exc)) from None
@@ -78,7 +96,7 @@ search_router = APIRouter()
 @search_router.get("/search", summary="Full-text search with filters, facets and paging")
 def search(
     request: Request,
-    q: str = Query("", description="Simple query string: words, \"phrases\", -not, a|b, pref*"),
+    q: str = Query("", description='Simple query string: words, "phrases", -not, a|b, pref*'),
     lang: list[str] | None = Query(None, description="Language code(s), e.g. nl"),
     source: list[str] | None = Query(None, description="Source name, domain or feed id"),
     topic: list[str] | None = Query(None, description="Topic label or IPTC code"),
@@ -86,8 +104,9 @@ def search(
     actor: list[str] | None = Query(None, description="Tracked actor id or name"),
     since: str | None = Query(None, description="2019-03-12, 2019-03-12T08:00:00Z or 24h/7d"),
     until: str | None = Query(None, description="Same forms as since"),
-    sort: str | None = Query(None, description=f"{' | '.join(SORTS)} (default: "
-                             "relevance with q, recent without)"),
+    sort: str | None = Query(
+        None, description=f"{' | '.join(SORTS)} (default: relevance with q, recent without)"
+    ),
     limit: int = Query(20, ge=1, le=MAX_LIMIT),
     cursor: str | None = Query(None, description="next_cursor of the previous page"),
     facets: bool = Query(True, description="Counts by language, source, topic, entity, actor"),
@@ -95,8 +114,20 @@ def search(
     interval: str = Query("auto", description=" | ".join(INTERVALS)),
 ) -> dict[str, Any]:
     search_request = _search_request(
-        q, lang, source, topic, entity, actor, since, until, sort, limit, cursor, facets,
-        histogram, interval,
+        q,
+        lang,
+        source,
+        topic,
+        entity,
+        actor,
+        since,
+        until,
+        sort,
+        limit,
+        cursor,
+        facets,
+        histogram,
+        interval,
     )
     settings = get_settings(request)
     return asdict(search_or_400(get_es(request), settings.index_articles, search_request))
@@ -116,12 +147,17 @@ def search_or_400(es: Elasticsearch, index: str, search_request: SearchRequest) 
 
 @search_router.get("/articles/{article_id}", summary="One indexed article, in full")
 def get_article(
-    request: Request, article_id: str = Path(..., min_length=1, max_length=200),
+    request: Request,
+    article_id: str = Path(..., min_length=1, max_length=200),
 ) -> dict[str, Any]:
     settings = get_settings(request)
     response = get_es(request).search(
-        index=settings.index_articles, query={"ids": {"values": [article_id]}}, size=1,
-        ignore_unavailable=True, allow_no_indices=True, source_excludes=["i18n"],
+        index=settings.index_articles,
+        query={"ids": {"values": [article_id]}},
+        size=1,
+        ignore_unavailable=True,
+        allow_no_indices=True,
+        source_excludes=["i18n"],
     )
     hits = response["hits"]["hits"]
     if not hits:
@@ -138,9 +174,7 @@ def health(request: Request) -> JSONResponse:
         alias = bool(es.indices.exists_alias(name=settings.index_articles))
         count = es.count(index=settings.index_articles)["count"] if alias else 0
     except (ApiError, TransportError) as exc:
-        return JSONResponse(
-            status_code=503, content={"status": "unavailable", "error": str(exc)}
-        )
+        return JSONResponse(status_code=503, content={"status": "unavailable", "error": str(exc)})
     ok = cluster["status"] in ("green", "yellow")
     return JSONResponse(
         status_code=200 if ok else 503,
@@ -203,8 +237,10 @@ def require_api_keys(app: FastAPI, keys: list[str]) -> None:
         if not key or not any(hmac.compare_digest(key.encode(), k) for k in encoded):
             return JSONResponse(
                 status_code=401,
-                content={"detail": f"an API key is required: send it in the {API_KEY_HEADER} "
-                         "header, as a Bearer token, or once as ?api_key= in a browser"},
+                content={
+                    "detail": f"an API key is required: send it in the {API_KEY_HEADER} "
+                    "header, as a Bearer token, or once as ?api_key= in a browser"
+                },
                 headers={"WWW-Authenticate": "Bearer"},
             )
         response = await call_next(request)
@@ -214,7 +250,10 @@ def require_api_keys(app: FastAPI, keys: list[str]) -> None:
 
 
 def create_api(
-    settings: Settings, routers: Iterable[APIRouter] = (), *, client: Elasticsearch | None = None,
+    settings: Settings,
+    routers: Iterable[APIRouter] = (),
+    *,
+    client: Elasticsearch | None = None,
     web: bool = True,
 ) -> FastAPI:
     """The app; ``routers`` are mounted beside search (e.g. the alerts history).

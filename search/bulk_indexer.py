@@ -101,7 +101,9 @@ class BulkRun(Generic[M]):
     """One batch on its way into Elasticsearch: what is left, what is done."""
 
     def __init__(
-        self, batch: Sequence[tuple[M, bytes]], layout: IndexLayout,
+        self,
+        batch: Sequence[tuple[M, bytes]],
+        layout: IndexLayout,
         analysed_languages: frozenset[str] = frozenset(),
     ) -> None:
         self.outcome: BulkOutcome[M] = BulkOutcome()
@@ -210,8 +212,7 @@ def _retry_delay(run: BulkRun, config: IndexerConfig, why: str) -> float:
             f"after {run.outcome.attempts} attempts: {why}"
         )
     delay = config.backoff.delay(run.outcome.attempts)
-    log.warning("bulk attempt %d failed (%s); retrying in %.1fs",
-                run.outcome.attempts, why, delay)
+    log.warning("bulk attempt %d failed (%s); retrying in %.1fs", run.outcome.attempts, why, delay)
     return delay
 
 
@@ -230,8 +231,11 @@ class BulkIndexer:
     """Synchronous bulk indexing (CLI, benchmarks, scripts)."""
 
     def __init__(
-        self, client: Elasticsearch, config: IndexerConfig,
-        *, sleep: Callable[[float], None] = time.sleep,
+        self,
+        client: Elasticsearch,
+        config: IndexerConfig,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.client = client
         self.config = config
@@ -264,9 +268,7 @@ class AsyncBulkIndexer:
         run: BulkRun[M] = BulkRun(batch, cfg.layout, cfg.analysed_languages)
         while not run.done:
             try:
-                response = await self.client.bulk(
-                    operations=run.operations(), refresh=cfg.refresh
-                )
+                response = await self.client.bulk(operations=run.operations(), refresh=cfg.refresh)
                 why = run.absorb(response)
             except RETRYABLE_ERRORS as exc:
                 why = run.failed(exc)

@@ -67,7 +67,10 @@ class FeedArticles:
 
 
 def silence(
-    articles: FeedArticles, now: datetime, *, factor: float = SILENT_FACTOR,
+    articles: FeedArticles,
+    now: datetime,
+    *,
+    factor: float = SILENT_FACTOR,
     minimum: timedelta = SILENT_MINIMUM,
 ) -> str:
     """Why the feed counts as silent, or '' when it does not."""
@@ -97,18 +100,23 @@ def articles_query() -> dict[str, Any]:
     """One aggregation: per feed URL, counts, first/last publication, latest arrivals."""
     return {
         "size": 0,
-        "aggs": {"feeds": {
-            "terms": {"field": "source.feed_url", "size": 2000},
-            "aggs": {
-                "oldest": {"min": {"field": "@timestamp"}},
-                "newest": {"max": {"field": "@timestamp"}},
-                "week": {"filter": {"range": {"@timestamp": {"gte": "now-7d"}}}},
-                "latest": {"top_hits": {
-                    "size": DELAY_SAMPLE, "sort": [{"indexed_at": {"order": "desc"}}],
-                    "_source": {"includes": ["@timestamp", "indexed_at"]},
-                }},
-            },
-        }},
+        "aggs": {
+            "feeds": {
+                "terms": {"field": "source.feed_url", "size": 2000},
+                "aggs": {
+                    "oldest": {"min": {"field": "@timestamp"}},
+                    "newest": {"max": {"field": "@timestamp"}},
+                    "week": {"filter": {"range": {"@timestamp": {"gte": "now-7d"}}}},
+                    "latest": {
+                        "top_hits": {
+                            "size": DELAY_SAMPLE,
+                            "sort": [{"indexed_at": {"order": "desc"}}],
+                            "_source": {"includes": ["@timestamp", "indexed_at"]},
+                        }
+                    },
+                },
+            }
+        },
     }
 
 
@@ -144,8 +152,9 @@ def parse_articles(response: dict[str, Any]) -> dict[str, FeedArticles]:
 
 
 def indexed_articles(es: Any, index: str) -> dict[str, FeedArticles]:
-    response = es.search(index=index, ignore_unavailable=True, allow_no_indices=True,
-                         **articles_query())
+    response = es.search(
+        index=index, ignore_unavailable=True, allow_no_indices=True, **articles_query()
+    )
     return parse_articles(getattr(response, "body", response))
 
 
@@ -172,7 +181,9 @@ class FeedHealth:
 
 
 def feed_health(
-    states: list[FeedState], articles: dict[str, FeedArticles], names: dict[str, str],
+    states: list[FeedState],
+    articles: dict[str, FeedArticles],
+    names: dict[str, str],
     now: datetime,
 ) -> list[FeedHealth]:
     """Rows for every feed the list names or the poller knows, failing ones first."""
@@ -182,9 +193,14 @@ def feed_health(
     for url in urls:
         state = by_url.get(url) or FeedState(url=url)
         found = articles.get(url, FeedArticles())
-        rows.append(FeedHealth(
-            url=url, name=names.get(url) or state.title or url, state=state,
-            articles=found, silent=silence(found, now),
-        ))
+        rows.append(
+            FeedHealth(
+                url=url,
+                name=names.get(url) or state.title or url,
+                state=state,
+                articles=found,
+                silent=silence(found, now),
+            )
+        )
     order = {"failing": 0, "silent": 1, "waiting": 2, "ok": 3}
     return sorted(rows, key=lambda r: (order[r.status], r.name.casefold()))

@@ -182,8 +182,12 @@ class LayoutReport:
 
 
 def ensure_index_layout(
-    client: Elasticsearch, layout: IndexLayout, analyzers: dict[str, str],
-    *, index_analyzers: dict[str, str] | None = None, now: datetime | None = None,
+    client: Elasticsearch,
+    layout: IndexLayout,
+    analyzers: dict[str, str],
+    *,
+    index_analyzers: dict[str, str] | None = None,
+    now: datetime | None = None,
 ) -> LayoutReport:
     """Create or update the templates and make the alias exist; safe to repeat.
 
@@ -242,7 +246,7 @@ def delete_index_layout(client: Elasticsearch, layout: IndexLayout) -> list[str]
     """Remove the indices and templates of ``layout`` (tests, benchmarks)."""
     names = sorted(client.indices.get(index=layout.pattern, expand_wildcards="all"))
     for chunk in range(0, len(names), 50):
-        client.indices.delete(index=",".join(names[chunk:chunk + 50]))
+        client.indices.delete(index=",".join(names[chunk : chunk + 50]))
     for delete, name in (
         (client.indices.delete_index_template, layout.template),
         (client.cluster.delete_component_template, layout.settings_component),
@@ -265,8 +269,11 @@ def main(argv: list[str] | None = None) -> None:
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m search.index_template")
-    parser.add_argument("--apply", action="store_true",
-                        help="create/update templates and alias on NEWSSTREAM_ES_URL")
+    parser.add_argument(
+        "--apply",
+        action="store_true",
+        help="create/update templates and alias on NEWSSTREAM_ES_URL",
+    )
     args = parser.parse_args(argv)
     from newsstream.contract.settings import Settings
 
@@ -279,11 +286,20 @@ def main(argv: list[str] | None = None) -> None:
         provision(es_client(settings), settings)
         return
     layout = IndexLayout(settings.index_articles)
-    print(json.dumps({
-        f"_component_template/{layout.settings_component}": {"template": settings_component()},
-        f"_component_template/{layout.mappings_component}": {"template": mappings_component({})},
-        f"_index_template/{layout.template}": index_template(layout),
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                f"_component_template/{layout.settings_component}": {
+                    "template": settings_component()
+                },
+                f"_component_template/{layout.mappings_component}": {
+                    "template": mappings_component({})
+                },
+                f"_index_template/{layout.template}": index_template(layout),
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

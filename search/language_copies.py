@@ -72,7 +72,10 @@ def add_language_copies(
         rewritten, skipped = rewritten + done, skipped + failed
         log.info(
             "index %s: added language fields %s; %d articles re-analysed, %d skipped",
-            index, ", ".join(missing), done, failed,
+            index,
+            ", ".join(missing),
+            done,
+            failed,
         )
     return CopiesReport(added, rewritten, skipped)
 
@@ -82,8 +85,11 @@ def _rewrite(
 ) -> tuple[int, int]:
     done = failed = 0
     for ok, _ in streaming_bulk(
-        client, _actions(client, index, keys, added), raise_on_error=False,
-        raise_on_exception=False, max_retries=2,
+        client,
+        _actions(client, index, keys, added),
+        raise_on_error=False,
+        raise_on_exception=False,
+        max_retries=2,
     ):
         done, failed = (done + 1, failed) if ok else (done, failed + 1)
     return done, failed
@@ -92,16 +98,21 @@ def _rewrite(
 def _actions(
     client: Elasticsearch, index: str, keys: frozenset[str], added: frozenset[str]
 ) -> Iterator[dict[str, Any]]:
-    for hit in scan(client, index=index, query={"query": _needing(keys, added)},
-                    seq_no_primary_term=True):
+    for hit in scan(
+        client, index=index, query={"query": _needing(keys, added)}, seq_no_primary_term=True
+    ):
         source = hit["_source"]
         key = language_copy_key((source.get("language") or {}).get("code", ""), keys)
         if key not in added:
             continue
         source["i18n"] = {key: {"title": source.get("title", ""), "text": source.get("text", "")}}
         yield {
-            "_op_type": "index", "_index": index, "_id": hit["_id"], "_source": source,
-            "if_seq_no": hit["_seq_no"], "if_primary_term": hit["_primary_term"],
+            "_op_type": "index",
+            "_index": index,
+            "_id": hit["_id"],
+            "_source": source,
+            "if_seq_no": hit["_seq_no"],
+            "if_primary_term": hit["_primary_term"],
         }
 
 

@@ -69,7 +69,7 @@ class IndexLayout:
         prefix = self.alias + "-"
         if not index.startswith(prefix):
             return None
-        match = _MONTH_SUFFIX.match(index[len(prefix):])
+        match = _MONTH_SUFFIX.match(index[len(prefix) :])
         if not match:
             return None
         year, month = int(match.group(1)), int(match.group(2))

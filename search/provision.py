@@ -26,7 +26,8 @@ def provision(client: Elasticsearch, settings: Settings) -> IndexerConfig:
     apply_retention(client, layout, retention_days=settings.retention_days)
     log.info(
         "index layout %s ready (templates %s; %s)",
-        layout.alias, "updated" if report.templates_written else "unchanged",
+        layout.alias,
+        "updated" if report.templates_written else "unchanged",
         analysis.describe(),
     )
     return IndexerConfig(layout=layout, analysed_languages=analysis.keys)

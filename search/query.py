@@ -51,9 +51,7 @@ class QueryTooCostly(ValueError):
     """The query exceeds the server's cost cap; narrowing it is the fix."""
 
 
-def parse_time(
-    value: str, *, now: datetime | None = None, end_of_day: bool = False
-) -> datetime:
+def parse_time(value: str, *, now: datetime | None = None, end_of_day: bool = False) -> datetime:
     """``2019-03-12``, ``2019-03-12T08:00:00Z`` or relative ``90m``/``24h``/``7d``/``2w``.
 
     With ``end_of_day`` (for *until*), a bare date means the end of that day,
@@ -181,19 +179,27 @@ def _filter(values: tuple[str, ...], one: Any) -> dict[str, Any] | None:
 
 def _entity_clause(value: str) -> dict[str, Any]:
     """Exact name or id, or the words of a name: 'maduro' finds 'Nicolás Maduro'."""
-    return {"bool": {"should": [
-        {"term": {"entities.ids": value}},
-        {"term": {"entities.any": {"value": value, "case_insensitive": True}}},
-        {"match_phrase": {"entities.folded": fold(value)}},
-    ]}}
+    return {
+        "bool": {
+            "should": [
+                {"term": {"entities.ids": value}},
+                {"term": {"entities.any": {"value": value, "case_insensitive": True}}},
+                {"match_phrase": {"entities.folded": fold(value)}},
+            ]
+        }
+    }
 
 
 def _actor_clause(value: str) -> dict[str, Any]:
-    return {"bool": {"should": [
-        {"term": {"actors.id": value}},
-        {"term": {"actors.name": {"value": value, "case_insensitive": True}}},
-        {"match_phrase": {"actors.folded": fold(value)}},
-    ]}}
+    return {
+        "bool": {
+            "should": [
+                {"term": {"actors.id": value}},
+                {"term": {"actors.name": {"value": value, "case_insensitive": True}}},
+                {"match_phrase": {"actors.folded": fold(value)}},
+            ]
+        }
+    }
 
 
 def _iso(when: datetime) -> str:
@@ -203,8 +209,12 @@ def _iso(when: datetime) -> str:
 def filters(request: SearchRequest) -> list[dict[str, Any]]:
     out = [
         _filter(request.languages, lambda v: _any_term(["language.code"], v)),
-        _filter(request.sources, lambda v: _any_term(
-            ["source.name", "source.domain", "source.feed_id", "source.feed_url"], v)),
+        _filter(
+            request.sources,
+            lambda v: _any_term(
+                ["source.name", "source.domain", "source.feed_id", "source.feed_url"], v
+            ),
+        ),
         _filter(request.topics, lambda v: _any_term(["topics.label", "topics.code"], v)),
         _filter(request.entities, _entity_clause),
         _filter(request.actors, _actor_clause),
@@ -247,12 +257,14 @@ def _text_query(request: SearchRequest) -> dict[str, Any]:
     in that language; the neutral ``title``/``text`` find names and numbers
     as written, whatever the language of the query or the article.
     """
-    return {"simple_query_string": {
-        "query": request.query,
-        "fields": TEXT_FIELDS,
-        "default_operator": "and",
-        "lenient": True,
-    }}
+    return {
+        "simple_query_string": {
+            "query": request.query,
+            "fields": TEXT_FIELDS,
+            "default_operator": "and",
+            "lenient": True,
+        }
+    }
 
 
 def highlight(request: SearchRequest) -> dict[str, Any]:
@@ -312,7 +324,8 @@ def build_query(request: SearchRequest, *, now: datetime | None = None) -> dict[
         }
         if request.since:
             histogram["extended_bounds"] = {
-                "min": _iso(request.since), "max": _iso(request.until or now or datetime.now(UTC)),
+                "min": _iso(request.since),
+                "max": _iso(request.until or now or datetime.now(UTC)),
             }
         aggs["published"] = {"date_histogram": histogram}
     if aggs:
@@ -385,7 +398,8 @@ def parse_response(
     aggs = response.get("aggregations", {})
     facets = {
         name: [Bucket(str(b["key"]), int(b["doc_count"])) for b in aggs[name]["buckets"]]
-        for name in FACETS if name in aggs
+        for name in FACETS
+        if name in aggs
     }
     histogram = [
         Bucket(b.get("key_as_string", str(b["key"])), int(b["doc_count"]))
@@ -410,9 +424,7 @@ def run_search(client: Any, index: str, request: SearchRequest) -> SearchResult:
     """Run ``request`` against ``index`` (the read alias) with a sync client."""
     now = datetime.now(UTC)
     body = build_query(request, now=now)
-    response = client.search(
-        index=index, ignore_unavailable=True, allow_no_indices=True, **body
-    )
+    response = client.search(index=index, ignore_unavailable=True, allow_no_indices=True, **body)
     raw = getattr(response, "body", response)
     if raw.get("timed_out"):
         raise QueryTooCostly(

@@ -29,7 +29,11 @@ def month_end(year: int, month: int) -> datetime:
 
 
 def expired_indices(
-    layout: IndexLayout, created: dict[str, datetime], *, now: datetime, retention_days: int,
+    layout: IndexLayout,
+    created: dict[str, datetime],
+    *,
+    now: datetime,
+    retention_days: int,
 ) -> list[str]:
     """Names among ``created`` (index -> creation time) that retention deletes."""
     if retention_days <= 0:
@@ -46,7 +50,10 @@ def expired_indices(
 
 
 def apply_retention(
-    client: Elasticsearch, layout: IndexLayout, *, retention_days: int,
+    client: Elasticsearch,
+    layout: IndexLayout,
+    *,
+    retention_days: int,
     now: datetime | None = None,
 ) -> list[str]:
     """Delete expired monthly indices; returns their names."""

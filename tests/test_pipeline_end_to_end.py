@@ -82,7 +82,8 @@ def test_sample_feeds_become_enriched_searchable_articles_and_alerts(
             assert client.count(index=settings.index_articles)["count"] == published
 
             result = run_search(
-                client, settings.index_articles,
+                client,
+                settings.index_articles,
                 SearchRequest(query="stroompanne", languages=("nl",), limit=5),
             )
             seed = next(h for h in result.hits if "actief verzet" in h.title)
@@ -100,12 +101,16 @@ def test_sample_feeds_become_enriched_searchable_articles_and_alerts(
 
             alerts = _wait_for(lambda: len(seed_alerts()) >= 4 and seed_alerts(), 30)
             assert sorted(a["actor_id"] for a in alerts) == [
-                "donald-trump", "juan-guaido", "mike-pompeo", "nicolas-maduro",
+                "donald-trump",
+                "juan-guaido",
+                "mike-pompeo",
+                "nicolas-maduro",
             ]
 
             _, every_alert = search_alerts(client, settings.index_alerts, limit=500)
             syndicated = [
-                a for a in every_alert
+                a
+                for a in every_alert
                 if a["title"].startswith("Guaidó rallies supporters")
                 and a["actor_id"] == "juan-guaido"
             ]

@@ -17,8 +17,12 @@ READY_MARKERS = ("Worker ready", "[^Worker]: Ready")
 
 @contextlib.contextmanager
 def running_worker(
-    settings: Settings, stages: tuple[str, ...] = ("enrich", "index", "alerts"),
-    *, log_path: Path, timeout: float = 90.0, extra_env: dict[str, str] | None = None,
+    settings: Settings,
+    stages: tuple[str, ...] = ("enrich", "index", "alerts"),
+    *,
+    log_path: Path,
+    timeout: float = 90.0,
+    extra_env: dict[str, str] | None = None,
     module: str | None = None,
 ) -> Iterator[subprocess.Popen]:
     """Start a worker for ``stages`` and wait until Faust says it is ready.

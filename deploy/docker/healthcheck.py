@@ -43,8 +43,7 @@ def processors_joined(stages: tuple[str, ...] = ()) -> bool:
     finally:
         admin.close()
     return any(
-        g.get("group_id") == group and g.get("group_state") in LIVE_GROUP_STATES
-        for g in groups
+        g.get("group_id") == group and g.get("group_state") in LIVE_GROUP_STATES for g in groups
     )
 
 

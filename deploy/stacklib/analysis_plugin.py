@@ -67,14 +67,16 @@ def analyzer_names(repo: Path) -> list[str]:
 
 def descriptor(es_version: str) -> str:
     """``stable-plugin-descriptor.properties``: Elasticsearch refuses any other key."""
-    return "\n".join([
-        "description=Lucene language analysers (newsstream_<language>) and a folding analyser",
-        "version=1.0.0",
-        f"name={NAME}",
-        f"elasticsearch.version={es_version}",
-        f"java.version={JAVA_RELEASE}",
-        "",
-    ])
+    return "\n".join(
+        [
+            "description=Lucene language analysers (newsstream_<language>) and a folding analyser",
+            "version=1.0.0",
+            f"name={NAME}",
+            f"elasticsearch.version={es_version}",
+            f"java.version={JAVA_RELEASE}",
+            "",
+        ]
+    )
 
 
 def digest(src: Path, es_version: str) -> str:
@@ -90,7 +92,11 @@ def zip_name(src: Path, es_version: str) -> str:
 
 
 def build(
-    cfg: StackConfig, repo: Path, es_home: Path, es_version: str, jdk: Path,
+    cfg: StackConfig,
+    repo: Path,
+    es_home: Path,
+    es_version: str,
+    jdk: Path,
     say: Callable[[str], None],
 ) -> Path:
     """The plugin zip for this source and version: from the cache, else compiled now."""
@@ -112,8 +118,19 @@ def build(
     classes = work / "classes"
     classes.mkdir(parents=True)
     classpath = os.pathsep.join(str(p) for p in sorted((es_home / "lib").glob("*.jar")))
-    cmd = [str(javac), "--release", JAVA_RELEASE, "-nowarn", "-encoding", "UTF-8",
-           "-cp", classpath, "-d", str(classes), *map(str, java_sources(src))]
+    cmd = [
+        str(javac),
+        "--release",
+        JAVA_RELEASE,
+        "-nowarn",
+        "-encoding",
+        "UTF-8",
+        "-cp",
+        classpath,
+        "-d",
+        str(classes),
+        *map(str, java_sources(src)),
+    ]
     result = subprocess.run(cmd, capture_output=True, text=True)
     if result.returncode != 0:
         shutil.rmtree(work, ignore_errors=True)
@@ -162,8 +179,7 @@ def install(
         return False
     shutil.rmtree(es_home / "plugins" / NAME, ignore_errors=True)
     installed_marker(es_home).unlink(missing_ok=True)
-    cmd = [str(es_home / "bin" / "elasticsearch-plugin"), "install", "--batch",
-           plugin_zip.as_uri()]
+    cmd = [str(es_home / "bin" / "elasticsearch-plugin"), "install", "--batch", plugin_zip.as_uri()]
     result = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=es_home)
     if result.returncode != 0:
         output = (result.stdout + result.stderr).strip()[-3000:]

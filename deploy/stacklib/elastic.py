@@ -331,7 +331,14 @@ def post_json(url: str, body: dict, timeout: float = 3.0) -> tuple[int, dict | N
 
 #: Built-in language analysers of the full distribution (module analysis-common), probed by status.
 BUILTIN_ANALYZERS = (
-    "danish", "dutch", "english", "french", "german", "italian", "portuguese", "spanish",
+    "danish",
+    "dutch",
+    "english",
+    "french",
+    "german",
+    "italian",
+    "portuguese",
+    "spanish",
     "swedish",
 )
 

@@ -64,10 +64,13 @@ def list_alerts(
         table.add_column(column, overflow="fold")
     for a in alerts:
         table.add_row(
-            a.get("alerted_at", "")[:19].replace("T", " "), a.get("actor_name", ""),
+            a.get("alerted_at", "")[:19].replace("T", " "),
+            a.get("actor_name", ""),
             Text(a.get("matched_text", "") + (f" ({a['rule']})" if a.get("rule") else "")),
             Text(a.get("title", ""), style=f"link {a['url']}" if a.get("url") else ""),
-            Text(story_line(a)), a.get("language", ""), f"{a.get('latency_ms', -1)} ms",
+            Text(story_line(a)),
+            a.get("language", ""),
+            f"{a.get('latency_ms', -1)} ms",
         )
     show_table(table)
 
@@ -125,8 +128,10 @@ def watch(
     settings = load_settings()
     logging.getLogger("kafka").setLevel(logging.WARNING)
     consumer = KafkaConsumer(
-        settings.topic_alerts, bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
-        group_id=None, enable_auto_commit=False,
+        settings.topic_alerts,
+        bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
+        group_id=None,
+        enable_auto_commit=False,
         auto_offset_reset="earliest" if from_beginning else "latest",
     )
     wanted = fold(actor) if actor else ""
@@ -137,8 +142,10 @@ def watch(
                 alert = json.loads(record.value)
             except ValueError:
                 continue
-            if wanted and wanted not in (alert.get("actor_id", ""),
-                                         fold(alert.get("actor_name", ""))):
+            if wanted and wanted not in (
+                alert.get("actor_id", ""),
+                fold(alert.get("actor_name", "")),
+            ):
                 continue
             if as_json:
                 typer.echo(json.dumps(alert, ensure_ascii=False))
@@ -200,9 +207,18 @@ def check(
             )
             if values
         ]
-        table.add_row(*(Text(c) for c in (
-            a.id, a.kind, ", ".join(a.aliases), ", ".join(a.surnames), "; ".join(rules)
-        )))
+        table.add_row(
+            *(
+                Text(c)
+                for c in (
+                    a.id,
+                    a.kind,
+                    ", ".join(a.aliases),
+                    ", ".join(a.surnames),
+                    "; ".join(rules),
+                )
+            )
+        )
     show_table(table)
     from processors.enrichment.common_words import everyday_aliases
 
@@ -211,15 +227,17 @@ def check(
             f"warning: {actor_id}: {name!r} is also an everyday word ({', '.join(langs)}): "
             "it counts only as written with capitals, and as a sentence's first word only "
             "beside a surer mention; requires_context makes it stricter",
-            fg=typer.colors.YELLOW, err=True,
+            fg=typer.colors.YELLOW,
+            err=True,
         )
 
 
 @actors_app.command("backtest")
 def backtest(
     path: Path = typer.Argument(..., help="The candidate watchlist file."),
-    since: str = typer.Option("30d", "--since", help="Articles published after: an age (30d, "
-                              "24h) or an ISO date."),
+    since: str = typer.Option(
+        "30d", "--since", help="Articles published after: an age (30d, 24h) or an ISO date."
+    ),
     samples: int = typer.Option(3, "--samples", min=0, help="Sample mentions per actor."),
     limit: int = typer.Option(0, "--limit", min=0, help="At most this many articles (0: all)."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
@@ -245,8 +263,9 @@ def backtest(
     try:
         report = run_backtest(
             watchlist,
-            indexed_articles(es_client(settings), settings.index_articles, since=after,
-                             limit=limit),
+            indexed_articles(
+                es_client(settings), settings.index_articles, since=after, limit=limit
+            ),
             samples=samples,
         )
     except (ApiError, TransportError) as exc:
@@ -255,15 +274,21 @@ def backtest(
     if as_json:
         typer.echo(json.dumps(report.to_dict(), ensure_ascii=False))
         return
-    typer.echo(f"{watchlist.path}: {len(watchlist)} actors over {report.articles} articles "
-               f"since {since or 'the beginning'} (nothing raised)")
+    typer.echo(
+        f"{watchlist.path}: {len(watchlist)} actors over {report.articles} articles "
+        f"since {since or 'the beginning'} (nothing raised)"
+    )
     for result in report.actors:
-        typer.echo(f"{result.articles:6} articles {result.alerts:5} alerts  {result.name} "
-                   f"({result.actor_id})")
+        typer.echo(
+            f"{result.articles:6} articles {result.alerts:5} alerts  {result.name} "
+            f"({result.actor_id})"
+        )
         for s in result.samples:
             typer.echo(f"         {s.source}: {s.snippet}")
-            typer.echo(f"           matched {s.matched_text!r} as {s.alias!r} ({s.rule})"
-                       + (f"; recognised {s.entity}" if s.entity else ""))
+            typer.echo(
+                f"           matched {s.matched_text!r} as {s.alias!r} ({s.rule})"
+                + (f"; recognised {s.entity}" if s.entity else "")
+            )
 
 
 @actors_app.command("match")
@@ -272,8 +297,9 @@ def match(
     file: Path = typer.Option(None, "--file", "-f", help="Read the text from this file."),
     title: str = typer.Option("", "--title", help="A title to search as well."),
     actors: Path = typer.Option(None, "--actors", help="Watchlist file to use."),
-    explain: bool = typer.Option(False, "--explain", "-x",
-                                 help="Show the rules, and the mentions that did not count."),
+    explain: bool = typer.Option(
+        False, "--explain", "-x", help="Show the rules, and the mentions that did not count."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Show which tracked actors a text mentions, where, and why, as the service
@@ -290,24 +316,42 @@ def match(
     watchlist = _load(actors)
     text = text or ""
     url = "https://newsstream.invalid/match"
-    article = Article(id=article_id(url), url=url, title=title, text=text, published="",
-                      source=Source("cli", ""), fetched_at="")
+    article = Article(
+        id=article_id(url),
+        url=url,
+        title=title,
+        text=text,
+        published="",
+        source=Source("cli", ""),
+        fetched_at="",
+    )
     enriched = enrich(article, watchlist=watchlist)
     if as_json:
         typer.echo(json.dumps([m.__dict__ for m in enriched.actors], ensure_ascii=False))
         return
     rejected: list[Hit] = []
-    hits = find_hits(watchlist, title, text, enriched.entities,
-                     language=enriched.language.code, rejected=rejected)
+    hits = find_hits(
+        watchlist,
+        title,
+        text,
+        enriched.entities,
+        language=enriched.language.code,
+        rejected=rejected,
+    )
     if not hits:
         typer.echo("no tracked actors mentioned")
     for hit in hits:
-        typer.echo(f"{hit.actor_id:24} {hit.field:5} {hit.start:6}-{hit.end:<6} {hit.role:9} "
-                   f"{hit.text}")
+        typer.echo(
+            f"{hit.actor_id:24} {hit.field:5} {hit.start:6}-{hit.end:<6} {hit.role:9} {hit.text}"
+        )
         if explain:
-            typer.echo(f"{'':24} as {hit.alias!r}: {hit.rule}"
-                       + (f"; recognised {hit.entity}" if hit.entity else ""))
+            typer.echo(
+                f"{'':24} as {hit.alias!r}: {hit.rule}"
+                + (f"; recognised {hit.entity}" if hit.entity else "")
+            )
     if explain:
         for hit in rejected:
-            typer.echo(f"not counted: {hit.actor_id} {hit.field} {hit.start}-{hit.end} "
-                       f"{hit.text!r}: {hit.rule}")
+            typer.echo(
+                f"not counted: {hit.actor_id} {hit.field} {hit.start}-{hit.end} "
+                f"{hit.text!r}: {hit.rule}"
+            )

@@ -62,9 +62,7 @@ def demo(
     try:
         typer.secho(f"3/5 polling the feeds in {feeds}", bold=True)
         expected = _poll_once(settings, feeds)
-        typer.secho(
-            f"4/5 waiting until Elasticsearch holds all {expected} articles", bold=True
-        )
+        typer.secho(f"4/5 waiting until Elasticsearch holds all {expected} articles", bold=True)
         indexed = _wait_indexed(client, settings, expected, timeout)
         _wait_alerts_settle(client, settings)
         typer.secho(f"5/5 {indexed} articles searchable; results for {query!r}:", bold=True)

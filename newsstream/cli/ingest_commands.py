@@ -24,9 +24,7 @@ def register(app: typer.Typer) -> None:
 def _feed_list_path(path: Path | None, settings: Settings) -> Path:
     chosen = path or (Path(settings.feeds) if settings.feeds else None)
     if chosen is None:
-        typer.secho(
-            "no feed list: pass --feeds PATH or set NEWSSTREAM_FEEDS", fg="red", err=True
-        )
+        typer.secho("no feed list: pass --feeds PATH or set NEWSSTREAM_FEEDS", fg="red", err=True)
         raise typer.Exit(2)
     return chosen
 
@@ -44,8 +42,10 @@ def _load_feeds(path: Path) -> list:
 
 def poll(
     once: bool = typer.Option(
-        False, "--once", help="Poll every feed once, publish, and exit (status 1 when every "
-        "feed failed or articles are left unpublished)."
+        False,
+        "--once",
+        help="Poll every feed once, publish, and exit (status 1 when every "
+        "feed failed or articles are left unpublished).",
     ),
     feeds: Path = typer.Option(
         None, "--feeds", help="Feed list, YAML or OPML (default: NEWSSTREAM_FEEDS)."
@@ -78,8 +78,9 @@ def poll(
                 report = await poller.run_cycle(feed_list)
                 typer.echo(report.summary())
                 if report.feeds and report.errors == report.feeds:
-                    typer.secho(f"every feed failed ({report.errors} of {report.feeds})",
-                                fg="red", err=True)
+                    typer.secho(
+                        f"every feed failed ({report.errors} of {report.feeds})", fg="red", err=True
+                    )
                     return 1
                 return 1 if report.pending else 0
             stop = asyncio.Event()
@@ -129,19 +130,31 @@ def status(
 
     records = [
         {
-            "url": r.url, "name": names.get(r.url) or r.title, "last_poll": when(r.last_poll),
-            "result": r.last_result, "status": r.last_status, "next_poll": when(r.next_poll),
-            "interval": r.interval, "schedule": r.schedule_reason,
-            "error_streak": r.error_streak, "error": r.last_error, "entries": r.entries,
-            "new_items": r.new_items, "etag": r.etag, "last_modified": r.last_modified,
+            "url": r.url,
+            "name": names.get(r.url) or r.title,
+            "last_poll": when(r.last_poll),
+            "result": r.last_result,
+            "status": r.last_status,
+            "next_poll": when(r.next_poll),
+            "interval": r.interval,
+            "schedule": r.schedule_reason,
+            "error_streak": r.error_streak,
+            "error": r.last_error,
+            "entries": r.entries,
+            "new_items": r.new_items,
+            "etag": r.etag,
+            "last_modified": r.last_modified,
         }
         for r in rows
     ]
     if as_json:
-        typer.echo(json.dumps(
-            {"feeds": records, "pending_articles": pending, "published_articles": seen},
-            ensure_ascii=False, indent=2,
-        ))
+        typer.echo(
+            json.dumps(
+                {"feeds": records, "pending_articles": pending, "published_articles": seen},
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return
     from rich.table import Table
 
@@ -152,8 +165,13 @@ def status(
         style = "red" if r["error_streak"] else None
         result = r["result"] + (f" ({r['error'][:60]})" if r["error"] else "")
         table.add_row(
-            r["name"] or r["url"], _short(r["last_poll"]), result, str(r["new_items"]),
-            _short(r["next_poll"]), str(r["error_streak"]), style=style,
+            r["name"] or r["url"],
+            _short(r["last_poll"]),
+            result,
+            str(r["new_items"]),
+            _short(r["next_poll"]),
+            str(r["error_streak"]),
+            style=style,
         )
     show_table(table)
 
@@ -166,7 +184,9 @@ def _short(iso: str | None) -> str:
 def import_opml(
     opml: Path = typer.Argument(..., help="OPML file exported by a feed reader."),
     output: Path = typer.Option(
-        None, "--output", "-o",
+        None,
+        "--output",
+        "-o",
         help="YAML feed list to merge into (default: NEWSSTREAM_FEEDS; stdout if unset).",
     ),
 ) -> None:

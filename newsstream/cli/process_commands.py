@@ -25,7 +25,9 @@ def process(
         "group; recognise-only workers form their own.",
     ),
     actors: str = typer.Option(
-        None, "--actors", help="Watchlist YAML of tracked actors (default: NEWSSTREAM_ACTORS, "
+        None,
+        "--actors",
+        help="Watchlist YAML of tracked actors (default: NEWSSTREAM_ACTORS, "
         "else seeds/actors.yaml). Edits take effect without a restart.",
     ),
     loglevel: str = typer.Option("info", help="Worker log level."),

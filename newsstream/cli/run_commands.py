@@ -87,13 +87,18 @@ def ensure_servers(settings: Settings) -> bool:
     configured = any(f"{PREFIX}{n}" in os.environ for n in ("KAFKA_BOOTSTRAP_SERVERS", "ES_URL"))
     missing = ", ".join(name for name, ok in up.items() if not ok)
     if configured or any(up.values()):
-        typer.secho(f"{missing} not reachable (Kafka {kafka}, Elasticsearch {settings.es_url}); "
-                    "start it, or unset the NEWSSTREAM_ server variables to use the local "
-                    "stack", fg="red", err=True)
+        typer.secho(
+            f"{missing} not reachable (Kafka {kafka}, Elasticsearch {settings.es_url}); "
+            "start it, or unset the NEWSSTREAM_ server variables to use the local "
+            "stack",
+            fg="red",
+            err=True,
+        )
         raise typer.Exit(1)
     if not STACK_SCRIPT.exists():
-        typer.secho(f"no servers answer and {STACK_SCRIPT} is not here to start them",
-                    fg="red", err=True)
+        typer.secho(
+            f"no servers answer and {STACK_SCRIPT} is not here to start them", fg="red", err=True
+        )
         raise typer.Exit(1)
     typer.echo(f"no Kafka or Elasticsearch here: starting them ({STACK_SCRIPT} up)", err=True)
     if subprocess.run([sys.executable, str(STACK_SCRIPT), "up"], check=False).returncode:
@@ -133,13 +138,18 @@ def run(
     host: str = typer.Option("127.0.0.1", help="Address of the web page and API."),
     port: int = typer.Option(8000, help="Port of the web page and API."),
     serve: Path = typer.Option(
-        None, "--serve", help="Also serve the feed files in this directory on 127.0.0.1 "
-        "(the offline sample feeds: seeds/feeds/fixtures)."
+        None,
+        "--serve",
+        help="Also serve the feed files in this directory on 127.0.0.1 "
+        "(the offline sample feeds: seeds/feeds/fixtures).",
     ),
     serve_port: int = typer.Option(8765, help="Port for --serve."),
     recognisers: int | None = typer.Option(
-        None, "--recognisers", min=0, help="Recognise-stage workers, which add the statistical "
-        "names (default: 1 when the ner extra is installed, else 0)."
+        None,
+        "--recognisers",
+        min=0,
+        help="Recognise-stage workers, which add the statistical "
+        "names (default: 1 when the ner extra is installed, else 0).",
     ),
     allow_unauthenticated: bool = typer.Option(
         False, "--allow-unauthenticated", help="See `newsstream api --help`."
@@ -162,18 +172,26 @@ def run(
     if recognisers is None:
         recognisers = default_recognisers(installed)
     if recognisers and not installed:
-        typer.secho("--recognisers needs the ner extra: pip install -e '.[ner]'", fg="red",
-                    err=True)
+        typer.secho(
+            "--recognisers needs the ner extra: pip install -e '.[ner]'", fg="red", err=True
+        )
         raise typer.Exit(2)
     if not recognisers:
-        typer.echo("statistical names are off (fast path only): "
-                   + ("no recogniser asked for" if installed
-                      else "install the ner extra, pip install -e '.[ner]'"), err=True)
+        typer.echo(
+            "statistical names are off (fast path only): "
+            + (
+                "no recogniser asked for"
+                if installed
+                else "install the ner extra, pip install -e '.[ner]'"
+            ),
+            err=True,
+        )
     started_stack = ensure_servers(settings)
     server = _serve(serve, serve_port) if serve else None
     try:
-        _supervise(settings, feeds, count, recognisers, host, port, bool(serve),
-                   allow_unauthenticated)
+        _supervise(
+            settings, feeds, count, recognisers, host, port, bool(serve), allow_unauthenticated
+        )
     finally:
         if server is not None:
             server.shutdown()
@@ -211,7 +229,11 @@ def _serve(directory: Path, port: int):  # noqa: ANN202 - http.server type
 
 
 def child_specs(
-    settings: Settings, feeds: Path, workers: int, recognisers: int, api: list[str],
+    settings: Settings,
+    feeds: Path,
+    workers: int,
+    recognisers: int,
+    api: list[str],
     env: dict[str, str],
 ) -> list[ChildSpec]:
     """The processes of the service, in start order, each with its stop group:
@@ -220,23 +242,41 @@ def child_specs(
 
     logs = settings.data_path / "logs"
     me = [sys.executable, "-m", "newsstream"]
-    specs = [ChildSpec("poller", [*me, "poll", "--feeds", str(feeds)], env, logs / "poller.log",
-                       stop_group=0)]
-    specs += [ChildSpec(f"worker-{i}", [*me, "process"], env, logs / f"worker-{i}.log",
-                        stop_group=1) for i in range(1, workers + 1)]
+    specs = [
+        ChildSpec(
+            "poller", [*me, "poll", "--feeds", str(feeds)], env, logs / "poller.log", stop_group=0
+        )
+    ]
+    specs += [
+        ChildSpec(f"worker-{i}", [*me, "process"], env, logs / f"worker-{i}.log", stop_group=1)
+        for i in range(1, workers + 1)
+    ]
     # The recogniser yields the CPU to the fast path, which keeps every article
     # searchable within the second; the statistical names follow when cores are free.
     nice = ["nice", "-n", str(RECOGNISER_NICENESS)] if shutil.which("nice") else []
-    specs += [ChildSpec(f"recogniser-{i}", [*nice, *me, "process", "--stage", "recognise"],
-                        env, logs / f"recogniser-{i}.log", stop_group=1)
-              for i in range(1, recognisers + 1)]
+    specs += [
+        ChildSpec(
+            f"recogniser-{i}",
+            [*nice, *me, "process", "--stage", "recognise"],
+            env,
+            logs / f"recogniser-{i}.log",
+            stop_group=1,
+        )
+        for i in range(1, recognisers + 1)
+    ]
     specs.append(ChildSpec("api", [*me, *api], env, logs / "api.log", stop_group=2))
     return specs
 
 
 def _supervise(
-    settings: Settings, feeds: Path, workers: int, recognisers: int, host: str, port: int,
-    private_feeds: bool, allow_unauthenticated: bool,
+    settings: Settings,
+    feeds: Path,
+    workers: int,
+    recognisers: int,
+    host: str,
+    port: int,
+    private_feeds: bool,
+    allow_unauthenticated: bool,
 ) -> None:
     from newsstream.kafka_admin import ensure_topics
     from newsstream.pipeline_status import StatusFeed, StatusReader
@@ -263,8 +303,12 @@ def _supervise(
     terminal = sys.stdout.isatty()
     supervisor = Supervisor(specs, report=lambda text: _say(text, terminal))
     recognise_group = app_id_for(settings, ("recognise",)) if recognisers else None
-    reader = StatusReader(settings, app_id_for(settings, DEFAULT_STAGES), recognise_group,
-                          recognised_version=VERSION_KEY)
+    reader = StatusReader(
+        settings,
+        app_id_for(settings, DEFAULT_STAGES),
+        recognise_group,
+        recognised_version=VERSION_KEY,
+    )
     status = StatusFeed(reader, every=2.0 if terminal else 10.0)
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::") else host
     url = f"http://{shown}:{port}/"
@@ -276,8 +320,10 @@ def _supervise(
             parts.append(f"{recognisers} recogniser{'s' if recognisers != 1 else ''}")
         typer.echo(f"started {', '.join(parts)} and the API (logs: {logs})")
         api_child = supervisor.children[-1]
-        if _wait_for_api(f"http://127.0.0.1:{port}/" if host in ("0.0.0.0", "::") else url,
-                         lambda: api_child.running and not stop.is_set()):
+        if _wait_for_api(
+            f"http://127.0.0.1:{port}/" if host in ("0.0.0.0", "::") else url,
+            lambda: api_child.running and not stop.is_set(),
+        ):
             typer.secho(f"newsstream is running: open {url}  (Ctrl-C stops it)", bold=True)
         elif not stop.is_set():
             _say(f"the API did not answer on {url}; see {logs / 'api.log'}", terminal)

@@ -27,8 +27,11 @@ def register(app: typer.Typer) -> None:
 
 
 def search(
-    query: str = typer.Argument("", help="Words, \"phrases\", -excluded, a|b, prefix*. "
-                                "Empty: the newest articles that match the filters."),
+    query: str = typer.Argument(
+        "",
+        help='Words, "phrases", -excluded, a|b, prefix*. '
+        "Empty: the newest articles that match the filters.",
+    ),
     lang: list[str] = typer.Option(None, "--lang", "-l", help="Language code, e.g. nl."),
     source: list[str] = typer.Option(None, "--source", help="Source name, domain or feed id."),
     topic: list[str] = typer.Option(None, "--topic", "-t", help="Topic label or IPTC code."),
@@ -36,8 +39,9 @@ def search(
     actor: list[str] = typer.Option(None, "--actor", "-a", help="Tracked actor id or name."),
     since: str = typer.Option(None, help="2019-03-12, 2019-03-12T08:00:00Z, or 24h / 7d / 2w."),
     until: str = typer.Option(None, help="Same forms as --since."),
-    sort: str = typer.Option(None, help="relevance | recent (default: relevance with a "
-                             "query, recent without)."),
+    sort: str = typer.Option(
+        None, help="relevance | recent (default: relevance with a query, recent without)."
+    ),
     limit: int = typer.Option(20, "--limit", "-n", min=1, max=500, help="Articles to show."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
@@ -51,11 +55,17 @@ def search(
     logging.getLogger("elastic_transport").setLevel(logging.WARNING)
     try:
         request = SearchRequest(
-            query=query, languages=tuple(lang or ()), sources=tuple(source or ()),
-            topics=tuple(topic or ()), entities=tuple(entity or ()), actors=tuple(actor or ()),
+            query=query,
+            languages=tuple(lang or ()),
+            sources=tuple(source or ()),
+            topics=tuple(topic or ()),
+            entities=tuple(entity or ()),
+            actors=tuple(actor or ()),
             since=parse_time(since) if since else None,
             until=parse_time(until, end_of_day=True) if until else None,
-            sort=sort or "", limit=limit, facets=as_json,
+            sort=sort or "",
+            limit=limit,
+            facets=as_json,
         )
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
@@ -96,7 +106,8 @@ def print_table(result: SearchResult) -> None:
 
     exact = "" if result.total_is_exact else "more than "
     table = Table(
-        title=f"{exact}{result.total} articles ({result.took_ms} ms)", show_lines=True,
+        title=f"{exact}{result.total} articles ({result.took_ms} ms)",
+        show_lines=True,
         expand=True,
     )
     table.add_column("published", style="cyan", no_wrap=True, width=16)
@@ -141,7 +152,9 @@ def check_api_exposure(host: str, keys: list[str], allow_unauthenticated: bool) 
     typer.secho(
         f"refusing to listen on {host} without API keys: anyone who reaches this address could "
         "read everything. Set NEWSSTREAM_API_KEYS=key1,key2 (clients send X-API-Key), or listen "
-        "on 127.0.0.1.", fg=typer.colors.RED, err=True,
+        "on 127.0.0.1.",
+        fg=typer.colors.RED,
+        err=True,
     )
     raise typer.Exit(2)
 
@@ -150,7 +163,8 @@ def api(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
     allow_unauthenticated: bool = typer.Option(
-        False, "--allow-unauthenticated",
+        False,
+        "--allow-unauthenticated",
         help="Listen on a non-loopback address without API keys (only where the network "
         "around it is private, e.g. a container whose port is published on the host's "
         "loopback).",
@@ -168,5 +182,6 @@ def api(
     check_api_exposure(host, settings.api_key_list, allow_unauthenticated)
     app = create_api(settings, routers=_routers())
     # Open event streams (the live alerts page) would hold a graceful stop forever.
-    uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(),
-                timeout_graceful_shutdown=3)
+    uvicorn.run(
+        app, host=host, port=port, log_level=settings.log_level.lower(), timeout_graceful_shutdown=3
+    )

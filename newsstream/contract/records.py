@@ -218,9 +218,15 @@ class EnrichedArticle:
                 article=Article.from_dict(_obj(data["article"], "article")),
                 language=_known(Language, data["language"], "language"),
                 entities=[
-                    _known(Entity, e, "entity", mentions=[
-                        _known(Mention, m, "mention") for m in _list(_obj(e, "entity"), "mentions")
-                    ])
+                    _known(
+                        Entity,
+                        e,
+                        "entity",
+                        mentions=[
+                            _known(Mention, m, "mention")
+                            for m in _list(_obj(e, "entity"), "mentions")
+                        ],
+                    )
                     for e in _list(data, "entities")
                 ],
                 topics=[_known(Topic, t, "topic") for t in _list(data, "topics")],
@@ -332,8 +338,7 @@ def _not_json(raw: bytes | bytearray | str, exc: orjson.JSONDecodeError) -> str:
         try:
             raw = bytes(raw).decode("utf-8")
         except UnicodeDecodeError as bad:
-            return (f"not JSON: not UTF-8 text (byte 0x{raw[bad.start]:02x} "
-                    f"at position {bad.start})")
+            return f"not JSON: not UTF-8 text (byte 0x{raw[bad.start]:02x} at position {bad.start})"
     if not raw.strip():
         return "empty message (no JSON)"
     return f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
@@ -376,8 +381,14 @@ def upcast(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _json_type(value: object) -> str:
-    return {list: "an array", str: "a string", bool: "a boolean", type(None): "null",
-            int: "a number", float: "a number"}.get(type(value), type(value).__name__)
+    return {
+        list: "an array",
+        str: "a string",
+        bool: "a boolean",
+        type(None): "null",
+        int: "a number",
+        float: "a number",
+    }.get(type(value), type(value).__name__)
 
 
 def _obj(value: object, what: str) -> dict[str, Any]:
@@ -409,7 +420,8 @@ def _known(cls: type[R], value: object, what: str, **given: Any) -> R:
         return cls(**known, **given)
     except TypeError as exc:
         missing = sorted(
-            f.name for f in fields(cls)  # type: ignore[arg-type]
+            f.name
+            for f in fields(cls)  # type: ignore[arg-type]
             if f.name not in data and f.default is MISSING and f.default_factory is MISSING
         )
         detail = f"missing {', '.join(missing)}" if missing else str(exc)
@@ -431,8 +443,14 @@ DEAD_LETTER_ERROR_MAX = 4_000
 
 
 def dead_letter_for(
-    raw: bytes | None, exc: BaseException, *, stage: str, topic: str = "",
-    partition: int = -1, offset: int = -1, key: bytes | str | None = None,
+    raw: bytes | None,
+    exc: BaseException,
+    *,
+    stage: str,
+    topic: str = "",
+    partition: int = -1,
+    offset: int = -1,
+    key: bytes | str | None = None,
 ) -> DeadLetter:
     """Wrap a failed input so nothing is lost: the error and the exact bytes.
 
@@ -465,9 +483,17 @@ def dead_letter_for(
     if len(error) > DEAD_LETTER_ERROR_MAX:
         error = error[:DEAD_LETTER_ERROR_MAX] + "…"
     return DeadLetter(
-        stage=stage, error_type=type(exc).__name__, error=error, original=original,
-        original_b64=original_b64, topic=topic, partition=partition, offset=offset,
-        key=key or "", original_size=size, truncated=truncated,
+        stage=stage,
+        error_type=type(exc).__name__,
+        error=error,
+        original=original,
+        original_b64=original_b64,
+        topic=topic,
+        partition=partition,
+        offset=offset,
+        key=key or "",
+        original_size=size,
+        truncated=truncated,
     )
 
 

@@ -57,8 +57,11 @@ WEBHOOK_RETRY = RetryPolicy(attempts=5, base_delay=0.5, max_delay=8.0)
 
 
 async def retrying(
-    call: Callable[[], Awaitable[T]], policy: RetryPolicy, what: str,
-    *, sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    call: Callable[[], Awaitable[T]],
+    policy: RetryPolicy,
+    what: str,
+    *,
+    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
 ) -> T:
     """Run ``call`` until it succeeds, fails permanently, or attempts run out."""
     attempt = 0

@@ -80,7 +80,8 @@ DUPLICATES = Metric(
     "newsstream_alerts_duplicate", "Candidate alerts dropped: story already alerted for the actor"
 )
 LATENCY = Histogram(
-    "newsstream_alert_latency_seconds", "From the article landing on the raw topic to its alert",
+    "newsstream_alert_latency_seconds",
+    "From the article landing on the raw topic to its alert",
     buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0),
 )
 
@@ -105,8 +106,12 @@ class Detector:
     """
 
     def __init__(
-        self, watchlist: WatchlistSource, store: AlertStore, sinks: Sequence[Sink],
-        *, clock_ms: Callable[[], int] = _now_ms,
+        self,
+        watchlist: WatchlistSource,
+        store: AlertStore,
+        sinks: Sequence[Sink],
+        *,
+        clock_ms: Callable[[], int] = _now_ms,
     ) -> None:
         self.watchlist = watchlist
         self.store = store
@@ -135,7 +140,10 @@ class Detector:
         await self.store.flush_marks()
 
     def candidates(
-        self, enriched: EnrichedArticle, *, fallback_ms: int = 0,
+        self,
+        enriched: EnrichedArticle,
+        *,
+        fallback_ms: int = 0,
         watchlist: Watchlist | None = None,
     ) -> list[Alert]:
         """Candidate alerts of one article.
@@ -149,12 +157,12 @@ class Detector:
             mentions = enriched.actors
         else:
             mentions = match_actors(
-                watchlist or self.watchlist.get(), article.title, article.text,
+                watchlist or self.watchlist.get(),
+                article.title,
+                article.text,
                 enriched.entities,
             )
-        return decide(
-            enriched, mentions, now_ms=self.clock_ms(), fallback_timestamp_ms=fallback_ms
-        )
+        return decide(enriched, mentions, now_ms=self.clock_ms(), fallback_timestamp_ms=fallback_ms)
 
     async def publish(
         self, candidates: Sequence[Alert]
@@ -264,10 +272,14 @@ def sent_handler(detector: Detector) -> Callable[[Sequence[Outcome]], Awaitable[
     """Mark the alerts among outcomes Kafka acknowledged as sent in the store."""
 
     async def sent(outcomes: Sequence[Outcome]) -> None:
-        await detector.sent([
-            output.key.decode() for outcome in outcomes for output in outcome.outputs
-            if output.topic == "alerts" and output.key
-        ])
+        await detector.sent(
+            [
+                output.key.decode()
+                for outcome in outcomes
+                for output in outcome.outputs
+                if output.topic == "alerts" and output.key
+            ]
+        )
 
     return sent
 
@@ -278,9 +290,16 @@ def register(app: faust.App, topics: ProcessorTopics, settings: Settings) -> Non
     store = AlertStore(async_es_client(settings), settings.index_alerts)
     # New alerts go to the alerts topic as the harness's outputs, after the log.
     detector = Detector(source, store, [LogSink()])
-    detect = Stage("alerts", decode_enriched, detect_handler(detector),
-                   batch_size=BATCH_MAX, within=BATCH_WINDOW, sent=sent_handler(detector),
-                   late=late_after(settings.bulk_late_after), late_within=LATE_WINDOW)
+    detect = Stage(
+        "alerts",
+        decode_enriched,
+        detect_handler(detector),
+        batch_size=BATCH_MAX,
+        within=BATCH_WINDOW,
+        sent=sent_handler(detector),
+        late=late_after(settings.bulk_late_after),
+        late_within=LATE_WINDOW,
+    )
     register_stage(app, topics, topics.enriched, detect, name="alerts.detect")
 
     register_webhooks(app, topics, settings)

@@ -24,8 +24,17 @@ from processors.enrichment.pipeline import enrich
 from processors.enrichment.watchlist import Watchlist
 
 SAMPLES = 3  # sample mentions kept per actor
-_FIELDS = ["id", "url", "title", "text", "@timestamp", "story_id", "source", "language",
-           "fetched_at"]
+_FIELDS = [
+    "id",
+    "url",
+    "title",
+    "text",
+    "@timestamp",
+    "story_id",
+    "source",
+    "language",
+    "fetched_at",
+]
 
 
 @dataclass
@@ -82,12 +91,20 @@ def backtest(
             stories[mention.actor_id].add(story_of(article))
             if len(result.samples) < samples:
                 source_text = article.title if mention.field == "title" else article.text
-                result.samples.append(Sample(
-                    article.id, article.title, article.url, article.source.name,
-                    article.published, mention.matched_text,
-                    make_snippet(source_text, mention.start, mention.end, 80),
-                    mention.alias, mention.rule, mention.entity,
-                ))
+                result.samples.append(
+                    Sample(
+                        article.id,
+                        article.title,
+                        article.url,
+                        article.source.name,
+                        article.published,
+                        mention.matched_text,
+                        make_snippet(source_text, mention.start, mention.end, 80),
+                        mention.alias,
+                        mention.rule,
+                        mention.entity,
+                    )
+                )
     for actor_id, result in results.items():
         result.alerts = len(stories[actor_id])
     ranked = sorted(results.values(), key=lambda r: (-r.articles, r.name))
@@ -102,8 +119,13 @@ def indexed_articles(
     if since is not None:
         query = {"range": {"@timestamp": {"gte": since.isoformat()}}}
     try:
-        hits = scan(es, index=index, query={"query": query, "_source": _FIELDS}, size=500,
-                    preserve_order=False)
+        hits = scan(
+            es,
+            index=index,
+            query={"query": query, "_source": _FIELDS},
+            size=500,
+            preserve_order=False,
+        )
         for n, hit in enumerate(hits, start=1):
             yield _article(hit["_source"])
             if limit and n >= limit:
@@ -116,9 +138,13 @@ def _article(doc: dict[str, Any]) -> Article:
     source = doc.get("source") or {}
     language = doc.get("language") or {}
     return Article(
-        id=str(doc.get("id", "")), url=str(doc.get("url", "")), title=str(doc.get("title", "")),
-        text=str(doc.get("text", "")), published=str(doc.get("@timestamp", "")),
+        id=str(doc.get("id", "")),
+        url=str(doc.get("url", "")),
+        title=str(doc.get("title", "")),
+        text=str(doc.get("text", "")),
+        published=str(doc.get("@timestamp", "")),
         source=Source(str(source.get("name", "")), str(source.get("feed_url", ""))),
-        fetched_at=str(doc.get("fetched_at") or ""), story_id=str(doc.get("story_id") or ""),
+        fetched_at=str(doc.get("fetched_at") or ""),
+        story_id=str(doc.get("story_id") or ""),
         language_hint=str(language.get("code", "") if language.get("code") != "und" else ""),
     )

@@ -20,15 +20,21 @@ from processors.enrichment.watchlist import parse_watchlist
 
 router = APIRouter(tags=["alerts"])
 
-EXAMPLE = "actors:\n  - id: mark-rutte\n    name: Mark Rutte\n    kind: person\n" \
-          "    aliases: [Mark Rutte]\n    surnames: [Rutte]\n"
+EXAMPLE = (
+    "actors:\n  - id: mark-rutte\n    name: Mark Rutte\n    kind: person\n"
+    "    aliases: [Mark Rutte]\n    surnames: [Rutte]\n"
+)
 
 
 @router.post("/actors/backtest", summary="Alerts a candidate watchlist would have raised")
 async def backtest_watchlist(
     request: Request,
-    watchlist: str = Body(..., media_type="text/plain", examples=[EXAMPLE],
-                          description="The watchlist, as YAML (or JSON)"),
+    watchlist: str = Body(
+        ...,
+        media_type="text/plain",
+        examples=[EXAMPLE],
+        description="The watchlist, as YAML (or JSON)",
+    ),
     since: str = Query("30d", description="Articles published after: 30d, 24h or an ISO date"),
     samples: int = Query(3, ge=0, le=20),
     limit: int = Query(0, ge=0, description="At most this many articles (0: all)"),
@@ -41,8 +47,9 @@ async def backtest_watchlist(
     state = request.app.state
 
     def run() -> dict[str, Any]:
-        articles = indexed_articles(state.es, state.settings.index_articles, since=after,
-                                    limit=limit)
+        articles = indexed_articles(
+            state.es, state.settings.index_articles, since=after, limit=limit
+        )
         return backtest(parsed, articles, samples=samples).to_dict()
 
     return await run_in_threadpool(run)

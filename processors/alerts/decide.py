@@ -45,7 +45,10 @@ def iso_ms(epoch_ms: int) -> str:
 
 
 def decide(
-    enriched: EnrichedArticle, mentions: Sequence[ActorMention], *, now_ms: int,
+    enriched: EnrichedArticle,
+    mentions: Sequence[ActorMention],
+    *,
+    now_ms: int,
     fallback_timestamp_ms: int = 0,
 ) -> list[Alert]:
     """One candidate alert per mentioned actor.
@@ -61,25 +64,27 @@ def decide(
     alerts = []
     for mention in mentions:
         source_text = article.title if mention.field == "title" else article.text
-        alerts.append(Alert(
-            id=alert_id(mention.actor_id, story),
-            actor_id=mention.actor_id,
-            actor_name=mention.name,
-            actor_kind=mention.kind,
-            article_id=article.id,
-            story_id=story,
-            title=article.title,
-            url=article.url,
-            source=article.source.name,
-            language=enriched.language.code,
-            published=article.published,
-            matched_text=mention.matched_text,
-            snippet=make_snippet(source_text, mention.start, mention.end),
-            raw_timestamp_ms=landed,
-            alerted_at=iso_ms(now_ms),
-            latency_ms=max(0, now_ms - landed) if landed else -1,
-            alias=mention.alias,
-            rule=mention.rule,
-            entity=mention.entity,
-        ))
+        alerts.append(
+            Alert(
+                id=alert_id(mention.actor_id, story),
+                actor_id=mention.actor_id,
+                actor_name=mention.name,
+                actor_kind=mention.kind,
+                article_id=article.id,
+                story_id=story,
+                title=article.title,
+                url=article.url,
+                source=article.source.name,
+                language=enriched.language.code,
+                published=article.published,
+                matched_text=mention.matched_text,
+                snippet=make_snippet(source_text, mention.start, mention.end),
+                raw_timestamp_ms=landed,
+                alerted_at=iso_ms(now_ms),
+                latency_ms=max(0, now_ms - landed) if landed else -1,
+                alias=mention.alias,
+                rule=mention.rule,
+                entity=mention.entity,
+            )
+        )
     return alerts

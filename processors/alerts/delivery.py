@@ -42,7 +42,8 @@ log = logging.getLogger(__name__)
 
 STAGE = "alerts-webhook"
 WEBHOOKS = Metric(
-    "newsstream_alert_webhooks", "Webhook deliveries by receiver (its URL's digest) and outcome",
+    "newsstream_alert_webhooks",
+    "Webhook deliveries by receiver (its URL's digest) and outcome",
     ["receiver", "outcome"],
 )
 BATCH = 10  # alerts fetched (and committed) at a time per receiver
@@ -71,8 +72,10 @@ def start_at_end_if_new(settings: Settings, url: str, *, timeout_ms: int = 10_00
 
     consumer = KafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
-        group_id=receiver_group(settings, url), enable_auto_commit=False,
-        request_timeout_ms=timeout_ms, bootstrap_timeout_ms=timeout_ms,
+        group_id=receiver_group(settings, url),
+        enable_auto_commit=False,
+        request_timeout_ms=timeout_ms,
+        bootstrap_timeout_ms=timeout_ms,
         isolation_level="read_committed",
     )
     try:
@@ -100,8 +103,13 @@ class ReceiverQueue:
     """One receiver's queue: its own consumer group, retries and dead letters."""
 
     def __init__(
-        self, settings: Settings, sink: WebhookSink, park: Park, *,
-        policy: RetryPolicy = WEBHOOK_RETRY, park_retry: RetryPolicy = SERVER_RETRY,
+        self,
+        settings: Settings,
+        sink: WebhookSink,
+        park: Park,
+        *,
+        policy: RetryPolicy = WEBHOOK_RETRY,
+        park_retry: RetryPolicy = SERVER_RETRY,
         restart_retry: RetryPolicy = SERVER_RETRY,
     ) -> None:
         self.settings = settings
@@ -126,8 +134,13 @@ class ReceiverQueue:
             except Exception as exc:  # noqa: BLE001 - the queue must outlive any one failure
                 self.restarts += 1
                 delay = self.restart_retry.delay(self.restarts)
-                log.warning("webhook %s: queue stopped (%s: %s); restarting in %.0fs",
-                            self.sink.url, type(exc).__name__, exc, delay)
+                log.warning(
+                    "webhook %s: queue stopped (%s: %s); restarting in %.0fs",
+                    self.sink.url,
+                    type(exc).__name__,
+                    exc,
+                    delay,
+                )
                 await asyncio.sleep(delay)
 
     async def _consume(self) -> None:
@@ -165,10 +178,13 @@ class ReceiverQueue:
                 batches = await consumer.getmany(timeout_ms=1000, max_records=BATCH)
                 # A batch's alerts go out together (a burst is not sent one by one);
                 # its offsets are committed once all of them were taken or parked.
-                await asyncio.gather(*(
-                    self.deliver(record.value, record.key, tp.partition, record.offset)
-                    for tp, records in batches.items() for record in records
-                ))
+                await asyncio.gather(
+                    *(
+                        self.deliver(record.value, record.key, tp.partition, record.offset)
+                        for tp, records in batches.items()
+                        for record in records
+                    )
+                )
                 for tp, records in batches.items():
                     if records:
                         done[tp] = records[-1].offset + 1
@@ -198,7 +214,8 @@ class ReceiverQueue:
         except NewsstreamError as exc:
             error: NewsstreamError = exc
             await retrying(
-                lambda: self.park(raw, key, partition, offset, error), self.park_retry,
+                lambda: self.park(raw, key, partition, offset, error),
+                self.park_retry,
                 f"{self.sink.name}: dead letter",
             )
             self.parked += 1
@@ -216,8 +233,13 @@ def dead_letters_to(topic: faust.TopicT, settings: Settings) -> Park:
         raw: bytes, key: bytes | None, partition: int, offset: int, exc: BaseException
     ) -> None:
         record = dead_letter_for(
-            raw, exc, stage=STAGE, topic=settings.topic_alerts, partition=partition,
-            offset=offset, key=key,
+            raw,
+            exc,
+            stage=STAGE,
+            topic=settings.topic_alerts,
+            partition=partition,
+            offset=offset,
+            key=key,
         )
         log.warning("%s: parked alert %s: %s", STAGE, record.key, record.error)
         try:
@@ -270,8 +292,10 @@ def alerts_since(settings: Settings, since_ms: int, *, timeout: float = 60.0) ->
     from kafka import KafkaConsumer, TopicPartition
 
     consumer = KafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap_servers.split(","), group_id=None,
-        enable_auto_commit=False, isolation_level="read_committed",
+        bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
+        group_id=None,
+        enable_auto_commit=False,
+        isolation_level="read_committed",
     )
     try:
         topic = settings.topic_alerts
@@ -295,8 +319,11 @@ def alerts_since(settings: Settings, since_ms: int, *, timeout: float = 60.0) ->
 
 
 async def backfill(
-    settings: Settings, sinks: Sequence[WebhookSink], since_ms: int,
-    *, policy: RetryPolicy = WEBHOOK_RETRY,
+    settings: Settings,
+    sinks: Sequence[WebhookSink],
+    since_ms: int,
+    *,
+    policy: RetryPolicy = WEBHOOK_RETRY,
 ) -> dict[str, int]:
     """Send every alert raised since ``since_ms`` to ``sinks``; counts by outcome.
 

@@ -35,24 +35,38 @@ def alerts_query(actor: str | None = None, since: datetime | None = None) -> dic
     """Alerts for an actor (id or name words) raised after ``since``."""
     filters: list[dict[str, Any]] = []
     if actor:
-        filters.append({"bool": {"minimum_should_match": 1, "should": [
-            {"term": {"actor_id": actor}},
-            {"match": {"actor_name": {"query": actor, "operator": "and"}}},
-        ]}})
+        filters.append(
+            {
+                "bool": {
+                    "minimum_should_match": 1,
+                    "should": [
+                        {"term": {"actor_id": actor}},
+                        {"match": {"actor_name": {"query": actor, "operator": "and"}}},
+                    ],
+                }
+            }
+        )
     if since:
         filters.append({"range": {"alerted_at": {"gte": since.isoformat()}}})
     return {"bool": {"filter": filters}} if filters else {"match_all": {}}
 
 
 def search_alerts(
-    es: Elasticsearch, index: str, *, actor: str | None = None, since: datetime | None = None,
+    es: Elasticsearch,
+    index: str,
+    *,
+    actor: str | None = None,
+    since: datetime | None = None,
     limit: int = 50,
 ) -> tuple[int, list[dict[str, Any]]]:
     """(total, newest ``limit`` alerts); an index that does not exist yet holds none."""
     try:
         found = es.search(
-            index=index, query=alerts_query(actor, since), size=limit,
-            sort=[{"alerted_at": {"order": "desc"}}], track_total_hits=True,
+            index=index,
+            query=alerts_query(actor, since),
+            size=limit,
+            sort=[{"alerted_at": {"order": "desc"}}],
+            track_total_hits=True,
         )
     except NotFoundError:
         return 0, []

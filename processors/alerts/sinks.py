@@ -68,8 +68,15 @@ class LogSink:
     async def deliver(self, alert: Alert) -> None:
         self.log.info(
             "ALERT %s (%s) in %r [%s, %s] %s latency=%dms: %s; %s",
-            alert.actor_name, alert.actor_id, alert.title, alert.source, alert.language,
-            alert.url, alert.latency_ms, alert.snippet, why(alert),
+            alert.actor_name,
+            alert.actor_id,
+            alert.title,
+            alert.source,
+            alert.language,
+            alert.url,
+            alert.latency_ms,
+            alert.snippet,
+            why(alert),
         )
 
 
@@ -103,14 +110,21 @@ class WebhookSink:
     """POST each alert to one URL; the alert id doubles as an idempotency key."""
 
     def __init__(
-        self, url: str, *, fmt: str = "json", client: httpx.AsyncClient | None = None,
-        timeout: httpx.Timeout = DEFAULT_WEBHOOK_TIMEOUT, user_agent: str = "newsstream",
+        self,
+        url: str,
+        *,
+        fmt: str = "json",
+        client: httpx.AsyncClient | None = None,
+        timeout: httpx.Timeout = DEFAULT_WEBHOOK_TIMEOUT,
+        user_agent: str = "newsstream",
     ) -> None:
         self.url = url
         self.fmt = fmt
         self.name = f"webhook {url}"
         self.client = client or httpx.AsyncClient(
-            timeout=timeout, headers={"User-Agent": user_agent}, follow_redirects=False,
+            timeout=timeout,
+            headers={"User-Agent": user_agent},
+            follow_redirects=False,
             limits=httpx.Limits(max_connections=CONNECTIONS_PER_RECEIVER),
         )
 

@@ -105,8 +105,12 @@ def _with_copies(source: dict[str, Any], copies: list[Alert]) -> tuple[dict[str,
         if alert.source not in sources:
             sources.append(alert.source)
         last_seen = max(last_seen, alert.alerted_at)
-    change = {"copy_articles": articles, "sources": sources, "copies": len(articles),
-              "last_seen_at": last_seen}
+    change = {
+        "copy_articles": articles,
+        "sources": sources,
+        "copies": len(articles),
+        "last_seen_at": last_seen,
+    }
     return change, new
 
 
@@ -129,9 +133,15 @@ class AlertStore:
     """Create-if-absent for alerts, with delivery state, on one index."""
 
     def __init__(
-        self, es: AsyncElasticsearch, index: str, *, retry: RetryPolicy = STORE_RETRY,
-        lease: float = LEASE_SECONDS, clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep, owner: str = "",
+        self,
+        es: AsyncElasticsearch,
+        index: str,
+        *,
+        retry: RetryPolicy = STORE_RETRY,
+        lease: float = LEASE_SECONDS,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        owner: str = "",
     ) -> None:
         self.es = es
         self.index = index
@@ -170,8 +180,10 @@ class AlertStore:
                 found = await self.es.indices.get_settings(
                     index=self.index, name="index.refresh_interval"
                 )
-                if any(v["settings"].get("index", {}).get("refresh_interval") == OLD_REFRESH
-                       for v in found.values()):
+                if any(
+                    v["settings"].get("index", {}).get("refresh_interval") == OLD_REFRESH
+                    for v in found.values()
+                ):
                     await self.es.indices.put_settings(
                         index=self.index, settings={"index": {"refresh_interval": None}}
                     )
@@ -238,15 +250,21 @@ class AlertStore:
         conflicted = [i for i, o in enumerate(outcome) if o is False]
         if conflicted:
             await self.count_copies([alerts[i] for i in conflicted])
-            await self._take_over_orphans([alerts[i] for i in conflicted], claimed_at, outcome,
-                                          conflicted)
+            await self._take_over_orphans(
+                [alerts[i] for i in conflicted], claimed_at, outcome, conflicted
+            )
         return outcome  # type: ignore[return-value]
 
     def _claim_doc(self, alert: Alert, claimed_at: str) -> dict[str, Any]:
         return {
-            **alert.to_dict(), "state": "pending", "claimed_at": claimed_at,
-            "claimed_by": self.owner, "copies": 1, "sources": [alert.source],
-            "copy_articles": [alert.article_id], "last_seen_at": alert.alerted_at,
+            **alert.to_dict(),
+            "state": "pending",
+            "claimed_at": claimed_at,
+            "claimed_by": self.owner,
+            "copies": 1,
+            "sources": [alert.source],
+            "copy_articles": [alert.article_id],
+            "last_seen_at": alert.alerted_at,
         }
 
     async def count_copies(self, copies: Sequence[Alert]) -> int:
@@ -274,10 +292,17 @@ class AlertStore:
                 change, new = _with_copies(doc["_source"], groups[doc["_id"]])
                 if not new:
                     continue
-                ops += [{"update": {
-                    "_index": self.index, "_id": doc["_id"], "if_seq_no": doc["_seq_no"],
-                    "if_primary_term": doc["_primary_term"],
-                }}, {"doc": change}]
+                ops += [
+                    {
+                        "update": {
+                            "_index": self.index,
+                            "_id": doc["_id"],
+                            "if_seq_no": doc["_seq_no"],
+                            "if_primary_term": doc["_primary_term"],
+                        }
+                    },
+                    {"doc": change},
+                ]
                 sent.append((doc["_id"], new))
             if not ops:
                 break
@@ -311,7 +336,8 @@ class AlertStore:
             for pos, doc in zip(list(waiting), found["docs"], strict=True):
                 source = doc.get("_source") or {}
                 if (
-                    not doc.get("found") or source.get("state") != "pending"
+                    not doc.get("found")
+                    or source.get("state") != "pending"
                     or source.get("claimed_by") == self.owner  # ours: sent in an earlier batch
                 ):
                     del waiting[pos]
@@ -327,8 +353,11 @@ class AlertStore:
             await self._call(
                 f"take over alert {alert.id}",
                 lambda: self.es.index(
-                    index=self.index, id=alert.id, document=self._claim_doc(alert, claimed_at),
-                    if_seq_no=doc["_seq_no"], if_primary_term=doc["_primary_term"],
+                    index=self.index,
+                    id=alert.id,
+                    document=self._claim_doc(alert, claimed_at),
+                    if_seq_no=doc["_seq_no"],
+                    if_primary_term=doc["_primary_term"],
                 ),
             )
             return True
@@ -376,12 +405,13 @@ class AlertStore:
             self._marks[:0] = marks
             raise
         failed = [
-            item["update"] for item in result["items"][:len(marks) // 2]
+            item["update"]
+            for item in result["items"][: len(marks) // 2]
             if item["update"]["status"] >= 300
         ]
         if failed:
             log.warning("could not mark %d alerts: %s", len(failed), failed[:3])
-        return result["items"][len(marks) // 2:]
+        return result["items"][len(marks) // 2 :]
 
     async def get(self, alert_id: str) -> dict[str, Any] | None:
         try:

@@ -74,12 +74,27 @@ from processors.enrichment.watchlist import Actor, Watchlist
 # Inflection endings a name may take without an apostrophe, by script.
 LATIN_SUFFIXES = ("s",)
 CYRILLIC_SUFFIXES = (
-    "а", "я", "у", "ю", "ом", "ем", "ым", "им", "е", "ы", "и", "ой", "ей", "ого", "ому",
+    "а",
+    "я",
+    "у",
+    "ю",
+    "ом",
+    "ем",
+    "ым",
+    "им",
+    "е",
+    "ы",
+    "и",
+    "ой",
+    "ей",
+    "ого",
+    "ому",
 )
 ENTITY_TYPES = {"person": "PER", "organisation": "ORG"}
 #: Key in ``EnrichedArticle.versions`` set by the stage that matched actors;
 #: its presence means ``actors`` is the full answer, even when empty.
 ACTORS_STEP = "actors"
+
 
 @dataclass(frozen=True)
 class Hit:
@@ -188,20 +203,37 @@ def _entries_for(index: int, actor: Actor) -> Iterable[tuple[str, _Entry]]:
         key = fold_key(written)
         case = _case_of(written, actor)
         acronym = case in ("acronym", "exact")
-        yield key, _Entry(
-            actor=index, role=role, length=len(key), written=written, case=case,
-            partial=key in partial, inside_ok=written in actor.inside_names,
-            bounded=not _unspaced_script(written),
-            suffixes=() if acronym else tuple(dict.fromkeys(_default_suffixes(written) + own)),
+        yield (
+            key,
+            _Entry(
+                actor=index,
+                role=role,
+                length=len(key),
+                written=written,
+                case=case,
+                partial=key in partial,
+                inside_ok=written in actor.inside_names,
+                bounded=not _unspaced_script(written),
+                suffixes=() if acronym else tuple(dict.fromkeys(_default_suffixes(written) + own)),
+            ),
         )
     for written, role in [(c, "context") for c in actor.context] + [
         (x, "exclude") for x in actor.exclude
     ]:
         key = fold_key(written)
-        yield key, _Entry(
-            actor=index, role=role, length=len(key), written=written, case="any",
-            partial=False, inside_ok=True, bounded=not _unspaced_script(written),
-            suffixes=_default_suffixes(written),
+        yield (
+            key,
+            _Entry(
+                actor=index,
+                role=role,
+                length=len(key),
+                written=written,
+                case="any",
+                partial=False,
+                inside_ok=True,
+                bounded=not _unspaced_script(written),
+                suffixes=_default_suffixes(written),
+            ),
         )
 
 
@@ -220,8 +252,10 @@ def compile_watchlist(watchlist: Watchlist) -> KeyAutomaton | None:
     # Keys of names written with spaces match at word starts only; the
     # others (Chinese, Japanese...) anywhere.
     automaton = build_automaton(
-        {key: (not all(e.bounded for e in entries), tuple(entries))
-         for key, entries in table.items()}
+        {
+            key: (not all(e.bounded for e in entries), tuple(entries))
+            for key, entries in table.items()
+        }
     )
     watchlist._compiled = automaton
     return automaton
@@ -242,10 +276,32 @@ def _bounded(folded: str, start: int, end: int, suffixes: tuple[str, ...]) -> bo
 
 
 _WORDS = re.compile(r"[^\W_]+")
-_ARTICLES = frozenset({
-    "de", "het", "the", "la", "le", "les", "los", "las", "el", "van", "von", "der", "den",
-    "del", "di", "da", "du", "des", "y", "of", "die", "das",
-})
+_ARTICLES = frozenset(
+    {
+        "de",
+        "het",
+        "the",
+        "la",
+        "le",
+        "les",
+        "los",
+        "las",
+        "el",
+        "van",
+        "von",
+        "der",
+        "den",
+        "del",
+        "di",
+        "da",
+        "du",
+        "des",
+        "y",
+        "of",
+        "die",
+        "das",
+    }
+)
 
 
 def _case_rule(entry: _Entry, written: str) -> str | None:
@@ -261,9 +317,7 @@ def _case_rule(entry: _Entry, written: str) -> str | None:
     if entry.case == "acronym":
         if shouted:
             return "acronym as written"
-        if len(letters) >= 4 and letters[0].isupper() and not any(
-            c.isupper() for c in letters[1:]
-        ):
+        if len(letters) >= 4 and letters[0].isupper() and not any(c.isupper() for c in letters[1:]):
             return "acronym in title case"
         return None
     if shouted:
@@ -313,7 +367,8 @@ def _resolve(raw: list[_RawHit]) -> list[_RawHit]:
     """Drop excluded hits, then keep the longest of overlapping hits."""
     excludes = [(h[0], h[1], h[2].actor) for h in raw if h[2].role == "exclude"]
     names = [
-        h for h in raw
+        h
+        for h in raw
         if h[2].role in _ROLE_RANK
         and not any(xs <= h[0] and h[1] <= xe and xa == h[2].actor for xs, xe, xa in excludes)
     ]
@@ -346,8 +401,9 @@ def _seen_spans(entities: Sequence[Entity]) -> dict[str, list[_Seen]]:
     spans: dict[str, list[_Seen]] = {}
     for entity in entities:
         for m in entity.mentions:
-            spans.setdefault(m.field, []).append(_Seen(entity.type, entity.name, m.start, m.end,
-                                                       m.text))
+            spans.setdefault(m.field, []).append(
+                _Seen(entity.type, entity.name, m.start, m.end, m.text)
+            )
     return spans
 
 
@@ -458,9 +514,13 @@ def _longer_name(
 
     def name_like(word: str) -> bool:
         # where capitals say nothing, a word that is not an everyday word
-        return bool(_NAME_WORD.fullmatch(word)) and word[:1].isupper() and (
-            not shouting or not is_common_word(word, language)
-        ) and fold_key(word) not in skip and not (set(fold_key(word).split()) & roles)
+        return (
+            bool(_NAME_WORD.fullmatch(word))
+            and word[:1].isupper()
+            and (not shouting or not is_common_word(word, language))
+            and fold_key(word) not in skip
+            and not (set(fold_key(word).split()) & roles)
+        )
 
     if _FIRM.match(text, end) or _FIRM_BEFORE.search(text, 0, start):
         return "part of a firm's name with '&'"  # "Jones & Co", "Johnson & Johnson"
@@ -475,9 +535,7 @@ def _longer_name(
         return f"after {before!r}"
     if before in _PARTICLES and fold_key(before) not in own:
         earlier, _ = _word_before(text, pos)
-        if name_like(earlier) and (
-            actor.kind != "person" or not is_common_word(earlier, language)
-        ):
+        if name_like(earlier) and (actor.kind != "person" or not is_common_word(earlier, language)):
             return f"after {earlier + ' ' + before!r}"
         if actor.kind == "person" and not _NAME_WORD.fullmatch(earlier):
             return f"after {before!r}, which starts a surname"
@@ -491,15 +549,55 @@ _FIRM_BEFORE = re.compile(r"[A-Za-z.] ?& ?$")
 _GLUED_PARTICLE = re.compile(r"\.(?:de|da|van|von|del|di|dos)$")
 _NAME_WORD = re.compile(r"[^\W\d_][\w'\u2019-]*")
 _OPENING = frozenset("([{\"'«„“‘¿¡")
-_SENTENCE_END = frozenset(".!?:;\"”’»)\n\r\t•|")
-_PARTICLES = frozenset({
-    "de", "del", "van", "von", "of", "du", "des", "di", "da", "voor", "for", "para", "pour", "für",
-})
+_SENTENCE_END = frozenset('.!?:;"”’»)\n\r\t•|')
+_PARTICLES = frozenset(
+    {
+        "de",
+        "del",
+        "van",
+        "von",
+        "of",
+        "du",
+        "des",
+        "di",
+        "da",
+        "voor",
+        "for",
+        "para",
+        "pour",
+        "für",
+    }
+)
 _TYPES = {"PER": "person", "ORG": "organisation", "LOC": "place"}
-_PLACE_WORDS = frozenset({
-    "in", "at", "near", "from", "en", "de", "desde", "hacia", "cerca", "uit", "naar", "te",
-    "bij", "nabij", "nach", "aus", "bei", "dans", "vers", "à", "près", "em", "di", "da", "do",
-})
+_PLACE_WORDS = frozenset(
+    {
+        "in",
+        "at",
+        "near",
+        "from",
+        "en",
+        "de",
+        "desde",
+        "hacia",
+        "cerca",
+        "uit",
+        "naar",
+        "te",
+        "bij",
+        "nabij",
+        "nach",
+        "aus",
+        "bei",
+        "dans",
+        "vers",
+        "à",
+        "près",
+        "em",
+        "di",
+        "da",
+        "do",
+    }
+)
 _BRACKETED_DATELINE = re.compile(r"\), \d")
 _DATELINE = re.compile(r"\s*(?:,|\(|\d{4}-\d\d-\d\d)")
 _LIST_JOINS = frozenset({"", "y", "e", "and", "en", "et", "und", "o", "or", "of"})
@@ -541,27 +639,42 @@ def _place_reading(text: str, start: int, end: int, seen: list[_Seen]) -> str:
 
 
 def _judge(
-    actor: Actor, entry: _Entry, start: int, end: int, written: str, value: str,
-    seen: list[_Seen], shouting: bool, language: str,
+    actor: Actor,
+    entry: _Entry,
+    start: int,
+    end: int,
+    written: str,
+    value: str,
+    seen: list[_Seen],
+    shouting: bool,
+    language: str,
 ) -> tuple[bool, str, str]:
     """(counts, rule or reason, entity seen there) for one hit."""
     overlapping = [s for s in seen if s.start < end and start < s.end]
     wanted = ENTITY_TYPES.get(actor.kind, "")
-    entity = next((s for s in overlapping if s.type == wanted), None) or next(
-        (s for s in overlapping if s.type in _TYPES), None
-    ) or (overlapping[0] if overlapping else None)
+    entity = (
+        next((s for s in overlapping if s.type == wanted), None)
+        or next((s for s in overlapping if s.type in _TYPES), None)
+        or (overlapping[0] if overlapping else None)
+    )
     seen_as = f"{entity.type} {entity.name}" if entity else ""
     rules = []
     single = " " not in entry.written.strip()
     if not entry.inside_ok:
         # A name the recognisers found around this one is someone else's;
         # untyped runs of capitals (MISC) only veto one-word names.
-        inside = next((
-            s for s in overlapping
-            if s.start <= start and end <= s.end and (s.start, s.end) != (start, end)
-            and (s.type in _TYPES or (single and not _name_follows(value, end)))
-            and not _is_actor(s, actor)
-        ), None)
+        inside = next(
+            (
+                s
+                for s in overlapping
+                if s.start <= start
+                and end <= s.end
+                and (s.start, s.end) != (start, end)
+                and (s.type in _TYPES or (single and not _name_follows(value, end)))
+                and not _is_actor(s, actor)
+            ),
+            None,
+        )
         if inside is not None:
             return False, f"inside {inside.type} {inside.text!r}", seen_as
         if single:
@@ -583,9 +696,14 @@ def _judge(
             rules.append("a place name, not in a place context")
         else:
             return False, f"typed {'/'.join(sorted(types))}", seen_as
-    if language and single and entry.case == "name" and is_common_word(written, language) and (
-        not written.isupper() and _sentence_start(value, start)
-    ) and not any(s.type == wanted for s in covering):
+    if (
+        language
+        and single
+        and entry.case == "name"
+        and is_common_word(written, language)
+        and (not written.isupper() and _sentence_start(value, start))
+        and not any(s.type == wanted for s in covering)
+    ):
         rules.append(_WEAK)
     return True, ", ".join(rules), seen_as
 
@@ -594,8 +712,13 @@ _WEAK = "an everyday word where capitals say nothing, with a surer mention elsew
 
 
 def find_hits(
-    watchlist: Watchlist, title: str, text: str, entities: Sequence[Entity] = (),
-    *, language: str = "", rejected: list[Hit] | None = None,
+    watchlist: Watchlist,
+    title: str,
+    text: str,
+    entities: Sequence[Entity] = (),
+    *,
+    language: str = "",
+    rejected: list[Hit] | None = None,
 ) -> list[Hit]:
     """Every counted occurrence of every tracked actor, title first, in order.
 
@@ -617,12 +740,32 @@ def find_hits(
         shouting = field_name == "title" and _shouting(value)
         for hit in hits:
             actor = watchlist.actors[hit[2].actor]
-            counts, why, seen_as = _judge(actor, hit[2], hit[0], hit[1], hit[3], value,
-                                          seen.get(field_name, []), shouting, language)
+            counts, why, seen_as = _judge(
+                actor,
+                hit[2],
+                hit[0],
+                hit[1],
+                hit[3],
+                value,
+                seen.get(field_name, []),
+                shouting,
+                language,
+            )
             if not counts:
                 if rejected is not None:
-                    rejected.append(Hit(actor.id, field_name, hit[0], hit[1], hit[3],
-                                        hit[2].role, hit[2].written, why, seen_as))
+                    rejected.append(
+                        Hit(
+                            actor.id,
+                            field_name,
+                            hit[0],
+                            hit[1],
+                            hit[3],
+                            hit[2].role,
+                            hit[2].written,
+                            why,
+                            seen_as,
+                        )
+                    )
                 continue
             judged.setdefault(field_name, []).append((hit, why, seen_as))
             if _WEAK not in why:
@@ -634,9 +777,19 @@ def find_hits(
             roles = roles_by_actor.get(entry.actor, set())
             if not roles:  # only weak mentions ("Green flags and banners ...")
                 if rejected is not None:
-                    rejected.append(Hit(actor.id, field_name, start, end, written, entry.role,
-                                        entry.written, "an everyday word with no surer mention",
-                                        seen_as))
+                    rejected.append(
+                        Hit(
+                            actor.id,
+                            field_name,
+                            start,
+                            end,
+                            written,
+                            entry.role,
+                            entry.written,
+                            "an everyday word with no surer mention",
+                            seen_as,
+                        )
+                    )
                 continue
             rule = [entry.role if entry.role != "ambiguous" else "ambiguous alias", case]
             if entry.role == "surname" and not actor.surname_alone:
@@ -648,19 +801,39 @@ def find_hits(
                 typed = seen_as.split(" ", 1)[0] == ENTITY_TYPES.get(actor.kind)
                 if not (named or entry.actor in context or typed):
                     continue
-                rule.append("with another name" if named else "with a context word"
-                            if entry.actor in context else "typed as its kind")
+                rule.append(
+                    "with another name"
+                    if named
+                    else "with a context word"
+                    if entry.actor in context
+                    else "typed as its kind"
+                )
             if why:
                 rule.append(why)
-            out.append(Hit(actor.id, field_name, start, end, written, entry.role,
-                           entry.written, ", ".join(rule), seen_as))
+            out.append(
+                Hit(
+                    actor.id,
+                    field_name,
+                    start,
+                    end,
+                    written,
+                    entry.role,
+                    entry.written,
+                    ", ".join(rule),
+                    seen_as,
+                )
+            )
     order = {"title": 0, "text": 1}
     return sorted(out, key=lambda h: (order[h.field], h.start))
 
 
 def match_actors(
-    watchlist: Watchlist, title: str, text: str, entities: Sequence[Entity] = (),
-    *, language: str = "",
+    watchlist: Watchlist,
+    title: str,
+    text: str,
+    entities: Sequence[Entity] = (),
+    *,
+    language: str = "",
 ) -> list[ActorMention]:
     """One :class:`ActorMention` per tracked actor found, in watchlist order.
 
@@ -679,9 +852,19 @@ def match_actors(
         if not found:
             continue
         first = next((h for h in found if h.field == "text"), found[0])
-        out.append(ActorMention(
-            actor_id=actor.id, name=actor.name, kind=actor.kind, matched_text=first.text,
-            field=first.field, start=first.start, end=first.end, count=len(found),
-            alias=first.alias, rule=first.rule, entity=first.entity,
-        ))
+        out.append(
+            ActorMention(
+                actor_id=actor.id,
+                name=actor.name,
+                kind=actor.kind,
+                matched_text=first.text,
+                field=first.field,
+                start=first.start,
+                end=first.end,
+                count=len(found),
+                alias=first.alias,
+                rule=first.rule,
+                entity=first.entity,
+            )
+        )
     return out

@@ -42,7 +42,9 @@ def register(app: faust.App, topics: ProcessorTopics, settings: Settings) -> fau
     source = open_watchlist(settings)  # a bad NEWSSTREAM_ACTORS fails at start
     in_processes = settings.stage_offload == "process"
     offload = make_offload(
-        settings.stage_offload, name=STAGE, initializer=warm_up,
+        settings.stage_offload,
+        name=STAGE,
+        initializer=warm_up,
         workers=pool_size(settings.stage_processes) if in_processes else 1,
     )
 

@@ -50,7 +50,9 @@ class Gazetteer:
     """An automaton over folded names; :meth:`find` returns merged entities."""
 
     def __init__(
-        self, entries: list[NameEntry], given_names: frozenset[str] = frozenset(),
+        self,
+        entries: list[NameEntry],
+        given_names: frozenset[str] = frozenset(),
         common_words: frozenset[str] = frozenset(),
     ):
         self.given_names = given_names  # "Lieke Klaver" is not Jesse Klaver
@@ -61,7 +63,11 @@ class Gazetteer:
                 merged[entry.id].aliases.extend(entry.aliases)
             else:
                 merged[entry.id] = NameEntry(
-                    entry.id, entry.type, entry.name, list(entry.aliases), entry.field,
+                    entry.id,
+                    entry.type,
+                    entry.name,
+                    list(entry.aliases),
+                    entry.field,
                     entry.source,
                 )
         self.entries = list(merged.values())
@@ -95,9 +101,9 @@ class Gazetteer:
         """The news field (politics, sport...) of a listed person or organisation."""
         return self._fields.get(entity_id, "")
 
-    def matches(self, text: str, *, field: str = "text", language: str = "") -> list[
-        tuple[int, int, NameEntry]
-    ]:
+    def matches(
+        self, text: str, *, field: str = "text", language: str = ""
+    ) -> list[tuple[int, int, NameEntry]]:
         """Non-overlapping (start, end, entry) in ``text``, leftmost-longest."""
         if not text:
             return []
@@ -113,7 +119,7 @@ class Gazetteer:
                 continue
             if entry.type == "PER" and self._other_given_name(text, o_start, entry, surface):
                 continue
-            if surface.form.endswith(".") and text[o_end:o_end + 1] == ".":
+            if surface.form.endswith(".") and text[o_end : o_end + 1] == ".":
                 o_end += 1  # the key drops an acronym's last full stop: "U.S." keeps it
             written = text[o_start:o_end]
             if surface.exact:
@@ -122,7 +128,9 @@ class Gazetteer:
             elif surface.capital and not written[:1].isupper():
                 continue
             if (
-                entry.type == "LOC" and field == "text" and " " not in written
+                entry.type == "LOC"
+                and field == "text"
+                and " " not in written
                 and language not in NOUN_CAPITALISING
                 and self._next_to_capitalised(text, o_start, o_end)
             ):
@@ -153,7 +161,8 @@ class Gazetteer:
         before, pos = _word_before(text, start)
         key = fold(before)
         if (
-            before[:1].isupper() and key not in self.common_words
+            before[:1].isupper()
+            and key not in self.common_words
             and (key in self.given_names or not _sentence_start(text, pos))
         ):
             return True
@@ -169,7 +178,11 @@ class Gazetteer:
                 entity = found.get(entry.id)
                 if entity is None:
                     entity = found[entry.id] = Entity(
-                        id=entry.id, type=entry.type, name=entry.name, count=0, mentions=[],
+                        id=entry.id,
+                        type=entry.type,
+                        name=entry.name,
+                        count=0,
+                        mentions=[],
                         source=SOURCE,
                     )
                     order[entry.id] = (rank, start)
@@ -178,15 +191,15 @@ class Gazetteer:
         return sorted(found.values(), key=lambda e: (-e.count, order[e.id]))
 
 
-def _ending_ok(
-    folded: str, end: int, entry: NameEntry, surface: Surface, before: str
-) -> bool:
+def _ending_ok(folded: str, end: int, entry: NameEntry, surface: Surface, before: str) -> bool:
     """A word boundary, or a genitive "s" after a person or organisation
     (not inside a hyphenated compound: "Champs-Élysées" is not the Élysée's)."""
     if end >= len(folded) or not folded[end].isalnum():
         return True
     return (
-        entry.type in ("PER", "ORG") and surface.length >= 4 and folded[end] == "s"
+        entry.type in ("PER", "ORG")
+        and surface.length >= 4
+        and folded[end] == "s"
         and (end + 1 == len(folded) or not folded[end + 1].isalnum())
         and before not in "-‐‑–"
     )
@@ -228,7 +241,9 @@ def default_gazetteer() -> Gazetteer:
     gazetteer = Gazetteer(all_entries(), cues().given_names, cues().not_names)
     log.info(
         "gazetteer built: %d entities, %d surface forms in %.2fs",
-        len(gazetteer.entries), gazetteer.size, time.perf_counter() - started,
+        len(gazetteer.entries),
+        gazetteer.size,
+        time.perf_counter() - started,
     )
     return gazetteer
 

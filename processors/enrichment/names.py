@@ -22,14 +22,38 @@ from newsstream.contract.ids import fold
 
 SEED_DIR = Path(__file__).resolve().parents[2] / "seeds" / "gazetteer"
 SEED_FILES = (
-    "people.yaml", "organisations.yaml", "places.yaml", "stoplist.yaml", "propernames.yaml",
+    "people.yaml",
+    "organisations.yaml",
+    "places.yaml",
+    "stoplist.yaml",
+    "propernames.yaml",
 )
 
 # Languages whose country names we take from iso-codes (Latin and Cyrillic
 # script languages common in European news).
 COUNTRY_LANGUAGES = (
-    "nl", "de", "fr", "es", "it", "pt", "pl", "sv", "da", "nb_NO", "fi", "ro", "cs", "hu",
-    "tr", "ca", "ru", "uk", "el", "hr", "sk", "sl",
+    "nl",
+    "de",
+    "fr",
+    "es",
+    "it",
+    "pt",
+    "pl",
+    "sv",
+    "da",
+    "nb_NO",
+    "fi",
+    "ro",
+    "cs",
+    "hu",
+    "tr",
+    "ca",
+    "ru",
+    "uk",
+    "el",
+    "hr",
+    "sk",
+    "sl",
 )
 COUNTRY_ID_PREFIX = "loc:country:"  # the ids of countries (ISO 3166 alpha-2 after it)
 MIN_CITY_POPULATION = 100_000
@@ -67,14 +91,18 @@ def _load_yaml(name: str, seed_dir: Path) -> dict:
 def curated_entries(seed_dir: Path = SEED_DIR) -> list[NameEntry]:
     """People and organisations (grouped by field) and curated places."""
     entries: list[NameEntry] = []
-    for filename, kind, prefix in (("people.yaml", "PER", "per"),
-                                   ("organisations.yaml", "ORG", "org")):
+    for filename, kind, prefix in (
+        ("people.yaml", "PER", "per"),
+        ("organisations.yaml", "ORG", "org"),
+    ):
         for news_field, lines in _load_yaml(filename, seed_dir).items():
             for line in lines or []:
                 forms = _split(line)
-                entries.append(NameEntry(
-                    f"{prefix}:{_slug(forms[0])}", kind, forms[0], forms, news_field, "curated"
-                ))
+                entries.append(
+                    NameEntry(
+                        f"{prefix}:{_slug(forms[0])}", kind, forms[0], forms, news_field, "curated"
+                    )
+                )
     for key, line in _load_yaml("places.yaml", seed_dir).items():
         forms = _split(line)
         entries.append(NameEntry(f"loc:{key.lower()}", "LOC", forms[0], forms, "", "curated"))
@@ -110,10 +138,16 @@ def country_entries() -> list[NameEntry]:
         forms = [f for f in dict.fromkeys(forms) if "," not in f and "(" not in f]
         if not forms:
             continue
-        entries.append(NameEntry(
-            f"{COUNTRY_ID_PREFIX}{country.alpha_2.lower()}", "LOC", forms[0], forms, "",
-            "pycountry",
-        ))
+        entries.append(
+            NameEntry(
+                f"{COUNTRY_ID_PREFIX}{country.alpha_2.lower()}",
+                "LOC",
+                forms[0],
+                forms,
+                "",
+                "pycountry",
+            )
+        )
     return entries
 
 
@@ -130,22 +164,25 @@ def city_entries(stop: frozenset[str]) -> list[NameEntry]:
         forms = [city["name"]]
         if population >= MIN_ALIAS_POPULATION:
             forms += [
-                a for a in city.get("alternatenames", [])
-                if len(a) >= 4 and a[0].isupper() and not a.isupper()
+                a
+                for a in city.get("alternatenames", [])
+                if len(a) >= 4
+                and a[0].isupper()
+                and not a.isupper()
                 and _LATIN_OR_CYRILLIC.match(a)
             ]
         forms = [f for f in dict.fromkeys(forms) if fold(f) not in stop]
         if forms:
-            entries.append(NameEntry(
-                f"loc:geonames:{city['geonameid']}", "LOC", city["name"], forms, "", "geonames"
-            ))
+            entries.append(
+                NameEntry(
+                    f"loc:geonames:{city['geonameid']}", "LOC", city["name"], forms, "", "geonames"
+                )
+            )
     return entries
 
 
 def all_entries(seed_dir: Path = SEED_DIR) -> list[NameEntry]:
-    return (
-        curated_entries(seed_dir) + country_entries() + city_entries(stoplist(seed_dir))
-    )
+    return curated_entries(seed_dir) + country_entries() + city_entries(stoplist(seed_dir))
 
 
 @lru_cache(maxsize=4)

@@ -74,9 +74,7 @@ def enrich(
     step_versions = dict(versions())
     actors = []
     if watchlist is not None:
-        actors = match_actors(
-            watchlist, article.title, article.text, entities, language=lang.code
-        )
+        actors = match_actors(watchlist, article.title, article.text, entities, language=lang.code)
         step_versions[ACTORS_STEP] = watchlist_version(watchlist)
     return EnrichedArticle(
         article=article,

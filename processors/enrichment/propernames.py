@@ -30,15 +30,35 @@ from processors.enrichment.textmatch import FoldedText, fold_text, match_key
 CUES_FILE = SEED_DIR / "propernames.yaml"
 SOURCE = "heuristic"
 VERSION = "heuristic/1"
-PARTICLES = frozenset({
-    "van", "de", "der", "den", "von", "ter", "ten", "te", "la", "le", "da", "di", "du", "del",
-    "dos", "das", "bin", "ibn", "al", "el", "zu", "y",
-})
-SENTENCE_END = frozenset(".!?:;\"“”„‘’«»()[]\n\r\t–—-•")
-_WORD = re.compile(r"[^\W\d_](?:[\w'’\-]*[^\W_])?")
-_UPPER = "".join(
-    re.escape(chr(i)) for i in range(0x10000) if chr(i).isupper() or chr(i).istitle()
+PARTICLES = frozenset(
+    {
+        "van",
+        "de",
+        "der",
+        "den",
+        "von",
+        "ter",
+        "ten",
+        "te",
+        "la",
+        "le",
+        "da",
+        "di",
+        "du",
+        "del",
+        "dos",
+        "das",
+        "bin",
+        "ibn",
+        "al",
+        "el",
+        "zu",
+        "y",
+    }
 )
+SENTENCE_END = frozenset('.!?:;"“”„‘’«»()[]\n\r\t–—-•')
+_WORD = re.compile(r"[^\W\d_](?:[\w'’\-]*[^\W_])?")
+_UPPER = "".join(re.escape(chr(i)) for i in range(0x10000) if chr(i).isupper() or chr(i).istitle())
 _CAPITALISED_WORD = rf"[{_UPPER}](?:[\w'’\-]*[^\W_])?"
 # Capitalised words separated by single spaces, not glued to a word before.
 # The capital comes first and the look-behind after it, so the regular
@@ -79,8 +99,12 @@ def cues() -> Cues:
             if first not in PARTICLES and len(first) > 2:
                 given.add(first)
     return Cues(
-        frozenset(given), _words(data["person_cues"]), _words(data["organisation_words"]),
-        _words(data["organisation_cues"]), _words(data["place_cues"]), _words(data["not_names"]),
+        frozenset(given),
+        _words(data["person_cues"]),
+        _words(data["organisation_words"]),
+        _words(data["organisation_cues"]),
+        _words(data["place_cues"]),
+        _words(data["not_names"]),
     )
 
 
@@ -210,7 +234,8 @@ def _classify(run: list[Token], before: Token | None, c: Cues) -> tuple[str, lis
     cue = before is not None and before.key in c.person and not before.cap
     # Leading role words and sentence openers are not part of the name.
     while run and (
-        run[0].key in c.person or run[0].key in c.not_names
+        run[0].key in c.person
+        or run[0].key in c.not_names
         or (run[0].sentence_start and len(run) > 1 and run[1].key in c.person)
     ):
         cue = cue or run[0].key in c.person
@@ -242,8 +267,11 @@ def _classify(run: list[Token], before: Token | None, c: Cues) -> tuple[str, lis
 def _classify_word(tok: Token, before: Token | None, c: Cues) -> tuple[str, list[Token]]:
     """:func:`_classify` for a run of one word (most runs), in fewer steps."""
     key = tok.key
-    if key in c.person or key in c.not_names or key in c.organisation or (
-        key in PARTICLES and not tok.cap
+    if (
+        key in c.person
+        or key in c.not_names
+        or key in c.organisation
+        or (key in PARTICLES and not tok.cap)
     ):
         return "", []
     if before is not None and not before.cap:
@@ -325,9 +353,7 @@ def _overlap_test(spans: list[tuple[int, int]]):
     return overlaps
 
 
-def _join_surname(
-    surnames: dict[str, Entity], field: str, value: str, run: list[Token]
-) -> bool:
+def _join_surname(surnames: dict[str, Entity], field: str, value: str, run: list[Token]) -> bool:
     if len(run) == 1:
         entity = surnames.get(run[0].key)
         if entity is None:

@@ -72,9 +72,7 @@ def _char_class(codes: list[int]) -> str:
 
 # ASCII letters and digits stay, every other ASCII byte becomes a space;
 # bytes of multi-byte UTF-8 sequences pass unchanged.
-_ASCII_BLANKS = bytes(
-    0x20 if b < 0x80 and not chr(b).isalnum() else b for b in range(256)
-)
+_ASCII_BLANKS = bytes(0x20 if b < 0x80 and not chr(b).isalnum() else b for b in range(256))
 
 
 @dataclass(frozen=True)
@@ -101,7 +99,9 @@ def _tables() -> _Tables:
         folded = fold_char(ch)
         low = ch.lower()
         if (
-            len(folded) != 1 or len(low) != 1 or fold_char(low) != folded
+            len(folded) != 1
+            or len(low) != 1
+            or fold_char(low) != folded
             or 0xD800 <= code <= 0xDFFF  # lone surrogates: not encodable
         ):
             odd.append(code)

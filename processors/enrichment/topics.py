@@ -130,7 +130,10 @@ class TopicClassifier:
         return scores
 
     def classify(
-        self, title: str, text: str, language: str = "",
+        self,
+        title: str,
+        text: str,
+        language: str = "",
         entity_fields: list[str] | None = None,
     ) -> list[Topic]:
         """Up to :data:`MAX_TOPICS` topics, best first, scored by share of evidence."""

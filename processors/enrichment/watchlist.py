@@ -46,11 +46,25 @@ log = logging.getLogger(__name__)
 
 KINDS = {"person": "person", "organisation": "organisation", "organization": "organisation"}
 APPEARANCES = {**KINDS, "place": "place", "location": "place"}
-_LIST_FIELDS = ("aliases", "surnames", "capitalised", "requires_context", "context", "exclude",
-                "suffixes")
+_LIST_FIELDS = (
+    "aliases",
+    "surnames",
+    "capitalised",
+    "requires_context",
+    "context",
+    "exclude",
+    "suffixes",
+)
 _RELAXING_FIELDS = ("any_case", "inside_names")  # a list of names, or true for all
-_KNOWN_FIELDS = {"id", "name", "kind", "surname_alone", "appears_as", *_LIST_FIELDS,
-                 *_RELAXING_FIELDS}
+_KNOWN_FIELDS = {
+    "id",
+    "name",
+    "kind",
+    "surname_alone",
+    "appears_as",
+    *_LIST_FIELDS,
+    *_RELAXING_FIELDS,
+}
 
 
 @dataclass(frozen=True)
@@ -112,8 +126,9 @@ def parse_watchlist(data: Any, *, origin: str = "<watchlist>") -> Watchlist:
         seen.add(actor.id)
         actors.append(actor)
     languages = _string_list(data.get("languages"), origin, "languages")
-    return Watchlist(actors=tuple(actors), path=origin,
-                     languages=tuple(lang.lower() for lang in languages))
+    return Watchlist(
+        actors=tuple(actors), path=origin, languages=tuple(lang.lower() for lang in languages)
+    )
 
 
 def load_watchlist(path: str | Path) -> Watchlist:
@@ -162,7 +177,10 @@ class WatchlistSource:
     """
 
     def __init__(
-        self, path: str | Path, *, check_interval: float = 1.0,
+        self,
+        path: str | Path,
+        *,
+        check_interval: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.path = Path(path)
@@ -208,7 +226,9 @@ class WatchlistSource:
         if not initial:
             self.reloads += 1
         log.info(
-            "%s watchlist %s: %d actors", "using" if initial else "reloaded", self.path,
+            "%s watchlist %s: %d actors",
+            "using" if initial else "reloaded",
+            self.path,
             len(watchlist),
         )
 
@@ -255,16 +275,22 @@ def _parse_actor(entry: Any, where: str) -> Actor:
     for item in _string_list(entry.get("appears_as"), where, "appears_as"):
         appearance = APPEARANCES.get(item.lower())
         if appearance is None:
-            raise ConfigError(
-                f"{where}: appears_as {item!r} must be place, organisation or person"
-            )
+            raise ConfigError(f"{where}: appears_as {item!r} must be place, organisation or person")
         appears_as.append(appearance)
     return Actor(
-        id=ident.strip(), name=name.strip(), kind=kind, aliases=aliases,
-        surnames=lists["surnames"], surname_alone=surname_alone,
-        capitalised=lists["capitalised"], requires_context=lists["requires_context"],
-        context=lists["context"], exclude=lists["exclude"], suffixes=lists["suffixes"],
-        any_case=relaxed["any_case"], inside_names=relaxed["inside_names"],
+        id=ident.strip(),
+        name=name.strip(),
+        kind=kind,
+        aliases=aliases,
+        surnames=lists["surnames"],
+        surname_alone=surname_alone,
+        capitalised=lists["capitalised"],
+        requires_context=lists["requires_context"],
+        context=lists["context"],
+        exclude=lists["exclude"],
+        suffixes=lists["suffixes"],
+        any_case=relaxed["any_case"],
+        inside_names=relaxed["inside_names"],
         appears_as=tuple(dict.fromkeys(appears_as)),
     )
 
@@ -279,8 +305,7 @@ def _relaxed_names(value: Any, names: set[str], where: str, name: str) -> tuple[
     for item in listed:
         if item not in names:
             raise ConfigError(
-                f"{where}: {name} {item!r} is not one of its aliases, surnames or "
-                "requires_context"
+                f"{where}: {name} {item!r} is not one of its aliases, surnames or requires_context"
             )
     return listed
 

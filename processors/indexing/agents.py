@@ -74,7 +74,8 @@ def backlog_refresh(es: AsyncElasticsearch, settings: Settings) -> BacklogRefres
 
     async def set_interval(value: str) -> None:
         await es.indices.put_settings(
-            index=layout.pattern, settings={"index": {"refresh_interval": value}},
+            index=layout.pattern,
+            settings={"index": {"refresh_interval": value}},
             allow_no_indices=True,
         )
 
@@ -82,15 +83,19 @@ def backlog_refresh(es: AsyncElasticsearch, settings: Settings) -> BacklogRefres
         await es.indices.refresh(index=layout.pattern, allow_no_indices=True)
 
     return BacklogRefresh(
-        normal=REFRESH_INTERVAL, draining=settings.bulk_late_refresh or REFRESH_INTERVAL,
+        normal=REFRESH_INTERVAL,
+        draining=settings.bulk_late_refresh or REFRESH_INTERVAL,
         # late batches come at least every bulk_late_interval while one drains
         quiet_after=settings.bulk_late_interval + 1.0,
-        set_interval=set_interval, refresh_now=refresh_now,
+        set_interval=set_interval,
+        refresh_now=refresh_now,
     )
 
 
 def index_handler(
-    indexer: AsyncBulkIndexer, refresh: BacklogRefresh, late: Callable[[Message], bool],
+    indexer: AsyncBulkIndexer,
+    refresh: BacklogRefresh,
+    late: Callable[[Message], bool],
     settings: Settings,
 ) -> Callable[[Sequence[Item[bytes]]], Awaitable[list[Outcome]]]:
     """The batch handler: one bulk request; what Elasticsearch refuses is parked;
@@ -103,8 +108,11 @@ def index_handler(
         for failure in outcome.invalid + outcome.rejected:
             outcomes[failure.meta] = failed(failure.error)
         if fault_path(settings, FAULT_PAUSE_AFTER_BULK).exists():
-            log.warning("FAULT %s: %d documents acknowledged, not acking offsets",
-                        FAULT_PAUSE_AFTER_BULK, len(outcome.indexed))
+            log.warning(
+                "FAULT %s: %d documents acknowledged, not acking offsets",
+                FAULT_PAUSE_AFTER_BULK,
+                len(outcome.indexed),
+            )
             await asyncio.sleep(3600)
         return outcomes
 
@@ -140,9 +148,16 @@ def register(app: faust.App, topics: ProcessorTopics, settings: Settings) -> Non
         assert handler is not None, "started before the first batch"
         return await handler(items)
 
-    stage = Stage(STAGE, _raw, handle, batch_size=settings.bulk_size,
-                  within=settings.bulk_interval, start=start,
-                  late=late, late_within=settings.bulk_late_interval)
+    stage = Stage(
+        STAGE,
+        _raw,
+        handle,
+        batch_size=settings.bulk_size,
+        within=settings.bulk_interval,
+        start=start,
+        late=late,
+        late_within=settings.bulk_late_interval,
+    )
     register_stage(app, topics, topics.enriched, stage, name="index-articles")
 
     @app.on_before_shutdown.connect
@@ -161,9 +176,8 @@ def register(app: faust.App, topics: ProcessorTopics, settings: Settings) -> Non
         client = es_client(settings)
         try:
             await asyncio.get_running_loop().run_in_executor(
-                None, lambda: apply_retention(
-                    client, layout, retention_days=settings.retention_days
-                )
+                None,
+                lambda: apply_retention(client, layout, retention_days=settings.retention_days),
             )
         except Exception as exc:  # noqa: BLE001 - retention is retried next hour
             log.warning("index: retention pass failed: %s", exc)

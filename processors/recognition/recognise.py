@@ -54,14 +54,20 @@ def recognise(
     out = []
     for i, enriched in enumerate(batch):
         merged = merge(
-            enriched, {"title": spans[2 * i], "text": spans[2 * i + 1]},
-            source=recogniser.source, version=recogniser.version, link=link,
+            enriched,
+            {"title": spans[2 * i], "text": spans[2 * i + 1]},
+            source=recogniser.source,
+            version=recogniser.version,
+            link=link,
         )
         if watchlist is not None:
             merged = replace(
                 merged,
                 actors=match_actors(
-                    watchlist, merged.article.title, merged.article.text, merged.entities,
+                    watchlist,
+                    merged.article.title,
+                    merged.article.text,
+                    merged.entities,
                     language=merged.language.code,
                 ),
                 versions={**merged.versions, ACTORS_STEP: watchlist_version(watchlist)},

@@ -55,8 +55,8 @@ def score(golds: Sequence[GoldDoc], predicted: Iterable[Iterable[Triple]]) -> Sc
             result.tp[s[2]] += 1
         for s in got - want:
             result.fp[s[2]] += 1
-            result.false_positives[(gold.text[s[0]:s[1]], s[2])] += 1
+            result.false_positives[(gold.text[s[0] : s[1]], s[2])] += 1
         for s in want - got:
             result.fn[s[2]] += 1
-            result.misses[(gold.text[s[0]:s[1]], s[2])] += 1
+            result.misses[(gold.text[s[0] : s[1]], s[2])] += 1
     return result

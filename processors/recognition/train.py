@@ -104,12 +104,24 @@ def train_joint(
     }
     started = time.monotonic()
     train(CONFIG, work / "output", overrides=settings, use_gpu=-1)
-    return install(work / "output" / "model-best", data, languages, name, out, overrides,
-                   time.monotonic() - started)
+    return install(
+        work / "output" / "model-best",
+        data,
+        languages,
+        name,
+        out,
+        overrides,
+        time.monotonic() - started,
+    )
 
 
 def install(
-    best: Path, data: Path, languages: Sequence[str], name: str, out: Path, overrides: dict,
+    best: Path,
+    data: Path,
+    languages: Sequence[str],
+    name: str,
+    out: Path,
+    overrides: dict,
     seconds: float,
 ) -> Path:
     """Copy a trained pipeline to ``out/<name>`` with its model card."""
@@ -132,8 +144,13 @@ def install(
 
 
 def write_card(
-    target: Path, data: Path, languages: Sequence[str], name: str, meta: dict,
-    overrides: dict, seconds: float,
+    target: Path,
+    data: Path,
+    languages: Sequence[str],
+    name: str,
+    meta: dict,
+    overrides: dict,
+    seconds: float,
 ) -> None:
     """The model card: data, licence, the command, development-split scores."""
     from processors.recognition import scoring
@@ -208,14 +225,22 @@ gazetteer) are printed by `benchmarks/enrichment_quality.py --data DIR`.
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True, help="CoNLL data directory")
-    parser.add_argument("--lang", action="append", choices=sorted(conll.FILES),
-                        help="language to train on (repeatable; default: all)")
+    parser.add_argument(
+        "--lang",
+        action="append",
+        choices=sorted(conll.FILES),
+        help="language to train on (repeatable; default: all)",
+    )
     parser.add_argument("--name", default=NAME, help="the installed pipeline's directory name")
     parser.add_argument("--out", type=Path, default=PIPELINES)
     parser.add_argument("--work", type=Path, default=WORK)
-    parser.add_argument("--installed-from", type=Path, metavar="MODEL_DIR",
-                        help="do not train: install MODEL_DIR (the model-best of an earlier "
-                        "run with the same options) and write its card")
+    parser.add_argument(
+        "--installed-from",
+        type=Path,
+        metavar="MODEL_DIR",
+        help="do not train: install MODEL_DIR (the model-best of an earlier "
+        "run with the same options) and write its card",
+    )
     parser.add_argument("overrides", nargs="*", help="config overrides: section.key=value")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -229,8 +254,9 @@ def main(argv: list[str] | None = None) -> int:
             overrides[key.lstrip("-")] = value
     languages = args.lang or list(conll.FILES)
     if args.installed_from is not None:
-        target = install(args.installed_from, args.data, languages, args.name, args.out,
-                         overrides, 0)
+        target = install(
+            args.installed_from, args.data, languages, args.name, args.out, overrides, 0
+        )
     else:
         target = train_joint(args.data, languages, args.name, args.out, args.work, overrides)
     print(f"{', '.join(languages)}: {target}")

@@ -56,8 +56,7 @@ class SearchLinks:
         if interval in _STEP:
             end = start + _STEP[interval]
         elif interval == "month":
-            end = start.replace(year=start.year + start.month // 12,
-                                month=start.month % 12 + 1)
+            end = start.replace(year=start.year + start.month // 12, month=start.month % 12 + 1)
         else:
             end = start.replace(year=start.year + 1)
         stamp = "%Y-%m-%dT%H:%M:%SZ"

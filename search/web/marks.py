@@ -106,11 +106,11 @@ def render(text: str, marks: list[Mark]) -> Markup:
     pieces: list[str] = []
     at = 0
     for mark in marks:
-        pieces.append(str(escape(text[at:mark.start])))
+        pieces.append(str(escape(text[at : mark.start])))
         label = f"{mark.term.kind}: {mark.term.value}"
         pieces.append(
             f'<a class="mark mark-{mark.term.kind}" href="{escape(link(mark.term))}" '
-            f'title="{escape(label)}">{escape(text[mark.start:mark.end])}</a>'
+            f'title="{escape(label)}">{escape(text[mark.start : mark.end])}</a>'
         )
         at = mark.end
     pieces.append(str(escape(text[at:])))

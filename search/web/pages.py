@@ -45,8 +45,11 @@ def _ago(value: str | float | None, now: datetime | None = None) -> str:
     """A past or future time relative to now: '5 min ago', 'in 2 h'."""
     if value in (None, ""):
         return "never"
-    when = (datetime.fromtimestamp(value, UTC) if isinstance(value, int | float)
-            else datetime.fromisoformat(str(value).replace("Z", "+00:00")))
+    when = (
+        datetime.fromtimestamp(value, UTC)
+        if isinstance(value, int | float)
+        else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    )
     seconds = ((now or datetime.now(UTC)) - when).total_seconds()
     future, seconds = seconds < 0, abs(seconds)
     for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
@@ -75,8 +78,12 @@ def _mark(text: str | None, matched: str | None) -> Markup:
     term = Term(matched, "match", "actor", matched)
     pieces, at = [], 0
     for found in find_marks(text, [term]):
-        pieces += [escape(text[at:found.start]), Markup("<mark>"),
-                   escape(text[found.start:found.end]), Markup("</mark>")]
+        pieces += [
+            escape(text[at : found.start]),
+            Markup("<mark>"),
+            escape(text[found.start : found.end]),
+            Markup("</mark>"),
+        ]
         at = found.end
     pieces.append(escape(text[at:]))
     return Markup("").join(pieces)
@@ -111,12 +118,18 @@ def search_page(request: Request) -> HTMLResponse:
     try:
         since, until = links.first("since"), links.first("until")
         search = SearchRequest(
-            query=links.first("q"), languages=tuple(links.values("lang")),
-            sources=tuple(links.values("source")), topics=tuple(links.values("topic")),
-            entities=tuple(links.values("entity")), actors=tuple(links.values("actor")),
+            query=links.first("q"),
+            languages=tuple(links.values("lang")),
+            sources=tuple(links.values("source")),
+            topics=tuple(links.values("topic")),
+            entities=tuple(links.values("entity")),
+            actors=tuple(links.values("actor")),
             since=parse_time(since) if since else None,
             until=parse_time(until, end_of_day=True) if until else None,
-            sort=links.first("sort"), limit=PAGE_SIZE, cursor=cursor, facets=True,
+            sort=links.first("sort"),
+            limit=PAGE_SIZE,
+            cursor=cursor,
+            facets=True,
             histogram=True,
         )
         result = run_search(_state(request).es, _state(request).settings.index_articles, search)
@@ -129,11 +142,21 @@ def search_page(request: Request) -> HTMLResponse:
             raise
         error, status = f"Elasticsearch refused the query: {exc.message}", 400
     peak = max((b.count for b in result.histogram), default=0) if result else 0
-    return _page(request, "search.html", {
-        "links": links, "result": result, "error": error, "page": page, "peak": peak,
-        "next_url": links.url(cursor=result.next_cursor, page=str(page + 1))
-        if result and result.next_cursor else "",
-    }, status)
+    return _page(
+        request,
+        "search.html",
+        {
+            "links": links,
+            "result": result,
+            "error": error,
+            "page": page,
+            "peak": peak,
+            "next_url": links.url(cursor=result.next_cursor, page=str(page + 1))
+            if result and result.next_cursor
+            else "",
+        },
+        status,
+    )
 
 
 # -- one article ---------------------------------------------------------------
@@ -143,8 +166,12 @@ def search_page(request: Request) -> HTMLResponse:
 def article_page(request: Request, article_id: str) -> HTMLResponse:
     state = _state(request)
     response = state.es.search(
-        index=state.settings.index_articles, query={"ids": {"values": [article_id[:200]]}},
-        size=1, ignore_unavailable=True, allow_no_indices=True, source_excludes=["i18n"],
+        index=state.settings.index_articles,
+        query={"ids": {"values": [article_id[:200]]}},
+        size=1,
+        ignore_unavailable=True,
+        allow_no_indices=True,
+        source_excludes=["i18n"],
     )
     hits = response["hits"]["hits"]
     if not hits:
@@ -153,8 +180,9 @@ def article_page(request: Request, article_id: str) -> HTMLResponse:
     terms = terms_for(doc)
     body = render(doc.get("text", ""), find_marks(doc.get("text", ""), terms))
     title = render(doc.get("title", ""), find_marks(doc.get("title", ""), terms))
-    return _page(request, "article.html", {"doc": doc, "body": body, "title": title,
-                                           "nav": "search"})
+    return _page(
+        request, "article.html", {"doc": doc, "body": body, "title": title, "nav": "search"}
+    )
 
 
 # -- alerts ----------------------------------------------------------------------
@@ -163,8 +191,9 @@ def article_page(request: Request, article_id: str) -> HTMLResponse:
 def _alerts(state: Any, actor: str | None, since: datetime | None, limit: int):
     from processors.alerts.history import search_alerts
 
-    return search_alerts(state.es, state.settings.index_alerts, actor=actor, since=since,
-                         limit=limit)
+    return search_alerts(
+        state.es, state.settings.index_alerts, actor=actor, since=since, limit=limit
+    )
 
 
 @router.get("/watch", response_class=HTMLResponse)
@@ -177,10 +206,19 @@ def alerts_page(request: Request) -> HTMLResponse:
         total, alerts = _alerts(_state(request), actor, since, 100)
     except ValueError as exc:
         error, status = str(exc), 400
-    return _page(request, "alerts.html", {
-        "alerts": alerts, "total": total, "actor": actor or "", "since": since_text,
-        "error": error, "nav": "alerts",
-    }, status)
+    return _page(
+        request,
+        "alerts.html",
+        {
+            "alerts": alerts,
+            "total": total,
+            "actor": actor or "",
+            "since": since_text,
+            "error": error,
+            "nav": "alerts",
+        },
+        status,
+    )
 
 
 @router.get("/watch/stream")
@@ -215,9 +253,14 @@ async def alerts_stream(request: Request) -> StreamingResponse:
                 yield ": still here\n\n"
             await asyncio.sleep(STREAM_POLL_SECONDS)
 
-    return StreamingResponse(events(), media_type="text/event-stream", headers={
-        "Cache-Control": "no-cache", "X-Accel-Buffering": "no",
-    })
+    return StreamingResponse(
+        events(),
+        media_type="text/event-stream",
+        headers={
+            "Cache-Control": "no-cache",
+            "X-Accel-Buffering": "no",
+        },
+    )
 
 
 # -- feeds and problems ------------------------------------------------------------
@@ -244,7 +287,8 @@ def feeds_page(request: Request) -> HTMLResponse:
     rows = feed_health(
         read_feed_states(settings.data_path),
         indexed_articles(state.es, settings.index_articles),
-        _feed_names(settings), datetime.now(UTC),
+        _feed_names(settings),
+        datetime.now(UTC),
     )
     counts: dict[str, int] = {}
     for row in rows:
@@ -266,7 +310,15 @@ def problems_page(request: Request) -> HTMLResponse:
         records, error = [], f"could not read {settings.topic_deadletter}: {exc}"
     groups = by_stage_and_reason(records)
     shown = [r for r in records if not stage or r.get("stage") == stage][-100:][::-1]
-    return _page(request, "problems.html", {
-        "groups": groups, "records": shown, "total": len(records), "stage": stage or "",
-        "topic": settings.topic_deadletter, "error": error,
-    })
+    return _page(
+        request,
+        "problems.html",
+        {
+            "groups": groups,
+            "records": shown,
+            "total": len(records),
+            "stage": stage or "",
+            "topic": settings.topic_deadletter,
+            "error": error,
+        },
+    )

@@ -20,7 +20,12 @@ from wordfreq import top_n_list
 
 HERE = Path(__file__).resolve().parent
 DICTIONARIES = {
-    "en": "en_US", "nl": "nl", "es": "es_ES", "de": "de_DE", "fr": "fr", "it": "it_IT",
+    "en": "en_US",
+    "nl": "nl",
+    "es": "es_ES",
+    "de": "de_DE",
+    "fr": "fr",
+    "it": "it_IT",
     "pt": "pt_PT",
 }
 TOP = 10_000
@@ -33,20 +38,22 @@ def stems(path: Path) -> tuple[set[str], set[str]]:
         word = line.split("/", 1)[0].strip()
         if not word or " " in word:
             continue
-        (capital if word[:1].isupper() else lower).add(word.lower() if word[:1].isupper()
-                                                       else word)
+        (capital if word[:1].isupper() else lower).add(word.lower() if word[:1].isupper() else word)
     return lower, capital
 
 
 def main() -> None:
-    found = {lang: stems(Path("/usr/share/hunspell") / f"{dic}.dic")
-             for lang, dic in DICTIONARIES.items()}
+    found = {
+        lang: stems(Path("/usr/share/hunspell") / f"{dic}.dic")
+        for lang, dic in DICTIONARIES.items()
+    }
     # Names travel: "Ian" is capitalised in the English dictionary, so it is a
     # name in Spanish text too, unless Spanish spells it in lower case.
     names = set().union(*(capital for _lower, capital in found.values()))
     for lang, (lower, _capital) in found.items():
         words = [
-            w for w in top_n_list(lang, TOP)
+            w
+            for w in top_n_list(lang, TOP)
             if w.isalpha() and len(w) > 1 and (w in lower or w not in names)
         ]
         (HERE / f"{lang}.txt").write_text("\n".join(words) + "\n", encoding="utf-8")

@@ -11,8 +11,11 @@ FEEDS = str(ROOT / "seeds" / "feeds" / "fixtures.yaml")
 
 
 def test_configured_servers_that_do_not_answer_are_named(tmp_path):
-    env = {"NEWSSTREAM_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1",
-           "NEWSSTREAM_ES_URL": "http://127.0.0.1:1", "NEWSSTREAM_DATA_DIR": str(tmp_path)}
+    env = {
+        "NEWSSTREAM_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1",
+        "NEWSSTREAM_ES_URL": "http://127.0.0.1:1",
+        "NEWSSTREAM_DATA_DIR": str(tmp_path),
+    }
     result = CliRunner().invoke(app, ["run", "--feeds", FEEDS], env=env)
     assert result.exit_code == 1
     assert "Kafka, Elasticsearch not reachable" in result.output
@@ -42,13 +45,15 @@ def test_the_service_runs_a_recogniser_beside_the_workers_when_the_models_are_in
     from newsstream.contract.settings import Settings
 
     settings = Settings(data_dir=str(tmp_path))
-    specs = child_specs(settings, tmp_path / "feeds.yaml", 2, default_recognisers(True),
-                        ["api"], {})
+    specs = child_specs(
+        settings, tmp_path / "feeds.yaml", 2, default_recognisers(True), ["api"], {}
+    )
     assert [s.name for s in specs] == ["poller", "worker-1", "worker-2", "recogniser-1", "api"]
     recogniser = specs[3]
     assert recogniser.argv[-3:] == ["process", "--stage", "recognise"]
     assert recogniser.argv[:3] == ["nice", "-n", "10"]  # the fast path comes first
     assert recogniser.stop_group == specs[1].stop_group  # drains with the workers
-    without = child_specs(settings, tmp_path / "feeds.yaml", 2, default_recognisers(False),
-                          ["api"], {})
+    without = child_specs(
+        settings, tmp_path / "feeds.yaml", 2, default_recognisers(False), ["api"], {}
+    )
     assert [s.name for s in without] == ["poller", "worker-1", "worker-2", "api"]

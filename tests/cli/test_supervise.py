@@ -27,8 +27,11 @@ def _wait_exit(supervisor: Supervisor, name: str) -> None:
 
 def test_a_crashed_child_is_reported_and_restarted_with_growing_backoff(tmp_path):
     clock, reports = Clock(), []
-    crash = ChildSpec("crasher", [sys.executable, "-c", "import sys; sys.exit(3)"],
-                      log_path=tmp_path / "crasher.log")
+    crash = ChildSpec(
+        "crasher",
+        [sys.executable, "-c", "import sys; sys.exit(3)"],
+        log_path=tmp_path / "crasher.log",
+    )
     supervisor = Supervisor([crash], report=reports.append, clock=clock, stable_after=60)
     supervisor.start_all()
     delays = []
@@ -66,8 +69,7 @@ def test_stop_all_ends_every_child_and_what_they_started(tmp_path):
         f"pathlib.Path({str(marker)!r} + '.tmp').rename({str(marker)!r});"
         "time.sleep(300)"
     )
-    specs = [ChildSpec("a", [sys.executable, "-c", script]),
-             ChildSpec("b", ["sleep", "300"])]
+    specs = [ChildSpec("a", [sys.executable, "-c", script]), ChildSpec("b", ["sleep", "300"])]
     supervisor = Supervisor(specs)
     supervisor.start_all()
     deadline = time.monotonic() + 10
@@ -79,7 +81,6 @@ def test_stop_all_ends_every_child_and_what_they_started(tmp_path):
     while [p for p in pids if process_alive(p)] and time.monotonic() < deadline:
         time.sleep(0.05)
     assert [p for p in pids if process_alive(p)] == []
-
 
 
 def test_default_workers_one_per_core_and_never_more_than_partitions():
@@ -102,21 +103,33 @@ def test_groups_stop_in_order_and_a_group_together(tmp_path):
         "pathlib.Path(sys.argv[1] + '.up').touch()\n"
         "while True: time.sleep(1)\n"
     )
-    def spec(name: str, group: int, linger: float) -> ChildSpec:
-        return ChildSpec(name, [sys.executable, "-c", script, str(tmp_path / name), str(linger)],
-                         stop_group=group)
 
-    supervisor = Supervisor([spec("api", 2, 0), spec("worker-1", 1, 1.0),
-                             spec("worker-2", 1, 1.0), spec("poller", 0, 0.5)])
+    def spec(name: str, group: int, linger: float) -> ChildSpec:
+        return ChildSpec(
+            name,
+            [sys.executable, "-c", script, str(tmp_path / name), str(linger)],
+            stop_group=group,
+        )
+
+    supervisor = Supervisor(
+        [
+            spec("api", 2, 0),
+            spec("worker-1", 1, 1.0),
+            spec("worker-2", 1, 1.0),
+            spec("poller", 0, 0.5),
+        ]
+    )
     supervisor.start_all()
     deadline = time.monotonic() + 20
     while len(list(tmp_path.glob("*.up"))) < 4 and time.monotonic() < deadline:
         time.sleep(0.05)
     supervisor.stop_all(grace=10)
-    got = {p.name: [float(x) for x in p.read_text().split()] for p in tmp_path.glob("*")
-           if p.suffix != ".up"}
+    got = {
+        p.name: [float(x) for x in p.read_text().split()]
+        for p in tmp_path.glob("*")
+        if p.suffix != ".up"
+    }
     assert got["poller"][1] <= min(got["worker-1"][0], got["worker-2"][0])
     assert max(got["worker-1"][1], got["worker-2"][1]) <= got["api"][0]
     # Workers stop together: the second is told before the first has finished.
-    assert max(got["worker-1"][0], got["worker-2"][0]) < min(got["worker-1"][1],
-                                                             got["worker-2"][1])
+    assert max(got["worker-1"][0], got["worker-2"][0]) < min(got["worker-1"][1], got["worker-2"][1])

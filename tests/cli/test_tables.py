@@ -11,13 +11,23 @@ def test_piped_tables_never_split_a_word(capsys):
     table = Table(title="alerts")
     for column in ("alerted at", "actor", "matched", "title", "source", "lang", "latency"):
         table.add_column(column, overflow="fold")
-    table.add_row("2026-11-29 08:00:31", "Nicolás Maduro", "Maduro",
-                  "Venezuela: Stromausfall-Katastrophenschutzbeauftragter tritt zurück",
-                  "Nachrichten am Morgen", "de", "437 ms")
+    table.add_row(
+        "2026-11-29 08:00:31",
+        "Nicolás Maduro",
+        "Maduro",
+        "Venezuela: Stromausfall-Katastrophenschutzbeauftragter tritt zurück",
+        "Nachrichten am Morgen",
+        "de",
+        "437 ms",
+    )
     show_table(table)
     out = capsys.readouterr().out
-    for word in ("Stromausfall-Katastrophenschutzbeauftragter", "2026-11-29", "Nachrichten",
-                 "Maduro"):
+    for word in (
+        "Stromausfall-Katastrophenschutzbeauftragter",
+        "2026-11-29",
+        "Nachrichten",
+        "Maduro",
+    ):
         assert word in out
     assert max(len(line) for line in out.splitlines()) <= PIPED_WIDTH
 

@@ -6,8 +6,10 @@ from newsstream.contract.ids import alert_id, article_id, canonical_url, fold, s
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        ("https://www.nos.nl/artikel/123?utm_source=rss&utm_medium=feed",
-         "https://nos.nl/artikel/123"),
+        (
+            "https://www.nos.nl/artikel/123?utm_source=rss&utm_medium=feed",
+            "https://nos.nl/artikel/123",
+        ),
         ("http://nos.nl/artikel/123/#comments", "https://nos.nl/artikel/123"),
         ("https://NOS.nl:443/a?b=2&a=1&fbclid=x", "https://nos.nl/a?a=1&b=2"),
         ("https://example.org:8080/a?id=7", "https://example.org:8080/a?id=7"),

@@ -23,7 +23,10 @@ from newsstream.contract.records import (
 
 def _article() -> Article:
     return Article(
-        id="a1", url="https://nos.nl/a1", title="Guaidó", text="Tekst",
+        id="a1",
+        url="https://nos.nl/a1",
+        title="Guaidó",
+        text="Tekst",
         published="2019-03-12T10:00:00Z",
         source=Source(name="NOS", feed_url="https://nos.nl/feed"),
         fetched_at="2019-03-12T10:01:00Z",
@@ -40,8 +43,12 @@ def test_article_round_trips_through_json():
 
 def test_enriched_article_round_trips_through_json():
     enriched = EnrichedArticle(
-        article=_article(), language=Language("nl", 0.98, "test"), entities=[], topics=[],
-        versions={"language": "1"}, enriched_at="2019-03-12T10:01:01Z",
+        article=_article(),
+        language=Language("nl", 0.98, "test"),
+        entities=[],
+        topics=[],
+        versions={"language": "1"},
+        enriched_at="2019-03-12T10:01:01Z",
     )
     assert decode_enriched(encode(enriched)) == enriched
 
@@ -52,10 +59,15 @@ def test_encoding_writes_what_the_standard_json_module_would():
     from newsstream.contract.records import ActorMention, Entity, Mention, Topic, plain
 
     enriched = EnrichedArticle(
-        article=_article(), language=Language("nl", 0.98, "test"),
-        entities=[Entity("per:x", "PER", "Juan Guaidó", 1, [Mention(0, 6, "Guaidó", "title")],
-                         "gazetteer")],
-        topics=[Topic("11000000", "politics", 0.5)], versions={"language": "1"},
+        article=_article(),
+        language=Language("nl", 0.98, "test"),
+        entities=[
+            Entity(
+                "per:x", "PER", "Juan Guaidó", 1, [Mention(0, 6, "Guaidó", "title")], "gazetteer"
+            )
+        ],
+        topics=[Topic("11000000", "politics", 0.5)],
+        versions={"language": "1"},
         enriched_at="2019-03-12T10:01:01Z",
         actors=[ActorMention("juan-guaido", "Juan Guaidó", "person", "Guaidó", "title", 0, 6, 1)],
         raw_timestamp_ms=1552384860000,
@@ -66,8 +78,15 @@ def test_encoding_writes_what_the_standard_json_module_would():
 
 @pytest.mark.parametrize(
     "raw",
-    [None, b"", b"\xff\xfe garbage", b"[1, 2]", b'{"schema_version": 99, "id": "x"}',
-     b'{"id": "x"}', b'{"id": "", "published": "x", "source": {}}'],
+    [
+        None,
+        b"",
+        b"\xff\xfe garbage",
+        b"[1, 2]",
+        b'{"schema_version": 99, "id": "x"}',
+        b'{"id": "x"}',
+        b'{"id": "", "published": "x", "source": {}}',
+    ],
 )
 def test_undecodable_messages_raise_invalid_message(raw):
     with pytest.raises(InvalidMessage):
@@ -83,10 +102,11 @@ def test_dead_letter_keeps_the_exact_original_bytes():
 
 def _enriched_dict() -> dict:
     enriched = EnrichedArticle(
-        article=_article(), language=Language("nl", 0.98, "test"),
-        entities=[Entity("e1", "PER", "Juan Guaidó", 1,
-                         [Mention(0, 6, "Guaidó", "title")])],
-        topics=[Topic("medtop:11000000", "politics", 0.9)], versions={"language": "1"},
+        article=_article(),
+        language=Language("nl", 0.98, "test"),
+        entities=[Entity("e1", "PER", "Juan Guaidó", 1, [Mention(0, 6, "Guaidó", "title")])],
+        topics=[Topic("medtop:11000000", "politics", 0.9)],
+        versions={"language": "1"},
         enriched_at="2019-03-12T10:01:01Z",
         actors=[ActorMention("guaido", "Juan Guaidó", "person", "Guaidó", "title", 0, 6)],
     )
@@ -95,8 +115,16 @@ def _enriched_dict() -> dict:
 
 @pytest.mark.parametrize(
     "path",
-    [(), ("article",), ("article", "source"), ("language",), ("entities", 0),
-     ("entities", 0, "mentions", 0), ("topics", 0), ("actors", 0)],
+    [
+        (),
+        ("article",),
+        ("article", "source"),
+        ("language",),
+        ("entities", 0),
+        ("entities", 0, "mentions", 0),
+        ("topics", 0),
+        ("actors", 0),
+    ],
 )
 def test_unknown_fields_are_ignored_at_every_depth(path):
     data = _enriched_dict()
@@ -130,7 +158,7 @@ def test_a_record_of_the_wrong_shape_says_where(change, reason):
     ("raw", "reason"),
     [
         (b"\xff\xfe not json", "not JSON: not UTF-8 text (byte 0xff at position 0)"),
-        (b"{\"id\": ", "not JSON: unexpected end of data at line 1 column 8"),
+        (b'{"id": ', "not JSON: unexpected end of data at line 1 column 8"),
         (b"   ", "empty message (no JSON)"),
         (b"[1, 2]", "expected a JSON object, got an array"),
         (b"null", "expected a JSON object, got null"),
@@ -175,11 +203,17 @@ def test_a_version_that_is_no_version_is_refused(version):
 def test_an_older_version_is_upcast_step_by_step(monkeypatch):
     # As if version 3 were current: 1 named the title "headline", 2 kept it in a list.
     monkeypatch.setattr(records, "SCHEMA_VERSION", 3)
-    monkeypatch.setattr(records, "UPCASTS", {
-        1: lambda d: {**{k: v for k, v in d.items() if k != "headline"},
-                      "titles": [d["headline"]]},
-        2: lambda d: {**{k: v for k, v in d.items() if k != "titles"}, "title": d["titles"][0]},
-    })
+    monkeypatch.setattr(
+        records,
+        "UPCASTS",
+        {
+            1: lambda d: {
+                **{k: v for k, v in d.items() if k != "headline"},
+                "titles": [d["headline"]],
+            },
+            2: lambda d: {**{k: v for k, v in d.items() if k != "titles"}, "title": d["titles"][0]},
+        },
+    )
     data = json.loads(encode(_article()))
     data["headline"] = data.pop("title")
     data["schema_version"] = 1

@@ -26,8 +26,7 @@ def test_the_descriptor_has_only_the_keys_elasticsearch_accepts_for_stable_plugi
 
 def test_the_plugin_offers_every_analyser_the_service_looks_for():
     offered = set(analysis_plugin.analyzer_names(REPO))
-    assert offered >= {*PLUGIN_ANALYZERS.values(), *PLUGIN_INDEX_ANALYZERS.values(),
-                       PLUGIN_FOLDING}
+    assert offered >= {*PLUGIN_ANALYZERS.values(), *PLUGIN_INDEX_ANALYZERS.values(), PLUGIN_FOLDING}
 
 
 def test_every_named_component_is_a_class_in_the_source():
@@ -90,16 +89,31 @@ def test_status_shows_the_modules_and_the_plugins_analysers_of_the_running_node(
 
 def test_status_text_names_the_distribution_modules_plugins_and_analysers():
     status = {
-        "kafka": {"state": "stopped", "bootstrap": "127.0.0.1:9092", "version": None,
-                  "cluster_id": None, "config": "", "data": "", "logs": []},
+        "kafka": {
+            "state": "stopped",
+            "bootstrap": "127.0.0.1:9092",
+            "version": None,
+            "cluster_id": None,
+            "config": "",
+            "data": "",
+            "logs": [],
+        },
         "elasticsearch": {
-            "state": "running", "pid": 1, "url": "http://127.0.0.1:9200", "version": "9.5.0",
-            "health": "green", "user": None, "data": None, "logs": [],
-            "modules": ["apm", "x-pack-core"], "plugins": ["newsstream-analysis 1.0.0"],
+            "state": "running",
+            "pid": 1,
+            "url": "http://127.0.0.1:9200",
+            "version": "9.5.0",
+            "health": "green",
+            "user": None,
+            "data": None,
+            "logs": [],
+            "modules": ["apm", "x-pack-core"],
+            "plugins": ["newsstream-analysis 1.0.0"],
             "distribution": "integration-test",
             "analyzers": {"plugin": ["newsstream_dutch", "newsstream_folding"], "built-in": []},
         },
-        "state_dir": "/s", "cache_dir": "/c",
+        "state_dir": "/s",
+        "cache_dir": "/c",
     }
     text = cli.format_status(status)
     assert "modules    apm, x-pack-core" in text

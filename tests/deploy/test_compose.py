@@ -217,15 +217,22 @@ def test_the_full_distributions_mapping_is_accepted_and_searchable(es_client, un
     }
     settings = settings_component()["settings"]
     es_client.indices.create(
-        index=index, settings={**settings, "analysis": {"analyzer": stand_ins}},
+        index=index,
+        settings={**settings, "analysis": {"analyzer": stand_ins}},
         mappings=mappings_component(dict(LANGUAGE_ANALYZERS))["mappings"],
     )
     try:
-        records = [dutch_seed(), enriched(1, title="Maduro culpa a EE.UU. del apagón",
-                                          language="es")]
+        records = [
+            dutch_seed(),
+            enriched(1, title="Maduro culpa a EE.UU. del apagón", language="es"),
+        ]
         for record in records:
-            es_client.index(index=index, id=record.id, refresh="wait_for", document=to_document(
-                record, analysed_languages=frozenset(LANGUAGE_ANALYZERS)))
+            es_client.index(
+                index=index,
+                id=record.id,
+                refresh="wait_for",
+                document=to_document(record, analysed_languages=frozenset(LANGUAGE_ANALYZERS)),
+            )
         result = run_search(es_client, index, SearchRequest(query="maduro"))
         assert sorted(h.language for h in result.hits) == ["es", "nl"]
         assert all("<em>Maduro</em>" in h.title_highlight for h in result.hits)
@@ -233,8 +240,9 @@ def test_the_full_distributions_mapping_is_accepted_and_searchable(es_client, un
         es_client.indices.delete(index=index)
 
 
-def test_the_recognisers_health_follows_its_own_consumer_group(kafka_bootstrap, unique,
-                                                                tmp_path, monkeypatch):
+def test_the_recognisers_health_follows_its_own_consumer_group(
+    kafka_bootstrap, unique, tmp_path, monkeypatch
+):
     from newsstream.kafka_admin import ensure_topics
     from tests.conftest import isolated_settings, settings_env
     from tests.workers import running_worker

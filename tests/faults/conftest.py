@@ -52,8 +52,10 @@ class PrivateStack:
             [*STACK, *args], env=self.env, capture_output=True, text=True, timeout=timeout
         )
         if done.returncode != 0:
-            pytest.fail(f"deploy/stack {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}",
-                        pytrace=False)
+            pytest.fail(
+                f"deploy/stack {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}",
+                pytrace=False,
+            )
         return done.stdout
 
     def pid(self, service: str) -> int:
@@ -75,25 +77,28 @@ class PrivateStack:
         self.log.append(self.run("up"))
 
 
-
 @pytest.fixture(scope="session")
 def private_stack(tmp_path_factory) -> PrivateStack:
     kafka, controller, es, transport = free_ports(4)
     state = tmp_path_factory.mktemp("stack")
     env = dict(os.environ)
-    env.update({
-        "NEWSSTREAM_STACK_DIR": str(state),
-        "NEWSSTREAM_STACK_KAFKA_PORT": str(kafka),
-        "NEWSSTREAM_STACK_KAFKA_CONTROLLER_PORT": str(controller),
-        "NEWSSTREAM_STACK_ES_PORT": str(es),
-        "NEWSSTREAM_STACK_ES_TRANSPORT_PORT": str(transport),
-    })
+    env.update(
+        {
+            "NEWSSTREAM_STACK_DIR": str(state),
+            "NEWSSTREAM_STACK_KAFKA_PORT": str(kafka),
+            "NEWSSTREAM_STACK_KAFKA_CONTROLLER_PORT": str(controller),
+            "NEWSSTREAM_STACK_ES_PORT": str(es),
+            "NEWSSTREAM_STACK_ES_TRANSPORT_PORT": str(transport),
+        }
+    )
     stack = PrivateStack(env, f"127.0.0.1:{kafka}", f"http://127.0.0.1:{es}")
     try:
         began = time.monotonic()
         stack.up()
-        FIGURES.append(f"private stack up in {time.monotonic() - began:.0f}s "
-                       f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
+        FIGURES.append(
+            f"private stack up in {time.monotonic() - began:.0f}s "
+            f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)"
+        )
         yield stack
     finally:
         subprocess.run([*STACK, "down", "--purge"], env=env, capture_output=True, timeout=120)

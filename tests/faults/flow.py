@@ -17,11 +17,46 @@ from pathlib import Path
 from newsstream.contract.ids import article_id
 
 WORDS = [
-    "government", "minister", "election", "parliament", "coalition", "budget", "protest",
-    "capital", "opposition", "agreement", "summit", "energy", "climate", "market", "inflation",
-    "court", "police", "strike", "hospital", "school", "border", "trade", "tariffs", "vote",
-    "campaign", "report", "officials", "said", "tuesday", "according", "statement", "after",
-    "talks", "with", "leaders", "region", "harbour", "railway", "museum", "farmers",
+    "government",
+    "minister",
+    "election",
+    "parliament",
+    "coalition",
+    "budget",
+    "protest",
+    "capital",
+    "opposition",
+    "agreement",
+    "summit",
+    "energy",
+    "climate",
+    "market",
+    "inflation",
+    "court",
+    "police",
+    "strike",
+    "hospital",
+    "school",
+    "border",
+    "trade",
+    "tariffs",
+    "vote",
+    "campaign",
+    "report",
+    "officials",
+    "said",
+    "tuesday",
+    "according",
+    "statement",
+    "after",
+    "talks",
+    "with",
+    "leaders",
+    "region",
+    "harbour",
+    "railway",
+    "museum",
+    "farmers",
 ]
 ACTOR_ID = "ottilie-brandvoort"
 ACTOR_NAME = "Ottilie Brandvoort"
@@ -52,8 +87,9 @@ class Item:
 class Flow:
     """``feeds`` feeds of ``per_feed`` articles each, released in ``waves``."""
 
-    def __init__(self, base_url: str, *, feeds: int = 20, per_feed: int = 50, waves: int = 40,
-                 seed: int = 7) -> None:
+    def __init__(
+        self, base_url: str, *, feeds: int = 20, per_feed: int = 50, waves: int = 40, seed: int = 7
+    ) -> None:
         rng = random.Random(seed)
         self.base_url = base_url
         self.feeds = feeds
@@ -66,12 +102,16 @@ class Flow:
                 words = [rng.choice(WORDS) for _ in range(60)]
                 if planted:
                     words[rng.randrange(5, 55)] = f"minister {ACTOR_NAME} said"
-                self.items.append(Item(
-                    feed=f, n=n, url=f"https://flow{f}.example/news/{number}",
-                    title=f"Report {number}: {' '.join(words[:5])}",
-                    text=f"Report number {number}. " + " ".join(words) + ".",
-                    planted=planted,
-                ))
+                self.items.append(
+                    Item(
+                        feed=f,
+                        n=n,
+                        url=f"https://flow{f}.example/news/{number}",
+                        title=f"Report {number}: {' '.join(words[:5])}",
+                        text=f"Report number {number}. " + " ".join(words) + ".",
+                        planted=planted,
+                    )
+                )
         self.per_feed = per_feed
 
     @property
@@ -86,8 +126,11 @@ class Flow:
     def feed_list(self, path: Path) -> Path:
         lines = ["feeds:"]
         for f in range(self.feeds):
-            lines += [f"  - url: {self.base_url}/feeds/flow{f}.rss", f"    name: Flow {f}",
-                      "    interval: 1"]
+            lines += [
+                f"  - url: {self.base_url}/feeds/flow{f}.rss",
+                f"    name: Flow {f}",
+                "    interval: 1",
+            ]
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         return path
 
@@ -104,7 +147,7 @@ class Flow:
 
     def _rss(self, f: int, shown: int) -> bytes:
         entries = []
-        for item in self.items[f * self.per_feed: f * self.per_feed + shown]:
+        for item in self.items[f * self.per_feed : f * self.per_feed + shown]:
             stamp = formatdate(1_790_000_000 + item.feed * 10_000 + item.n * 60, usegmt=True)
             entries.append(
                 f"<item><title>{escape(item.title)}</title><link>{item.url}</link>"

@@ -46,19 +46,30 @@ STOP_WITHIN = 15.0  # seconds a process gets to exit on SIGTERM
 class Proc:
     """A newsstream command as a subprocess that can be killed and started again."""
 
-    def __init__(self, name: str, args: list[str], env: dict[str, str], log: Path,
-                 ready: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        name: str,
+        args: list[str],
+        env: dict[str, str],
+        log: Path,
+        ready: tuple[str, ...] = (),
+    ) -> None:
         self.name, self.args, self.env, self.log, self.ready = name, args, env, log, ready
         self.proc: subprocess.Popen | None = None
         self.starts = 0
 
     def start(self, timeout: float = 120.0) -> Proc:
-        seen = self.log.read_text(errors="replace").count(self.ready[0]) if (
-            self.ready and self.log.exists()) else 0
+        seen = (
+            self.log.read_text(errors="replace").count(self.ready[0])
+            if (self.ready and self.log.exists())
+            else 0
+        )
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "newsstream", *self.args], env=self.env,
-                stdout=out, stderr=subprocess.STDOUT,
+                [sys.executable, "-m", "newsstream", *self.args],
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
             )
         self.starts += 1
         deadline = time.monotonic() + timeout
@@ -80,8 +91,10 @@ class Proc:
         """SIGTERM; seconds until it exited (SIGKILL after STOP_WITHIN, reported as hung)."""
         assert self.proc is not None
         if self.proc.poll() is not None:
-            raise AssertionError(f"{self.name} exited on its own ({self.proc.returncode}):\n"
-                                 f"{self.log.read_text(errors='replace')[-3000:]}")
+            raise AssertionError(
+                f"{self.name} exited on its own ({self.proc.returncode}):\n"
+                f"{self.log.read_text(errors='replace')[-3000:]}"
+            )
         started = time.monotonic()
         self.proc.send_signal(signal.SIGTERM)
         try:
@@ -100,13 +113,23 @@ class Pipeline:
         watchlist = tmp / "actors.yaml"
         watchlist.write_text(WATCHLIST, encoding="utf-8")
         self.settings = isolated_settings(
-            uuid.uuid4().hex[:10], tmp / "data", kafka_bootstrap_servers=stack.kafka_bootstrap,
-            es_url=stack.es_url, actors=str(watchlist), allow_private_networks=True,
-            min_interval=1.0, bulk_interval=0.2,
+            uuid.uuid4().hex[:10],
+            tmp / "data",
+            kafka_bootstrap_servers=stack.kafka_bootstrap,
+            es_url=stack.es_url,
+            actors=str(watchlist),
+            allow_private_networks=True,
+            min_interval=1.0,
+            bulk_interval=0.2,
         )
         env = settings_env(self.settings)
-        self.worker = Proc("worker", ["process", "--loglevel", "info"], env, tmp / "worker.log",
-                           ready=READY_MARKERS[:1])
+        self.worker = Proc(
+            "worker",
+            ["process", "--loglevel", "info"],
+            env,
+            tmp / "worker.log",
+            ready=READY_MARKERS[:1],
+        )
         self.poller = Proc("poller", ["poll", "--feeds", str(feeds)], env, tmp / "poller.log")
 
 
@@ -122,12 +145,21 @@ def snapshot(pipeline: Pipeline, es) -> tuple[Counter[str], Counter[str], Counte
     raw = Counter(r.key.decode() for r in read_committed(s.kafka_bootstrap_servers, s.topic_raw))
     es.indices.refresh(index=s.index_articles, ignore_unavailable=True)
     es.indices.refresh(index=s.index_alerts, ignore_unavailable=True)
-    docs = es.search(index=s.index_articles, size=10_000, source=False,
-                     query={"match_all": {}}, ignore_unavailable=True)["hits"]["hits"]
+    docs = es.search(
+        index=s.index_articles,
+        size=10_000,
+        source=False,
+        query={"match_all": {}},
+        ignore_unavailable=True,
+    )["hits"]["hits"]
     searchable = Counter(d["_id"] for d in docs)
-    alerts = es.search(index=s.index_alerts, size=10_000, query={"match_all": {}},
-                       source=["actor_id", "article_id"],
-                       ignore_unavailable=True)["hits"]["hits"]
+    alerts = es.search(
+        index=s.index_alerts,
+        size=10_000,
+        query={"match_all": {}},
+        source=["actor_id", "article_id"],
+        ignore_unavailable=True,
+    )["hits"]["hits"]
     stored = Counter((a["_source"]["actor_id"], a["_source"]["article_id"]) for a in alerts)
     return raw, searchable, stored
 
@@ -202,8 +234,7 @@ def test_kill_9_each_part_under_a_flow_loses_nothing_and_duplicates_nothing(
         deadline = time.monotonic() + CATCH_UP
         while True:
             raw, searchable, stored = current()
-            if caught_up(released, flow, raw, searchable, stored) or \
-                    time.monotonic() > deadline:
+            if caught_up(released, flow, raw, searchable, stored) or time.monotonic() > deadline:
                 return time.monotonic(), raw
             time.sleep(0.5)
 

@@ -78,13 +78,13 @@ class FeedServer:
     def route(self, h: BaseHTTPRequestHandler) -> None:
         path = h.path
         if path.startswith("/feeds/"):
-            return self._feed(h, path[len("/feeds/"):])
+            return self._feed(h, path[len("/feeds/") :])
         if path.startswith("/status/"):
             code = int(path.rsplit("/", 1)[1])
             extra = {"Retry-After": "120"} if code in (429, 503) else {}
             return _send(h, code, b"nope", "text/plain", extra)
         if path.startswith("/raw/"):
-            content_type, body = self.raw[path[len("/raw/"):]]
+            content_type, body = self.raw[path[len("/raw/") :]]
             return _send(h, 200, body, content_type)
         if path == "/hang":
             time.sleep(8)
@@ -136,7 +136,10 @@ class FeedServer:
 
 
 def _send(
-    h: BaseHTTPRequestHandler, code: int, body: bytes, content_type: str,
+    h: BaseHTTPRequestHandler,
+    code: int,
+    body: bytes,
+    content_type: str,
     headers: dict[str, str] | None = None,
 ) -> None:
     h.send_response(code)

@@ -84,9 +84,15 @@ def test_a_second_poller_on_the_same_data_directory_is_refused(settings):
 
 def test_a_killed_pollers_lock_is_free_at_once(tmp_path):
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from ingest.lock import hold_poller_lock; "
-         f"h = hold_poller_lock({str(tmp_path)!r}); print('held', flush=True); time.sleep(60)"],
-        stdout=subprocess.PIPE, text=True, cwd=ROOT,
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from ingest.lock import hold_poller_lock; "
+            f"h = hold_poller_lock({str(tmp_path)!r}); print('held', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
@@ -119,9 +125,19 @@ def test_feeds_serve_answers_with_validators(settings):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "newsstream", "feeds", "serve",
-         str(ROOT / "seeds/feeds/fixtures"), "--port", str(port)],
-        env=settings_env(settings), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "newsstream",
+            "feeds",
+            "serve",
+            str(ROOT / "seeds/feeds/fixtures"),
+            "--port",
+            str(port),
+        ],
+        env=settings_env(settings),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}/quotidien.atom"
     try:

@@ -27,8 +27,9 @@ pytestmark = pytest.mark.kafka
 
 def poller_for(settings, options=None):
     metrics = Metrics()
-    return Poller(settings, publisher=Publisher(settings, options=options, metrics=metrics),
-                  metrics=metrics)
+    return Poller(
+        settings, publisher=Publisher(settings, options=options, metrics=metrics), metrics=metrics
+    )
 
 
 def keys(messages) -> Counter[str]:
@@ -61,9 +62,7 @@ def kafka_settings(fast, kafka_bootstrap):
     return dataclasses.replace(fast, kafka_bootstrap_servers=kafka_bootstrap)
 
 
-async def test_commit_whose_answer_is_lost_is_not_published_again(
-    server, kafka_settings
-):
+async def test_commit_whose_answer_is_lost_is_not_published_again(server, kafka_settings):
     """Committed on Kafka, then the poller dies before it notes it: the ledger knows."""
     state = await queue_fixtures(kafka_settings, server)
     batch = state.start_batch(1000)
@@ -80,8 +79,14 @@ async def test_commit_whose_answer_is_lost_is_not_published_again(
     finally:
         await poller.aclose()
     assert report.pending == 0 and report.published == FIXTURE_ARTICLES  # settled, not resent
-    assert sorted(keys(read_committed(kafka_settings.kafka_bootstrap_servers,
-                                      kafka_settings.topic_raw)).values()) == [1] * FIXTURE_ARTICLES
+    assert (
+        sorted(
+            keys(
+                read_committed(kafka_settings.kafka_bootstrap_servers, kafka_settings.topic_raw)
+            ).values()
+        )
+        == [1] * FIXTURE_ARTICLES
+    )
 
 
 async def test_transaction_abandoned_mid_batch_is_aborted_and_sent_again_once(
@@ -118,8 +123,13 @@ def test_a_broker_that_never_answers_is_an_error_not_a_hang(kafka_settings, uniq
     silent.listen(16)
     port = silent.getsockname()[1]
     settings = dataclasses.replace(kafka_settings, kafka_bootstrap_servers=f"127.0.0.1:{port}")
-    options = ProducerOptions(bootstrap_timeout_ms=1000, max_block_ms=1000,
-                              request_timeout_ms=1000, batch_timeout=2.0, ledger_timeout=2.0)
+    options = ProducerOptions(
+        bootstrap_timeout_ms=1000,
+        max_block_ms=1000,
+        request_timeout_ms=1000,
+        batch_timeout=2.0,
+        ledger_timeout=2.0,
+    )
     batch = Batch(writer=f"test-{unique}", number=1)
     outcome: list[BaseException] = []
 

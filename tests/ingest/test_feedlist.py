@@ -26,8 +26,14 @@ READER_OPML = b"""<?xml version="1.0" encoding="UTF-8"?>
 
 def test_yaml_round_trip_keeps_every_option(tmp_path):
     feeds = [
-        Feed(url="https://a.example/rss", name="A", interval=900, language="es",
-             tags=("es", "world"), enabled=False),
+        Feed(
+            url="https://a.example/rss",
+            name="A",
+            interval=900,
+            language="es",
+            tags=("es", "world"),
+            enabled=False,
+        ),
         Feed(url="https://b.example/atom"),
     ]
     feedlist.save(feeds, tmp_path / "feeds.yaml")
@@ -36,8 +42,14 @@ def test_yaml_round_trip_keeps_every_option(tmp_path):
 
 def test_opml_round_trip_keeps_every_option(tmp_path):
     feeds = [
-        Feed(url="https://a.example/rss?x=1&y=2", name="A & B", interval=900, language="de",
-             tags=("de",), enabled=False),
+        Feed(
+            url="https://a.example/rss?x=1&y=2",
+            name="A & B",
+            interval=900,
+            language="de",
+            tags=("de",),
+            enabled=False,
+        ),
         Feed(url="https://b.example/atom", name="B"),
     ]
     (tmp_path / "f.opml").write_text(feedlist.to_opml(feeds), encoding="utf-8")
@@ -46,8 +58,10 @@ def test_opml_round_trip_keeps_every_option(tmp_path):
 
 def test_reader_opml_folders_become_tags_and_repeats_collapse():
     feeds = feedlist.from_opml(READER_OPML)
-    assert [(f.name, f.tags) for f in feeds] == [("NOS", ("Nieuws",)),
-                                                  ("Le Monde", ("fr", "general"))]
+    assert [(f.name, f.tags) for f in feeds] == [
+        ("NOS", ("Nieuws",)),
+        ("Le Monde", ("fr", "general")),
+    ]
 
 
 def test_opml_with_entity_declarations_is_refused():
@@ -57,8 +71,13 @@ def test_opml_with_entity_declarations_is_refused():
 
 
 @pytest.mark.parametrize(
-    "text", ["feeds: [{name: no url}]", "feeds: {a: 1}", "feeds: [{url: x, interval: soon}]",
-             "feeds: [unclosed"]
+    "text",
+    [
+        "feeds: [{name: no url}]",
+        "feeds: {a: 1}",
+        "feeds: [{url: x, interval: soon}]",
+        "feeds: [unclosed",
+    ],
 )
 def test_bad_yaml_names_the_problem(text):
     with pytest.raises(ConfigError):

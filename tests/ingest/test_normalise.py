@@ -11,8 +11,9 @@ from ingest.normalise import html_to_text, normalise
 from newsstream.contract import ids
 
 FETCHED = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-FEED = Feed(url="https://news.example/feed.xml", name="Example News", language="nl-NL",
-            tags=("nl",))
+FEED = Feed(
+    url="https://news.example/feed.xml", name="Example News", language="nl-NL", tags=("nl",)
+)
 
 
 def entry(item_xml: str):
@@ -33,34 +34,42 @@ def test_html_becomes_readable_text():
 
 
 def test_fullest_content_wins_and_metadata_is_kept():
-    a = normalise(entry(
-        "<item><title>Guaid&#243; &lt;b&gt;spreekt&lt;/b&gt;</title>"
-        "<link>https://www.news.example/a/1?utm_source=rss&amp;id=7#top</link>"
-        "<guid>g-1</guid><pubDate>Tue, 12 Mar 2019 06:15:00 +0100</pubDate>"
-        "<author>jan@news.example (Jan Jansen)</author><category>Buitenland</category>"
-        "<description>Kort.</description>"
-        "<content:encoded><![CDATA[<p>Lange tekst over Caracas.</p><p>Meer.</p>]]>"
-        "</content:encoded></item>"
-    ), feed=FEED, fetched=FETCHED)
+    a = normalise(
+        entry(
+            "<item><title>Guaid&#243; &lt;b&gt;spreekt&lt;/b&gt;</title>"
+            "<link>https://www.news.example/a/1?utm_source=rss&amp;id=7#top</link>"
+            "<guid>g-1</guid><pubDate>Tue, 12 Mar 2019 06:15:00 +0100</pubDate>"
+            "<author>jan@news.example (Jan Jansen)</author><category>Buitenland</category>"
+            "<description>Kort.</description>"
+            "<content:encoded><![CDATA[<p>Lange tekst over Caracas.</p><p>Meer.</p>]]>"
+            "</content:encoded></item>"
+        ),
+        feed=FEED,
+        fetched=FETCHED,
+    )
     assert a.title == "Guaidó spreekt"
     assert a.text == "Lange tekst over Caracas.\n\nMeer."
     assert a.id == ids.article_id("https://news.example/a/1?id=7")
     assert a.published == "2019-03-12T05:15:00Z" and a.published_from == "feed"
     assert a.categories == ["Buitenland"] and a.authors
     assert a.language_hint == "nl"
-    assert (a.source.name, a.source.feed_url, a.source.tags) == (
-        "Example News", FEED.url, ["nl"]
-    )
+    assert (a.source.name, a.source.feed_url, a.source.tags) == ("Example News", FEED.url, ["nl"])
     assert a.content_hash == ids.content_hash(a.title, a.text)
     assert a.story_id == ids.story_id(a.title, a.text)
     assert a.fetched_at == "2026-03-01T12:00:00Z"
 
 
 def test_tracking_parameters_do_not_change_the_id():
-    a = normalise(entry("<item><title>x</title><link>https://news.example/s?utm_medium=x</link>"
-                        "</item>"), feed=FEED, fetched=FETCHED)
-    b = normalise(entry("<item><title>x</title><link>http://www.news.example/s</link></item>"),
-                  feed=FEED, fetched=FETCHED)
+    a = normalise(
+        entry("<item><title>x</title><link>https://news.example/s?utm_medium=x</link></item>"),
+        feed=FEED,
+        fetched=FETCHED,
+    )
+    b = normalise(
+        entry("<item><title>x</title><link>http://www.news.example/s</link></item>"),
+        feed=FEED,
+        fetched=FETCHED,
+    )
     assert a.id == b.id
 
 
@@ -92,8 +101,9 @@ def test_entry_without_link_or_guid_still_gets_a_stable_id():
 
 def test_entry_without_anything_is_refused():
     try:
-        normalise(entry("<item><link>https://news.example/x</link></item>"), feed=FEED,
-                  fetched=FETCHED)
+        normalise(
+            entry("<item><link>https://news.example/x</link></item>"), feed=FEED, fetched=FETCHED
+        )
     except ValueError:
         return
     raise AssertionError("an empty entry must not become an article")
@@ -114,8 +124,14 @@ def test_fast_article_encoding_matches_the_dataclass_encoding():
 
     from newsstream.contract.records import decode_article, encode
 
-    a = normalise(entry("<item><title>Caf&#233;</title><link>https://news.example/c</link>"
-                        "<category>x</category></item>"), feed=FEED, fetched=FETCHED)
+    a = normalise(
+        entry(
+            "<item><title>Caf&#233;</title><link>https://news.example/c</link>"
+            "<category>x</category></item>"
+        ),
+        feed=FEED,
+        fetched=FETCHED,
+    )
     slow = json.dumps(asdict(a), ensure_ascii=False, separators=(",", ":")).encode()
     assert encode(a) == slow
     assert decode_article(encode(a)) == a

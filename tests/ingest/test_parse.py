@@ -30,9 +30,13 @@ BILLION_LAUGHS = b"""<?xml version="1.0"?>
 </channel></rss>"""
 
 EXPECTED_VERSIONS = {
-    "dagkoerier.rss": "rss20", "worldwire.rss": "rss20", "eveningpost-091.rss": "rss091n",
-    "diariocontinental-092.rss": "rss092", "morgennachrichten.rdf": "rss10",
-    "quotidien.atom": "atom10", "dailyglobe.atom": "atom10",
+    "dagkoerier.rss": "rss20",
+    "worldwire.rss": "rss20",
+    "eveningpost-091.rss": "rss091n",
+    "diariocontinental-092.rss": "rss092",
+    "morgennachrichten.rdf": "rss10",
+    "quotidien.atom": "atom10",
+    "dailyglobe.atom": "atom10",
 }
 
 
@@ -106,10 +110,14 @@ def test_wrong_declared_encoding_is_survived():
 
 def _mostly_utf8_feed() -> bytes:
     return (
-        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Noticias'
-        "</title><item><title>Pedro Sánchez en León</title><link>https://x.example/1</link>"
-        "<description>Ñandú, café y más</description></item></channel></rss>"
-    ).encode().replace(b"y m", b"y \xff m")
+        (
+            '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Noticias'
+            "</title><item><title>Pedro Sánchez en León</title><link>https://x.example/1</link>"
+            "<description>Ñandú, café y más</description></item></channel></rss>"
+        )
+        .encode()
+        .replace(b"y m", b"y \xff m")
+    )
 
 
 @pytest.mark.parametrize("content_type", ["", "text/xml; charset=utf-8", "application/rss+xml"])
@@ -125,8 +133,7 @@ def test_invalid_utf8_bytes_are_replaced_and_the_valid_text_kept(content_type):
     ("body", "content_type"),
     [
         ("<rss><t>Le\u00f3n</t></rss>".encode("latin-1"), "text/xml; charset=iso-8859-1"),
-        ('<?xml version="1.0" encoding="windows-1252"?><rss>Le\u00f3n</rss>'.encode("cp1252"),
-         ""),
+        ('<?xml version="1.0" encoding="windows-1252"?><rss>Le\u00f3n</rss>'.encode("cp1252"), ""),
         ("<rss>Le\u00f3n</rss>".encode("utf-16"), ""),
         ("<rss>Le\u00f3n</rss>".encode("utf-8"), ""),
         # Mislabelled windows-1252: no well-formed UTF-8 at all, feedparser reads it as such.

@@ -81,13 +81,26 @@ async def test_validators_and_dedup_survive_a_restart(server, fast):
 async def test_bad_feeds_are_reported_and_do_not_stop_the_others(server, fast):
     server.raw["laughs.rss"] = ("application/rss+xml", BILLION_LAUGHS)
     server.raw["garbage"] = ("application/rss+xml", bytes(range(256)) * 20)
-    server.raw["latin1.rss"] = ("text/xml; charset=utf-8", (
-        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Noticias'
-        "</title><item><title>Pedro Sánchez en León</title><link>https://x.example/leon</link>"
-        "</item></channel></rss>").encode("latin-1"))
-    bad = [server.url(p) for p in (
-        "/status/404", "/status/500", "/hang", "/slow", "/endless", "/loop", "/raw/garbage",
-    )]
+    server.raw["latin1.rss"] = (
+        "text/xml; charset=utf-8",
+        (
+            '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Noticias'
+            "</title><item><title>Pedro Sánchez en León</title><link>https://x.example/leon</link>"
+            "</item></channel></rss>"
+        ).encode("latin-1"),
+    )
+    bad = [
+        server.url(p)
+        for p in (
+            "/status/404",
+            "/status/500",
+            "/hang",
+            "/slow",
+            "/endless",
+            "/loop",
+            "/raw/garbage",
+        )
+    ]
     good = fixture_feeds(server, ["quotidien.atom"])
     odd = [Feed(url=server.url("/raw/laughs.rss")), Feed(url=server.url("/raw/latin1.rss"))]
     publisher = RecordingPublisher()
@@ -105,8 +118,12 @@ async def test_bad_feeds_are_reported_and_do_not_stop_the_others(server, fast):
     assert len(titles) == 5
     kinds = {url.rsplit("/", 1)[1]: status[url].last_result for url in bad}
     assert kinds == {
-        "404": "error:http_404", "500": "error:http_500", "hang": "error:timeout",
-        "slow": "error:timeout", "endless": "error:too_large", "loop": "error:redirects",
+        "404": "error:http_404",
+        "500": "error:http_500",
+        "hang": "error:timeout",
+        "slow": "error:timeout",
+        "endless": "error:too_large",
+        "loop": "error:redirects",
         "garbage": "error:parse",
     }
     assert all(status[u].error_streak == 1 and status[u].next_poll for u in bad)
@@ -126,7 +143,9 @@ async def test_error_streak_grows_and_backs_off_then_resets(server, fast):
     finally:
         await poller.aclose()
     assert (failing.error_streak, failing.last_status, failing.schedule_reason) == (
-        2, 404, "backoff"
+        2,
+        404,
+        "backoff",
     )
     assert failing.interval == 0.75 * 2 * fast.min_interval  # jitter 0.5 -> factor 0.75
     assert (healthy.error_streak, healthy.last_result) == (0, "ok")
@@ -172,8 +191,11 @@ async def test_same_url_in_two_feeds_ends_with_the_fuller_text(server, fast, sum
                 await poller.run_cycle(fixture_feeds(server, [name]))
     finally:
         await poller.aclose()
-    brexit = [json.loads(i.payload) for i in publisher.sent
-              if "Brexit deal" in json.loads(i.payload)["title"]]
+    brexit = [
+        json.loads(i.payload)
+        for i in publisher.sent
+        if "Brexit deal" in json.loads(i.payload)["title"]
+    ]
     assert len({b["id"] for b in brexit}) == 1
     assert len(brexit) == (2 if summary_first else 1)
     assert "Geoffrey Cox" in brexit[-1]["text"]

@@ -11,13 +11,26 @@ from newsstream.contract.errors import FeedError
 def resolver(table):
     async def resolve(host, port):
         return table[host]
+
     return resolve
 
 
 @pytest.mark.parametrize(
     "address",
-    ["127.0.0.1", "10.1.2.3", "172.16.0.5", "192.168.1.1", "169.254.169.254", "0.0.0.0",
-     "100.64.0.1", "::1", "fe80::1", "fc00::1", "::ffff:127.0.0.1", "224.0.0.1"],
+    [
+        "127.0.0.1",
+        "10.1.2.3",
+        "172.16.0.5",
+        "192.168.1.1",
+        "169.254.169.254",
+        "0.0.0.0",
+        "100.64.0.1",
+        "::1",
+        "fe80::1",
+        "fc00::1",
+        "::ffff:127.0.0.1",
+        "224.0.0.1",
+    ],
 )
 def test_private_and_special_addresses_are_not_public(address):
     assert not is_public(address)
@@ -29,8 +42,8 @@ def test_public_addresses_are_public(address):
 
 
 @pytest.mark.parametrize(
-    "url", ["file:///etc/passwd", "ftp://example.org/feed", "gopher://x/", "javascript:1",
-            "feed.xml"]
+    "url",
+    ["file:///etc/passwd", "ftp://example.org/feed", "gopher://x/", "javascript:1", "feed.xml"],
 )
 async def test_other_schemes_are_refused(url):
     with pytest.raises(FeedError) as err:
@@ -43,8 +56,14 @@ async def test_file_urls_only_when_explicitly_allowed():
 
 
 @pytest.mark.parametrize(
-    "url", ["http://127.0.0.1:8765/feed", "http://[::1]/feed", "http://169.254.169.254/latest",
-            "http://intranet.example/feed", "http://mixed.example/feed"]
+    "url",
+    [
+        "http://127.0.0.1:8765/feed",
+        "http://[::1]/feed",
+        "http://169.254.169.254/latest",
+        "http://intranet.example/feed",
+        "http://mixed.example/feed",
+    ],
 )
 async def test_ssrf_targets_are_refused(url):
     table = {"intranet.example": ["10.0.0.7"], "mixed.example": ["93.184.216.34", "192.168.0.2"]}
@@ -59,8 +78,11 @@ async def test_literal_addresses_are_checked_without_dns():
 
 
 async def test_public_hosts_pass_and_private_ones_pass_when_allowed():
-    await check_url("https://news.example/feed", allow_private=False,
-                    resolve=resolver({"news.example": ["93.184.216.34"]}))
+    await check_url(
+        "https://news.example/feed",
+        allow_private=False,
+        resolve=resolver({"news.example": ["93.184.216.34"]}),
+    )
     await check_url("http://127.0.0.1/feed", allow_private=True)
 
 

@@ -27,8 +27,9 @@ def test_worker_skips_an_aborted_transaction(kafka_bootstrap, settings, tmp_path
     producer.init_transactions()
     for article, commit in ((aborted, False), (committed, True)):
         producer.begin_transaction()  # both on partition 0: the aborted one comes first
-        producer.send(settings.topic_raw, key=article.id.encode(), value=encode(article),
-                      partition=0)
+        producer.send(
+            settings.topic_raw, key=article.id.encode(), value=encode(article), partition=0
+        )
         producer.flush(timeout=10)
         (producer.commit_transaction if commit else producer.abort_transaction)()
     producer.close(timeout=5)
@@ -38,6 +39,8 @@ def test_worker_skips_an_aborted_transaction(kafka_bootstrap, settings, tmp_path
         keys: list[str] = []
         while committed.id not in keys and time.monotonic() < deadline:
             time.sleep(0.5)
-            keys = [r.key.decode() for r in read_committed(
-                settings.kafka_bootstrap_servers, settings.topic_enriched)]
+            keys = [
+                r.key.decode()
+                for r in read_committed(settings.kafka_bootstrap_servers, settings.topic_enriched)
+            ]
     assert keys == [committed.id]  # in partition order, so the aborted one was passed over

@@ -101,11 +101,15 @@ async def echo(items):
 def run_batch(values, *, handle=echo, out=None, deadletter=None, sent=None) -> Run:
     out = out or FakeTopic()
     deadletter = deadletter or FakeTopic()
-    topics = ProcessorTopics(raw=FakeTopic(), enriched=out, alerts=FakeTopic(),
-                             deadletter=deadletter)
+    topics = ProcessorTopics(
+        raw=FakeTopic(), enriched=out, alerts=FakeTopic(), deadletter=deadletter
+    )
     harness = StageHarness(
-        Stage("toy", decode, handle, sent=sent), topics, park_backoff=RetryPolicy(base_delay=0),
-        retry_backoff=RetryPolicy(base_delay=0), sleep=lambda s: asyncio.sleep(0),
+        Stage("toy", decode, handle, sent=sent),
+        topics,
+        park_backoff=RetryPolicy(base_delay=0),
+        retry_backoff=RetryPolicy(base_delay=0),
+        sleep=lambda s: asyncio.sleep(0),
     )
     events = [FakeEvent(v, FakeMessage(key=b"key-%d" % i, offset=i)) for i, v in enumerate(values)]
     acked: list = []
@@ -114,8 +118,12 @@ def run_batch(values, *, handle=echo, out=None, deadletter=None, sent=None) -> R
         acked.append(event.value)
 
     report = asyncio.run(harness.run_batch(events, ack))
-    return Run(report.statuses, acked, [v for _, v in out.sent],
-               [json.loads(v) for _, v in deadletter.sent])
+    return Run(
+        report.statuses,
+        acked,
+        [v for _, v in out.sent],
+        [json.loads(v) for _, v in deadletter.sent],
+    )
 
 
 @pytest.mark.parametrize(
@@ -195,8 +203,9 @@ def test_a_message_that_cannot_be_parked_holds_back_its_partition(how):
 
 def test_a_held_partition_acknowledges_again_once_the_message_comes_back():
     letters = FakeTopic(refuse=lambda v: "raise")
-    topics = ProcessorTopics(raw=FakeTopic(), enriched=FakeTopic(), alerts=FakeTopic(),
-                             deadletter=letters)
+    topics = ProcessorTopics(
+        raw=FakeTopic(), enriched=FakeTopic(), alerts=FakeTopic(), deadletter=letters
+    )
     harness = StageHarness(Stage("toy", decode, echo), topics, park_attempts=1)
     acked: list = []
 
@@ -205,8 +214,9 @@ def test_a_held_partition_acknowledges_again_once_the_message_comes_back():
 
     def batch(*offsets, partition=0):
         values = {0: b"ok-0", 1: b"broken", 2: b"ok-2", 3: b"ok-3", 5: b"ok-5"}
-        return [FakeEvent(values[o], FakeMessage(b"k", partition=partition, offset=o))
-                for o in offsets]
+        return [
+            FakeEvent(values[o], FakeMessage(b"k", partition=partition, offset=o)) for o in offsets
+        ]
 
     async def scenario():
         first = await harness.run_batch(batch(0, 1), ack)
@@ -223,8 +233,12 @@ def test_a_held_partition_acknowledges_again_once_the_message_comes_back():
 
 
 def test_a_revoked_partition_is_no_longer_held():
-    topics = ProcessorTopics(raw=FakeTopic(), enriched=FakeTopic(), alerts=FakeTopic(),
-                             deadletter=FakeTopic(refuse=lambda v: "raise"))
+    topics = ProcessorTopics(
+        raw=FakeTopic(),
+        enriched=FakeTopic(),
+        alerts=FakeTopic(),
+        deadletter=FakeTopic(refuse=lambda v: "raise"),
+    )
     harness = StageHarness(Stage("toy", decode, echo), topics, park_attempts=1)
     acked: list = []
 
@@ -318,7 +332,11 @@ def test_a_process_pool_shares_a_batch_out_and_keeps_message_order():
     finally:
         offload.close()
     assert [o.outputs[0].key if o.outputs else None for o in outcomes] == [
-        b"1", b"2", None, b"4", b"5"
+        b"1",
+        b"2",
+        None,
+        b"4",
+        b"5",
     ]
     assert isinstance(outcomes[2].error, ValueError)  # only the failing message fails
     pids = {int(o.outputs[0].value) for o in outcomes if o.outputs}
@@ -362,8 +380,9 @@ class FakeStream:
 def test_the_next_batch_is_handled_while_kafka_acknowledges_the_last_and_acks_stay_in_order():
     log: list[str] = []
     out = SlowAckTopic(log)
-    topics = ProcessorTopics(raw=FakeTopic(), enriched=out, alerts=FakeTopic(),
-                             deadletter=FakeTopic())
+    topics = ProcessorTopics(
+        raw=FakeTopic(), enriched=out, alerts=FakeTopic(), deadletter=FakeTopic()
+    )
 
     async def handle(items):
         await asyncio.sleep(0)  # as the offload does: the loop runs meanwhile
@@ -371,8 +390,13 @@ def test_the_next_batch_is_handled_while_kafka_acknowledges_the_last_and_acks_st
         return [handled(Output("enriched", b"k", value.upper().encode())) for _, value in items]
 
     harness = StageHarness(Stage("toy", decode, handle), topics)
-    batches = [[FakeEvent(b"ok-%d" % (2 * b + i), FakeMessage(key=b"k", offset=2 * b + i))
-                for i in range(2)] for b in range(2)]
+    batches = [
+        [
+            FakeEvent(b"ok-%d" % (2 * b + i), FakeMessage(key=b"k", offset=2 * b + i))
+            for i in range(2)
+        ]
+        for b in range(2)
+    ]
 
     async def run() -> None:
         consuming = asyncio.ensure_future(harness.consume(FakeStream(batches, log)))
@@ -388,7 +412,11 @@ def test_the_next_batch_is_handled_while_kafka_acknowledges_the_last_and_acks_st
     asyncio.run(asyncio.wait_for(run(), 5))
     assert log.index("sent OK-0") < log.index("handled ok-2,ok-3") < log.index("acked ok-0")
     assert [line for line in log if line.startswith("acked")] == [
-        "acked ok-0", "acked ok-1", "acked ok-2", "acked ok-3"]
+        "acked ok-0",
+        "acked ok-1",
+        "acked ok-2",
+        "acked ok-3",
+    ]
 
 
 class PacedStream(FakeStream):
@@ -405,8 +433,14 @@ class PacedStream(FakeStream):
             yield batch
 
 
-def gathered(takes: list[int], *, late: bool, batch_size: int = 10, late_within: float = 5.0,
-             stall_after: int | None = None) -> list[list[str]]:
+def gathered(
+    takes: list[int],
+    *,
+    late: bool,
+    batch_size: int = 10,
+    late_within: float = 5.0,
+    stall_after: int | None = None,
+) -> list[list[str]]:
     """The batches the handler saw when a stream brings ``takes`` (sizes); the
     take after ``stall_after`` comes only once the first batch was handled."""
     seen: list[list[str]] = []
@@ -415,13 +449,25 @@ def gathered(takes: list[int], *, late: bool, batch_size: int = 10, late_within:
         seen.append([value for _, value in items])
         return [skipped("seen") for _ in items]
 
-    stage_ = Stage("toy", decode, handle, batch_size=batch_size,
-                   late=lambda message: late, late_within=late_within)
-    harness = StageHarness(stage_, ProcessorTopics(raw=FakeTopic(), enriched=FakeTopic(),
-                                                   alerts=FakeTopic(), deadletter=FakeTopic()))
+    stage_ = Stage(
+        "toy",
+        decode,
+        handle,
+        batch_size=batch_size,
+        late=lambda message: late,
+        late_within=late_within,
+    )
+    harness = StageHarness(
+        stage_,
+        ProcessorTopics(
+            raw=FakeTopic(), enriched=FakeTopic(), alerts=FakeTopic(), deadletter=FakeTopic()
+        ),
+    )
     n = iter(range(sum(takes)))
-    batches = [[FakeEvent(b"ok-%d" % next(n), FakeMessage(key=b"k")) for _ in range(size)]
-               for size in takes]
+    batches = [
+        [FakeEvent(b"ok-%d" % next(n), FakeMessage(key=b"k")) for _ in range(size)]
+        for size in takes
+    ]
 
     async def run() -> None:
         gates = [asyncio.Event() for _ in takes]

@@ -33,8 +33,9 @@ def admin(settings: Settings) -> KafkaAdminClient:
 def create_small_topic(settings: Settings, name: str, partitions: int) -> None:
     client = admin(settings)
     try:
-        client.create_topics([NewTopic(name, partitions, 1,
-                                       topic_configs={"max.message.bytes": SMALL})])
+        client.create_topics(
+            [NewTopic(name, partitions, 1, topic_configs={"max.message.bytes": SMALL})]
+        )
     finally:
         client.close()
 
@@ -42,19 +43,19 @@ def create_small_topic(settings: Settings, name: str, partitions: int) -> None:
 def set_max_message_bytes(settings: Settings, name: str, value: str) -> None:
     client = admin(settings)
     try:
-        client.alter_configs([ConfigResource(
-            ConfigResourceType.TOPIC, name, configs={"max.message.bytes": value}
-        )])
+        client.alter_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, name, configs={"max.message.bytes": value})]
+        )
     finally:
         client.close()
 
 
 def produce(settings: Settings, records: list[tuple[bytes | None, bytes]]) -> list[int]:
     """Send to partition 0 of the raw topic; the offsets they got."""
-    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
-                             acks="all")
-    futures = [producer.send(settings.topic_raw, key=k, value=v, partition=0)
-               for k, v in records]
+    producer = KafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers.split(","), acks="all"
+    )
+    futures = [producer.send(settings.topic_raw, key=k, value=v, partition=0) for k, v in records]
     producer.flush()
     producer.close()
     return [f.get(timeout=10).offset for f in futures]
@@ -62,8 +63,11 @@ def produce(settings: Settings, records: list[tuple[bytes | None, bytes]]) -> li
 
 def read_all(settings: Settings, topic: str, *, wanted: int, timeout: float = 60.0) -> list:
     consumer = KafkaConsumer(
-        topic, bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
-        auto_offset_reset="earliest", enable_auto_commit=False, group_id=None,
+        topic,
+        bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
         consumer_timeout_ms=1000,
     )
     got: list = []
@@ -79,8 +83,11 @@ def read_all(settings: Settings, topic: str, *, wanted: int, timeout: float = 60
 
 def committed(settings: Settings, stages: tuple[str, ...]) -> int | None:
     """The group's committed offset on partition 0 of the raw topic."""
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
-                             group_id=app_id_for(settings, stages), enable_auto_commit=False)
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
+        group_id=app_id_for(settings, stages),
+        enable_auto_commit=False,
+    )
     try:
         return consumer.committed(TopicPartition(settings.topic_raw, 0))
     finally:
@@ -104,8 +111,9 @@ def test_an_output_the_broker_refuses_parks_its_message(kafka_bootstrap, setting
     create_small_topic(settings, settings.topic_enriched, settings.topic_partitions)
     ensure_topics(settings)
     short = make_article("Kort", "Maduro.", url="https://example.org/short")
-    long = make_article("Lang", "Nicolás Maduro sprak in Caracas. " * 120,
-                        url="https://example.org/long")
+    long = make_article(
+        "Lang", "Nicolás Maduro sprak in Caracas. " * 120, url="https://example.org/long"
+    )
     with running_worker(settings, ("enrich",), log_path=tmp_path / "w.log"):
         # One at a time: the limit applies to a batch of records as the producer sends it.
         offsets = produce(settings, [(long.id.encode(), encode(long))])
@@ -133,13 +141,22 @@ def test_a_message_that_cannot_be_parked_is_redelivered_after_a_restart(
     stages = ("enrich",)
     log = tmp_path / "first.log"
     with running_worker(settings, stages, log_path=log):
-        offsets = produce(settings, [(before.id.encode(), encode(before)), (b"poison", poison),
-                                     (after.id.encode(), encode(after))])
+        offsets = produce(
+            settings,
+            [
+                (before.id.encode(), encode(before)),
+                (b"poison", poison),
+                (after.id.encode(), encode(after)),
+            ],
+        )
         enriched = read_all(settings, settings.topic_enriched, wanted=2)
         assert {r.key for r in enriched} == {before.id.encode(), after.id.encode()}
         wait_until("the failed park", lambda: "could not park" in log.read_text(), log=log)
-        wait_until("the commit before the poison",
-                   lambda: committed(settings, stages) == offsets[1], log=log)
+        wait_until(
+            "the commit before the poison",
+            lambda: committed(settings, stages) == offsets[1],
+            log=log,
+        )
     # Stopped cleanly: everything acknowledged was committed, the poison was not.
     assert committed(settings, stages) == offsets[1]
     assert read_all(settings, settings.topic_deadletter, wanted=1, timeout=3) == []
@@ -148,8 +165,11 @@ def test_a_message_that_cannot_be_parked_is_redelivered_after_a_restart(
     log = tmp_path / "second.log"
     with running_worker(settings, stages, log_path=log):
         [letter] = read_all(settings, settings.topic_deadletter, wanted=1)
-        wait_until("the commit after the poison",
-                   lambda: committed(settings, stages) == offsets[2] + 1, log=log)
+        wait_until(
+            "the commit after the poison",
+            lambda: committed(settings, stages) == offsets[2] + 1,
+            log=log,
+        )
     record = json.loads(letter.value)
     assert (record["stage"], record["offset"]) == ("enrich", offsets[1])
     assert record["error_type"] == "InvalidMessage"

@@ -51,8 +51,11 @@ def test_article_by_id(api, corpus):
 
 @pytest.mark.parametrize(
     ("params", "message"),
-    [({"sort": "oldest"}, "sort must be"), ({"since": "last tuesday"}, "not a time"),
-     ({"cursor": "@@@"}, "invalid cursor")],
+    [
+        ({"sort": "oldest"}, "sort must be"),
+        ({"since": "last tuesday"}, "not a time"),
+        ({"cursor": "@@@"}, "invalid cursor"),
+    ],
 )
 def test_bad_parameters_get_a_400_with_a_message(api, params, message):
     response = api.get("/search", params=params)
@@ -82,9 +85,11 @@ def test_out_of_range_times_are_a_400_not_a_500(api):
 
 @pytest.mark.parametrize(
     ("query", "message"),
-    [(" OR ".join(f"term{i}" for i in range(2000)), "characters, at most"),
-     ("|".join(f"t{i}" for i in range(100)), "100 terms, at most"),
-     ("x" * 10_000, "query too long")],
+    [
+        (" OR ".join(f"term{i}" for i in range(2000)), "characters, at most"),
+        ("|".join(f"t{i}" for i in range(100)), "100 terms, at most"),
+        ("x" * 10_000, "query too long"),
+    ],
 )
 def test_queries_over_the_cost_cap_get_a_clear_400(api, query, message):
     response = api.get("/search", params={"q": query})

@@ -41,6 +41,7 @@ def run(*steps) -> None:
     async def all_of() -> None:
         for step in steps:
             await step
+
     asyncio.run(all_of())
 
 
@@ -93,13 +94,15 @@ def test_a_worker_draining_a_backlog_holds_the_longer_refresh_then_returns_it(
     ensure_topics(settings)
     settings = replace(settings, bulk_late_refresh="7s")
     hour_ago = int((time.time() - 3600) * 1000)
-    backlog = [replace(enriched(i, title=f"Backlog {i}"), raw_timestamp_ms=hour_ago)
-               for i in range(20)]
+    backlog = [
+        replace(enriched(i, title=f"Backlog {i}"), raw_timestamp_ms=hour_ago) for i in range(20)
+    ]
     log = tmp_path / "worker.log"
 
     def interval() -> str | None:
         found = es_client.indices.get_settings(
-            index=clean_layout.pattern, name="index.refresh_interval",
+            index=clean_layout.pattern,
+            name="index.refresh_interval",
             allow_no_indices=True,
         )
         values = {s["settings"]["index"]["refresh_interval"] for s in found.values()}

@@ -22,8 +22,13 @@ def test_rejected_document_is_returned_and_its_neighbours_are_indexed(es_client,
     ensure_index_layout(es_client, clean_layout, {})
     good = [enriched(i) for i in range(3)]
     bad = enriched(99, published="yesterday afternoon")
-    batch = [("a", message(good[0])), ("bad", message(bad)), ("b", message(good[1])),
-             ("junk", b"\xff not json"), ("c", message(good[2]))]
+    batch = [
+        ("a", message(good[0])),
+        ("bad", message(bad)),
+        ("b", message(good[1])),
+        ("junk", b"\xff not json"),
+        ("c", message(good[2])),
+    ]
 
     outcome = BulkIndexer(es_client, IndexerConfig(clean_layout, refresh="wait_for")).index(batch)
 
@@ -42,17 +47,20 @@ def test_an_article_written_twice_in_one_batch_is_indexed_once_as_its_last_versi
     ensure_index_layout(es_client, clean_layout, {})
     fast = enriched(1, entities=(("LOC", "Caracas"),))
     complete = enriched(1, entities=(("LOC", "Caracas"), ("PER", "Juan Guaidó")))
-    batch = [("fast", message(fast)), ("other", message(enriched(2))),
-             ("complete", message(complete))]
+    batch = [
+        ("fast", message(fast)),
+        ("other", message(enriched(2))),
+        ("complete", message(complete)),
+    ]
 
     outcome = BulkIndexer(es_client, IndexerConfig(clean_layout, refresh="wait_for")).index(batch)
 
     assert sorted(meta for meta, _ in outcome.indexed) == ["complete", "fast", "other"]
     stats = es_client.indices.stats(index=clean_layout.alias, metric="indexing")
     assert stats["_all"]["primaries"]["indexing"]["index_total"] == 2  # one op per document
-    [hit] = es_client.search(
-        index=clean_layout.alias, query={"ids": {"values": [fast.id]}}
-    )["hits"]["hits"]
+    [hit] = es_client.search(index=clean_layout.alias, query={"ids": {"values": [fast.id]}})[
+        "hits"
+    ]["hits"]
     assert hit["_source"]["entities"]["any"] == ["Caracas", "Juan Guaidó"]
 
 
@@ -68,11 +76,20 @@ class FlakyClient:
         step = self.script.pop(0)
         if isinstance(step, Exception):
             raise step
-        return {"errors": True, "items": [
-            {"index": {"status": s, "error": {"type": "es_rejected_execution_exception",
-                                              "reason": "queue full"} if s >= 300 else None}}
-            for s in step
-        ]}
+        return {
+            "errors": True,
+            "items": [
+                {
+                    "index": {
+                        "status": s,
+                        "error": {"type": "es_rejected_execution_exception", "reason": "queue full"}
+                        if s >= 300
+                        else None,
+                    }
+                }
+                for s in step
+            ],
+        }
 
 
 def _indexer(client: FlakyClient, **kwargs: Any) -> BulkIndexer:
@@ -93,8 +110,11 @@ def test_connection_errors_and_429_are_retried_without_resending_successes():
 
 def test_when_the_last_version_is_refused_the_one_before_it_is_still_indexed():
     client = FlakyClient([[400, 201], [201]])
-    batch = [("old", message(enriched(1))), ("new", message(enriched(1, title="New"))),
-             ("other", message(enriched(2)))]
+    batch = [
+        ("old", message(enriched(1))),
+        ("new", message(enriched(1, title="New"))),
+        ("other", message(enriched(2))),
+    ]
 
     outcome = _indexer(client).index(batch)
 

@@ -28,7 +28,8 @@ def test_json_with_filters_and_no_query_lists_newest_first(corpus):
     assert result.exit_code == 0, result.output
     body = json.loads(result.stdout)
     assert [h["title"] for h in body["hits"]] == [
-        "Storm hits the coast", "Maduro speaks to the nation",
+        "Storm hits the coast",
+        "Maduro speaks to the nation",
     ]
     assert body["facets"]["language"] == [{"value": "en", "count": 2}]
 

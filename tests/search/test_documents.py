@@ -16,8 +16,11 @@ def test_document_has_filterable_fields_by_entity_type():
     assert doc["@timestamp"] == "2019-03-12T08:30:00Z"
     assert doc["language"]["code"] == "nl"
     assert doc["source"] == {
-        "name": "NOS", "domain": "nos.example", "feed_url": "https://nos.test/rss",
-        "feed_id": "nos", "tags": [],
+        "name": "NOS",
+        "domain": "nos.example",
+        "feed_url": "https://nos.test/rss",
+        "feed_id": "nos",
+        "tags": [],
     }
     assert "Nicolás Maduro" in doc["entities"]["person"]
     assert "Caracas" in doc["entities"]["location"]

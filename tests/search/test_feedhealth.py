@@ -37,10 +37,13 @@ def test_silence(articles, silent):
 
 
 def test_rows_cover_listed_and_polled_feeds_trouble_first():
-    states = [FeedState(url="https://a.test/rss", last_poll=1.0),
-              FeedState(url="https://b.test/rss", last_poll=1.0, error_streak=2)]
+    states = [
+        FeedState(url="https://a.test/rss", last_poll=1.0),
+        FeedState(url="https://b.test/rss", last_poll=1.0, error_streak=2),
+    ]
     rows = feed_health(states, {}, {"https://c.test/rss": "Never polled"}, NOW)
     assert [(r.url, r.status) for r in rows] == [
-        ("https://b.test/rss", "failing"), ("https://c.test/rss", "waiting"),
+        ("https://b.test/rss", "failing"),
+        ("https://c.test/rss", "waiting"),
         ("https://a.test/rss", "ok"),
     ]

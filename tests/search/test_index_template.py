@@ -25,7 +25,8 @@ def test_layout_creation_is_idempotent(es_client, clean_layout):
     assert not second.templates_written and second.index_created is None
     assert es_client.indices.get_index_template(name=clean_layout.template) == template
     assert sorted(es_client.indices.get_alias(name=clean_layout.alias)) == [
-        f"{clean_layout.alias}-2019.03", f"{clean_layout.alias}-2026.11",
+        f"{clean_layout.alias}-2019.03",
+        f"{clean_layout.alias}-2026.11",
     ]
     assert es_client.count(index=clean_layout.alias)["count"] == 1
 

@@ -50,8 +50,12 @@ def documents_by_id(es_client, settings: Settings) -> dict[str, list[dict]]:
     """Every copy of every document behind the alias, grouped by article id."""
     es_client.indices.refresh(index=settings.index_articles, ignore_unavailable=True)
     hits = es_client.search(
-        index=settings.index_articles, size=1000, version=True, ignore_unavailable=True,
-        allow_no_indices=True, query={"match_all": {}},
+        index=settings.index_articles,
+        size=1000,
+        version=True,
+        ignore_unavailable=True,
+        allow_no_indices=True,
+        query={"match_all": {}},
     )["hits"]["hits"]
     out: dict[str, list[dict]] = {}
     for hit in hits:
@@ -69,7 +73,8 @@ def committed_offsets(settings: Settings) -> int:
     finally:
         admin.close()
     return sum(
-        meta.offset for tp, meta in offsets.items()
+        meta.offset
+        for tp, meta in offsets.items()
         if tp.topic == settings.topic_enriched and meta.offset > 0
     )
 
@@ -91,8 +96,10 @@ def evict_members(settings: Settings) -> None:
 
 def dead_letters(settings: Settings, expected: int) -> list[dict]:
     consumer = KafkaConsumer(
-        settings.topic_deadletter, bootstrap_servers=settings.kafka_bootstrap_servers,
-        auto_offset_reset="earliest", consumer_timeout_ms=1000,
+        settings.topic_deadletter,
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=1000,
     )
     found: list[dict] = []
     deadline = time.monotonic() + WAIT
@@ -139,8 +146,9 @@ def test_rejected_document_goes_to_dead_letter_while_neighbours_are_indexed(
     with running_worker(settings, ("index",), log_path=log):
         produce(settings, messages)
         parked = dead_letters(settings, expected=2)
-        wait_for("neighbours indexed", lambda: len(documents_by_id(es_client, settings)) == 4,
-                 log=log)
+        wait_for(
+            "neighbours indexed", lambda: len(documents_by_id(es_client, settings)) == 4, log=log
+        )
     assert set(documents_by_id(es_client, settings)) == {a.id for a in good}
     by_type = {p["error_type"]: p for p in parked}
     assert set(by_type) == {"RejectedDocument", "InvalidMessage"}
@@ -161,13 +169,18 @@ def test_crash_between_bulk_and_commit_loses_nothing_and_duplicates_nothing(
     first_log = tmp_path / "first.log"
     with running_worker(settings, ("index",), log_path=first_log) as worker:
         produce(settings, [(a.id, message(a)) for a in articles])
-        wait_for("bulk acknowledged, commit pending",
-                 lambda: "FAULT " + FAULT_PAUSE_AFTER_BULK in first_log.read_text(),
-                 log=first_log)
-        before_crash = set(wait_for(
-            "documents of the paused batch", lambda: documents_by_id(es_client, settings),
+        wait_for(
+            "bulk acknowledged, commit pending",
+            lambda: "FAULT " + FAULT_PAUSE_AFTER_BULK in first_log.read_text(),
             log=first_log,
-        ))
+        )
+        before_crash = set(
+            wait_for(
+                "documents of the paused batch",
+                lambda: documents_by_id(es_client, settings),
+                log=first_log,
+            )
+        )
         worker.kill()  # SIGKILL: no shutdown, no final commit
         worker.wait()
     assert committed_offsets(settings) == 0  # the crash really hit the gap
@@ -176,8 +189,11 @@ def test_crash_between_bulk_and_commit_loses_nothing_and_duplicates_nothing(
     fault.unlink()
     second_log = tmp_path / "second.log"
     with running_worker(settings, ("index",), log_path=second_log):
-        wait_for("redelivered batch committed",
-                 lambda: committed_offsets(settings) >= len(articles), log=second_log)
+        wait_for(
+            "redelivered batch committed",
+            lambda: committed_offsets(settings) >= len(articles),
+            log=second_log,
+        )
 
     docs = documents_by_id(es_client, settings)
     assert set(docs) == {a.id for a in articles}  # none lost
@@ -202,8 +218,11 @@ def test_elasticsearch_outage_holds_the_batch_until_it_is_back(
         assert committed_offsets(settings) == 0
         assert not documents_by_id(es_client, settings)
         outage.restore()
-        wait_for("batch committed after the outage",
-                 lambda: committed_offsets(settings) >= len(articles), log=log)
+        wait_for(
+            "batch committed after the outage",
+            lambda: committed_offsets(settings) >= len(articles),
+            log=log,
+        )
     docs = documents_by_id(es_client, settings)
     assert set(docs) == {a.id for a in articles}
     assert all(len(copies) == 1 for copies in docs.values())

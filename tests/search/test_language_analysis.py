@@ -53,8 +53,13 @@ def sample_articles() -> list[EnrichedArticle]:
         path = FIXTURES / "fixtures" / Path(urlsplit(feed.url).path).name
         parsed = parse_feed(path.read_bytes(), url=feed.url)
         for entry in parsed.entries:
-            article = normalise(entry, feed=feed, fetched=fetched, feed_title=parsed.title,
-                                feed_language=parsed.language)
+            article = normalise(
+                entry,
+                feed=feed,
+                fetched=fetched,
+                feed_title=parsed.title,
+                feed_language=parsed.language,
+            )
             found.setdefault(article.id, enrich(article))
     return list(found.values())
 
@@ -76,12 +81,15 @@ def test_the_local_cluster_analyses_every_language_the_service_detects(samples):
     assert set(PLUGIN_ANALYZERS) | {OTHER} <= config.analysed_languages, PLUGIN_MISSING
 
 
-@pytest.mark.parametrize(("query", "language", "written"), [
-    ("elektriciteitssystemen", "nl", "elektriciteitssysteem"),
-    ("Stromausfälle", "de", "Stromausfall"),
-    ("apagones", "es", "apagón"),
-    ("diplomat", "en", "diplomatic"),
-])
+@pytest.mark.parametrize(
+    ("query", "language", "written"),
+    [
+        ("elektriciteitssystemen", "nl", "elektriciteitssysteem"),
+        ("Stromausfälle", "de", "Stromausfall"),
+        ("apagones", "es", "apagón"),
+        ("diplomat", "en", "diplomatic"),
+    ],
+)
 def test_another_form_of_a_word_finds_the_article_and_is_highlighted(
     es_client, samples, query, language, written
 ):
@@ -109,12 +117,15 @@ def test_a_number_is_found_as_written_in_any_language(es_client, samples):
 def test_a_folded_word_finds_an_article_in_a_language_without_its_own_analyser(
     es_client, clean_layout
 ):
-    config = IndexerConfig(clean_layout, analysed_languages=frozenset({"nl", OTHER}),
-                           refresh="wait_for")
-    ensure_index_layout(es_client, clean_layout, {"nl": "newsstream_dutch",
-                                                  OTHER: "newsstream_folding"})
-    polish = enriched(1, title="Awaria prądu w Łodzi", text="Mieszkańcy Łodzi bez prądu.",
-                      language="pl")
+    config = IndexerConfig(
+        clean_layout, analysed_languages=frozenset({"nl", OTHER}), refresh="wait_for"
+    )
+    ensure_index_layout(
+        es_client, clean_layout, {"nl": "newsstream_dutch", OTHER: "newsstream_folding"}
+    )
+    polish = enriched(
+        1, title="Awaria prądu w Łodzi", text="Mieszkańcy Łodzi bez prądu.", language="pl"
+    )
     BulkIndexer(es_client, config).index([(0, message(polish))])
     result = run_search(es_client, clean_layout.alias, SearchRequest(query="lodzi"))
     assert [h.language for h in result.hits] == ["pl"]
@@ -150,16 +161,22 @@ def test_an_index_made_before_the_analysers_gets_them_and_its_articles_are_reana
 
 
 def _without_offsets(mapping: dict) -> dict:
-    return {k: _without_offsets(v) if isinstance(v, dict) else v
-            for k, v in mapping.items() if k != "index_options"}
+    return {
+        k: _without_offsets(v) if isinstance(v, dict) else v
+        for k, v in mapping.items()
+        if k != "index_options"
+    }
 
 
 def test_an_index_made_before_offsets_were_kept_still_highlights_other_word_forms(
     es_client, clean_layout
 ):
     month = clean_layout.index_for("2019-03-12T08:30:00Z")
-    es_client.indices.create(index=month, aliases={clean_layout.alias: {}},
-                             mappings=_without_offsets(mappings_component({})["mappings"]))
+    es_client.indices.create(
+        index=month,
+        aliases={clean_layout.alias: {}},
+        mappings=_without_offsets(mappings_component({})["mappings"]),
+    )
     BulkIndexer(es_client, IndexerConfig(clean_layout, refresh="wait_for")).index(
         [(0, message(dutch_seed()))]
     )
@@ -194,8 +211,9 @@ class FakeCluster:
 
 
 def test_the_plugin_analysers_are_used_where_the_plugin_is_installed():
-    analysis = detect_language_analysis(FakeCluster(
-        *PLUGIN_ANALYZERS.values(), "newsstream_folding", "newsstream_dutch_index"))
+    analysis = detect_language_analysis(
+        FakeCluster(*PLUGIN_ANALYZERS.values(), "newsstream_folding", "newsstream_dutch_index")
+    )
     assert analysis.kind == "plugin"
     assert analysis.analyzers["nl"] == "newsstream_dutch"
     assert analysis.analyzers[OTHER] == "newsstream_folding"
@@ -203,23 +221,39 @@ def test_the_plugin_analysers_are_used_where_the_plugin_is_installed():
 
 
 def test_compounds_are_split_when_indexing_but_never_in_a_query():
-    fields = language_fields({"nl": "newsstream_dutch", "en": "newsstream_english"},
-                             {"nl": "newsstream_dutch_index"})
+    fields = language_fields(
+        {"nl": "newsstream_dutch", "en": "newsstream_english"}, {"nl": "newsstream_dutch_index"}
+    )
     assert fields["nl"]["properties"]["text"] == {
-        "type": "text", "analyzer": "newsstream_dutch_index",
-        "search_analyzer": "newsstream_dutch", "index_options": "offsets",
+        "type": "text",
+        "analyzer": "newsstream_dutch_index",
+        "search_analyzer": "newsstream_dutch",
+        "index_options": "offsets",
     }
     assert fields["en"]["properties"]["title"] == {
-        "type": "text", "analyzer": "newsstream_english", "index_options": "offsets"}
+        "type": "text",
+        "analyzer": "newsstream_english",
+        "index_options": "offsets",
+    }
 
 
 def test_a_part_of_a_compound_finds_the_compound(es_client, clean_layout):
-    ensure_index_layout(es_client, clean_layout, {"nl": "newsstream_dutch"},
-                        index_analyzers={"nl": "newsstream_dutch_index"})
-    record = enriched(1, title="Opkomst bij gemeenteraadsverkiezingen lager", language="nl",
-                      text="Lokale partijen wonnen zetels.")
-    BulkIndexer(es_client, IndexerConfig(clean_layout, analysed_languages=frozenset({"nl"}),
-                                         refresh="wait_for")).index([(0, message(record))])
+    ensure_index_layout(
+        es_client,
+        clean_layout,
+        {"nl": "newsstream_dutch"},
+        index_analyzers={"nl": "newsstream_dutch_index"},
+    )
+    record = enriched(
+        1,
+        title="Opkomst bij gemeenteraadsverkiezingen lager",
+        language="nl",
+        text="Lokale partijen wonnen zetels.",
+    )
+    BulkIndexer(
+        es_client,
+        IndexerConfig(clean_layout, analysed_languages=frozenset({"nl"}), refresh="wait_for"),
+    ).index([(0, message(record))])
     found = run_search(es_client, clean_layout.alias, SearchRequest(query="verkiezing"))
     split = run_search(es_client, clean_layout.alias, SearchRequest(query="raadsverkiezing"))
     assert [h.language for h in found.hits] == ["nl"]
@@ -230,8 +264,14 @@ def test_a_part_of_a_compound_finds_the_compound(es_client, clean_layout):
 def test_the_built_in_analysers_are_used_on_the_full_distribution():
     analysis = detect_language_analysis(FakeCluster("dutch", "english", "german", "cjk"))
     assert analysis.kind == "built-in"
-    assert analysis.analyzers == {"nl": "dutch", "en": "english", "de": "german",
-                                  "zh": "cjk", "ja": "cjk", "ko": "cjk"}
+    assert analysis.analyzers == {
+        "nl": "dutch",
+        "en": "english",
+        "de": "german",
+        "zh": "cjk",
+        "ja": "cjk",
+        "ko": "cjk",
+    }
 
 
 def test_without_either_everything_is_standard_and_it_says_so(caplog):

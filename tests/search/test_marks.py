@@ -6,19 +6,25 @@ from search.web.marks import Term, find_marks, render, terms_for
 
 DOC = {
     "actors": {"id": ["juan-guaido"], "name": ["Juan Guaidó"], "matched_text": ["Guaido"]},
-    "entities": {"person": ["Nicolás Maduro"], "location": ["Caracas"], "organisation": [],
-                 "misc": []},
+    "entities": {
+        "person": ["Nicolás Maduro"],
+        "location": ["Caracas"],
+        "organisation": [],
+        "misc": [],
+    },
 }
 
 
 def _marked(text: str) -> list[tuple[str, str]]:
-    return [(text[m.start:m.end], m.term.kind) for m in find_marks(text, terms_for(DOC))]
+    return [(text[m.start : m.end], m.term.kind) for m in find_marks(text, terms_for(DOC))]
 
 
 def test_names_surnames_and_matched_text_are_found_without_case_or_accents():
     text = "Nicolas Maduro en GUAIDÓ in Caracas; later Maduro alone."
     assert _marked(text) == [
-        ("Nicolas Maduro", "person"), ("GUAIDÓ", "actor"), ("Caracas", "location"),
+        ("Nicolas Maduro", "person"),
+        ("GUAIDÓ", "actor"),
+        ("Caracas", "location"),
         ("Maduro", "person"),
     ]
 
@@ -34,8 +40,15 @@ def test_offsets_survive_characters_that_fold_to_two():
 
 
 def test_render_escapes_text_and_links_each_mark_to_a_search():
-    html = str(render("<b>Caracas</b>\n\nnext", find_marks("<b>Caracas</b>\n\nnext",
-                                                          [Term("Caracas", "location", "entity",
-                                                                "Caracas")])))
-    assert html == ('<p>&lt;b&gt;<a class="mark mark-location" href="/?entity=Caracas" '
-                    'title="location: Caracas">Caracas</a>&lt;/b&gt;</p><p>next</p>')
+    html = str(
+        render(
+            "<b>Caracas</b>\n\nnext",
+            find_marks(
+                "<b>Caracas</b>\n\nnext", [Term("Caracas", "location", "entity", "Caracas")]
+            ),
+        )
+    )
+    assert html == (
+        '<p>&lt;b&gt;<a class="mark mark-location" href="/?entity=Caracas" '
+        'title="location: Caracas">Caracas</a>&lt;/b&gt;</p><p>next</p>'
+    )

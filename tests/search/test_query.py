@@ -30,9 +30,14 @@ def test_sort_always_ends_with_the_id_tiebreaker():
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"sort": "oldest"}, {"limit": 0}, {"limit": 10_000}, {"interval": "fortnight"},
-     {"cursor": "not-a-cursor"},
-     {"since": NOW, "until": NOW - timedelta(days=1)}],
+    [
+        {"sort": "oldest"},
+        {"limit": 0},
+        {"limit": 10_000},
+        {"interval": "fortnight"},
+        {"cursor": "not-a-cursor"},
+        {"since": NOW, "until": NOW - timedelta(days=1)},
+    ],
 )
 def test_bad_parameters_are_refused_with_a_message(kwargs):
     with pytest.raises(ValueError, match=r"\w"):
@@ -62,9 +67,12 @@ def test_cursor_round_trip_becomes_search_after():
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("24h", NOW - timedelta(hours=24)), ("7d", NOW - timedelta(days=7)),
-     ("2019-03-12", datetime(2019, 3, 12, tzinfo=UTC)),
-     ("2019-03-12T08:00:00Z", datetime(2019, 3, 12, 8, tzinfo=UTC))],
+    [
+        ("24h", NOW - timedelta(hours=24)),
+        ("7d", NOW - timedelta(days=7)),
+        ("2019-03-12", datetime(2019, 3, 12, tzinfo=UTC)),
+        ("2019-03-12T08:00:00Z", datetime(2019, 3, 12, 8, tzinfo=UTC)),
+    ],
 )
 def test_parse_time(value, expected):
     assert parse_time(value, now=NOW) == expected
@@ -83,8 +91,13 @@ def test_parse_time_refuses_nonsense():
 
 @pytest.mark.parametrize(
     ("since", "interval"),
-    [(None, "day"), (timedelta(hours=12), "hour"), (timedelta(days=30), "day"),
-     (timedelta(days=365), "week"), (timedelta(days=3000), "month")],
+    [
+        (None, "day"),
+        (timedelta(hours=12), "hour"),
+        (timedelta(days=30), "day"),
+        (timedelta(days=365), "week"),
+        (timedelta(days=3000), "month"),
+    ],
 )
 def test_histogram_interval_follows_the_span(since, interval):
     request = SearchRequest(since=NOW - since if since else None, histogram=True)

@@ -29,10 +29,12 @@ def test_a_search_past_the_time_out_is_refused_not_shown_partially():
 
 @pytest.mark.parametrize(
     ("request_args", "message"),
-    [({"query": "x" * 1001}, "query too long: 1001 characters"),
-     ({"query": " ".join(["w"] * 65)}, "65 terms, at most 64"),
-     ({"entities": tuple(f"e{i}" for i in range(MAX_FILTER_VALUES + 1))}, "too many entities"),
-     ({"sources": ("s" * 201,)}, "longer than 200 characters")],
+    [
+        ({"query": "x" * 1001}, "query too long: 1001 characters"),
+        ({"query": " ".join(["w"] * 65)}, "65 terms, at most 64"),
+        ({"entities": tuple(f"e{i}" for i in range(MAX_FILTER_VALUES + 1))}, "too many entities"),
+        ({"sources": ("s" * 201,)}, "longer than 200 characters"),
+    ],
 )
 def test_requests_over_the_cap_are_refused_with_the_reason(request_args, message):
     with pytest.raises(QueryTooCostly, match=message):

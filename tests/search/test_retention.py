@@ -33,9 +33,10 @@ def test_expired_indices(index, created, expired):
 
 def test_zero_retention_keeps_everything():
     layout = IndexLayout("news-articles")
-    assert expired_indices(
-        layout, {"news-articles-2001.01": LONG_AGO}, now=NOW, retention_days=0
-    ) == []
+    assert (
+        expired_indices(layout, {"news-articles-2001.01": LONG_AGO}, now=NOW, retention_days=0)
+        == []
+    )
 
 
 def test_month_end_rolls_over_the_year():

@@ -36,24 +36,36 @@ def test_a_typo_in_the_syntax_is_still_a_query(es_client, corpus):
 
 def test_filters_return_what_was_indexed(es_client, corpus):
     assert set(_titles(_search(es_client, corpus, languages=("en",)))) == {
-        "Maduro speaks to the nation", "Storm hits the coast", "Central bank raises rates",
+        "Maduro speaks to the nation",
+        "Storm hits the coast",
+        "Central bank raises rates",
     }
     assert _titles(_search(es_client, corpus, sources=("bloomberg",))) == [
         "Central bank raises rates"
     ]
     assert _titles(_search(es_client, corpus, topics=("weather",))) == ["Storm hits the coast"]
     assert set(_titles(_search(es_client, corpus, entities=("maduro",)))) == {
-        "Maduro roept op tot actief verzet", "Maduro speaks to the nation",
+        "Maduro roept op tot actief verzet",
+        "Maduro speaks to the nation",
     }
     assert set(_titles(_search(es_client, corpus, actors=("nicolas maduro",)))) == {
-        "Maduro roept op tot actief verzet", "Maduro speaks to the nation",
+        "Maduro roept op tot actief verzet",
+        "Maduro speaks to the nation",
     }
-    assert _titles(_search(
-        es_client, corpus, since=datetime(2019, 4, 1, tzinfo=UTC),
-        until=datetime(2019, 4, 2, 23, tzinfo=UTC),
-    )) == ["Storm hits the coast"]
-    assert _search(es_client, corpus, languages=("en",), topics=("weather",),
-                   entities=("Berlin",)).total == 0
+    assert _titles(
+        _search(
+            es_client,
+            corpus,
+            since=datetime(2019, 4, 1, tzinfo=UTC),
+            until=datetime(2019, 4, 2, 23, tzinfo=UTC),
+        )
+    ) == ["Storm hits the coast"]
+    assert (
+        _search(
+            es_client, corpus, languages=("en",), topics=("weather",), entities=("Berlin",)
+        ).total
+        == 0
+    )
 
 
 def test_facets_count_what_was_indexed(es_client, corpus):
@@ -73,7 +85,8 @@ def test_date_histogram_counts_by_published_time(es_client, corpus):
 
 def test_recent_first_without_a_query(es_client, corpus):
     assert _titles(_search(es_client, corpus, limit=2)) == [
-        "Central bank raises rates", "Storm hits the coast",
+        "Central bank raises rates",
+        "Storm hits the coast",
     ]
 
 

@@ -90,14 +90,32 @@ def test_feeds_page_joins_the_poller_state_with_what_was_indexed(web):
     client, settings = web
     state = State.open(settings.data_path)
     now = time.time()
-    state.save_feed(FeedState(url="https://reuters.test/rss", title="Reuters", last_poll=now - 60,
-                              last_result="ok", last_status=200, next_poll=now + 240))
-    state.save_feed(FeedState(url="https://broken.test/rss", title="Broken", last_poll=now - 60,
-                              last_result="error:http", last_error="HTTP 500", error_streak=3))
+    state.save_feed(
+        FeedState(
+            url="https://reuters.test/rss",
+            title="Reuters",
+            last_poll=now - 60,
+            last_result="ok",
+            last_status=200,
+            next_poll=now + 240,
+        )
+    )
+    state.save_feed(
+        FeedState(
+            url="https://broken.test/rss",
+            title="Broken",
+            last_poll=now - 60,
+            last_result="error:http",
+            last_error="HTTP 500",
+            error_streak=3,
+        )
+    )
     state.close()
     html = client.get("/feeds").text
-    rows = {url: status for status, url in
-            re.findall(r'<tr class="feed status-(\w+)" data-url="([^"]+)"', html)}
+    rows = {
+        url: status
+        for status, url in re.findall(r'<tr class="feed status-(\w+)" data-url="([^"]+)"', html)
+    }
     assert rows["https://broken.test/rss"] == "failing"
     # Reuters' newest article is from 2019, one every few weeks before: silent.
     assert rows["https://reuters.test/rss"] == "silent"
@@ -118,8 +136,13 @@ def test_api_docs_load_their_scripts_from_this_server(web):
 
 def test_nonsense_in_any_parameter_is_never_a_server_error(web):
     client, _ = web
-    for params in ({"page": "x", "cursor": "abc"}, {"cursor": "@@@"}, {"sort": "oldest"},
-                   {"until": "yesterday"}, {"lang": "x" * 500}):
+    for params in (
+        {"page": "x", "cursor": "abc"},
+        {"cursor": "@@@"},
+        {"sort": "oldest"},
+        {"until": "yesterday"},
+        {"lang": "x" * 500},
+    ):
         assert client.get("/", params=params).status_code == 400, params
     assert client.get("/watch", params={"since": "soon"}).status_code == 400
     assert client.get("/article/" + "x" * 5000).status_code == 404
@@ -127,8 +150,9 @@ def test_nonsense_in_any_parameter_is_never_a_server_error(web):
 
 def test_a_histogram_bar_narrows_the_search_to_its_time(web):
     client, _ = web
-    html = client.get("/", params={"q": "Maduro", "since": "2019-03-01",
-                                   "until": "2019-03-31"}).text
+    html = client.get(
+        "/", params={"q": "Maduro", "since": "2019-03-01", "until": "2019-03-31"}
+    ).text
     bars = re.findall(r'<a class="bar" href="([^"]+)"[^>]*title="2019-03-12 00:00: 1"', html)
     assert bars, "the 12 March bar links somewhere"
     narrowed = client.get(bars[0].replace("&amp;", "&")).text
@@ -142,15 +166,28 @@ def test_the_alerts_page_shows_where_a_story_was_first_seen_and_its_copies(
     index = f"test-alerts-{uuid.uuid4().hex[:8]}"
     es_client.indices.create(index=index, mappings=ALERTS_MAPPING)
     try:
-        es_client.index(index=index, id="a1", refresh="wait_for", document={
-            "id": "a1", "actor_id": "nicolas-maduro", "actor_name": "Nicolás Maduro",
-            "title": "Maduro roept op tot actief verzet", "source": "site0.example",
-            "sources": ["site0.example", "site1.example", "site2.example"], "copies": 3,
-            "language": "nl", "matched_text": "Maduro", "snippet": "… Maduro …",
-            "alerted_at": "2019-03-12T08:31:00Z", "state": "sent",
-        })
-        local = Settings.from_env(index_articles=settings.index_articles, index_alerts=index,
-                                  data_dir=str(tmp_path))
+        es_client.index(
+            index=index,
+            id="a1",
+            refresh="wait_for",
+            document={
+                "id": "a1",
+                "actor_id": "nicolas-maduro",
+                "actor_name": "Nicolás Maduro",
+                "title": "Maduro roept op tot actief verzet",
+                "source": "site0.example",
+                "sources": ["site0.example", "site1.example", "site2.example"],
+                "copies": 3,
+                "language": "nl",
+                "matched_text": "Maduro",
+                "snippet": "… Maduro …",
+                "alerted_at": "2019-03-12T08:31:00Z",
+                "state": "sent",
+            },
+        )
+        local = Settings.from_env(
+            index_articles=settings.index_articles, index_alerts=index, data_dir=str(tmp_path)
+        )
         with TestClient(create_api(local, client=es_client)) as client:
             text = _text(client.get("/watch").text)
     finally:

@@ -34,8 +34,15 @@ CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 INSTALL = "apt-get install -y chromium chromium-driver"
 FIXTURES = ROOT / "seeds" / "feeds" / "fixtures"
 SHOTS = Path(tempfile.gettempdir()) / "newsstream-browser-screenshots"
-FEED_NAMES = ("De Dagkoerier", "World Wire Service", "The Evening Post", "El Diario Continental",
-              "Nachrichten am Morgen", "Le Quotidien du Matin", "Daily Globe")
+FEED_NAMES = (
+    "De Dagkoerier",
+    "World Wire Service",
+    "The Evening Post",
+    "El Diario Continental",
+    "Nachrichten am Morgen",
+    "Le Quotidien du Matin",
+    "Daily Globe",
+)
 
 
 def _free_port() -> int:
@@ -69,13 +76,31 @@ class Service:
         env.update(NEWSSTREAM_MIN_INTERVAL="3", NEWSSTREAM_MAX_INTERVAL="6")
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "newsstream", "run", "--feeds", str(self.feeds),
-                 "--serve", str(FIXTURES), "--serve-port", str(self.serve_port),
-                 "--port", str(self.port), "--workers", "1"],
-                env=env, stdout=out, stderr=subprocess.STDOUT,
+                [
+                    sys.executable,
+                    "-m",
+                    "newsstream",
+                    "run",
+                    "--feeds",
+                    str(self.feeds),
+                    "--serve",
+                    str(FIXTURES),
+                    "--serve-port",
+                    str(self.serve_port),
+                    "--port",
+                    str(self.port),
+                    "--workers",
+                    "1",
+                ],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
             )
-        _wait(lambda: "newsstream is running" in self.output() or self.proc.poll() is not None,
-              180, "newsstream run to print its address")
+        _wait(
+            lambda: "newsstream is running" in self.output() or self.proc.poll() is not None,
+            180,
+            "newsstream run to print its address",
+        )
         assert self.proc.poll() is None, self.output()[-3000:]
         assert f"open {self.url}" in self.output()
 
@@ -107,16 +132,20 @@ class Service:
         return before
 
 
-
 def _raw_ids(settings) -> list[str]:
     """The key of every committed record on the raw topic (markers are not records)."""
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
-                             group_id=None, enable_auto_commit=False,
-                             isolation_level="read_committed")
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
+        group_id=None,
+        enable_auto_commit=False,
+        isolation_level="read_committed",
+    )
     keys: list[str] = []
     try:
-        parts = [TopicPartition(settings.topic_raw, p)
-                 for p in consumer.partitions_for_topic(settings.topic_raw) or ()]
+        parts = [
+            TopicPartition(settings.topic_raw, p)
+            for p in consumer.partitions_for_topic(settings.topic_raw) or ()
+        ]
         consumer.assign(parts)
         consumer.seek_to_beginning(*parts)
         ends = consumer.end_offsets(parts)
@@ -135,13 +164,22 @@ def service(kafka_bootstrap, es_client, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("run")
     serve_port = _free_port()
     feeds = tmp / "feeds.yaml"
-    feeds.write_text((ROOT / "seeds" / "feeds" / "fixtures.yaml").read_text()
-                     .replace("127.0.0.1:8765", f"127.0.0.1:{serve_port}"))
-    settings = isolated_settings(uuid.uuid4().hex[:10], tmp / "data", prefix="w",
-                                 allow_private_networks=True, bulk_interval=0.2)
+    feeds.write_text(
+        (ROOT / "seeds" / "feeds" / "fixtures.yaml")
+        .read_text()
+        .replace("127.0.0.1:8765", f"127.0.0.1:{serve_port}")
+    )
+    settings = isolated_settings(
+        uuid.uuid4().hex[:10],
+        tmp / "data",
+        prefix="w",
+        allow_private_networks=True,
+        bulk_interval=0.2,
+    )
     run = Service(settings, feeds, serve_port, _free_port(), tmp / "run.log")
     run.start()
     try:
+
         def settled() -> bool:
             some = {"ignore_unavailable": True, "allow_no_indices": True}
             try:
@@ -164,18 +202,28 @@ def service(kafka_bootstrap, es_client, tmp_path_factory):
 @pytest.fixture(scope="module")
 def browser(request):
     if not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)):
-        missing(f"Chromium ({CHROMIUM}) and its driver ({CHROMEDRIVER}) are needed",
-                f"install them with: {INSTALL}")
+        missing(
+            f"Chromium ({CHROMIUM}) and its driver ({CHROMEDRIVER}) are needed",
+            f"install them with: {INSTALL}",
+        )
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service as DriverService
 
     profile = tempfile.mkdtemp(prefix="newsstream-chromium-")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", f"--user-data-dir={profile}",
-                 "--window-size=1280,1000"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        "--window-size=1280,1000",
+    ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=DriverService(CHROMEDRIVER), options=options)
     driver.implicitly_wait(0)
@@ -244,16 +292,26 @@ def test_an_article_shows_its_entities_linked_to_searches(service, browser):
 def test_alerts_arrive_live_with_the_matched_snippet(service, browser):
     browser.get(service.url + "watch")
     assert _all(browser, "#alerts li.alert"), "the history shows the sample feeds' alerts"
-    _wait(lambda: _one(browser, "#live").get_attribute("data-state") == "live", 15,
-          "the live stream to connect")
+    _wait(
+        lambda: _one(browser, "#live").get_attribute("data-state") == "live",
+        15,
+        "the live stream to connect",
+    )
     url = f"https://breaking.example/{time.time_ns()}"
     title = "Guaidó calls for new protests in Caracas"
-    text = (f"Opposition leader Juan Guaidó called on Venezuelans to march again. "
-            f"Reporting {time.time_ns()}.")
+    text = (
+        f"Opposition leader Juan Guaidó called on Venezuelans to march again. "
+        f"Reporting {time.time_ns()}."
+    )
     article = Article(
-        id=article_id(url), url=url, title=title, text=text, published=utcnow_iso(),
+        id=article_id(url),
+        url=url,
+        title=title,
+        text=text,
+        published=utcnow_iso(),
         source=Source(name="Breaking Wire", feed_url="https://breaking.example/rss"),
-        fetched_at=utcnow_iso(), story_id=story_id(title, text),
+        fetched_at=utcnow_iso(),
+        story_id=story_id(title, text),
         content_hash=content_hash(title, text),
     )
     producer = KafkaProducer(bootstrap_servers=service.settings.kafka_bootstrap_servers)
@@ -261,8 +319,11 @@ def test_alerts_arrive_live_with_the_matched_snippet(service, browser):
     producer.send(service.settings.topic_raw, key=b"poison", value=b"this is not json")
     producer.flush(30)
     producer.close()
-    arrived = _wait(lambda: [e for e in _all(browser, "#alerts li.alert.new")
-                             if title in e.text], 60, "the new alert on the page")
+    arrived = _wait(
+        lambda: [e for e in _all(browser, "#alerts li.alert.new") if title in e.text],
+        60,
+        "the new alert on the page",
+    )
     item = arrived[0]
     assert "Juan Guaidó" in item.text
     assert "matched “Juan Guaidó”" in _one(item, ".why").text
@@ -299,17 +360,23 @@ def test_problems_page_shows_dead_letters_by_stage_and_reason(service, browser):
 
 
 def test_the_status_lines_follow_the_pipeline_to_no_lag(service):
-    pattern = (r"feeds polled 7 · new articles (\d+) · enriched (\d+) · indexed (\d+) · "
-               r"recognised (\d+) · alerts (\d+) · lag 0")
+    pattern = (
+        r"feeds polled 7 · new articles (\d+) · enriched (\d+) · indexed (\d+) · "
+        r"recognised (\d+) · alerts (\d+) · lag 0"
+    )
 
     def settled() -> list[tuple[int, ...]]:
         # Once the recognised versions are indexed too, the recogniser's second
         # version of an article is not counted as one more enriched article.
-        return [counts for found in re.findall(pattern, service.output())
-                if (counts := tuple(map(int, found)))[3] > 0 and counts[1] == counts[2]]
+        return [
+            counts
+            for found in re.findall(pattern, service.output())
+            if (counts := tuple(map(int, found)))[3] > 0 and counts[1] == counts[2]
+        ]
 
     published, enriched, indexed, recognised, alerts = _wait(
-        settled, 60, "a status line without lag, as many enriched as indexed, some recognised")[-1]
+        settled, 60, "a status line without lag, as many enriched as indexed, some recognised"
+    )[-1]
     assert published >= 15 and enriched >= published and alerts > 0
     assert recognised <= indexed
 
@@ -319,13 +386,18 @@ def test_articles_in_a_language_with_a_model_get_the_statistical_names(service, 
 
     def recognised() -> list[dict]:
         es_client.indices.refresh(index=settings.index_articles)
-        hits = es_client.search(index=settings.index_articles, size=50,
-                                query={"exists": {"field": "versions.recognition"}})
+        hits = es_client.search(
+            index=settings.index_articles,
+            size=50,
+            query={"exists": {"field": "versions.recognition"}},
+        )
         return [h["_source"] for h in hits["hits"]["hits"]]
 
-    docs = _wait(lambda: [d for d in recognised()
-                          if d["language"]["code"] in ("en", "nl", "es")], 60,
-                 "an en/nl/es article read by the recogniser")
+    docs = _wait(
+        lambda: [d for d in recognised() if d["language"]["code"] in ("en", "nl", "es")],
+        60,
+        "an en/nl/es article read by the recogniser",
+    )
     assert all("/newsstream_ner_multi-" in d["versions"]["recognition"] for d in docs)
     assert any(d["entity_count"] for d in docs)
     assert "started the poller" in service.output() and "1 recogniser" in service.output()

@@ -28,18 +28,32 @@ SEED_TEXT = (ROOT / "seeds" / "000_91a08a025cc7bc70.txt").read_text(encoding="ut
 
 
 def enriched(
-    url: str, title: str, text: str, *, feed: str = "https://feed.example/rss",
+    url: str,
+    title: str,
+    text: str,
+    *,
+    feed: str = "https://feed.example/rss",
     language: str = "nl",
 ) -> EnrichedArticle:
     """An enriched article as the enrichment stage would publish it (no actors yet)."""
     article = Article(
-        id=article_id(url), url=url, title=title, text=text, published="2019-03-11T09:30:00Z",
-        source=Source(name=feed.split("/")[2], feed_url=feed), fetched_at=utcnow_iso(),
+        id=article_id(url),
+        url=url,
+        title=title,
+        text=text,
+        published="2019-03-11T09:30:00Z",
+        source=Source(name=feed.split("/")[2], feed_url=feed),
+        fetched_at=utcnow_iso(),
         story_id=story_id(title, text),
     )
     return EnrichedArticle(
-        article=article, language=Language(language, 0.99, "test"), entities=[], topics=[],
-        versions={"test": "1"}, enriched_at=utcnow_iso(), raw_timestamp_ms=int(time.time() * 1000),
+        article=article,
+        language=Language(language, 0.99, "test"),
+        entities=[],
+        topics=[],
+        versions={"test": "1"},
+        enriched_at=utcnow_iso(),
+        raw_timestamp_ms=int(time.time() * 1000),
     )
 
 
@@ -51,8 +65,11 @@ class TopicReader:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._consumer = KafkaConsumer(
-            bootstrap_servers=bootstrap.split(","), group_id=None, enable_auto_commit=False,
-            auto_offset_reset="earliest", consumer_timeout_ms=200,
+            bootstrap_servers=bootstrap.split(","),
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            consumer_timeout_ms=200,
         )
         partitions = self._consumer.partitions_for_topic(topic) or {0}
         self._consumer.assign([TopicPartition(topic, p) for p in partitions])
@@ -71,7 +88,10 @@ class TopicReader:
             return list(self.records)
 
     def wait_for(
-        self, predicate: Callable[[list[dict[str, Any]]], bool], *, timeout: float = 60.0,
+        self,
+        predicate: Callable[[list[dict[str, Any]]], bool],
+        *,
+        timeout: float = 60.0,
         what: str = "records",
     ) -> list[dict[str, Any]]:
         deadline = time.monotonic() + timeout
@@ -108,7 +128,8 @@ class Sender:
         self._markers += 1
         token = f"{time.time_ns()}-{self._markers}"
         item = enriched(
-            f"https://marker.example/{token}", f"Marker {token}",
+            f"https://marker.example/{token}",
+            f"Marker {token}",
             f"Bondskanselier Angela Merkel sprak vandaag ({token}) in Berlijn.",
         )
         self.send(item, key=key)

@@ -58,8 +58,9 @@ class Stack:
     def wait_for_actors(self, actors: set[str], *, story: str = "", article: str = "") -> None:
         """Wait until alerts for ``actors`` are out for the story (or article)."""
         self.alerts.wait_for(
-            lambda rs: actors <= {a["actor_id"] for a in self.alerts_for(story=story,
-                                                                         article=article)},
+            lambda rs: (
+                actors <= {a["actor_id"] for a in self.alerts_for(story=story, article=article)}
+            ),
             what=f"alerts for {sorted(actors)}",
         )
 
@@ -70,7 +71,8 @@ class Stack:
 
     def alerts_for(self, *, story: str = "", article: str = "") -> list[dict]:
         return [
-            r for r in self.alerts.snapshot()
+            r
+            for r in self.alerts.snapshot()
             if (story and r["story_id"] == story) or (article and r["article_id"] == article)
         ]
 
@@ -83,7 +85,8 @@ def stack(kafka_bootstrap, es_client, tmp_path_factory):
     shutil.copy(ROOT / "seeds" / "actors.yaml", watchlist)
     webhook = WebhookReceiver(failures=2)
     settings = isolated_settings(
-        unique, tmp / "data",
+        unique,
+        tmp / "data",
         actors=str(watchlist),
         webhook_urls=f"{webhook.url}/hook,{webhook.url}/reject",
     )
@@ -94,8 +97,9 @@ def stack(kafka_bootstrap, es_client, tmp_path_factory):
     log_path = tmp / "worker.log"
     try:
         with running_worker(settings, ("alerts",), log_path=log_path):
-            yield Stack(settings, watchlist, log_path, alerts, deadletter, sender, webhook,
-                        es_client)
+            yield Stack(
+                settings, watchlist, log_path, alerts, deadletter, sender, webhook, es_client
+            )
     finally:
         sender.close()
         alerts.close()
@@ -106,7 +110,8 @@ def stack(kafka_bootstrap, es_client, tmp_path_factory):
 
 def test_seed_article_alerts_once_for_each_tracked_person(stack):
     item = enriched(
-        "https://nieuws.example/venezuela/verzet", "Venezuela: 'Het uur van actief verzet'",
+        "https://nieuws.example/venezuela/verzet",
+        "Venezuela: 'Het uur van actief verzet'",
         SEED_TEXT,
     )
     stack.sender.send(item)
@@ -120,7 +125,9 @@ def test_seed_article_alerts_once_for_each_tracked_person(stack):
     assert maduro["id"] == alert_id("nicolas-maduro", item.article.story_id)
     assert maduro["title"] == item.article.title
     assert (maduro["url"], maduro["source"], maduro["language"]) == (
-        item.article.url, "feed.example", "nl"
+        item.article.url,
+        "feed.example",
+        "nl",
     )
     assert maduro["published"] == "2019-03-11T09:30:00Z"
     assert maduro["matched_text"] == "Maduro"
@@ -131,7 +138,8 @@ def test_seed_article_alerts_once_for_each_tracked_person(stack):
     stack.es.indices.refresh(index=stack.settings.index_alerts)
     history = stack.es.search(
         index=stack.settings.index_alerts,
-        query={"term": {"story_id": item.article.story_id}}, size=20,
+        query={"term": {"story_id": item.article.story_id}},
+        size=20,
     )
     assert {h["_source"]["actor_id"] for h in history["hits"]["hits"]} == PEOPLE_IN_SEED
     assert {h["_source"]["state"] for h in history["hits"]["hits"]} == {"sent"}
@@ -141,7 +149,9 @@ def test_same_story_in_three_feeds_alerts_once_per_actor(stack):
     title = "Maduro roept op tot actief verzet"
     copies = [
         enriched(
-            f"https://site{i}.example/a/{i}", title, SEED_TEXT,
+            f"https://site{i}.example/a/{i}",
+            title,
+            SEED_TEXT,
             feed=f"https://site{i}.example/rss",
         )
         for i in range(3)
@@ -171,7 +181,8 @@ def test_same_story_in_three_feeds_alerts_once_per_actor(stack):
 
 def test_a_replay_alerts_zero_times(stack):
     item = enriched(
-        "https://nieuws.example/vs-diplomaten", "VS trekken diplomaten terug",
+        "https://nieuws.example/vs-diplomaten",
+        "VS trekken diplomaten terug",
         "Buitenlandminister Mike Pompeo zegt dat de VS hun diplomaten terugtrekken uit "
         "Venezuela. President Maduro verbrak de betrekkingen.",
     )
@@ -189,7 +200,8 @@ def test_a_replay_alerts_zero_times(stack):
 
 def test_an_article_about_madurodam_alerts_for_nobody(stack):
     item = enriched(
-        "https://nieuws.example/madurodam", "Madurodam trekt recordaantal bezoekers",
+        "https://nieuws.example/madurodam",
+        "Madurodam trekt recordaantal bezoekers",
         "Het miniatuurpark Madurodam in Den Haag ontving dit jaar meer bezoekers dan ooit. "
         "Madurodams directeur is tevreden; de Madurodam-winkel ook.",
     )
@@ -200,7 +212,8 @@ def test_an_article_about_madurodam_alerts_for_nobody(stack):
 
 def test_a_webhook_that_fails_twice_then_succeeds_receives_exactly_one_delivery(stack):
     item = enriched(
-        "https://nieuws.example/rutte", "Rutte in Brussel",
+        "https://nieuws.example/rutte",
+        "Rutte in Brussel",
         "Premier Mark Rutte sprak in Brussel met collega's over de begroting.",
     )
     stack.sender.send(item)
@@ -233,7 +246,8 @@ def test_a_webhook_that_fails_twice_then_succeeds_receives_exactly_one_delivery(
 def test_watchlist_changes_take_effect_without_restart(stack):
     def kallas_article(n: int):
         return enriched(
-            f"https://nieuws.example/kallas/{n}", f"Kallas in Kyiv ({n})",
+            f"https://nieuws.example/kallas/{n}",
+            f"Kallas in Kyiv ({n})",
             f"Buitenlandchef Kaja Kallas bezocht vandaag Kyiv, bericht {n}.",
         )
 

@@ -50,8 +50,13 @@ def indexed(es_client, settings):
     config = provision(es_client, settings)
     records = []
     for n, article in enumerate(articles()):
-        record = enriched(n, title=article.title, text=article.text, url=article.url,
-                          language="nl" if n < 2 else "it")
+        record = enriched(
+            n,
+            title=article.title,
+            text=article.text,
+            url=article.url,
+            language="nl" if n < 2 else "it",
+        )
         records.append(record)
     BulkIndexer(es_client, config).index([(r.id, message(r)) for r in records])
     es_client.indices.refresh(index=config.layout.alias)
@@ -66,7 +71,8 @@ def test_the_command_and_the_api_backtest_the_indexed_articles(indexed, es_clien
 
     settings = indexed
     result = CliRunner().invoke(
-        app, ["actors", "backtest", str(SEEDS), "--since", "2019-01-01", "--json"],
+        app,
+        ["actors", "backtest", str(SEEDS), "--since", "2019-01-01", "--json"],
         env=settings_env(settings),
     )
     assert result.exit_code == 0, result.output
@@ -75,20 +81,26 @@ def test_the_command_and_the_api_backtest_the_indexed_articles(indexed, es_clien
     assert report["articles"] == 3
     assert counts["nicolas-maduro"] == (2, 1) and counts["emmanuel-macron"] == (0, 0)
 
-    result = CliRunner().invoke(app, ["actors", "backtest", str(SEEDS), "--since", "2019-01-01"],
-                                env=settings_env(settings))
+    result = CliRunner().invoke(
+        app, ["actors", "backtest", str(SEEDS), "--since", "2019-01-01"], env=settings_env(settings)
+    )
     assert "2 articles     1 alerts  Nicolás Maduro" in result.stdout
-    result = CliRunner().invoke(app, ["actors", "backtest", str(SEEDS), "--since", "2030-01-01"],
-                                env=settings_env(settings))
+    result = CliRunner().invoke(
+        app, ["actors", "backtest", str(SEEDS), "--since", "2030-01-01"], env=settings_env(settings)
+    )
     assert "over 0 articles" in result.stdout
 
     from processors.alerts.backtest_api import router
 
     client = TestClient(create_api(settings, routers=[router], client=es_client, web=False))
-    body = client.post("/actors/backtest", params={"since": "2019-01-01"},
-                       content=SEEDS.read_text(encoding="utf-8"),
-                       headers={"content-type": "text/plain"}).json()
+    body = client.post(
+        "/actors/backtest",
+        params={"since": "2019-01-01"},
+        content=SEEDS.read_text(encoding="utf-8"),
+        headers={"content-type": "text/plain"},
+    ).json()
     assert {r["actor_id"]: r["alerts"] for r in body["actors"]}["mike-pompeo"] == 1
-    bad = client.post("/actors/backtest", content="actors: [{id: x}]",
-                      headers={"content-type": "text/plain"})
+    bad = client.post(
+        "/actors/backtest", content="actors: [{id: x}]", headers={"content-type": "text/plain"}
+    )
     assert bad.status_code == 422 and "name" in bad.json()["detail"]

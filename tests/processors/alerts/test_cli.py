@@ -33,8 +33,10 @@ def test_actors_match_json_gives_actor_mentions():
 
 
 def test_actors_match_explains_what_counted_and_what_did_not():
-    result = runner.invoke(app, ["actors", "match", "--explain",
-                                 "Pompeo Batoni painted it. Trump played his trump card."])
+    result = runner.invoke(
+        app,
+        ["actors", "match", "--explain", "Pompeo Batoni painted it. Trump played his trump card."],
+    )
     assert result.exit_code == 0, result.output
     assert "as 'Trump': surname, capitalised" in result.stdout
     assert "not counted: mike-pompeo" in result.stdout
@@ -72,15 +74,16 @@ def test_actors_check_lists_actors_and_rejects_a_broken_file(tmp_path):
 @pytest.mark.kafka
 def test_alerts_watch_prints_alerts_from_the_topic(kafka_bootstrap, settings):
     ensure_topics(settings)
-    other = ALERT.__class__(**{**ALERT.to_dict(), "id": "a2", "actor_id": "donald-trump",
-                               "actor_name": "Donald Trump"})
+    other = ALERT.__class__(
+        **{**ALERT.to_dict(), "id": "a2", "actor_id": "donald-trump", "actor_name": "Donald Trump"}
+    )
     producer = KafkaProducer(bootstrap_servers=kafka_bootstrap.split(","))
     for alert in (other, ALERT):
         producer.send(settings.topic_alerts, key=alert.id.encode(), value=encode(alert)).get(30)
     producer.close()
     result = runner.invoke(
-        app, ["alerts", "watch", "--from-beginning", "--count", "1", "--actor", "Juan Guaido",
-              "--json"],
+        app,
+        ["alerts", "watch", "--from-beginning", "--count", "1", "--actor", "Juan Guaido", "--json"],
         env=settings_env(settings),
     )
     assert result.exit_code == 0, result.output

@@ -20,19 +20,35 @@ TEXT = (
 
 def enriched(url: str, *, raw_ms: int = 1_000_000, title: str = "Stroompanne") -> EnrichedArticle:
     article = Article(
-        id=article_id(url), url=url, title=title, text=TEXT, published="2019-03-11T10:00:00Z",
+        id=article_id(url),
+        url=url,
+        title=title,
+        text=TEXT,
+        published="2019-03-11T10:00:00Z",
         source=Source(name="Feed " + url[-1], feed_url=url + "/rss"),
-        fetched_at="2019-03-11T10:00:05Z", story_id=story_id(title, TEXT),
+        fetched_at="2019-03-11T10:00:05Z",
+        story_id=story_id(title, TEXT),
     )
     return EnrichedArticle(
-        article=article, language=Language("nl", 0.99), entities=[], topics=[], versions={},
-        enriched_at="2019-03-11T10:00:06Z", raw_timestamp_ms=raw_ms,
+        article=article,
+        language=Language("nl", 0.99),
+        entities=[],
+        topics=[],
+        versions={},
+        enriched_at="2019-03-11T10:00:06Z",
+        raw_timestamp_ms=raw_ms,
     )
 
 
 MADURO = ActorMention(
-    actor_id="nicolas-maduro", name="Nicolás Maduro", kind="person",
-    matched_text="Nicolas Maduro", field="text", start=26, end=40, count=2,
+    actor_id="nicolas-maduro",
+    name="Nicolás Maduro",
+    kind="person",
+    matched_text="Nicolas Maduro",
+    field="text",
+    start=26,
+    end=40,
+    count=2,
 )
 
 
@@ -41,13 +57,19 @@ def test_alert_carries_article_and_actor():
     [alert] = decide(item, [MADURO], now_ms=1_000_450)
     assert alert.id == alert_id("nicolas-maduro", item.article.story_id)
     assert (alert.actor_id, alert.actor_name, alert.actor_kind) == (
-        "nicolas-maduro", "Nicolás Maduro", "person"
+        "nicolas-maduro",
+        "Nicolás Maduro",
+        "person",
     )
     assert (alert.article_id, alert.title, alert.url) == (
-        item.article.id, "Stroompanne", "https://a.example/1"
+        item.article.id,
+        "Stroompanne",
+        "https://a.example/1",
     )
     assert (alert.source, alert.language, alert.published) == (
-        "Feed 1", "nl", "2019-03-11T10:00:00Z"
+        "Feed 1",
+        "nl",
+        "2019-03-11T10:00:00Z",
     )
     assert alert.matched_text == "Nicolas Maduro"
     assert "president Nicolas Maduro houdt" in alert.snippet

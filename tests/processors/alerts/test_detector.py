@@ -98,10 +98,17 @@ async def test_copies_of_a_story_in_one_batch_alert_once_and_are_marked_sent():
 async def test_actor_mentions_from_enrichment_are_used_as_they_are():
     d, _store, sink = detector()
     item = enriched("https://x.example/1", "Madurodam", "Geen namen hier.")
-    item.actors = [ActorMention(
-        actor_id="someone", name="Some One", kind="person", matched_text="Some",
-        field="title", start=0, end=4,
-    )]
+    item.actors = [
+        ActorMention(
+            actor_id="someone",
+            name="Some One",
+            kind="person",
+            matched_text="Some",
+            field="title",
+            start=0,
+            end=4,
+        )
+    ]
     [alert] = await d.process(item)
     assert (alert.actor_id, alert.snippet) == ("someone", "Madurodam")
 
@@ -158,9 +165,16 @@ async def test_sent_marks_ride_on_the_next_claim_or_go_alone_after_a_while():
     await d.publish(d.candidates(other))
     assert store.requests == asked + 1  # the claim carried the marks
     assert all(store.docs[a.id]["state"] == "sent" for a in new)
-    later = [a.id for a in (await d.publish(d.candidates(
-        enriched("https://x.example/m3", "Verzet", "Guaidó en Maduro in Caracas.")
-    )))[0]]
+    later = [
+        a.id
+        for a in (
+            await d.publish(
+                d.candidates(
+                    enriched("https://x.example/m3", "Verzet", "Guaidó en Maduro in Caracas.")
+                )
+            )
+        )[0]
+    ]
     await d.sent(later)
     await asyncio.sleep(MARK_DELAY + 0.2)  # nothing else came: they went alone
     assert all(store.docs[i]["state"] == "sent" for i in later)

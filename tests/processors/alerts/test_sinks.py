@@ -23,12 +23,25 @@ from processors.alerts.sinks import (
 )
 
 ALERT = Alert(
-    id="a1", actor_id="juan-guaido", actor_name="Juan Guaidó", actor_kind="person",
-    article_id="art", story_id="st", title="Guaidó roept zich uit", url="https://x.example/1",
-    source="x.example", language="nl", published="2019-01-23T12:00:00Z",
-    matched_text="Juan Guaidó", snippet="… Juan Guaidó, die zich …", raw_timestamp_ms=1,
-    alerted_at="2019-01-23T12:00:01.000Z", latency_ms=900, alias="Juan Guaidó",
-    rule="alias, capitalised", entity="PER Juan Guaidó",
+    id="a1",
+    actor_id="juan-guaido",
+    actor_name="Juan Guaidó",
+    actor_kind="person",
+    article_id="art",
+    story_id="st",
+    title="Guaidó roept zich uit",
+    url="https://x.example/1",
+    source="x.example",
+    language="nl",
+    published="2019-01-23T12:00:00Z",
+    matched_text="Juan Guaidó",
+    snippet="… Juan Guaidó, die zich …",
+    raw_timestamp_ms=1,
+    alerted_at="2019-01-23T12:00:01.000Z",
+    latency_ms=900,
+    alias="Juan Guaidó",
+    rule="alias, capitalised",
+    entity="PER Juan Guaidó",
 )
 
 
@@ -59,15 +72,22 @@ def test_slack_payload_links_the_article_and_quotes_the_snippet():
     assert "<https://x.example/1|Guaidó roept zich uit>" in payload["text"]
     assert "> … Juan Guaidó, die zich …" in payload["text"]
     assert payload["blocks"][0]["text"]["type"] == "mrkdwn"
-    assert ("matched 'Juan Guaidó' as 'Juan Guaidó' (alias, capitalised); recognised as "
-            "PER Juan Guaidó") in payload["text"]
+    assert (
+        "matched 'Juan Guaidó' as 'Juan Guaidó' (alias, capitalised); recognised as PER Juan Guaidó"
+    ) in payload["text"]
 
 
 @pytest.mark.parametrize(
     ("status", "error", "retryable"),
-    [(500, DeliveryFailed, True), (503, DeliveryFailed, True), (429, DeliveryFailed, True),
-     (408, DeliveryFailed, True), (400, DeliveryRejected, False), (404, DeliveryRejected, False),
-     (410, DeliveryRejected, False)],
+    [
+        (500, DeliveryFailed, True),
+        (503, DeliveryFailed, True),
+        (429, DeliveryFailed, True),
+        (408, DeliveryFailed, True),
+        (400, DeliveryRejected, False),
+        (404, DeliveryRejected, False),
+        (410, DeliveryRejected, False),
+    ],
 )
 async def test_errors_say_whether_a_retry_can_help(status, error, retryable):
     with pytest.raises(error) as err:
@@ -81,8 +101,9 @@ async def test_an_unreachable_receiver_is_retryable():
     def refuse(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("connection refused", request=request)
 
-    sink = WebhookSink("https://down.example", client=httpx.AsyncClient(
-        transport=httpx.MockTransport(refuse)))
+    sink = WebhookSink(
+        "https://down.example", client=httpx.AsyncClient(transport=httpx.MockTransport(refuse))
+    )
     with pytest.raises(DeliveryFailed, match="ConnectError"):
         await sink.deliver(ALERT)
 

@@ -21,14 +21,29 @@ from tests.conftest import settings_env
 pytestmark = pytest.mark.elasticsearch
 
 
-def alert(n: int, actor: str = "nicolas-maduro", name: str = "Nicolás Maduro",
-          alerted_at: str = "2026-03-01T10:00:00.000Z") -> Alert:
+def alert(
+    n: int,
+    actor: str = "nicolas-maduro",
+    name: str = "Nicolás Maduro",
+    alerted_at: str = "2026-03-01T10:00:00.000Z",
+) -> Alert:
     return Alert(
-        id=f"alert-{actor}-{n}", actor_id=actor, actor_name=name, actor_kind="person",
-        article_id=f"article-{n}", story_id=f"story-{n}", title=f"Title {n}",
-        url=f"https://x.example/{n}", source="x.example", language="nl",
-        published="not a date", matched_text="Maduro", snippet="… Maduro zei …",
-        raw_timestamp_ms=1, alerted_at=alerted_at, latency_ms=120,
+        id=f"alert-{actor}-{n}",
+        actor_id=actor,
+        actor_name=name,
+        actor_kind="person",
+        article_id=f"article-{n}",
+        story_id=f"story-{n}",
+        title=f"Title {n}",
+        url=f"https://x.example/{n}",
+        source="x.example",
+        language="nl",
+        published="not a date",
+        matched_text="Maduro",
+        snippet="… Maduro zei …",
+        raw_timestamp_ms=1,
+        alerted_at=alerted_at,
+        latency_ms=120,
     )
 
 
@@ -75,16 +90,15 @@ async def test_queued_marks_ride_on_the_next_claim_request(store, es_client):
     store.es.bulk = counted
     assert await store.claim_many([alert(3)]) == [True]
     assert len(requests) == 1 and store.marks_queued == 0
-    states = {i: es_client.get(index=store.index, id=alert(i).id)["_source"]["state"]
-              for i in (1, 2, 3)}
+    states = {
+        i: es_client.get(index=store.index, id=alert(i).id)["_source"]["state"] for i in (1, 2, 3)
+    }
     assert states == {1: "sent", 2: "sent", 3: "pending"}
     await store.flush_marks()  # nothing queued: no request
     assert len(requests) == 1
 
 
-async def test_an_unread_history_is_not_refreshed_yet_a_search_sees_every_alert(
-    store, es_client
-):
+async def test_an_unread_history_is_not_refreshed_yet_a_search_sees_every_alert(store, es_client):
     assert await store.claim(alert(1)) is True
     settings = es_client.indices.get_settings(index=store.index)[store.index]["settings"]
     assert "refresh_interval" not in settings["index"]  # so an idle shard skips refreshes
@@ -102,8 +116,9 @@ async def test_an_unread_history_is_not_refreshed_yet_a_search_sees_every_alert(
 
 
 async def test_an_index_of_an_earlier_version_loses_its_explicit_refresh(settings, es_client):
-    es_client.indices.create(index=settings.index_alerts,
-                             settings={"number_of_shards": 1, "refresh_interval": "1s"})
+    es_client.indices.create(
+        index=settings.index_alerts, settings={"number_of_shards": 1, "refresh_interval": "1s"}
+    )
     store = AlertStore(async_es_client(settings), settings.index_alerts)
     try:
         assert await store.claim(alert(1)) is True
@@ -120,7 +135,8 @@ async def test_a_batch_is_decided_in_one_go_and_refusals_are_reported(store):
     outcomes = await store.claim_many([alert(1), alert(2), bad])
     assert outcomes[:2] == [False, True]
     assert isinstance(outcomes[2], RejectedDocument) and "alert-nicolas-maduro-3" in str(
-        outcomes[2])
+        outcomes[2]
+    )
     with pytest.raises(RejectedDocument):
         await store.claim(bad)
 
@@ -153,8 +169,7 @@ async def test_a_live_workers_pending_claim_is_waited_for_and_not_repeated(store
     async def sleep(seconds: float) -> None:
         await store.mark(alert(1).id, "sent")  # the other worker finishes meanwhile
 
-    other = AlertStore(async_es_client(settings), store.index, clock=store.test_clock,
-                       sleep=sleep)
+    other = AlertStore(async_es_client(settings), store.index, clock=store.test_clock, sleep=sleep)
     try:
         assert await other.claim(alert(1)) is False
         store.test_clock.now += 10 * store.lease
@@ -169,8 +184,12 @@ async def test_a_syndicated_copy_is_counted_on_its_storys_alert_once(store, es_c
     from newsstream.cli import app
 
     first = alert(1)
-    copy = replace(first, article_id="article-copy", source="copy.example",
-                   alerted_at="2026-03-01T10:05:00.000Z")
+    copy = replace(
+        first,
+        article_id="article-copy",
+        source="copy.example",
+        alerted_at="2026-03-01T10:05:00.000Z",
+    )
     assert await store.claim(first) is True
     assert await store.claim(copy) is False  # raises nothing ...
     assert await store.claim(copy) is False  # ... and a replay of it counts nothing more
@@ -199,11 +218,13 @@ def test_since_accepts_ages_and_iso_dates():
 
 @pytest.fixture
 async def history(store, es_client):
-    for n, (actor, name, at) in enumerate([
-        ("nicolas-maduro", "Nicolás Maduro", "2026-03-01T10:00:00.000Z"),
-        ("nicolas-maduro", "Nicolás Maduro", "2026-03-05T10:00:00.000Z"),
-        ("juan-guaido", "Juan Guaidó", "2026-03-03T10:00:00.000Z"),
-    ]):
+    for n, (actor, name, at) in enumerate(
+        [
+            ("nicolas-maduro", "Nicolás Maduro", "2026-03-01T10:00:00.000Z"),
+            ("nicolas-maduro", "Nicolás Maduro", "2026-03-05T10:00:00.000Z"),
+            ("juan-guaido", "Juan Guaidó", "2026-03-03T10:00:00.000Z"),
+        ]
+    ):
         assert await store.claim(alert(n, actor, name, at))
     es_client.indices.refresh(index=store.index)
     return store
@@ -220,7 +241,8 @@ def test_cli_lists_alerts_newest_first_with_filters(history, settings):
     assert [a["alerted_at"][:10] for a in lines] == ["2026-03-05", "2026-03-03", "2026-03-01"]
 
     result = runner.invoke(
-        app, ["alerts", "list", "--json", "--actor", "nicolas-maduro", "--since", "2026-03-02"],
+        app,
+        ["alerts", "list", "--json", "--actor", "nicolas-maduro", "--since", "2026-03-02"],
         env=env,
     )
     assert [json.loads(x)["id"] for x in result.stdout.splitlines()] == ["alert-nicolas-maduro-1"]

@@ -32,11 +32,21 @@ N = 20
 
 def make_alert(n: int, tag: str) -> Alert:
     return Alert(
-        id=f"{tag}-{n:03d}", actor_id="mark-rutte", actor_name="Mark Rutte",
-        actor_kind="person", article_id=f"article-{tag}-{n}", story_id=f"story-{tag}-{n}",
-        title=f"Alert {n}", url=f"https://nieuws.example/{tag}/{n}", source="nieuws.example",
-        language="nl", published="2019-03-12T10:00:00Z", matched_text="Mark Rutte",
-        snippet="...", raw_timestamp_ms=int(time.time() * 1000), alerted_at=utcnow_iso(),
+        id=f"{tag}-{n:03d}",
+        actor_id="mark-rutte",
+        actor_name="Mark Rutte",
+        actor_kind="person",
+        article_id=f"article-{tag}-{n}",
+        story_id=f"story-{tag}-{n}",
+        title=f"Alert {n}",
+        url=f"https://nieuws.example/{tag}/{n}",
+        source="nieuws.example",
+        language="nl",
+        published="2019-03-12T10:00:00Z",
+        matched_text="Mark Rutte",
+        snippet="...",
+        raw_timestamp_ms=int(time.time() * 1000),
+        alerted_at=utcnow_iso(),
         latency_ms=0,
     )
 
@@ -123,8 +133,10 @@ async def test_a_receiver_queue_retries_then_parks_with_the_reason(settings):
     assert await ReceiverQueue(settings, refused, park, policy=fast).deliver(raw, b"k") == "parked"
     assert refused.calls == 1  # a refusal is not retried
 
-    assert await ReceiverQueue(settings, FakeSink(), park, policy=fast).deliver(
-        b"not json", b"k") == "parked"
+    assert (
+        await ReceiverQueue(settings, FakeSink(), park, policy=fast).deliver(b"not json", b"k")
+        == "parked"
+    )
 
 
 async def test_a_dead_letter_that_cannot_be_sent_is_tried_again_not_skipped(settings):
@@ -135,8 +147,12 @@ async def test_a_dead_letter_that_cannot_be_sent_is_tried_again_not_skipped(sett
         if len(attempts) < 3:
             raise ServiceUnavailable("Kafka is down (test)")
 
-    queue = ReceiverQueue(settings, FakeSink(PermanentError("400")), park,
-                          park_retry=RetryPolicy(attempts=None, base_delay=0.0))
+    queue = ReceiverQueue(
+        settings,
+        FakeSink(PermanentError("400")),
+        park,
+        park_retry=RetryPolicy(attempts=None, base_delay=0.0),
+    )
     assert await queue.deliver(encode(make_alert(1, "p")), b"k") == "parked"
     assert len(attempts) == 3
 
@@ -154,8 +170,12 @@ async def test_a_queue_keeps_trying_while_kafka_is_down_and_stops_when_cancelled
     async def park(*_: object) -> None:
         raise AssertionError("nothing to park")
 
-    queue = ReceiverQueue(down, FakeSink(), park,
-                          restart_retry=RetryPolicy(attempts=None, base_delay=0.05, max_delay=0.05))
+    queue = ReceiverQueue(
+        down,
+        FakeSink(),
+        park,
+        restart_retry=RetryPolicy(attempts=None, base_delay=0.05, max_delay=0.05),
+    )
     task = asyncio.ensure_future(queue.run())
     for _ in range(400):
         if queue.restarts >= 2:
@@ -177,7 +197,9 @@ def test_healthy_receiver_gets_every_alert_while_a_slow_one_is_blocked_and_sigte
     healthy, failing, slow = Receiver("ok"), Receiver("fail"), Receiver("block")
     tag = uuid.uuid4().hex[:8]
     settings = isolated_settings(
-        tag, tmp_path / "data", webhook_urls=f"{healthy.url},{failing.url},{slow.url}",
+        tag,
+        tmp_path / "data",
+        webhook_urls=f"{healthy.url},{failing.url},{slow.url}",
     )
     ensure_topics(settings)
     producer = KafkaProducer(bootstrap_servers=kafka_bootstrap.split(","), acks="all")
@@ -185,14 +207,18 @@ def test_healthy_receiver_gets_every_alert_while_a_slow_one_is_blocked_and_sigte
     try:
         log_path = tmp_path / "w1.log"
         with running_worker(settings, ("alerts",), log_path=log_path) as worker:
-            wait_until(lambda: log_path.read_text().count("delivering from partitions") >= 3,
-                       "the three receivers' queues to join")
+            wait_until(
+                lambda: log_path.read_text().count("delivering from partitions") >= 3,
+                "the three receivers' queues to join",
+            )
             first = [make_alert(n, tag) for n in range(N)]  # raised now
             for alert in first:
                 producer.send(settings.topic_alerts, key=alert.id.encode(), value=encode(alert))
             producer.flush()
-            wait_until(lambda: set(healthy.ids()) >= {a.id for a in first},
-                       "the healthy receiver to get every alert")
+            wait_until(
+                lambda: set(healthy.ids()) >= {a.id for a in first},
+                "the healthy receiver to get every alert",
+            )
             # ... while the slow receiver still sits on the first batch it was sent
             # and the failing one is still retrying its first.
             assert len(slow.received) <= BATCH < N
@@ -200,9 +226,11 @@ def test_healthy_receiver_gets_every_alert_while_a_slow_one_is_blocked_and_sigte
             assert sorted(healthy.ids()) == sorted(a.id for a in first)  # each once
             raised = {a.id: parse_iso(a.alerted_at).timestamp() for a in first}
             delays = sorted(at - raised[i] for i, at in healthy.received)
-            print(f"healthy receiver: {N} alerts, {delays[0]:.3f} to {delays[-1]:.3f} s after "
-                  f"they were raised (median {delays[N // 2]:.3f} s); meanwhile slow: "
-                  f"{len(slow.received)}, failing: {len(set(failing.ids()))} alert(s) attempted")
+            print(
+                f"healthy receiver: {N} alerts, {delays[0]:.3f} to {delays[-1]:.3f} s after "
+                f"they were raised (median {delays[N // 2]:.3f} s); meanwhile slow: "
+                f"{len(slow.received)}, failing: {len(set(failing.ids()))} alert(s) attempted"
+            )
 
             started = time.monotonic()
             worker.send_signal(signal.SIGTERM)
@@ -219,7 +247,8 @@ def test_healthy_receiver_gets_every_alert_while_a_slow_one_is_blocked_and_sigte
         slow.release.set()
         late = Receiver("ok")
         settings = isolated_settings(
-            tag, tmp_path / "data",
+            tag,
+            tmp_path / "data",
             webhook_urls=f"{healthy.url},{failing.url},{slow.url},{late.url}",
         )
         second = [make_alert(n, tag + "b") for n in range(5)]
@@ -229,8 +258,9 @@ def test_healthy_receiver_gets_every_alert_while_a_slow_one_is_blocked_and_sigte
             producer.flush()
             everything = {a.id for a in first + second}
             for receiver in (healthy, failing, slow):
-                wait_until(lambda r=receiver: set(r.ids()) >= everything,
-                           f"every alert at {receiver.url}")
+                wait_until(
+                    lambda r=receiver: set(r.ids()) >= everything, f"every alert at {receiver.url}"
+                )
             wait_until(lambda: set(late.ids()) >= {a.id for a in second}, "the late receiver")
         assert sorted(late.ids()) == sorted(a.id for a in second)  # no replay of old alerts
         assert sorted(healthy.ids()) == sorted(everything)  # still each once
@@ -238,7 +268,10 @@ def test_healthy_receiver_gets_every_alert_while_a_slow_one_is_blocked_and_sigte
         # Earlier alerts reach the late receiver only when asked for.
         done = subprocess.run(
             [sys.executable, "-m", "newsstream", "alerts", "backfill", late.url, "--since", "1h"],
-            env=settings_env(settings), capture_output=True, text=True, timeout=120,
+            env=settings_env(settings),
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert done.returncode == 0, done.stderr
         assert f"{len(everything)} alerts delivered" in done.stdout

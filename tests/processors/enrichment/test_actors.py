@@ -54,9 +54,13 @@ def found(watchlist, text: str, title: str = "") -> list[tuple[str, str]]:
         ("Putinversteher", []),
         ("Merkelraute", []),
         # full name versus surname: one mention each, longest form wins
-        ("Nicolas Maduro en later Maduro", [
-            ("nicolas-maduro", "Nicolas Maduro"), ("nicolas-maduro", "Maduro"),
-        ]),
+        (
+            "Nicolas Maduro en later Maduro",
+            [
+                ("nicolas-maduro", "Nicolas Maduro"),
+                ("nicolas-maduro", "Maduro"),
+            ],
+        ),
         # ordinary words that are also names count only with their capitals
         ("un plátano maduro", []),
         ("that trumps everything", []),
@@ -71,9 +75,13 @@ def found(watchlist, text: str, title: str = "") -> list[tuple[str, str]]:
         ("Melania Trump and Donald Trump", [("donald-trump", "Donald Trump")]),
         # surname_alone: false needs the full name in the same article
         ("Sánchez dijo", []),
-        ("Pedro Sánchez habló. Sánchez dijo", [
-            ("pedro-sanchez", "Pedro Sánchez"), ("pedro-sanchez", "Sánchez"),
-        ]),
+        (
+            "Pedro Sánchez habló. Sánchez dijo",
+            [
+                ("pedro-sanchez", "Pedro Sánchez"),
+                ("pedro-sanchez", "Sánchez"),
+            ],
+        ),
         # ambiguous short aliases need context
         ("Xi said so", []),
         ("Xi met officials in Beijing", [("xi-jinping", "Xi")]),
@@ -81,9 +89,13 @@ def found(watchlist, text: str, title: str = "") -> list[tuple[str, str]]:
         ("in de VN", []),
         ("de VN-Veiligheidsraad", [("united-nations", "VN")]),
         # other scripts
-        ("Путин встретился с Мадуро", [
-            ("vladimir-putin", "Путин"), ("nicolas-maduro", "Мадуро"),
-        ]),
+        (
+            "Путин встретился с Мадуро",
+            [
+                ("vladimir-putin", "Путин"),
+                ("nicolas-maduro", "Мадуро"),
+            ],
+        ),
         ("заявил Путину", [("vladimir-putin", "Путин")]),
         ("Путинизм", []),
         ("Володимир Зеленський заявив", [("volodymyr-zelensky", "Володимир Зеленський")]),
@@ -102,7 +114,7 @@ def test_name_variants(seeds, text, expected):
 def test_offsets_point_into_the_original_text(seeds):
     text = "Straße: ﬁrst Guaidó, then «Nicolás Maduro»."
     for hit in find_hits(seeds, "", text):
-        assert text[hit.start:hit.end] == hit.text
+        assert text[hit.start : hit.end] == hit.text
     assert [h.text for h in find_hits(seeds, "", text)] == ["Guaidó", "Nicolás Maduro"]
 
 
@@ -117,7 +129,7 @@ def test_seed_article_names_its_four_tracked_people(seeds):
     assert set(mentions) == {"nicolas-maduro", "juan-guaido", "donald-trump", "mike-pompeo"}
     maduro = mentions["nicolas-maduro"]
     assert maduro.count == 7  # incl. "regering-Maduro" and "Nicolas Maduro" once each
-    assert SEED_TEXT[maduro.start:maduro.end] == maduro.matched_text == "Maduro"
+    assert SEED_TEXT[maduro.start : maduro.end] == maduro.matched_text == "Maduro"
     assert mentions["juan-guaido"].matched_text == "Juan Guaidó"
 
 
@@ -129,25 +141,54 @@ def test_mention_prefers_the_text_over_the_title(seeds):
 
 
 def test_an_entity_of_the_actors_type_gives_context():
-    watchlist = parse_watchlist({"actors": [{
-        "id": "xi", "name": "Xi Jinping", "kind": "person", "aliases": ["Xi Jinping"],
-        "requires_context": ["Xi"], "context": ["Beijing"],
-    }]})
+    watchlist = parse_watchlist(
+        {
+            "actors": [
+                {
+                    "id": "xi",
+                    "name": "Xi Jinping",
+                    "kind": "person",
+                    "aliases": ["Xi Jinping"],
+                    "requires_context": ["Xi"],
+                    "context": ["Beijing"],
+                }
+            ]
+        }
+    )
     text = "Then Xi spoke."
     assert match_actors(watchlist, "", text) == []
-    person = Entity(id="xi", type="PER", name="Xi", count=1,
-                    mentions=[Mention(start=5, end=7, text="Xi", field="text")])
-    place = Entity(id="xi", type="LOC", name="Xi", count=1,
-                   mentions=[Mention(start=5, end=7, text="Xi", field="text")])
+    person = Entity(
+        id="xi",
+        type="PER",
+        name="Xi",
+        count=1,
+        mentions=[Mention(start=5, end=7, text="Xi", field="text")],
+    )
+    place = Entity(
+        id="xi",
+        type="LOC",
+        name="Xi",
+        count=1,
+        mentions=[Mention(start=5, end=7, text="Xi", field="text")],
+    )
     assert match_actors(watchlist, "", text, [place]) == []
     assert [m.actor_id for m in match_actors(watchlist, "", text, [person])] == ["xi"]
 
 
 def test_custom_suffixes_and_cjk_aliases_without_boundaries():
-    watchlist = parse_watchlist({"actors": [{
-        "id": "p", "name": "Putin", "kind": "person", "aliases": ["Putin", "普京"],
-        "suffixes": ["a"],
-    }]})
+    watchlist = parse_watchlist(
+        {
+            "actors": [
+                {
+                    "id": "p",
+                    "name": "Putin",
+                    "kind": "person",
+                    "aliases": ["Putin", "普京"],
+                    "suffixes": ["a"],
+                }
+            ]
+        }
+    )
     assert [h.text for h in find_hits(watchlist, "", "wizyta Putina, 普京说")] == ["Putin", "普京"]
     assert find_hits(watchlist, "", "Putinami") == []
 

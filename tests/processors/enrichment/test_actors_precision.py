@@ -16,24 +16,39 @@ from tests.processors.enrichment.conftest import make_article
 
 
 def person(ident: str, full: str, *surnames: str, **rules) -> dict:
-    return {"id": ident, "name": full, "kind": "person", "aliases": [full],
-            "surnames": list(surnames), **rules}
+    return {
+        "id": ident,
+        "name": full,
+        "kind": "person",
+        "aliases": [full],
+        "surnames": list(surnames),
+        **rules,
+    }
 
 
 def organisation(ident: str, *aliases: str, **rules) -> dict:
-    return {"id": ident, "name": aliases[0], "kind": "organisation", "aliases": list(aliases),
-            **rules}
+    return {
+        "id": ident,
+        "name": aliases[0],
+        "kind": "organisation",
+        "aliases": list(aliases),
+        **rules,
+    }
 
 
-PLAIN = parse_watchlist({"actors": [
-    person("donald-trump", "Donald Trump", "Trump"),
-    person("mike-pompeo", "Mike Pompeo", "Pompeo"),
-    person("john-major", "John Major", "Major"),
-    person("bill-clinton", "Bill Clinton", "Clinton"),
-    organisation("onderwijs", "Onderwijs"),
-    organisation("ad", "AD"),
-    organisation("fifa", "FIFA"),
-]})
+PLAIN = parse_watchlist(
+    {
+        "actors": [
+            person("donald-trump", "Donald Trump", "Trump"),
+            person("mike-pompeo", "Mike Pompeo", "Pompeo"),
+            person("john-major", "John Major", "Major"),
+            person("bill-clinton", "Bill Clinton", "Clinton"),
+            organisation("onderwijs", "Onderwijs"),
+            organisation("ad", "AD"),
+            organisation("fifa", "FIFA"),
+        ]
+    }
+)
 
 
 def actors_in(text: str, watchlist=PLAIN, entities=(), title: str = "") -> list[str]:
@@ -77,11 +92,21 @@ def test_a_plain_watchlist_raises_no_false_alert(text, expected):
 
 def test_a_surname_inside_a_name_the_recognisers_found_does_not_count():
     text = "Whitelaw said Clinton was the best player he had seen."
-    other = Entity(id="name:per:clinton-whitelaw", type="PER", name="Clinton Whitelaw",
-                   count=1, mentions=[Mention(14, 21, "Clinton", "text")])
+    other = Entity(
+        id="name:per:clinton-whitelaw",
+        type="PER",
+        name="Clinton Whitelaw",
+        count=1,
+        mentions=[Mention(14, 21, "Clinton", "text")],
+    )
     assert actors_in(text, entities=[other]) == ["bill-clinton"]  # same span: the name itself
-    longer = Entity(id="name:per:x", type="PER", name="Clinton Whitelaw", count=1,
-                    mentions=[Mention(0, 21, "Whitelaw said Clinton", "text")])
+    longer = Entity(
+        id="name:per:x",
+        type="PER",
+        name="Clinton Whitelaw",
+        count=1,
+        mentions=[Mention(0, 21, "Whitelaw said Clinton", "text")],
+    )
     rejected = []
     assert find_hits(PLAIN, "", text, [longer], rejected=rejected) == []
     assert rejected[0].rule.startswith("inside PER")
@@ -89,8 +114,9 @@ def test_a_surname_inside_a_name_the_recognisers_found_does_not_count():
 
 def test_the_real_enrichment_keeps_the_italian_painter_apart_from_the_secretary():
     article = make_article(
-        "Mostra a Lucca", "Il ritratto di Pompeo Batoni è esposto a Lucca. Batoni dipinse "
-        "molti viaggiatori inglesi.", url="https://example.org/batoni",
+        "Mostra a Lucca",
+        "Il ritratto di Pompeo Batoni è esposto a Lucca. Batoni dipinse molti viaggiatori inglesi.",
+        url="https://example.org/batoni",
     )
     assert enrich(article, watchlist=PLAIN).actors == []
 
@@ -119,11 +145,17 @@ def test_the_city_is_not_the_club(text, expected):
     entities = city_at(text)
     if "Valencia" in text:
         valencia = text.index("Valencia")
-        entities.append(Entity("loc:valencia", "LOC", "Valencia", 1,
-                               [Mention(valencia, valencia + 8, "Valencia", "text")]))
+        entities.append(
+            Entity(
+                "loc:valencia",
+                "LOC",
+                "Valencia",
+                1,
+                [Mention(valencia, valencia + 8, "Valencia", "text")],
+            )
+        )
     if "Madrid" in text:
-        entities.append(Entity("loc:madrid", "LOC", "Madrid", 1,
-                               [Mention(0, 6, "Madrid", "text")]))
+        entities.append(Entity("loc:madrid", "LOC", "Madrid", 1, [Mention(0, 6, "Madrid", "text")]))
     assert actors_in(text, watchlist, entities) == expected
 
 
@@ -132,20 +164,28 @@ def test_a_person_does_not_fire_on_a_place_unless_the_watchlist_allows_it():
     entities = city_at(text, "Washington")
     strict = parse_watchlist({"actors": [person("gw", "George Washington", "Washington")]})
     assert actors_in(text, strict, entities) == []
-    relaxed = parse_watchlist({"actors": [
-        person("gw", "George Washington", "Washington", appears_as=["place"]),
-    ]})
+    relaxed = parse_watchlist(
+        {
+            "actors": [
+                person("gw", "George Washington", "Washington", appears_as=["place"]),
+            ]
+        }
+    )
     [mention] = match_actors(relaxed, "", text, entities)
     assert "may appear as place" in mention.rule
     assert mention.entity == "LOC Barcelona"  # the entity seen there, as typed
 
 
 def test_every_rule_can_be_relaxed_in_the_watchlist():
-    relaxed = parse_watchlist({"actors": [
-        person("donald-trump", "Donald Trump", "Trump", any_case=["Trump"]),
-        person("bill-clinton", "Bill Clinton", "Clinton", inside_names=True),
-        organisation("fifa", "FIFA", capitalised=["FIFA"]),  # exactly as written
-    ]})
+    relaxed = parse_watchlist(
+        {
+            "actors": [
+                person("donald-trump", "Donald Trump", "Trump", any_case=["Trump"]),
+                person("bill-clinton", "Bill Clinton", "Clinton", inside_names=True),
+                organisation("fifa", "FIFA", capitalised=["FIFA"]),  # exactly as written
+            ]
+        }
+    )
     assert actors_in("her trump card", relaxed) == ["donald-trump"]
     assert actors_in("Clinton Whitelaw scored", relaxed) == ["bill-clinton"]
     assert actors_in("Fifa said", relaxed) == []
@@ -154,8 +194,9 @@ def test_every_rule_can_be_relaxed_in_the_watchlist():
 
 def test_an_alert_says_why_it_fired():
     text = "Het ministerie sprak met Clinton over de handel."
-    entities = [Entity("per:bill-clinton", "PER", "Bill Clinton", 1,
-                       [Mention(25, 32, "Clinton", "text")])]
+    entities = [
+        Entity("per:bill-clinton", "PER", "Bill Clinton", 1, [Mention(25, 32, "Clinton", "text")])
+    ]
     [mention] = match_actors(PLAIN, "", text, entities)
     assert (mention.matched_text, mention.alias) == ("Clinton", "Clinton")
     assert mention.rule == "surname, capitalised, not inside a longer name"
@@ -171,9 +212,7 @@ def test_an_alert_says_why_it_fired():
         ("nl", "Volgens Marieke Rutte is dat zo.", []),
     ],
 )
-def test_a_role_or_an_everyday_word_before_a_surname_is_not_a_given_name(
-    language, text, expected
-):
+def test_a_role_or_an_everyday_word_before_a_surname_is_not_a_given_name(language, text, expected):
     watchlist = parse_watchlist({"actors": [person("mark-rutte", "Mark Rutte", "Rutte")]})
     found = match_actors(watchlist, "", text, language=language)
     assert [m.actor_id for m in found] == expected

@@ -27,8 +27,9 @@ async def test_failures_are_parked_and_the_stream_goes_on(settings, monkeypatch)
     app = create_app(settings)
     app.finalize()
     app.flow_control.resume()
-    topics = ProcessorTopics(raw=app.channel(), enriched=Recorder(), alerts=Recorder(),
-                             deadletter=Recorder())
+    topics = ProcessorTopics(
+        raw=app.channel(), enriched=Recorder(), alerts=Recorder(), deadletter=Recorder()
+    )
     agent = agents.register(app, topics, settings)
     real_enrich = agents.enrich
 

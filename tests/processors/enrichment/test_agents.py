@@ -22,9 +22,12 @@ POISON = b"\xff\xfe not json at all \x00"
 
 def _collect(settings, topics: list[str], wanted: int, timeout: float = 90.0) -> dict:
     consumer = KafkaConsumer(
-        *topics, bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
-        auto_offset_reset="earliest", enable_auto_commit=False,
-        group_id=None, consumer_timeout_ms=1000,
+        *topics,
+        bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+        consumer_timeout_ms=1000,
     )
     got: dict[str, list] = {t: [] for t in topics}
     deadline = time.monotonic() + timeout

@@ -23,8 +23,12 @@ def _enriched_items():
         body = (FIXTURES / "fixtures" / feed.url.rsplit("/", 1)[1]).read_bytes()
         parsed = parse_feed(body, url=feed.url)
         for entry in parsed.entries:
-            article = normalise(entry, feed=feed, fetched=datetime(2019, 3, 20, tzinfo=UTC),
-                                feed_language=parsed.language)
+            article = normalise(
+                entry,
+                feed=feed,
+                fetched=datetime(2019, 3, 20, tzinfo=UTC),
+                feed_language=parsed.language,
+            )
             yield f["language"], enrich(article)
 
 

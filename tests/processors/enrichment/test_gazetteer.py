@@ -70,18 +70,22 @@ def test_longest_name_wins_over_a_shorter_one_inside_it():
 
 
 def test_first_source_keeps_a_shared_surface_form():
-    g = Gazetteer([
-        NameEntry("per:a", "PER", "Anna Jordan", ["Jordan"], "politics"),
-        NameEntry("loc:b", "LOC", "Jordan", ["Jordan"], "", "pycountry"),
-    ])
+    g = Gazetteer(
+        [
+            NameEntry("per:a", "PER", "Anna Jordan", ["Jordan"], "politics"),
+            NameEntry("loc:b", "LOC", "Jordan", ["Jordan"], "", "pycountry"),
+        ]
+    )
     [(start, end, entry)] = g.matches("Jordan spoke.")
     assert (start, end, entry.id) == (0, 6, "per:a")
     assert g.field_of("per:a") == "politics"
 
 
 def test_one_word_place_next_to_a_capitalised_word_is_skipped_except_in_german():
-    g = Gazetteer([NameEntry("loc:x", "LOC", "Essen", ["Essen"], "", "geonames")],
-                  common_words=frozenset({"tuesday"}))
+    g = Gazetteer(
+        [NameEntry("loc:x", "LOC", "Essen", ["Essen"], "", "geonames")],
+        common_words=frozenset({"tuesday"}),
+    )
     assert g.matches("Zij aten bij Hans Essen thuis.", language="nl") == []
     assert g.matches("They met in Essen Tuesday.", language="en") != []
     assert g.matches("Sie fuhren nach Essen Freitag.", language="de") != []
@@ -90,8 +94,11 @@ def test_one_word_place_next_to_a_capitalised_word_is_skipped_except_in_german()
 
 @pytest.mark.parametrize(
     "text, name",
-    [("Paris Hilton arrived.", "Paris"), ("She met Paris Hilton.", "Paris"),
-     ("Michael Jordan retired.", "Jordan")],
+    [
+        ("Paris Hilton arrived.", "Paris"),
+        ("She met Paris Hilton.", "Paris"),
+        ("Michael Jordan retired.", "Jordan"),
+    ],
 )
 def test_place_names_inside_person_names(text, name):
     assert name not in found(text, language="en")

@@ -7,16 +7,31 @@ from processors.enrichment import language
 from processors.enrichment.language import detect_language
 
 PARAGRAPHS = [
-    ("nl", "Het kabinet wil volgend jaar meer geld uittrekken voor de bouw van woningen. "
-           "Volgens de minister is het tekort in de grote steden nog steeds te groot."),
-    ("en", "The government plans to spend more on housing next year. According to the "
-           "minister, the shortage in the big cities is still far too large."),
-    ("de", "Die Regierung will im nächsten Jahr mehr Geld für den Wohnungsbau ausgeben. "
-           "Nach Angaben der Ministerin ist der Mangel in den Großstädten weiterhin groß."),
-    ("fr", "Le gouvernement veut consacrer davantage d'argent au logement l'an prochain. "
-           "Selon la ministre, la pénurie dans les grandes villes reste trop importante."),
-    ("es", "El Gobierno quiere destinar más dinero a la vivienda el próximo año. Según la "
-           "ministra, la escasez en las grandes ciudades sigue siendo demasiado grande."),
+    (
+        "nl",
+        "Het kabinet wil volgend jaar meer geld uittrekken voor de bouw van woningen. "
+        "Volgens de minister is het tekort in de grote steden nog steeds te groot.",
+    ),
+    (
+        "en",
+        "The government plans to spend more on housing next year. According to the "
+        "minister, the shortage in the big cities is still far too large.",
+    ),
+    (
+        "de",
+        "Die Regierung will im nächsten Jahr mehr Geld für den Wohnungsbau ausgeben. "
+        "Nach Angaben der Ministerin ist der Mangel in den Großstädten weiterhin groß.",
+    ),
+    (
+        "fr",
+        "Le gouvernement veut consacrer davantage d'argent au logement l'an prochain. "
+        "Selon la ministre, la pénurie dans les grandes villes reste trop importante.",
+    ),
+    (
+        "es",
+        "El Gobierno quiere destinar más dinero a la vivienda el próximo año. Según la "
+        "ministra, la escasez en las grandes ciudades sigue siendo demasiado grande.",
+    ),
 ]
 
 

@@ -42,11 +42,14 @@ def test_versions_are_recorded_and_survive_the_wire(seed_article):
 
 
 def test_short_english_item():
-    enriched = enrich(make_article(
-        "Pompeo pulls remaining US diplomats out of Venezuela",
-        "Secretary of State Mike Pompeo said the decision reflects the deteriorating "
-        "situation in Caracas.", hint="nl",
-    ))
+    enriched = enrich(
+        make_article(
+            "Pompeo pulls remaining US diplomats out of Venezuela",
+            "Secretary of State Mike Pompeo said the decision reflects the deteriorating "
+            "situation in Caracas.",
+            hint="nl",
+        )
+    )
     assert enriched.language.code == "en"  # the feed's hint does not override the text
     names = {e.name for e in enriched.entities}
     assert {"Mike Pompeo", "United States", "Venezuela", "Caracas"} <= names

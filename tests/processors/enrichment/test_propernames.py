@@ -5,10 +5,7 @@ from processors.enrichment.propernames import find_unlisted
 
 
 def unlisted(text: str, title: str = "") -> dict[str, tuple[str, list[str]]]:
-    return {
-        e.name: (e.type, [m.text for m in e.mentions])
-        for e in find_unlisted(title, text, {})
-    }
+    return {e.name: (e.type, [m.text for m in e.mentions]) for e in find_unlisted(title, text, {})}
 
 
 @pytest.mark.parametrize(
@@ -44,16 +41,19 @@ def test_capitalised_words_that_are_not_names(text):
 
 
 def test_surname_alone_joins_the_full_name_across_title_and_text():
-    found = unlisted("Van Weel zei later dat hij tevreden is.  Minister David van Weel opende.",
-                     title="Kritiek op Van Weel")
+    found = unlisted(
+        "Van Weel zei later dat hij tevreden is.  Minister David van Weel opende.",
+        title="Kritiek op Van Weel",
+    )
     kind, mentions = found["David van Weel"]
     assert kind == "PER"
     assert sorted(mentions) == ["David van Weel", "Van Weel", "Van Weel"]
 
 
 def test_a_surname_beats_a_place_cue():
-    found = unlisted("Wes Streeting presented the budget.", title="Opposition attacks budget from "
-                     "Streeting")
+    found = unlisted(
+        "Wes Streeting presented the budget.", title="Opposition attacks budget from Streeting"
+    )
     assert found["Wes Streeting"][1] == ["Wes Streeting", "Streeting"]
     assert "Streeting" not in found
 
@@ -82,6 +82,10 @@ def test_heuristic_entities_are_labelled():
 def test_german_capitalised_nouns_are_not_taken_for_names():
     text = "Die Polizei meldete am Abend schwere Unfälle auf der Autobahn bei Kassel Nord."
     assert find_unlisted("", text, {}, language="de") == []
-    found = {e.name: e.type for e in find_unlisted(
-        "", "Laut Ministerin Katherina Reiche steigt der Strompreis.", {}, language="de")}
+    found = {
+        e.name: e.type
+        for e in find_unlisted(
+            "", "Laut Ministerin Katherina Reiche steigt der Strompreis.", {}, language="de"
+        )
+    }
     assert found == {"Katherina Reiche": "PER"}

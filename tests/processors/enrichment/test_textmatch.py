@@ -31,8 +31,12 @@ def test_plain_text_keeps_offsets():
 
 @pytest.mark.parametrize(
     "name, key",
-    [("Groot-Brittannië", "groot brittannie"), ("L'Oréal", "l oreal"), ("  U.S. ", "u s"),
-     ("GUAIDÓ", "guaido")],
+    [
+        ("Groot-Brittannië", "groot brittannie"),
+        ("L'Oréal", "l oreal"),
+        ("  U.S. ", "u s"),
+        ("GUAIDÓ", "guaido"),
+    ],
 )
 def test_match_key(name, key):
     from processors.enrichment.textmatch import match_key
@@ -95,7 +99,9 @@ def test_gazetteer_and_actor_matching_read_a_name_alike():
 
     text = "Volgens Ma\u00adduro en «Guaidó»."
     entities = {e.id: e.mentions[0].text for e in find_entities("", text)}
-    actors = {a.actor_id: a.matched_text
-              for a in match_actors(load_watchlist(ROOT / "seeds" / "actors.yaml"), "", text)}
+    actors = {
+        a.actor_id: a.matched_text
+        for a in match_actors(load_watchlist(ROOT / "seeds" / "actors.yaml"), "", text)
+    }
     assert entities["per:nicolas-maduro"] == actors["nicolas-maduro"] == "Ma\u00adduro"
     assert actors["juan-guaido"] == "Guaidó"

@@ -6,26 +6,50 @@ from processors.enrichment.topics import _parse_terms, classify_topics
 @pytest.mark.parametrize(
     "lang, title, text, label",
     [
-        ("nl", "Kabinet valt na ruzie over asielbeleid",
-         "De coalitie van premier Schoof is uit elkaar gevallen. De Tweede Kamer debatteert "
-         "over nieuwe verkiezingen.", "politics"),
-        ("en", "Earthquake kills dozens in eastern Turkey",
-         "Rescue workers searched for survivors after the earthquake destroyed buildings.",
-         "disaster, accident and emergency incident"),
-        ("de", "Bayern gewinnt das Spitzenspiel gegen Dortmund",
-         "Die Mannschaft siegte im Stadion mit zwei Toren; der Trainer lobte die Spieler.",
-         "sport"),
-        ("fr", "La Banque centrale européenne relève ses taux",
-         "L'inflation reste élevée selon la BCE, qui relève les taux d'intérêt; les marchés "
-         "et la bourse ont réagi.", "economy, business and finance"),
-        ("es", "La policía detiene a tres sospechosos del robo",
-         "Los detenidos pasarán a disposición judicial; el juez investiga el robo.",
-         "crime, law and justice"),
-        ("nl", "Hittegolf: KNMI geeft code oranje af",
-         "Het weer blijft de komende dagen zonnig met temperaturen tot 36 graden.", "weather"),
-        ("en", "Russian missile strikes hit Kyiv overnight",
-         "The army said troops repelled an offensive as the war entered its fourth year.",
-         "conflict, war and peace"),
+        (
+            "nl",
+            "Kabinet valt na ruzie over asielbeleid",
+            "De coalitie van premier Schoof is uit elkaar gevallen. De Tweede Kamer debatteert "
+            "over nieuwe verkiezingen.",
+            "politics",
+        ),
+        (
+            "en",
+            "Earthquake kills dozens in eastern Turkey",
+            "Rescue workers searched for survivors after the earthquake destroyed buildings.",
+            "disaster, accident and emergency incident",
+        ),
+        (
+            "de",
+            "Bayern gewinnt das Spitzenspiel gegen Dortmund",
+            "Die Mannschaft siegte im Stadion mit zwei Toren; der Trainer lobte die Spieler.",
+            "sport",
+        ),
+        (
+            "fr",
+            "La Banque centrale européenne relève ses taux",
+            "L'inflation reste élevée selon la BCE, qui relève les taux d'intérêt; les marchés "
+            "et la bourse ont réagi.",
+            "economy, business and finance",
+        ),
+        (
+            "es",
+            "La policía detiene a tres sospechosos del robo",
+            "Los detenidos pasarán a disposición judicial; el juez investiga el robo.",
+            "crime, law and justice",
+        ),
+        (
+            "nl",
+            "Hittegolf: KNMI geeft code oranje af",
+            "Het weer blijft de komende dagen zonnig met temperaturen tot 36 graden.",
+            "weather",
+        ),
+        (
+            "en",
+            "Russian missile strikes hit Kyiv overnight",
+            "The army said troops repelled an offensive as the war entered its fourth year.",
+            "conflict, war and peace",
+        ),
     ],
 )
 def test_top_topic_per_language(lang, title, text, label):
@@ -44,8 +68,10 @@ def test_people_of_a_field_add_evidence():
 
 def test_scores_are_shares_in_descending_order():
     topics = classify_topics(
-        "Minister bezoekt ziekenhuis", "De minister van zorg sprak met patiënten en artsen "
-        "in het ziekenhuis over de wachtlijsten en het kabinet.", language="nl",
+        "Minister bezoekt ziekenhuis",
+        "De minister van zorg sprak met patiënten en artsen "
+        "in het ziekenhuis over de wachtlijsten en het kabinet.",
+        language="nl",
     )
     scores = [t.score for t in topics]
     assert scores == sorted(scores, reverse=True)
@@ -53,8 +79,9 @@ def test_scores_are_shares_in_descending_order():
 
 
 def test_unknown_language_uses_every_language():
-    topics = classify_topics("Terremoto", "Il terremoto ha causato danni; i soccorsi continuano.",
-                             language="it")
+    topics = classify_topics(
+        "Terremoto", "Il terremoto ha causato danni; i soccorsi continuano.", language="it"
+    )
     assert topics and topics[0].label.startswith("disaster")
 
 

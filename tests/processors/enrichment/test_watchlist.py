@@ -47,14 +47,22 @@ def test_a_configured_watchlist_must_exist(tmp_path):
         ({"id": "a", "kind": "person"}, "actor #1 (id 'a'): 'name' is missing"),
         ({"id": "a", "name": "A", "kind": "city"}, "'kind' must be person or organisation"),
         ({"id": "a", "name": "A", "kind": "person", "alias": ["x"]}, "unknown field(s) alias"),
-        ({"id": "a", "name": "A", "kind": "person", "aliases": "A", "capitalised": ["B"]},
-         "capitalised 'B' is not one of its aliases"),
-        ({"id": "a", "name": "A", "kind": "person", "aliases": [["nested"]]},
-         "'aliases' has a non-string item"),
-        ({"id": "a", "name": "A", "kind": "person", "surname_alone": "no"},
-         "'surname_alone' must be true or false"),
-        ({"id": "a", "name": "A", "kind": "person", "aliases": ["A"],
-          "requires_context": ["A"]}, "need 'context' words or another alias"),
+        (
+            {"id": "a", "name": "A", "kind": "person", "aliases": "A", "capitalised": ["B"]},
+            "capitalised 'B' is not one of its aliases",
+        ),
+        (
+            {"id": "a", "name": "A", "kind": "person", "aliases": [["nested"]]},
+            "'aliases' has a non-string item",
+        ),
+        (
+            {"id": "a", "name": "A", "kind": "person", "surname_alone": "no"},
+            "'surname_alone' must be true or false",
+        ),
+        (
+            {"id": "a", "name": "A", "kind": "person", "aliases": ["A"], "requires_context": ["A"]},
+            "need 'context' words or another alias",
+        ),
     ],
 )
 def test_errors_name_the_entry(entry, message):
@@ -75,8 +83,9 @@ def test_duplicate_ids_and_bad_shapes_are_refused():
 
 
 def test_organization_spelling_and_name_as_default_alias():
-    [actor] = parse_watchlist({"actors": [{"id": "o", "name": "ACME", "kind": "Organization"}]})\
-        .actors
+    [actor] = parse_watchlist(
+        {"actors": [{"id": "o", "name": "ACME", "kind": "Organization"}]}
+    ).actors
     assert (actor.kind, actor.aliases) == ("organisation", ("ACME",))
 
 
@@ -140,10 +149,25 @@ def test_a_missing_file_tracks_nobody_until_it_appears(tmp_path):
 def test_relaxing_fields_name_the_actors_own_names_or_all_of_them():
     from processors.enrichment.watchlist import parse_watchlist as parse
 
-    base = {"id": "t", "name": "Donald Trump", "kind": "person", "aliases": ["Donald Trump"],
-            "surnames": ["Trump"]}
-    actor = parse({"actors": [{**base, "any_case": True, "inside_names": ["Trump"],
-                               "appears_as": ["Place", "organization"]}]}).actors[0]
+    base = {
+        "id": "t",
+        "name": "Donald Trump",
+        "kind": "person",
+        "aliases": ["Donald Trump"],
+        "surnames": ["Trump"],
+    }
+    actor = parse(
+        {
+            "actors": [
+                {
+                    **base,
+                    "any_case": True,
+                    "inside_names": ["Trump"],
+                    "appears_as": ["Place", "organization"],
+                }
+            ]
+        }
+    ).actors[0]
     assert set(actor.any_case) == {"Donald Trump", "Trump"}
     assert actor.inside_names == ("Trump",)
     assert actor.appears_as == ("place", "organisation")

@@ -13,19 +13,29 @@ from tests.processors.enrichment.conftest import make_article
 MODEL = "fr_core_news_sm"
 
 
-def enriched(title: str, text: str, entities: list[Entity] | None = None,
-             language: str = "fr") -> EnrichedArticle:
+def enriched(
+    title: str, text: str, entities: list[Entity] | None = None, language: str = "fr"
+) -> EnrichedArticle:
     return EnrichedArticle(
-        article=make_article(title, text), language=Language(language, 0.99, "test"),
-        entities=entities or [], topics=[], versions={"pipeline": "fast/1"},
+        article=make_article(title, text),
+        language=Language(language, 0.99, "test"),
+        entities=entities or [],
+        topics=[],
+        versions={"pipeline": "fast/1"},
         enriched_at="2019-03-12T10:01:01Z",
     )
 
 
-def entity(id_: str, type_: str, name: str, mentions: list[tuple[str, int, int, str]],
-           source: str = "gazetteer") -> Entity:
-    return Entity(id_, type_, name, len(mentions),
-                  [Mention(s, e, t, f) for f, s, e, t in mentions], source)
+def entity(
+    id_: str,
+    type_: str,
+    name: str,
+    mentions: list[tuple[str, int, int, str]],
+    source: str = "gazetteer",
+) -> Entity:
+    return Entity(
+        id_, type_, name, len(mentions), [Mention(s, e, t, f) for f, s, e, t in mentions], source
+    )
 
 
 @pytest.fixture

@@ -24,8 +24,11 @@ def _read_until(settings, done, timeout: float = 90.0, linger: float = 2.0) -> d
     little longer, so that something unwanted would show up too)."""
     topics = [settings.topic_enriched, settings.topic_deadletter]
     consumer = KafkaConsumer(
-        *topics, bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
-        auto_offset_reset="earliest", enable_auto_commit=False, group_id=None,
+        *topics,
+        bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
     )
     got: dict[str, list] = {t: [] for t in topics}
     deadline = time.monotonic() + timeout
@@ -58,11 +61,13 @@ def test_worker_adds_names_to_articles_with_a_model_only_and_parks_poison(
 ):
     ensure_topics(settings)
     french = enrich(make_article(TITLE, TEXT, url="https://example.fr/tramway"))
-    dutch = enrich(make_article(  # German: a language without a model
-        "Regierung tritt zurück",
-        "Der Bundeskanzler hat am Dienstag in Berlin seinen Rücktritt erklärt.",
-        url="https://example.de/regierung",
-    ))
+    dutch = enrich(
+        make_article(  # German: a language without a model
+            "Regierung tritt zurück",
+            "Der Bundeskanzler hat am Dienstag in Berlin seinen Rücktritt erklärt.",
+            url="https://example.de/regierung",
+        )
+    )
     assert (french.language.code, dutch.language.code) == ("fr", "de")
     assert "Jeanne Roussel-Marchand" not in {e.name for e in french.entities}
 
@@ -76,8 +81,12 @@ def test_worker_adds_names_to_articles_with_a_model_only_and_parks_poison(
             producer.send(settings.topic_enriched, key=key, value=value, partition=0)
         producer.flush()
         producer.close()
-        got = _read_until(settings, lambda g: len(g[settings.topic_enriched]) >= 4
-                          and len(g[settings.topic_deadletter]) >= 1)
+        got = _read_until(
+            settings,
+            lambda g: (
+                len(g[settings.topic_enriched]) >= 4 and len(g[settings.topic_deadletter]) >= 1
+            ),
+        )
 
     versions: dict[bytes, list] = {}
     for record in got[settings.topic_enriched]:

@@ -26,9 +26,7 @@ BRUSSELS NNP I-NP I-LOC
 1996-08-22 CD I-NP O
 """
 
-SPANISH = "".join(
-    f"Frase{i} NC O\nde Prep O\nMadrid NP B-LOC\n\n" for i in range(23)
-)
+SPANISH = "".join(f"Frase{i} NC O\nde Prep O\nMadrid NP B-LOC\n\n" for i in range(23))
 
 
 @pytest.mark.parametrize(
@@ -53,7 +51,10 @@ def test_english_iob1_documents_texts_and_spans(tmp_path):
     first, second = conll.gold_docs(path)
     assert first.text == "EU rejects German call .\nPeter Blackburn met Jan Smit"
     assert [(first.text[s:e], t) for s, e, t in first.spans] == [
-        ("EU", "ORG"), ("German", "MISC"), ("Peter Blackburn", "PER"), ("Jan", "PER"),
+        ("EU", "ORG"),
+        ("German", "MISC"),
+        ("Peter Blackburn", "PER"),
+        ("Jan", "PER"),
         ("Smit", "PER"),
     ]
     assert [(second.text[s:e], t) for s, e, t in second.spans] == [("BRUSSELS", "LOC")]
@@ -80,9 +81,15 @@ def test_missing_data_directory_names_the_file(tmp_path):
 
 
 def test_scoring_counts_exact_span_and_type_and_ignores_misc():
-    gold = conll.GoldDoc("Jan Smit in Gent bij KBC", (
-        (0, 8, "PER"), (12, 16, "LOC"), (21, 24, "ORG"), (0, 3, "MISC"),
-    ))
+    gold = conll.GoldDoc(
+        "Jan Smit in Gent bij KBC",
+        (
+            (0, 8, "PER"),
+            (12, 16, "LOC"),
+            (21, 24, "ORG"),
+            (0, 3, "MISC"),
+        ),
+    )
     predicted = [(0, 8, "PER"), (12, 16, "ORG"), (21, 24, "ORG"), (0, 3, "MISC")]
     score = scoring.score([gold], [predicted])
     assert score.per_type("PER") == (1.0, 1.0, 1.0)

