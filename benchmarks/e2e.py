@@ -487,8 +487,8 @@ def burst(run: Run, feeds: list[list[Item]], hosts: int, work: Path) -> None:
                 "--feeds",
                 str(work / "feeds.yaml"),
             ],
-            stdout=open(work / "poller.log", "wb"),
-            stderr=subprocess.STDOUT,  # noqa: SIM115
+            stdout=open(work / "poller.log", "wb"),  # noqa: SIM115
+            stderr=subprocess.STDOUT,
             env=settings_env(run.settings),
             cwd=ROOT,
         )
