@@ -11,10 +11,11 @@ WORKDIR /app
 
 # Dependencies and code first, sample data after: editing seeds/ keeps the install layer.
 COPY pyproject.toml README.md ./
-COPY newsstream ./newsstream
+COPY contract ./contract
 COPY ingest ./ingest
-COPY processors ./processors
 COPY search ./search
+COPY processors ./processors
+COPY newsstream ./newsstream
 # Editable, so the code finds the gazetteer, topic lists and watchlist in /app/seeds;
 # the ner extra (spaCy) is what the recogniser runs.
 RUN pip install -e '.[ner]' && pip check

@@ -34,8 +34,9 @@ sys.path.insert(0, str(ROOT))
 
 from procstats import cpu_seconds, tree_pids  # noqa: E402
 
-from newsstream.contract.ids import article_id, story_id  # noqa: E402
-from newsstream.contract.records import (  # noqa: E402
+from contract.ids import article_id, story_id  # noqa: E402
+from contract.kafka_admin import ensure_topics  # noqa: E402
+from contract.records import (  # noqa: E402
     Article,
     EnrichedArticle,
     Language,
@@ -43,8 +44,7 @@ from newsstream.contract.records import (  # noqa: E402
     encode,
     utcnow_iso,
 )
-from newsstream.contract.settings import Settings  # noqa: E402
-from newsstream.kafka_admin import ensure_topics  # noqa: E402
+from contract.settings import Settings  # noqa: E402
 from processors.enrichment.actors import match_actors  # noqa: E402
 from processors.enrichment.pipeline import enrich  # noqa: E402
 from processors.enrichment.watchlist import default_watchlist_path, load_watchlist  # noqa: E402

@@ -52,8 +52,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from newsstream.contract.ids import article_id, fold  # noqa: E402
-from newsstream.contract.records import Article, Source  # noqa: E402
+from contract.ids import article_id, fold  # noqa: E402
+from contract.records import Article, Source  # noqa: E402
 from processors.alerts.decide import make_snippet  # noqa: E402
 from processors.enrichment.actors import Hit, find_hits  # noqa: E402
 from processors.enrichment.pipeline import enrich, warm_up  # noqa: E402

@@ -58,9 +58,9 @@ import yaml  # noqa: E402
 from ingest_benchmark import SERVER, free_port  # noqa: E402
 from procstats import cpu_seconds, memory_kib, stack_pids, tree_pids  # noqa: E402
 
-from newsstream.contract.ids import article_id, story_id  # noqa: E402
-from newsstream.contract.records import Article, Source, encode, utcnow_iso  # noqa: E402
-from newsstream.contract.settings import Settings  # noqa: E402
+from contract.ids import article_id, story_id  # noqa: E402
+from contract.records import Article, Source, encode, utcnow_iso  # noqa: E402
+from contract.settings import Settings  # noqa: E402
 from processors.enrichment.pipeline import enrich  # noqa: E402
 from processors.enrichment.watchlist import default_watchlist_path, load_watchlist  # noqa: E402
 from tests.conftest import isolated_settings, settings_env  # noqa: E402
@@ -669,7 +669,7 @@ def plain_bulk(run: Run, tag: str, ids: set[str]) -> None:
     same documents the pipeline wrote, with none of its pace."""
     from elasticsearch import helpers
 
-    from newsstream.contract.records import decode_enriched
+    from contract.records import decode_enriched
     from processors.alerts.store import ALERTS_MAPPING, ALERTS_SETTINGS
     from search.documents import to_document
     from search.layout import IndexLayout
@@ -1052,7 +1052,7 @@ def main() -> int:
         allow_private_networks=True,
         log_level="WARNING",
     )
-    from newsstream.kafka_admin import ensure_topics
+    from contract.kafka_admin import ensure_topics
 
     ensure_topics(settings)
     es = es_client(settings)

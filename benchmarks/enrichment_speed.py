@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from procstats import cpu_seconds, memory_kib  # noqa: E402
 
-from newsstream.contract.records import Article, encode  # noqa: E402
+from contract.records import Article, encode  # noqa: E402
 from processors.enrichment import gazetteer, language, propernames, topics  # noqa: E402
 from processors.enrichment.pipeline import enrich, warm_up  # noqa: E402
 from tests.processors.enrichment.conftest import SEED_ARTICLE, make_article  # noqa: E402
@@ -232,7 +232,7 @@ def end_to_end(
     from kafka import KafkaConsumer, KafkaProducer
     from kafka.admin import KafkaAdminClient
 
-    from newsstream.kafka_admin import ensure_topics, topic_names
+    from contract.kafka_admin import ensure_topics, topic_names
     from tests.conftest import isolated_settings
     from tests.workers import running_worker
 

@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from indexing_benchmark import make_article  # noqa: E402
 from procstats import cpu_per_second, cpu_seconds, stack_pids  # noqa: E402
 
-from newsstream.contract.settings import Settings  # noqa: E402
+from contract.settings import Settings  # noqa: E402
 from search.documents import to_document  # noqa: E402
 from search.layout import IndexLayout  # noqa: E402
 from search.provision import provision  # noqa: E402

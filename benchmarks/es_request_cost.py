@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from procstats import cpu_per_second, cpu_seconds, stack_pids  # noqa: E402
 
-from newsstream.contract.settings import Settings  # noqa: E402
+from contract.settings import Settings  # noqa: E402
 from processors.alerts.store import ALERTS_MAPPING, ALERTS_SETTINGS  # noqa: E402
 
 DOC = {

@@ -42,8 +42,8 @@ from pathlib import Path
 
 from elasticsearch import helpers
 
-from newsstream.contract.ids import article_id, content_hash, story_id
-from newsstream.contract.records import (
+from contract.ids import article_id, content_hash, story_id
+from contract.records import (
     ActorMention,
     Article,
     EnrichedArticle,
@@ -53,7 +53,7 @@ from newsstream.contract.records import (
     Topic,
     encode,
 )
-from newsstream.contract.settings import Settings
+from contract.settings import Settings
 from search.bulk_indexer import BulkIndexer
 from search.client import es_client
 from search.documents import to_document
@@ -289,7 +289,7 @@ def run_kafka(
     from kafka import KafkaProducer
     from kafka.admin import KafkaAdminClient
 
-    from newsstream.kafka_admin import ensure_topics, topic_names
+    from contract.kafka_admin import ensure_topics, topic_names
 
     tag = uuid.uuid4().hex[:8]
     settings = replace(

@@ -256,11 +256,11 @@ def main() -> int:
 
     from kafka.admin import KafkaAdminClient
 
+    from contract.kafka_admin import ensure_topics, topic_names
+    from contract.settings import Settings
     from ingest.feedlist import Feed
     from ingest.metrics import Metrics
     from ingest.poller import Poller
-    from newsstream.contract.settings import Settings
-    from newsstream.kafka_admin import ensure_topics, topic_names
 
     work = Path(tempfile.mkdtemp(prefix="ingest-bench-"))
     feeds_dir = work / "feeds"

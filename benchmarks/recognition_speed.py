@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from procstats import cpu_seconds, memory_kib  # noqa: E402
 
-from newsstream.contract.records import EnrichedArticle, encode  # noqa: E402
+from contract.records import EnrichedArticle, encode  # noqa: E402
 from processors.enrichment.pipeline import enrich, warm_up  # noqa: E402
 from processors.recognition import conll  # noqa: E402
 from processors.recognition.models import REGISTRY, recogniser_for  # noqa: E402
@@ -172,7 +172,7 @@ def through_worker(articles: list[EnrichedArticle], log_dir: Path, workers: int 
     from kafka import KafkaConsumer, KafkaProducer
     from kafka.admin import KafkaAdminClient
 
-    from newsstream.kafka_admin import ensure_topics, topic_names
+    from contract.kafka_admin import ensure_topics, topic_names
     from tests.conftest import isolated_settings
     from tests.workers import running_worker
 

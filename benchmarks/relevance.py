@@ -32,9 +32,9 @@ sys.path.insert(0, str(ROOT))
 
 from elasticsearch import Elasticsearch, helpers  # noqa: E402
 
-from newsstream.contract.ids import article_id, content_hash, story_id  # noqa: E402
-from newsstream.contract.records import Article, EnrichedArticle, Language, Source  # noqa: E402
-from newsstream.contract.settings import Settings  # noqa: E402
+from contract.ids import article_id, content_hash, story_id  # noqa: E402
+from contract.records import Article, EnrichedArticle, Language, Source  # noqa: E402
+from contract.settings import Settings  # noqa: E402
 from search.analysis import (  # noqa: E402
     PLUGIN,
     LanguageAnalysis,

@@ -41,8 +41,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from indexing_benchmark import batches  # noqa: E402
 from procstats import cpu_seconds, stack_pids  # noqa: E402
 
-from newsstream.contract.records import encode  # noqa: E402
-from newsstream.contract.settings import Settings  # noqa: E402
+from contract.records import encode  # noqa: E402
+from contract.settings import Settings  # noqa: E402
 from search.api import create_api  # noqa: E402
 from search.bulk_indexer import BulkIndexer  # noqa: E402
 from search.client import es_client  # noqa: E402

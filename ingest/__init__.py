@@ -15,6 +15,6 @@ One module per concern, read top to bottom along a poll::
     metrics    Prometheus counters and histograms
     serve      a polite static feed server for the offline demo and benchmark
 
-``ingest`` meets the rest of the service only through ``newsstream.contract``
+``ingest`` meets the rest of the service only through ``contract``
 and the Kafka topic ``news.articles.raw``.
 """

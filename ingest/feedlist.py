@@ -15,7 +15,7 @@ from xml.sax.saxutils import quoteattr
 
 import yaml
 
-from newsstream.contract.errors import ConfigError
+from contract.errors import ConfigError
 
 
 @dataclass(frozen=True)

@@ -34,9 +34,9 @@ from urllib.request import url2pathname
 
 import aiohttp
 
+from contract.errors import FeedError
+from contract.settings import Settings
 from ingest import safety
-from newsstream.contract.errors import FeedError
-from newsstream.contract.settings import Settings
 
 ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml, "

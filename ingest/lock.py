@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 from typing import IO
 
-from newsstream.contract.errors import ConfigError
+from contract.errors import ConfigError
 
 FILENAME = "poller.lock"
 

@@ -1,7 +1,7 @@
 """feedparser entry -> contract ``Article``: clean text, stable ids, UTC times.
 
 Plain functions over plain data; no I/O. The article id comes from
-``newsstream.contract.ids.article_id`` (canonical URL without tracking
+``contract.ids.article_id`` (canonical URL without tracking
 parameters, else the GUID scoped by feed, else, for entries with neither, a
 hash of title and text), so re-polls, restarts and other feeds carrying the
 same URL all land on one id.
@@ -28,9 +28,9 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from contract import ids
+from contract.records import Article, Source
 from ingest.feedlist import Feed
-from newsstream.contract import ids
-from newsstream.contract.records import Article, Source
 
 BLOCK_TAGS = frozenset(
     {

@@ -24,7 +24,7 @@ from typing import Any
 
 import feedparser
 
-from newsstream.contract.errors import FeedError
+from contract.errors import FeedError
 
 # A DOCTYPE with an internal subset: <!DOCTYPE name ... [ ... ]>
 _DOCTYPE_SUBSET = re.compile(rb"<!DOCTYPE[^\[>]*\[.*?\]\s*>", re.DOTALL | re.IGNORECASE)

@@ -29,6 +29,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
+from contract.errors import FeedError, ServiceUnavailable
+from contract.records import encode, parse_iso
+from contract.retry import PUBLISH_RETRY, RetryPolicy
+from contract.settings import Settings
 from ingest.feedlist import Feed
 from ingest.fetch import Fetcher, FetchLimits, FetchResult
 from ingest.metrics import Metrics
@@ -37,10 +41,6 @@ from ingest.parse import parse_feed
 from ingest.publish import Publisher
 from ingest.schedule import Observation, Policy, items_per_day, next_interval
 from ingest.state import Batch, Candidate, FeedState, State
-from newsstream.contract.errors import FeedError, ServiceUnavailable
-from newsstream.contract.records import encode, parse_iso
-from newsstream.contract.retry import PUBLISH_RETRY, RetryPolicy
-from newsstream.contract.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -30,12 +30,12 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from contract.errors import ServiceUnavailable
+from contract.kafka_admin import ensure_topics, ledger_topic
+from contract.records import SCHEMA_VERSION
+from contract.settings import Settings
 from ingest.metrics import Metrics
 from ingest.state import Batch
-from newsstream.contract.errors import ServiceUnavailable
-from newsstream.contract.records import SCHEMA_VERSION
-from newsstream.contract.settings import Settings
-from newsstream.kafka_admin import ensure_topics, ledger_topic
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 from aiohttp.abc import AbstractResolver
 from aiohttp.resolver import DefaultResolver
 
-from newsstream.contract.errors import FeedError
+from contract.errors import FeedError
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 

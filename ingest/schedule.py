@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from newsstream.contract.settings import Settings
+from contract.settings import Settings
 
 DAY = 86400.0
 DEFAULT_INTERVAL = 3600.0

@@ -338,3 +338,18 @@ class _Transaction:
 
     def __exit__(self, exc_type: object, *rest: object) -> None:
         self._db.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+def read_feed_states(data_dir: str | Path) -> list[FeedState]:
+    """The poller's per-feed state, read-only; none when the poller never ran here."""
+    path = Path(data_dir) / State.FILENAME
+    if not path.exists():
+        return []
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+    try:
+        rows = db.execute(f"SELECT {', '.join(_FEED_COLUMNS)} FROM feeds ORDER BY url").fetchall()
+    except sqlite3.OperationalError:  # created but without tables yet
+        return []
+    finally:
+        db.close()
+    return [FeedState(*row) for row in rows]

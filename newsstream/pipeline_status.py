@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from newsstream.contract.settings import Settings
+from contract.settings import Settings
 
 log = logging.getLogger(__name__)
 #: A gap this small between committed and end offsets may be commit markers only.

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from newsstream.contract.retry import RESTART_RETRY, RetryPolicy
+from contract.retry import RESTART_RETRY, RetryPolicy
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import faust
 
-from newsstream.contract.settings import Settings
+from contract.settings import Settings
 from processors.groups import DEFAULT_STAGES, STAGES
 from processors.topics import ProcessorTopics, create_topics
 from processors.transport import use_read_committed

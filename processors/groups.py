@@ -7,7 +7,7 @@ load Faust to learn it.
 
 from __future__ import annotations
 
-from newsstream.contract.settings import Settings
+from contract.settings import Settings
 
 STAGES = ("enrich", "index", "alerts", "recognise")
 # What a worker runs when no stage is named; recognition needs the optional,

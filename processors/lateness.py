@@ -10,8 +10,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from newsstream.contract.errors import InvalidMessage
-from newsstream.contract.records import decode_json
+from contract.errors import InvalidMessage
+from contract.records import decode_json
 from processors.stage import Message
 
 

@@ -56,9 +56,9 @@ from typing import Any, Generic, Protocol, TypeVar
 import faust
 from prometheus_client import Counter as Metric
 
-from newsstream.contract.errors import RetryableError
-from newsstream.contract.records import dead_letter_for, encode
-from newsstream.contract.retry import SERVER_RETRY, RetryPolicy
+from contract.errors import RetryableError
+from contract.records import dead_letter_for, encode
+from contract.retry import SERVER_RETRY, RetryPolicy
 from processors.topics import ProcessorTopics
 
 log = logging.getLogger(__name__)

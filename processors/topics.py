@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import faust
 
-from newsstream.contract.settings import Settings
+from contract.settings import Settings
 
 
 @dataclass(frozen=True)

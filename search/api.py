@@ -21,7 +21,7 @@ from fastapi import APIRouter, FastAPI, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi_offline import FastAPIOffline
 
-from newsstream.contract.settings import Settings
+from contract.settings import Settings
 from search.client import es_client
 from search.query import (
     INTERVALS,

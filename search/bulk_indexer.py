@@ -32,14 +32,14 @@ from typing import Any, Generic, TypeVar
 import orjson
 from elasticsearch import ApiError, AsyncElasticsearch, Elasticsearch, TransportError
 
-from newsstream.contract.errors import (
+from contract.errors import (
     InvalidMessage,
     PermanentError,
     RejectedDocument,
     ServiceUnavailable,
 )
-from newsstream.contract.records import decode_enriched, utcnow_iso
-from newsstream.contract.retry import RetryPolicy
+from contract.records import decode_enriched, utcnow_iso
+from contract.retry import RetryPolicy
 from search.documents import to_document
 from search.layout import IndexLayout
 

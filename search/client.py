@@ -6,7 +6,7 @@ from typing import Any
 
 from elasticsearch import AsyncElasticsearch, Elasticsearch
 
-from newsstream.contract.settings import Settings
+from contract.settings import Settings
 
 
 def client_options(settings: Settings, *, request_timeout: float = 30.0) -> dict[str, Any]:

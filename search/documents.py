@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from newsstream.contract.ids import fold
-from newsstream.contract.records import EnrichedArticle, utcnow_iso
+from contract.ids import fold
+from contract.records import EnrichedArticle, utcnow_iso
 from search.analysis import OTHER
 
 #: Entity type of the contract -> field under ``entities``.

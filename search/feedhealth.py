@@ -1,7 +1,8 @@
 """Every feed's health: the poller's view joined with what reached the index.
 
-How the API learns the poller's state: it reads the poller's sqlite file
-(``ingest.sqlite3`` in ``NEWSSTREAM_DATA_DIR``) read-only. There is one
+How the API learns the poller's state: ``ingest.state.read_feed_states``
+reads the poller's sqlite file (``ingest.sqlite3`` in ``NEWSSTREAM_DATA_DIR``)
+read-only. There is one
 poller per installation (workers scale out, the poller does not need to), it
 commits every feed's state in short WAL transactions, and WAL lets any number
 of readers look at the last committed state without blocking it. So the API
@@ -16,36 +17,17 @@ rhythm: :func:`silence` is the whole rule, a pure function with a table test.
 
 from __future__ import annotations
 
-import sqlite3
 import statistics
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-from ingest.state import FeedState, State
+from ingest.state import FeedState
 
 #: Silent when the newest article is older than this many usual gaps ...
 SILENT_FACTOR = 4.0
 #: ... and older than this, so an hourly feed is not flagged after a quiet lunch.
 SILENT_MINIMUM = timedelta(hours=12)
-
-_COLUMNS = [f.name for f in fields(FeedState)]
-
-
-def read_feed_states(data_dir: str | Path) -> list[FeedState]:
-    """The poller's per-feed state, read-only; none when the poller never ran here."""
-    path = Path(data_dir) / State.FILENAME
-    if not path.exists():
-        return []
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
-    try:
-        rows = db.execute(f"SELECT {', '.join(_COLUMNS)} FROM feeds ORDER BY url").fetchall()
-    except sqlite3.OperationalError:  # created but without tables yet
-        return []
-    finally:
-        db.close()
-    return [FeedState(*row) for row in rows]
 
 
 @dataclass(frozen=True)

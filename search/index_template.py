@@ -4,7 +4,7 @@
 idempotent: it writes the templates only when their content changed (a
 fingerprint in ``_meta``) and creates the current month's index only when it
 is missing, so every worker may call it at every start. The same JSON can be
-printed for docker-compose or Kibana set-up (``python -m search.index_template``).
+printed for docker-compose or Kibana set-up (``python -m search.provision``).
 """
 
 from __future__ import annotations
@@ -258,49 +258,3 @@ def delete_index_layout(client: Elasticsearch, layout: IndexLayout) -> list[str]
             if exc.status_code != 404:
                 raise
     return names
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Print the template JSON, or ``--apply`` it the way the indexer does on start.
-
-    ``python -m search.index_template --apply`` suits a one-shot set-up container
-    in docker-compose; without ``--apply`` it prints the bodies (standard analysers).
-    """
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="python -m search.index_template")
-    parser.add_argument(
-        "--apply",
-        action="store_true",
-        help="create/update templates and alias on NEWSSTREAM_ES_URL",
-    )
-    args = parser.parse_args(argv)
-    from newsstream.contract.settings import Settings
-
-    settings = Settings.from_env()
-    if args.apply:
-        from search.client import es_client
-        from search.provision import provision
-
-        logging.basicConfig(level=logging.INFO)
-        provision(es_client(settings), settings)
-        return
-    layout = IndexLayout(settings.index_articles)
-    print(
-        json.dumps(
-            {
-                f"_component_template/{layout.settings_component}": {
-                    "template": settings_component()
-                },
-                f"_component_template/{layout.mappings_component}": {
-                    "template": mappings_component({})
-                },
-                f"_index_template/{layout.template}": index_template(layout),
-            },
-            indent=2,
-        )
-    )
-
-
-if __name__ == "__main__":
-    main()

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from newsstream.contract.records import parse_iso
+from contract.records import parse_iso
 
 _MONTH_SUFFIX = re.compile(r"^(\d{4})\.(\d{2})$")
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from newsstream.contract.ids import fold
+from contract.ids import fold
 from search.analysis import ALL_KEYS
 
 SORTS = ("relevance", "recent")

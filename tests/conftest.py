@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from newsstream.contract.settings import Settings
+from contract.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = Settings.from_env()

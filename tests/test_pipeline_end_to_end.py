@@ -14,11 +14,11 @@ import threading
 import time
 from pathlib import Path
 
+from contract.kafka_admin import ensure_topics
 from ingest import feedlist
 from ingest.poller import Poller
 from ingest.serve import make_server
-from newsstream.kafka_admin import ensure_topics
-from processors.alerts.history import search_alerts
+from search.alerts.history import search_alerts
 from search.index_template import delete_index_layout
 from search.layout import IndexLayout
 from search.provision import provision

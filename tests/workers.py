@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from newsstream.contract.settings import Settings
+from contract.settings import Settings
 from tests.conftest import settings_env
 
 READY_MARKERS = ("Worker ready", "[^Worker]: Ready")

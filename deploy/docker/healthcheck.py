@@ -28,7 +28,7 @@ def http_ok(url: str) -> bool:
 def processors_joined(stages: tuple[str, ...] = ()) -> bool:
     from kafka.admin import KafkaAdminClient
 
-    from newsstream.contract.settings import Settings
+    from contract.settings import Settings
     from processors.groups import DEFAULT_STAGES, app_id_for
 
     settings = Settings.from_env()

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import typer
 
+from contract.errors import ConfigError
 from newsstream.cli.common import load_settings, show_table
-from newsstream.contract.errors import ConfigError
 
 alerts_app = typer.Typer(help="Alerts raised on tracked actors.", no_args_is_help=True)
 actors_app = typer.Typer(help="The watchlist of tracked actors.", no_args_is_help=True)
@@ -31,7 +31,7 @@ def list_alerts(
     """Show alerts from the alerts index, newest first."""
     from elasticsearch import ApiError, TransportError
 
-    from processors.alerts.history import parse_since, search_alerts
+    from search.alerts.history import parse_since, search_alerts
     from search.client import es_client
 
     settings = load_settings()
@@ -57,7 +57,7 @@ def list_alerts(
     from rich.table import Table
     from rich.text import Text
 
-    from processors.alerts.history import story_line
+    from search.alerts.history import story_line
 
     table = Table(title=f"{len(alerts)} of {total} alerts", show_lines=False)
     for column in ("alerted at", "actor", "matched", "title", "story", "lang", "latency"):
@@ -88,8 +88,8 @@ def backfill(
     import asyncio
 
     from processors.alerts.delivery import backfill as send_since
-    from processors.alerts.history import parse_since
     from processors.alerts.sinks import WebhookSink
+    from search.alerts.history import parse_since
 
     settings = load_settings()
     logging.getLogger("kafka").setLevel(logging.WARNING)
@@ -123,7 +123,7 @@ def watch(
     """Print alerts as they arrive on the alerts topic (Ctrl-C to stop)."""
     from kafka import KafkaConsumer
 
-    from newsstream.contract.ids import fold
+    from contract.ids import fold
 
     settings = load_settings()
     logging.getLogger("kafka").setLevel(logging.WARNING)
@@ -248,8 +248,8 @@ def backtest(
 
     from processors.alerts.backtest import backtest as run_backtest
     from processors.alerts.backtest import indexed_articles
-    from processors.alerts.history import parse_since
     from processors.enrichment.pipeline import warm_up
+    from search.alerts.history import parse_since
     from search.client import es_client
 
     settings = load_settings()
@@ -304,8 +304,8 @@ def match(
 ) -> None:
     """Show which tracked actors a text mentions, where, and why, as the service
     would decide it (with the entities and language the enrichment finds)."""
-    from newsstream.contract.ids import article_id
-    from newsstream.contract.records import Article, Source
+    from contract.ids import article_id
+    from contract.records import Article, Source
     from processors.enrichment.actors import Hit, find_hits
     from processors.enrichment.pipeline import enrich
 

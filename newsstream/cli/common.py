@@ -7,8 +7,8 @@ import sys
 
 import typer
 
-from newsstream.contract.errors import ConfigError
-from newsstream.contract.settings import Settings
+from contract.errors import ConfigError
+from contract.settings import Settings
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -20,7 +20,7 @@ def deadletter(
     wait: float = typer.Option(10.0, help="Give up reading after this many seconds."),
 ) -> None:
     """List records on the dead-letter topic: stage, error, source message."""
-    from newsstream.deadletters import read_dead_letters
+    from search.deadletters import read_dead_letters
 
     settings = load_settings()
     records = read_dead_letters(settings, limit=limit, stage=stage, wait=wait)

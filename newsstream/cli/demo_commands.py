@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from contract.settings import Settings
 from newsstream.cli.common import load_settings
-from newsstream.contract.settings import Settings
 
 if TYPE_CHECKING:
     from elasticsearch import Elasticsearch
@@ -87,7 +87,7 @@ def _serve(directory: Path, port: int):  # noqa: ANN202 - http.server type
 
 
 def _prepare(client: Elasticsearch, settings: Settings) -> None:
-    from newsstream.kafka_admin import ensure_topics
+    from contract.kafka_admin import ensure_topics
     from search.provision import provision
 
     ensure_topics(settings)

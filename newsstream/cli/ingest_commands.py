@@ -6,8 +6,8 @@ from pathlib import Path
 
 import typer
 
+from contract.settings import Settings
 from newsstream.cli.common import load_settings, show_table
-from newsstream.contract.settings import Settings
 
 feeds_app = typer.Typer(
     help="Manage and inspect the feed list: status, OPML import/export, local serving.",
@@ -30,8 +30,8 @@ def _feed_list_path(path: Path | None, settings: Settings) -> Path:
 
 
 def _load_feeds(path: Path) -> list:
+    from contract.errors import ConfigError
     from ingest import feedlist
-    from newsstream.contract.errors import ConfigError
 
     try:
         return feedlist.load(path)

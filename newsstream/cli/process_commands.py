@@ -6,8 +6,8 @@ from dataclasses import fields
 
 import typer
 
+from contract.settings import PREFIX, Settings
 from newsstream.cli.common import load_settings
-from newsstream.contract.settings import PREFIX, Settings
 
 
 def register(app: typer.Typer) -> None:
@@ -35,7 +35,7 @@ def process(
     """Start a stream-processor worker (Faust) that enriches, indexes and alerts."""
     from faust.worker import Worker
 
-    from newsstream.kafka_admin import ensure_topics
+    from contract.kafka_admin import ensure_topics
     from processors.app import create_app, register_stages
     from processors.groups import DEFAULT_STAGES, app_id_for
 

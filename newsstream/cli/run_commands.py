@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from contract.settings import PREFIX, Settings
 from newsstream.cli.common import load_settings
-from newsstream.contract.settings import PREFIX, Settings
 
 if TYPE_CHECKING:
     from newsstream.supervise import ChildSpec
@@ -202,8 +202,8 @@ def run(
 
 
 def _load_feeds_or_exit(path: Path) -> None:
+    from contract.errors import ConfigError
     from ingest import feedlist
-    from newsstream.contract.errors import ConfigError
 
     try:
         feedlist.load(path)
@@ -278,7 +278,7 @@ def _supervise(
     private_feeds: bool,
     allow_unauthenticated: bool,
 ) -> None:
-    from newsstream.kafka_admin import ensure_topics
+    from contract.kafka_admin import ensure_topics
     from newsstream.pipeline_status import StatusFeed, StatusReader
     from newsstream.supervise import Supervisor
     from processors.groups import DEFAULT_STAGES, app_id_for

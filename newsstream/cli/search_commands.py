@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
 from newsstream.cli.common import load_settings, show_table
 
 if TYPE_CHECKING:
+    from fastapi import APIRouter
+
     from search.query import SearchResult
 
 log = logging.getLogger(__name__)
-
-#: Modules that may offer an ``APIRouter`` named ``router`` (mounted when present).
-API_ROUTER_MODULES = ("processors.alerts.api", "processors.alerts.backtest_api")
 
 
 def register(app: typer.Typer) -> None:
@@ -128,19 +126,12 @@ def print_table(result: SearchResult) -> None:
         typer.echo("more results: raise --limit, or page with the API's cursor")
 
 
-def _routers() -> list[Any]:
-    routers = []
-    for name in API_ROUTER_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name and name.startswith(exc.name):
-                continue
-            raise
-        router = getattr(module, "router", None)
-        if router is not None:
-            routers.append(router)
-    return routers
+def api_routers() -> list[APIRouter]:
+    """The endpoints served beside search: the alert history and the watchlist backtest."""
+    from processors.alerts.backtest_api import router as backtest_router
+    from search.alerts.api import router as alerts_router
+
+    return [alerts_router, backtest_router]
 
 
 def check_api_exposure(host: str, keys: list[str], allow_unauthenticated: bool) -> None:
@@ -180,7 +171,7 @@ def api(
 
     settings = load_settings()
     check_api_exposure(host, settings.api_key_list, allow_unauthenticated)
-    app = create_api(settings, routers=_routers())
+    app = create_api(settings, routers=api_routers())
     # Open event streams (the live alerts page) would hold a graceful stop forever.
     uvicorn.run(
         app, host=host, port=port, log_level=settings.log_level.lower(), timeout_graceful_shutdown=3

@@ -20,14 +20,14 @@ import faust
 from prometheus_client import Counter as Metric
 from prometheus_client import Histogram
 
-from newsstream.contract.errors import PermanentError
-from newsstream.contract.records import (
+from contract.errors import PermanentError
+from contract.records import (
     Alert,
     EnrichedArticle,
     decode_enriched,
     encode,
 )
-from newsstream.contract.settings import Settings
+from contract.settings import Settings
 from processors.alerts.decide import decide
 from processors.alerts.delivery import register_webhooks
 from processors.alerts.sinks import LogSink, Sink

@@ -18,7 +18,7 @@ from typing import Any
 from elasticsearch import Elasticsearch, NotFoundError
 from elasticsearch.helpers import scan
 
-from newsstream.contract.records import Article, Source
+from contract.records import Article, Source
 from processors.alerts.decide import make_snippet, story_of
 from processors.enrichment.pipeline import enrich
 from processors.enrichment.watchlist import Watchlist
@@ -70,7 +70,7 @@ class BacktestReport:
     actors: list[ActorResult]
 
     def to_dict(self) -> dict[str, Any]:
-        from newsstream.contract.records import plain
+        from contract.records import plain
 
         return plain(self)
 

@@ -13,10 +13,10 @@ import yaml
 from fastapi import APIRouter, Body, HTTPException, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from newsstream.contract.errors import ConfigError
+from contract.errors import ConfigError
 from processors.alerts.backtest import backtest, indexed_articles
-from processors.alerts.history import parse_since
 from processors.enrichment.watchlist import parse_watchlist
+from search.alerts.history import parse_since
 
 router = APIRouter(tags=["alerts"])
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from newsstream.contract.ids import alert_id, story_id
-from newsstream.contract.records import ActorMention, Alert, Article, EnrichedArticle
+from contract.ids import alert_id, story_id
+from contract.records import ActorMention, Alert, Article, EnrichedArticle
 
 SNIPPET_CONTEXT = 100  # characters of text kept on each side of the match
 

@@ -31,10 +31,10 @@ from collections.abc import Awaitable, Callable, Sequence
 import faust
 from prometheus_client import Counter as Metric
 
-from newsstream.contract.errors import NewsstreamError, ServiceUnavailable
-from newsstream.contract.records import Alert, dead_letter_for, decode_json, encode
-from newsstream.contract.retry import SERVER_RETRY, WEBHOOK_RETRY, RetryPolicy, retrying
-from newsstream.contract.settings import Settings
+from contract.errors import NewsstreamError, ServiceUnavailable
+from contract.records import Alert, dead_letter_for, decode_json, encode
+from contract.retry import SERVER_RETRY, WEBHOOK_RETRY, RetryPolicy, retrying
+from contract.settings import Settings
 from processors.alerts.sinks import WebhookSink, webhook_sinks
 from processors.topics import ProcessorTopics
 

@@ -17,8 +17,8 @@ from typing import Any, Protocol
 
 import httpx
 
-from newsstream.contract.errors import PermanentError, ServiceUnavailable
-from newsstream.contract.records import Alert, encode
+from contract.errors import PermanentError, ServiceUnavailable
+from contract.records import Alert, encode
 
 log = logging.getLogger(__name__)
 

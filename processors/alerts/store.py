@@ -33,9 +33,9 @@ from elastic_transport import ConnectionError as TransportConnectionError
 from elastic_transport import TransportError
 from elasticsearch import ApiError, AsyncElasticsearch, ConflictError, NotFoundError
 
-from newsstream.contract.errors import RejectedDocument, ServiceUnavailable
-from newsstream.contract.records import Alert
-from newsstream.contract.retry import STORE_RETRY, RetryPolicy, retrying
+from contract.errors import RejectedDocument, ServiceUnavailable
+from contract.records import Alert
+from contract.retry import STORE_RETRY, RetryPolicy, retrying
 
 log = logging.getLogger(__name__)
 

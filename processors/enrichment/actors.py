@@ -60,7 +60,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from newsstream.contract.records import ActorMention, Entity
+from contract.records import ActorMention, Entity
 from processors.enrichment.common_words import is_common_word
 from processors.enrichment.textmatch import (
     KeyAutomaton,

@@ -11,8 +11,8 @@ from functools import partial
 
 import faust
 
-from newsstream.contract.records import Article, decode_article, encode
-from newsstream.contract.settings import Settings
+from contract.records import Article, decode_article, encode
+from contract.settings import Settings
 from processors.enrichment.pipeline import enrich, warm_up
 from processors.enrichment.watchlist import Watchlist, open_watchlist
 from processors.stage import (

@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from newsstream.contract.ids import fold
+from contract.ids import fold
 
 WORDS_DIR = Path(__file__).resolve().parents[2] / "seeds" / "common_words"
 

@@ -17,8 +17,8 @@ import time
 from dataclasses import dataclass
 from functools import lru_cache
 
-from newsstream.contract.ids import fold
-from newsstream.contract.records import Entity, Mention
+from contract.ids import fold
+from contract.records import Entity, Mention
 from processors.enrichment.names import NameEntry, all_entries, seed_hash
 from processors.enrichment.textmatch import build_automaton, fold_text, match_key, raw_hits
 

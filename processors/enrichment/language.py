@@ -14,7 +14,7 @@ from __future__ import annotations
 from functools import lru_cache
 from importlib.metadata import version
 
-from newsstream.contract.records import Language
+from contract.records import Language
 
 MAX_CHARS = 500  # about 75 words: ample evidence for fastText; longer input only costs time
 FIRST_CHARS = 250  # read first; the rest up to MAX_CHARS only when this is not conclusive

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import yaml
 
-from newsstream.contract.ids import fold
+from contract.ids import fold
 
 SEED_DIR = Path(__file__).resolve().parents[2] / "seeds" / "gazetteer"
 SEED_FILES = (

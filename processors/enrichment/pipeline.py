@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from functools import lru_cache
 
-from newsstream.contract.records import Article, EnrichedArticle, utcnow_iso
+from contract.records import Article, EnrichedArticle, utcnow_iso
 from processors.enrichment import gazetteer, language, propernames, topics
 from processors.enrichment.actors import ACTORS_STEP, match_actors
 from processors.enrichment.watchlist import Watchlist

@@ -22,8 +22,8 @@ from functools import lru_cache
 
 import yaml
 
-from newsstream.contract.ids import fold
-from newsstream.contract.records import Entity, Mention
+from contract.ids import fold
+from contract.records import Entity, Mention
 from processors.enrichment.names import SEED_DIR, curated_entries
 from processors.enrichment.textmatch import FoldedText, fold_text, match_key
 

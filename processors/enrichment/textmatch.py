@@ -32,7 +32,7 @@ from typing import Any
 
 import ahocorasick_rs
 
-from newsstream.contract.ids import fold
+from contract.ids import fold
 
 # Soft hyphens and zero-width characters that scraped text hides inside words.
 INVISIBLE = frozenset("\u00ad\u200b\u200c\u200d\u2060\ufeff")

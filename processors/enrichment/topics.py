@@ -18,7 +18,7 @@ from pathlib import Path
 
 import yaml
 
-from newsstream.contract.records import Topic
+from contract.records import Topic
 from processors.enrichment.names import SEED_DIR
 from processors.enrichment.textmatch import build_automaton, fold_text, match_key, raw_hits
 

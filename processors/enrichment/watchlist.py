@@ -39,8 +39,8 @@ from typing import Any
 
 import yaml
 
-from newsstream.contract.errors import ConfigError
-from newsstream.contract.settings import Settings
+from contract.errors import ConfigError
+from contract.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -25,9 +25,9 @@ from pathlib import Path
 import faust
 from elasticsearch import AsyncElasticsearch
 
-from newsstream.contract.errors import InvalidMessage
-from newsstream.contract.retry import SERVER_RETRY
-from newsstream.contract.settings import Settings
+from contract.errors import InvalidMessage
+from contract.retry import SERVER_RETRY
+from contract.settings import Settings
 from processors.indexing.refresh import BacklogRefresh
 from processors.lateness import late_after
 from processors.stage import Item, Message, Outcome, Stage, failed, handled, register_stage

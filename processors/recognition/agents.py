@@ -16,8 +16,8 @@ from collections.abc import Sequence
 
 import faust
 
-from newsstream.contract.records import EnrichedArticle, decode_enriched, encode
-from newsstream.contract.settings import Settings
+from contract.records import EnrichedArticle, decode_enriched, encode
+from contract.settings import Settings
 from processors.enrichment.watchlist import Watchlist, open_watchlist
 from processors.recognition.models import REGISTRY, Recogniser, recogniser_for
 from processors.recognition.recognise import VERSION_KEY, recognise, select

@@ -40,8 +40,8 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
-from newsstream.contract.ids import fold
-from newsstream.contract.records import EnrichedArticle, Entity, Mention
+from contract.ids import fold
+from contract.records import EnrichedArticle, Entity, Mention
 from processors.enrichment.names import COUNTRY_ID_PREFIX
 
 FIELDS = ("title", "text")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from newsstream.contract.records import Article, EnrichedArticle
+from contract.records import Article, EnrichedArticle
 from processors.enrichment.actors import ACTORS_STEP, match_actors
 from processors.enrichment.gazetteer import default_gazetteer
 from processors.enrichment.pipeline import enrich, watchlist_version

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from markupsafe import Markup, escape
 
-from newsstream.contract.ids import fold
+from contract.ids import fold
 
 KINDS = ("actor", "person", "organisation", "location", "misc")
 

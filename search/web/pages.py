@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
-from processors.alerts.history import story_line
+from search.alerts.history import story_line
 from search.query import QueryTooCostly, SearchRequest, parse_time, run_search
 from search.web import HERE
 from search.web.links import SearchLinks
@@ -189,7 +189,7 @@ def article_page(request: Request, article_id: str) -> HTMLResponse:
 
 
 def _alerts(state: Any, actor: str | None, since: datetime | None, limit: int):
-    from processors.alerts.history import search_alerts
+    from search.alerts.history import search_alerts
 
     return search_alerts(
         state.es, state.settings.index_alerts, actor=actor, since=since, limit=limit
@@ -280,7 +280,8 @@ def _feed_names(settings: Any) -> dict[str, str]:
 
 @router.get("/feeds", response_class=HTMLResponse)
 def feeds_page(request: Request) -> HTMLResponse:
-    from search.feedhealth import feed_health, indexed_articles, read_feed_states
+    from ingest.state import read_feed_states
+    from search.feedhealth import feed_health, indexed_articles
 
     state = _state(request)
     settings = state.settings
@@ -298,7 +299,7 @@ def feeds_page(request: Request) -> HTMLResponse:
 
 @router.get("/problems", response_class=HTMLResponse)
 def problems_page(request: Request) -> HTMLResponse:
-    from newsstream.deadletters import by_stage_and_reason, read_dead_letters
+    from search.deadletters import by_stage_and_reason, read_dead_letters
 
     settings = _state(request).settings
     stage = request.query_params.get("stage", "").strip() or None

@@ -7,10 +7,10 @@ import json
 from kafka import KafkaProducer
 from typer.testing import CliRunner
 
+from contract.errors import InvalidMessage
+from contract.kafka_admin import ensure_topics
+from contract.records import dead_letter_for, encode
 from newsstream.cli import app
-from newsstream.contract.errors import InvalidMessage
-from newsstream.contract.records import dead_letter_for, encode
-from newsstream.kafka_admin import ensure_topics
 from tests.conftest import settings_env
 
 

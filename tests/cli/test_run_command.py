@@ -41,8 +41,8 @@ def test_asking_for_recognisers_without_the_models_is_refused(tmp_path, monkeypa
 def test_the_service_runs_a_recogniser_beside_the_workers_when_the_models_are_installed(
     tmp_path,
 ):
+    from contract.settings import Settings
     from newsstream.cli.run_commands import child_specs, default_recognisers
-    from newsstream.contract.settings import Settings
 
     settings = Settings(data_dir=str(tmp_path))
     specs = child_specs(

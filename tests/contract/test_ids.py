@@ -1,6 +1,6 @@
 import pytest
 
-from newsstream.contract.ids import alert_id, article_id, canonical_url, fold, story_id
+from contract.ids import alert_id, article_id, canonical_url, fold, story_id
 
 
 @pytest.mark.parametrize(

@@ -3,9 +3,9 @@ import json
 
 import pytest
 
-from newsstream.contract import records
-from newsstream.contract.errors import InvalidMessage, UnsupportedSchema
-from newsstream.contract.records import (
+from contract import records
+from contract.errors import InvalidMessage, UnsupportedSchema
+from contract.records import (
     ActorMention,
     Article,
     EnrichedArticle,
@@ -56,7 +56,7 @@ def test_enriched_article_round_trips_through_json():
 def test_encoding_writes_what_the_standard_json_module_would():
     import json
 
-    from newsstream.contract.records import ActorMention, Entity, Mention, Topic, plain
+    from contract.records import ActorMention, Entity, Mention, Topic, plain
 
     enriched = EnrichedArticle(
         article=_article(),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from newsstream.contract.retry import RetryPolicy
+from contract.retry import RetryPolicy
 
 
 @pytest.mark.parametrize(

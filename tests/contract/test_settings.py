@@ -1,7 +1,7 @@
 import pytest
 
-from newsstream.contract.errors import ConfigError
-from newsstream.contract.settings import Settings
+from contract.errors import ConfigError
+from contract.settings import Settings
 
 
 def test_defaults_point_at_the_local_stack():

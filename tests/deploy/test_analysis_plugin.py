@@ -10,7 +10,7 @@ import pytest
 from stacklib import analysis_plugin, cli, elastic
 from stacklib.config import StackConfig, StackError
 
-from newsstream.contract.settings import Settings
+from contract.settings import Settings
 from search.analysis import PLUGIN_ANALYZERS, PLUGIN_FOLDING, PLUGIN_INDEX_ANALYZERS
 
 REPO = Path(__file__).resolve().parents[2]

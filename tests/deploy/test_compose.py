@@ -17,7 +17,7 @@ import pytest
 import yaml
 from stacklib.config import DEFAULT_ES_VERSION, DEFAULT_KAFKA_VERSION
 
-from newsstream.contract.settings import Settings
+from contract.settings import Settings
 from tests.conftest import missing
 
 REPO = Path(__file__).resolve().parents[2]
@@ -243,7 +243,7 @@ def test_the_full_distributions_mapping_is_accepted_and_searchable(es_client, un
 def test_the_recognisers_health_follows_its_own_consumer_group(
     kafka_bootstrap, unique, tmp_path, monkeypatch
 ):
-    from newsstream.kafka_admin import ensure_topics
+    from contract.kafka_admin import ensure_topics
     from tests.conftest import isolated_settings, settings_env
     from tests.workers import running_worker
 

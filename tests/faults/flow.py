@@ -14,7 +14,7 @@ from email.utils import formatdate
 from html import escape
 from pathlib import Path
 
-from newsstream.contract.ids import article_id
+from contract.ids import article_id
 
 WORDS = [
     "government",

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from newsstream.kafka_admin import ensure_topics
+from contract.kafka_admin import ensure_topics
 from tests.conftest import isolated_settings, settings_env
 from tests.faults.conftest import FIGURES, PrivateStack
 from tests.faults.flow import WATCHLIST, Flow

@@ -11,8 +11,8 @@ import json
 from elasticsearch import AsyncElasticsearch
 from faust.worker import Worker
 
-from newsstream.contract.settings import Settings
-from newsstream.kafka_admin import ensure_topics
+from contract.kafka_admin import ensure_topics
+from contract.settings import Settings
 from processors.app import create_app
 from processors.topics import create_topics
 

@@ -7,7 +7,7 @@ import time
 
 from kafka import KafkaProducer
 
-from newsstream.kafka_admin import ensure_topics
+from contract.kafka_admin import ensure_topics
 from tests.workers import running_worker
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from contract.errors import ServiceUnavailable
+from contract.settings import Settings
 from ingest.feedlist import Feed
 from ingest.state import Batch, PendingItem
-from newsstream.contract.errors import ServiceUnavailable
-from newsstream.contract.settings import Settings
 from tests.ingest.server import FeedServer
 
 FIXTURES = Path(__file__).resolve().parents[2] / "seeds" / "feeds" / "fixtures"

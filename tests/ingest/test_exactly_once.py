@@ -14,11 +14,11 @@ from collections import Counter
 
 import pytest
 
+from contract.errors import ServiceUnavailable
 from ingest.metrics import Metrics
 from ingest.poller import Poller
 from ingest.publish import ProducerOptions, Publisher
 from ingest.state import Batch, State
-from newsstream.contract.errors import ServiceUnavailable
 from tests.ingest.conftest import FIXTURE_ARTICLES, fixture_feeds
 from tests.topics import read_committed
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from contract.errors import ConfigError
 from ingest import feedlist
 from ingest.feedlist import Feed
-from newsstream.contract.errors import ConfigError
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds" / "feeds"
 

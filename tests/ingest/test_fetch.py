@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 
+from contract.errors import FeedError
 from ingest.fetch import Fetcher, FetchLimits, cache_max_age, retry_after_seconds
-from newsstream.contract.errors import FeedError
 
 
 @pytest.fixture

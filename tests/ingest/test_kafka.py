@@ -12,10 +12,10 @@ from collections import Counter
 
 import pytest
 
+from contract.records import decode_article
 from ingest.metrics import Metrics
 from ingest.poller import Poller
 from ingest.publish import ProducerOptions, Publisher
-from newsstream.contract.records import decode_article
 from tests.ingest.conftest import FIXTURE_ARTICLES, fixture_feeds
 from tests.topics import read_committed
 

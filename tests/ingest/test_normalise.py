@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import feedparser
 
+from contract import ids
 from ingest.feedlist import Feed
 from ingest.normalise import html_to_text, normalise
-from newsstream.contract import ids
 
 FETCHED = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 FEED = Feed(
@@ -122,7 +122,7 @@ def test_fast_article_encoding_matches_the_dataclass_encoding():
     import json
     from dataclasses import asdict
 
-    from newsstream.contract.records import decode_article, encode
+    from contract.records import decode_article, encode
 
     a = normalise(
         entry(

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
+from contract.errors import FeedError
 from ingest.parse import keep_valid_utf8, parse_feed, strip_entity_declarations
-from newsstream.contract.errors import FeedError
 from tests.ingest.conftest import FIXTURE_NAMES, FIXTURES
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>

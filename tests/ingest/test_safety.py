@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from contract.errors import FeedError
 from ingest.safety import check_url, is_public
-from newsstream.contract.errors import FeedError
 
 
 def resolver(table):

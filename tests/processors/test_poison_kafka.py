@@ -15,8 +15,8 @@ import time
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
 
-from newsstream.contract.records import encode
-from newsstream.kafka_admin import ensure_topics
+from contract.kafka_admin import ensure_topics
+from contract.records import encode
 from search.index_template import delete_index_layout
 from search.layout import IndexLayout
 from tests.processors.enrichment.conftest import SEED_ARTICLE, make_article

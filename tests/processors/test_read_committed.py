@@ -7,8 +7,8 @@ import time
 import pytest
 from kafka import KafkaProducer
 
-from newsstream.contract.records import encode
-from newsstream.kafka_admin import ensure_topics
+from contract.kafka_admin import ensure_topics
+from contract.records import encode
 from tests.processors.enrichment.conftest import make_article
 from tests.topics import read_committed
 from tests.workers import running_worker

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from newsstream.contract.errors import InvalidMessage, ServiceUnavailable
-from newsstream.contract.retry import RetryPolicy
+from contract.errors import InvalidMessage, ServiceUnavailable
+from contract.retry import RetryPolicy
 from processors import stage
 from processors.stage import (
     HANDLED,

@@ -14,9 +14,9 @@ import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 
-from newsstream.contract.records import encode
-from newsstream.contract.settings import Settings
-from newsstream.kafka_admin import ensure_topics
+from contract.kafka_admin import ensure_topics
+from contract.records import encode
+from contract.settings import Settings
 from processors.groups import app_id_for
 from tests.processors.enrichment.conftest import make_article
 from tests.workers import running_worker

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from newsstream.contract.settings import Settings
+from contract.settings import Settings
 from search.bulk_indexer import BulkIndexer
 from search.index_template import delete_index_layout
 from search.layout import IndexLayout

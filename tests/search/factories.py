@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from newsstream.contract.ids import article_id, content_hash, story_id
-from newsstream.contract.records import (
+from contract.ids import article_id, content_hash, story_id
+from contract.records import (
     ActorMention,
     Article,
     EnrichedArticle,

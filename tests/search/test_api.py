@@ -99,7 +99,7 @@ def test_queries_over_the_cost_cap_get_a_clear_400(api, query, message):
 
 def test_api_keys_are_required_when_configured(es_client, corpus):
     settings, _ = corpus
-    from newsstream.contract.settings import Settings
+    from contract.settings import Settings
 
     keyed = Settings.from_env(index_articles=settings.index_articles, api_keys="k1, k2")
     with TestClient(create_api(keyed, client=es_client)) as client:

@@ -89,7 +89,7 @@ def test_a_failed_setting_is_asked_again_and_never_fails_the_batch():
 def test_a_worker_draining_a_backlog_holds_the_longer_refresh_then_returns_it(
     es_client, kafka_bootstrap, settings, clean_layout, tmp_path
 ):
-    from newsstream.kafka_admin import ensure_topics
+    from contract.kafka_admin import ensure_topics
 
     ensure_topics(settings)
     settings = replace(settings, bulk_late_refresh="7s")

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from elasticsearch import ConnectionError as ESConnectionError
 
-from newsstream.contract.errors import InvalidMessage, RejectedDocument, ServiceUnavailable
-from newsstream.contract.retry import RetryPolicy
+from contract.errors import InvalidMessage, RejectedDocument, ServiceUnavailable
+from contract.retry import RetryPolicy
 from search.bulk_indexer import BulkIndexer, IndexerConfig
 from search.index_template import ensure_index_layout
 from search.layout import IndexLayout

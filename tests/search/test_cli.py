@@ -41,12 +41,12 @@ def test_bad_time_is_a_usage_error_with_a_message(corpus):
 
 
 def test_api_command_mounts_the_alerts_router(es_client, corpus):
-    from newsstream.cli.search_commands import _routers
+    from newsstream.cli.search_commands import api_routers
     from search.api import create_api
 
     settings, _ = corpus
-    paths = create_api(settings, routers=_routers(), client=es_client).openapi()["paths"]
-    assert {"/search", "/alerts"} <= set(paths)
+    paths = create_api(settings, routers=api_routers(), client=es_client).openapi()["paths"]
+    assert {"/search", "/alerts", "/actors/backtest"} <= set(paths)
 
 
 def test_api_refuses_a_public_address_without_keys():

@@ -12,9 +12,9 @@ from urllib.parse import urlsplit
 import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 
-from newsstream.contract.records import EnrichedArticle
-from newsstream.contract.settings import Settings
-from newsstream.kafka_admin import ensure_topics
+from contract.kafka_admin import ensure_topics
+from contract.records import EnrichedArticle
+from contract.settings import Settings
 from processors.groups import app_id_for
 from processors.indexing.agents import FAULT_PAUSE_AFTER_BULK, fault_path
 from tests.search.factories import enriched, message

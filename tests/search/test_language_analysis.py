@@ -19,11 +19,11 @@ import pytest
 from elastic_transport import ApiResponseMeta, HttpHeaders, NodeConfig
 from elasticsearch import BadRequestError
 
+from contract.records import EnrichedArticle
+from contract.settings import Settings
 from ingest.feedlist import load
 from ingest.normalise import normalise
 from ingest.parse import parse_feed
-from newsstream.contract.records import EnrichedArticle
-from newsstream.contract.settings import Settings
 from processors.enrichment.pipeline import enrich
 from search.analysis import OTHER, PLUGIN_ANALYZERS, detect_language_analysis
 from search.bulk_indexer import BulkIndexer, IndexerConfig

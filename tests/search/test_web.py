@@ -9,8 +9,8 @@ import uuid
 import pytest
 from fastapi.testclient import TestClient
 
+from contract.settings import Settings
 from ingest.state import FeedState, State
-from newsstream.contract.settings import Settings
 from processors.alerts.store import ALERTS_MAPPING
 from search.api import create_api
 

@@ -23,8 +23,8 @@ import pytest
 from elasticsearch import ApiError
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from newsstream.contract.ids import article_id, content_hash, story_id
-from newsstream.contract.records import Article, Source, encode, utcnow_iso
+from contract.ids import article_id, content_hash, story_id
+from contract.records import Article, Source, encode, utcnow_iso
 from search.index_template import delete_index_layout
 from search.layout import IndexLayout
 from tests.conftest import ROOT, isolated_settings, missing, settings_env

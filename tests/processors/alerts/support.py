@@ -13,8 +13,8 @@ from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from newsstream.contract.ids import article_id, story_id
-from newsstream.contract.records import (
+from contract.ids import article_id, story_id
+from contract.records import (
     Article,
     EnrichedArticle,
     Language,

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from newsstream.contract.ids import alert_id
-from newsstream.contract.settings import Settings
-from newsstream.kafka_admin import ensure_topics
+from contract.ids import alert_id
+from contract.kafka_admin import ensure_topics
+from contract.settings import Settings
 from tests.conftest import isolated_settings
 from tests.processors.alerts.support import (
     ROOT,

@@ -8,9 +8,9 @@ import pytest
 from kafka import KafkaProducer
 from typer.testing import CliRunner
 
+from contract.kafka_admin import ensure_topics
+from contract.records import encode
 from newsstream.cli import app
-from newsstream.contract.records import encode
-from newsstream.kafka_admin import ensure_topics
 from tests.conftest import settings_env
 from tests.processors.alerts.test_sinks import ALERT
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from newsstream.contract.ids import alert_id, article_id, story_id
-from newsstream.contract.records import (
+from contract.ids import alert_id, article_id, story_id
+from contract.records import (
     ActorMention,
     Article,
     EnrichedArticle,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from newsstream.contract.errors import RejectedDocument
-from newsstream.contract.records import ActorMention, Alert
+from contract.errors import RejectedDocument
+from contract.records import ActorMention, Alert
 from processors.alerts.agents import MARK_DELAY, Detector
 from processors.enrichment.watchlist import WatchlistSource
 from tests.processors.alerts.support import SEED_TEXT, enriched
@@ -183,7 +183,7 @@ async def test_sent_marks_ride_on_the_next_claim_or_go_alone_after_a_while():
 async def test_marks_a_failed_request_carried_are_queued_again():
     from elastic_transport import ConnectionError as TransportConnectionError
 
-    from newsstream.contract.retry import RetryPolicy
+    from contract.retry import RetryPolicy
     from processors.alerts.store import AlertStore
 
     class Down:

@@ -11,9 +11,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from newsstream.contract.errors import PermanentError, RetryableError
-from newsstream.contract.records import Alert
-from newsstream.contract.retry import RetryPolicy, retrying
+from contract.errors import PermanentError, RetryableError
+from contract.records import Alert
+from contract.retry import RetryPolicy, retrying
 from processors.alerts.sinks import (
     CONNECTIONS_PER_RECEIVER,
     DeliveryFailed,

@@ -10,11 +10,11 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from newsstream.contract.errors import RejectedDocument
-from newsstream.contract.records import Alert
-from processors.alerts.api import router
-from processors.alerts.history import parse_since, search_alerts
+from contract.errors import RejectedDocument
+from contract.records import Alert
 from processors.alerts.store import AlertStore
+from search.alerts.api import router
+from search.alerts.history import parse_since, search_alerts
 from search.client import async_es_client
 from tests.conftest import settings_env
 

@@ -18,10 +18,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from kafka import KafkaProducer
 
-from newsstream.contract.errors import PermanentError, ServiceUnavailable
-from newsstream.contract.records import Alert, encode, parse_iso, utcnow_iso
-from newsstream.contract.retry import RetryPolicy
-from newsstream.kafka_admin import ensure_topics
+from contract.errors import PermanentError, ServiceUnavailable
+from contract.kafka_admin import ensure_topics
+from contract.records import Alert, encode, parse_iso, utcnow_iso
+from contract.retry import RetryPolicy
 from processors.alerts.delivery import BATCH, ReceiverQueue
 from processors.alerts.sinks import DeliveryFailed
 from tests.conftest import isolated_settings, settings_env

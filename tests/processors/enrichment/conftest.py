@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from newsstream.contract.ids import article_id
-from newsstream.contract.records import Article, Source
+from contract.ids import article_id
+from contract.records import Article, Source
 
 ROOT = Path(__file__).resolve().parents[3]
 SEED_ARTICLE = ROOT / "seeds" / "000_91a08a025cc7bc70.txt"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from newsstream.contract.records import Entity, Mention
+from contract.records import Entity, Mention
 from processors.enrichment.actors import find_hits, fold_with_offsets, match_actors
 from processors.enrichment.watchlist import load_watchlist, parse_watchlist
 

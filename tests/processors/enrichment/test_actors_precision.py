@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from newsstream.contract.records import Entity, Mention
+from contract.records import Entity, Mention
 from processors.enrichment.actors import find_hits, match_actors
 from processors.enrichment.pipeline import enrich
 from processors.enrichment.watchlist import parse_watchlist

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-from newsstream.contract.records import decode_enriched, encode
+from contract.records import decode_enriched, encode
 from processors import stage
 from processors.app import create_app
 from processors.enrichment import agents

@@ -10,8 +10,8 @@ from dataclasses import replace
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
 
-from newsstream.contract.records import decode_enriched, encode
-from newsstream.kafka_admin import ensure_topics
+from contract.kafka_admin import ensure_topics
+from contract.records import decode_enriched, encode
 from tests.processors.enrichment.conftest import make_article
 from tests.workers import running_worker
 

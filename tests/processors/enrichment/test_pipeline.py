@@ -1,7 +1,7 @@
 import json
 from dataclasses import asdict
 
-from newsstream.contract.records import decode_enriched, encode
+from contract.records import decode_enriched, encode
 from processors.enrichment.pipeline import enrich, versions
 from tests.processors.enrichment.conftest import make_article
 

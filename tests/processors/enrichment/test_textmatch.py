@@ -15,7 +15,7 @@ from processors.enrichment.textmatch import fold_text
 )
 def test_folded_offsets_map_back_to_the_original(text, start_word):
     ft = fold_text(text)
-    from newsstream.contract.ids import fold
+    from contract.ids import fold
 
     key = fold(start_word)
     start = ft.folded.index(key)

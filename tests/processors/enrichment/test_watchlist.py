@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from newsstream.contract.errors import ConfigError
-from newsstream.contract.settings import Settings
+from contract.errors import ConfigError
+from contract.settings import Settings
 from processors.enrichment.watchlist import (
     WatchlistSource,
     default_watchlist_path,

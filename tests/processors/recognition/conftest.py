@@ -6,7 +6,7 @@ import importlib.util
 
 import pytest
 
-from newsstream.contract.records import EnrichedArticle, Entity, Language, Mention
+from contract.records import EnrichedArticle, Entity, Language, Mention
 from tests.conftest import missing
 from tests.processors.enrichment.conftest import make_article
 

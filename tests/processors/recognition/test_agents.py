@@ -8,8 +8,8 @@ import time
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
 
-from newsstream.contract.records import decode_enriched, encode
-from newsstream.kafka_admin import ensure_topics
+from contract.kafka_admin import ensure_topics
+from contract.records import decode_enriched, encode
 from processors.enrichment.pipeline import enrich
 from processors.groups import DEFAULT_STAGES, app_id_for
 from tests.processors.enrichment.conftest import make_article

@@ -11,8 +11,8 @@ import logging
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
-from newsstream.contract.errors import ServiceUnavailable
-from newsstream.contract.settings import Settings
+from contract.errors import ServiceUnavailable
+from contract.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from newsstream.contract.errors import RetryableError
+from contract.errors import RetryableError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -13,7 +13,7 @@ import time
 from collections import Counter
 from typing import Any
 
-from newsstream.contract.settings import Settings
+from contract.settings import Settings
 
 
 def read_dead_letters(

@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 
-from processors.alerts.history import parse_since, search_alerts
+from search.alerts.history import parse_since, search_alerts
 
 router = APIRouter(tags=["alerts"])
 

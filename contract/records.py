@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 
 import orjson
 
-from newsstream.contract.errors import InvalidMessage, UnsupportedSchema
+from contract.errors import InvalidMessage, UnsupportedSchema
 
 R = TypeVar("R")
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from newsstream.contract.errors import ConfigError
+from contract.errors import ConfigError
 
 PREFIX = "NEWSSTREAM_"
 _TRUE = {"1", "true", "yes", "on"}
