@@ -17,7 +17,8 @@ COPY search ./search
 COPY processors ./processors
 COPY newsstream ./newsstream
 # Editable, so the code finds the gazetteer, topic lists and watchlist in /app/seeds;
-# the ner extra (spaCy) is what the recogniser runs.
+# the ner extra (CRFsuite) is what the recogniser runs (without the lexicons of
+# deploy/lexicons, which need Debian's frogdata and a JDK with Maven).
 RUN pip install -e '.[ner]' && pip check
 
 COPY seeds ./seeds

@@ -2,7 +2,7 @@
 
     python benchmarks/enrichment_quality.py [--data DIR] [--lang en ...]
 
-With ``--data`` (the CoNLL-2002/2003 directory, see ``processors/recognition/conll.py``)
+With ``--data`` (the annotated-data directory, see ``processors/recognition/conll.py``)
 it first scores the entity layer on the development splits (``*.testa``):
 exact span and type, PER/ORG/LOC, per type and micro-averaged, for the fast
 path alone and for the complete enrichment (``enrich_article``: fast path and
@@ -24,6 +24,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from results import write  # noqa: E402
 
 from processors.enrichment import language as lang_step  # noqa: E402
 from processors.enrichment.gazetteer import default_gazetteer  # noqa: E402
@@ -167,8 +170,9 @@ def predicted_spans(enriched) -> list[tuple[int, int, str]]:
     ]
 
 
-def public_table(lang: str, data: Path, top: int) -> None:
-    """Exact-span scores on a development split, fast path alone and complete."""
+def public_table(lang: str, data: Path, top: int) -> dict:
+    """Exact-span scores on a development split, fast path alone and complete;
+    the (p, r, f) table of each layer."""
     path = conll.data_file(data, lang, "dev")
     golds = conll.gold_docs(path)
     articles = [
@@ -179,17 +183,19 @@ def public_table(lang: str, data: Path, top: int) -> None:
     if lang in REGISTRY:
         runs["complete (fast path + model)"] = enrich_article
     print(
-        f"\nEntities on public newswire, {lang}: {path.name} (development split, "
+        f"\nEntities on public annotated text, {lang}: {path.name} (development split, "
         f"{len(golds)} texts of up to {conll.SENTENCES_PER_DOC} sentences, "
         f"{sum(len(g.spans) for g in golds)} gold names incl. MISC)"
     )
     print(f"{'layer':<30}{'type':<7}{'gold':>6}{'pred':>6}{'P':>8}{'R':>8}{'F1':>8}")
+    tables = {}
     for label, run in runs.items():
         started = time.process_time()
         results = [run(a) for a in articles]
         seconds = time.process_time() - started
         wrong_language = sum(r.language.code != lang for r in results)
         score = scoring.score(golds, [predicted_spans(r) for r in results])
+        tables[label] = {k: [round(x, 4) for x in v] for k, v in score.table().items()}
         for kind, (p, r, f) in score.table().items():
             gold = (
                 sum(score.tp.values()) + sum(score.fn.values())
@@ -213,11 +219,12 @@ def public_table(lang: str, data: Path, top: int) -> None:
             misses = ", ".join(f"{t!r} {k} x{n}" for (t, k), n in score.misses.most_common(top))
             print(f"top false positives: {fps}")
             print(f"top misses: {misses}")
+    return {"file": str(path.relative_to(data)), "texts": len(golds), "layers": tables}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, help="CoNLL data directory (development splits)")
+    parser.add_argument("--data", type=Path, help="annotated-data directory (development splits)")
     parser.add_argument("--lang", action="append", choices=sorted(conll.FILES))
     parser.add_argument("--top", type=int, default=12, help="false positives/misses shown")
     parser.add_argument(
@@ -227,11 +234,19 @@ def main() -> None:
     gazetteer = default_gazetteer()
     print(f"gazetteer: {len(gazetteer.entries)} entities, {gazetteer.size} surface forms")
     if args.data is None:
-        print("\nPublic newswire: not scored (pass --data DIR, the CoNLL-2002/2003 directory)")
+        print("\nPublic annotated text: not scored (pass --data DIR, the annotated-data directory)")
     else:
-        print("\n== Public annotated newswire (CoNLL-2002/2003 development splits) ==")
-        for lang in args.lang or ("en", "nl", "es"):
-            public_table(lang, args.data, args.top)
+        print("\n== Public annotated text (development splits) ==")
+        public = {
+            lang: public_table(lang, args.data, args.top) for lang in args.lang or conll.FILES
+        }
+        print("\nDevelopment F1, PER/ORG/LOC micro, complete enrichment (fast path alone):")
+        for lang, row in public.items():
+            complete = row["layers"].get("complete (fast path + model)", {}).get("micro")
+            fast = row["layers"]["fast path"]["micro"][2]
+            shown = f"{complete[2]:.3f}" if complete else "  -  "
+            print(f"  {lang}: {shown} ({fast:.3f})  {row['file']}")
+        write("enrichment_quality", {"development_splits": public})
     if args.public_only:
         return
     print(

@@ -4,8 +4,8 @@
                                            [--articles 300] [--workers 1] [--skip-kafka]
 
 Articles are 1,500 to 4,000 characters long, in each language with a model.
-With ``--data`` (the CoNLL-2002/2003 directory) they are cut from the real
-newswire of the development splits, at sentence boundaries; without it they
+With ``--data`` (the annotated-data directory, ``processors/recognition/conll.py``)
+they are cut from the real text of the development splits, at sentence boundaries; without it they
 are built from the hand-written paragraphs of ``seeds/eval/language.jsonl``
 (few, so repeated words flatter the speed). Each is enriched by the fast path
 first, as the stage receives it. In-process it reports, per language, CPU
@@ -18,6 +18,8 @@ starts a real ``newsstream process --stage recognise`` on the real Kafka
 of the first language to the enriched topic and times until all N recognised
 versions have come back; then it reports the worker's CPU per article and
 resident memory, and how many workers would keep up with 300 articles/s.
+The in-process figures per language go to ``benchmarks/results/recognition_speed.json``;
+"statistical part" is the stage (tagger and merge, batch 16) per 3,000 characters.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from procstats import cpu_seconds, memory_kib  # noqa: E402
+from results import write  # noqa: E402
 
 from contract.records import EnrichedArticle, encode  # noqa: E402
 from processors.enrichment.pipeline import enrich, warm_up  # noqa: E402
@@ -111,8 +114,9 @@ async def loop_stall(
     return worst * 1000
 
 
-def in_process(lang: str, articles: list[EnrichedArticle]) -> float:
-    """CPU articles/s per core of the stage for ``lang``; prints the figures."""
+def in_process(lang: str, articles: list[EnrichedArticle], figures: dict) -> float:
+    """CPU articles/s per core of the stage for ``lang``; prints the figures and
+    adds them to ``figures``."""
     rss0, _ = memory_kib()
     started = time.perf_counter()
     model = recogniser_for(lang)
@@ -122,7 +126,7 @@ def in_process(lang: str, articles: list[EnrichedArticle]) -> float:
     chars = statistics.mean(len(a.article.text) for a in articles)
     other = sum(a.language.code != lang for a in articles)
     print(
-        f"\n{lang}: {model.version} ({', '.join(model.nlp.pipe_names)} only), "
+        f"\n{lang}: {model.version}, "
         f"loaded in {loaded:.1f}s, +{(rss1 - rss0) / 1024:.0f} MiB resident"
     )
     print(
@@ -140,6 +144,9 @@ def in_process(lang: str, articles: list[EnrichedArticle]) -> float:
         cpu = time.process_time() - cpu
         per_s = len(articles) / cpu
         best = max(best, per_s)
+        if batch == 16:
+            figures["stage_ms_per_article"] = round(cpu / len(articles) * 1000, 2)
+            figures["stage_ms_per_3000_chars"] = round(cpu / len(articles) * 1000 * 3000 / chars, 2)
         print(
             f"  stage, batch {batch:>3}: {per_s:6.1f} articles/s per core "
             f"({cpu / len(articles) * 1000:.1f} ms CPU each), "
@@ -155,6 +162,15 @@ def in_process(lang: str, articles: list[EnrichedArticle]) -> float:
     )
     _, hwm = memory_kib()
     print(f"  process peak resident memory: {hwm / 1024:.0f} MiB")
+    figures.update(
+        model=model.version,
+        articles=len(articles),
+        mean_chars=round(chars),
+        enrich_article_ms_per_article=round(cpu / len(articles) * 1000, 2),
+    )
+    print(
+        f"  statistical part: {figures['stage_ms_per_3000_chars']:.1f} ms CPU per 3,000 characters"
+    )
     return best
 
 
@@ -256,7 +272,7 @@ def sizing(per_worker: float) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, help="CoNLL data directory: real newswire")
+    parser.add_argument("--data", type=Path, help="annotated-data directory: real text")
     parser.add_argument("--lang", action="append", help="languages (default: every model)")
     parser.add_argument("--articles", type=int, default=300, help="through the worker")
     parser.add_argument("--in-process", type=int, default=200)
@@ -267,9 +283,10 @@ def main() -> None:
     warm_up()
     languages = args.lang or list(REGISTRY)
     per_worker = 0.0
+    figures: dict[str, dict] = {}
     for lang in languages:
         articles = make_articles(lang, args.in_process, args.data)
-        rate = in_process(lang, articles)
+        rate = in_process(lang, articles, figures.setdefault(lang, {}))
         per_worker = per_worker or rate
         if lang == languages[0]:
             stalls(lang, articles)
@@ -278,6 +295,14 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             per_worker = through_worker(articles, Path(tmp), args.workers)
     sizing(per_worker)
+    print("\nstatistical part per 3,000-character article (tagger + merge, batch 16), CPU:")
+    for lang, row in figures.items():
+        print(
+            f"  {lang}: {row['stage_ms_per_3000_chars']:5.1f} ms "
+            f"(complete enrich_article: {row['enrich_article_ms_per_article']:.1f} ms "
+            f"per article of {row['mean_chars']} characters)"
+        )
+    write("recognition_speed", {"data": bool(args.data), "languages": figures})
 
 
 if __name__ == "__main__":

@@ -58,7 +58,7 @@ def default_recognisers(installed: bool) -> int:
 
 
 def models_installed() -> bool:
-    return importlib.util.find_spec("spacy") is not None
+    return importlib.util.find_spec("pycrfsuite") is not None
 
 
 def _answers(hostport: str, timeout: float = 1.0) -> bool:

@@ -1,9 +1,10 @@
-"""Annotated newswire in CoNLL-2002/2003 format, as plain texts with gold name spans.
+"""Annotated text in CoNLL format, as plain texts with gold name spans.
 
 One reader for training and for the quality benchmark, so both see the same
 text: tokens joined by one space, sentences by a newline, documents cut at
 ``-DOCSTART-`` and into chunks of at most :data:`SENTENCES_PER_DOC`
-sentences (the Spanish files have no document marks). Tags are read as IOB1
+sentences (the Spanish files and the one-folder-per-language files, ``token
+TAB tag`` a line, have no document marks). Tags are read as IOB1
 or IOB2 and normalised to IOB2 (CoNLL-2003 English is IOB1: ``I-`` starts a
 name unless it continues one of the same type).
 """
@@ -17,11 +18,20 @@ from pathlib import Path
 SENTENCES_PER_DOC = 10
 DOCSTART = "-DOCSTART-"
 
-# The files of each language in the data directory: (training, development).
-FILES: dict[str, tuple[str, str]] = {
-    "en": ("eng.train", "eng.testa"),
-    "nl": ("ned.train", "ned.testa"),
-    "es": ("esp.train", "esp.testa"),
+# The files of each language in the data directory: (training files, development file).
+# The CoNLL-2002/2003 newswire sits at the top, the other languages in a folder each.
+FILES: dict[str, tuple[tuple[str, ...], str]] = {
+    "en": (("eng.train",), "eng.testa"),
+    "nl": (("ned.train",), "ned.testa"),
+    "es": (("esp.train",), "esp.testa"),
+    # German: the gold Europarl data three times over, against the silver WikiANN's weight.
+    "de": (
+        ("de/europarl.train.tsv",) * 3 + ("de/wikiann.train.tsv",),
+        "de/germeval2014.dev.tsv",
+    ),
+    "fr": (("fr/wikiann.train.tsv",), "fr/wikiann.dev.tsv"),
+    "it": (("it/kind-wn.train.tsv", "it/evalita2009.train.tsv"), "it/kind-wn.dev.tsv"),
+    "pt": (("pt/uner-bosque.train.tsv",), "pt/uner-bosque.dev.tsv"),
 }
 
 Sentence = list[tuple[str, str]]  # (token, IOB2 tag)
@@ -121,11 +131,20 @@ def gold_docs(path: Path) -> list[GoldDoc]:
     return [gold_doc(chunk) for chunk in chunks(read_documents(path))]
 
 
-def data_file(data_dir: Path, language: str, split: str) -> Path:
-    """The ``train`` or ``dev`` file of ``language`` in ``data_dir`` (checked to exist)."""
+def data_files(data_dir: Path, language: str, split: str) -> list[Path]:
+    """The ``train`` or ``dev`` files of ``language`` in ``data_dir`` (checked to exist)."""
     if language not in FILES:
         raise ValueError(f"no annotated data known for {language!r}; known: {sorted(FILES)}")
-    path = Path(data_dir) / FILES[language][0 if split == "train" else 1]
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} not found: --data must be the CoNLL data directory")
-    return path
+    training, development = FILES[language]
+    paths = [Path(data_dir) / name for name in (training if split == "train" else (development,))]
+    for path in paths:
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"{path} not found: --data must be the annotated-data directory"
+            )
+    return paths
+
+
+def data_file(data_dir: Path, language: str, split: str) -> Path:
+    """The (first) ``train`` or the ``dev`` file of ``language`` in ``data_dir``."""
+    return data_files(data_dir, language, split)[0]

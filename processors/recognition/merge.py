@@ -20,7 +20,12 @@ model missed:
   name of its own ("Madrid" in "Atlético de Madrid", "New York" in "New York
   Jets"), nor is one inside a name the model reads as MISC ("Tour de
   France");
-- a gazetteer match the model has no name at keeps its listed entity;
+- a gazetteer match the model has no name at keeps its listed entity,
+  unless the model read the gazetteer's matches as features and decided
+  against it (``listed_alone=False``: the CRF tagger);
+- a model name in an all-capitals line that is a sports table's header
+  ("W L T GF GA": words of one or two letters) or the whole of a section
+  line ("RUGBY UNION") is page furniture, not a name;
 - the fast path's capitalised-run heuristic gives way to the model;
 - a one-word name the model reads as a person right after a Dutch definite
   article ("de Commissie", "de Tros") is an organisation;
@@ -87,7 +92,8 @@ def slug(text: str) -> str:
 
 
 def trim(value: str, span: Span) -> tuple[int, int]:
-    """The span without edge punctuation, keeping an abbreviation's full stop."""
+    """The span without edge punctuation, keeping an abbreviation's full stop
+    and a bracket that closes one the name opens ("Keys (Floride)")."""
     start, end = span.start, span.end
     while start < end and value[start] in _EDGE:
         start += 1
@@ -96,7 +102,27 @@ def trim(value: str, span: Span) -> tuple[int, int]:
         end -= 1
     if full > end and value[end] == "." and _ABBREVIATION.search(value[start : end + 1]):
         end += 1
+    name, rest = value[start:end], value[end:full]
+    closing = rest.find(")")
+    if closing >= 0 and not rest[:closing].strip() and name.count("(") > name.count(")"):
+        end += closing + 1
     return start, end
+
+
+def furniture(value: str, start: int, end: int) -> bool:
+    """Whether ``value[start:end]`` is page furniture in an all-capitals line:
+    a table's header ("W L T GF GA") or a whole section line ("RUGBY UNION")."""
+    line_start = value.rfind("\n", 0, start) + 1
+    line_end = value.find("\n", end)
+    line_end = len(value) if line_end < 0 else line_end
+    letters = [c for c in value[line_start:line_end] if c.isalpha()]
+    if not letters or not all(c.isupper() for c in letters):
+        return False
+    words = value[start:end].split()
+    if all(len(word) <= 2 for word in words):
+        return True
+    rest = value[line_start:start] + value[end:line_end]
+    return len(words) >= 2 and not any(c.isalnum() for c in rest)
 
 
 def _word_before(value: str, start: int) -> str:
@@ -246,17 +272,18 @@ def resolve(
     listed: list[tuple[int, int, Listed]],
     link: Link | None = None,
     surnames: frozenset[str] = frozenset(),
+    listed_alone: bool = True,
 ) -> list[_Found]:
-    """The names of one field: model spans linked to listed entities, plus the
-    listed matches no model name overlaps. Sorted by position. ``surnames``
-    are those of the persons the article names in full."""
+    """The names of one field: model spans linked to listed entities, plus
+    (``listed_alone``) the listed matches no model name overlaps. Sorted by
+    position. ``surnames`` are those of the persons the article names in full."""
     names: list[_Found] = []
     blocked: list[tuple[int, int]] = []
     exact = {(s, e): entity for s, e, entity in listed}
     for span in model:
         start, end = trim(value, span)
         surface = value[start:end]
-        if len(surface) < 2 or not _LETTER.search(surface):
+        if len(surface) < 2 or not _LETTER.search(surface) or furniture(value, start, end):
             continue
         blocked.append((min(start, span.start), max(end, span.end)))
         entity = exact.get((start, end))
@@ -271,7 +298,7 @@ def resolve(
             else:
                 kind = entity.type
         names.append(_Found("", start, end, kind, entity))
-    for start, end, entity in listed:
+    for start, end, entity in listed if listed_alone else []:
         if not any(s < end and start < e for s, e in blocked):
             names.append(_Found("", start, end, entity.type, entity))
     names.sort(key=lambda n: n.start)
@@ -333,12 +360,15 @@ def merge(
     source: str,
     version: str,
     link: Link | None = None,
+    listed_alone: bool = True,
 ) -> EnrichedArticle:
     """A new article whose entities are the model's names and the gazetteer's, merged.
 
     ``spans`` maps a field ("title", "text") to the model's spans in it;
     ``link`` finds the listed entity a name's text stands for; ``version`` is
-    recorded as ``versions["recognition"]``. ``enriched`` is not changed.
+    recorded as ``versions["recognition"]``; ``listed_alone=False`` drops the
+    gazetteer matches the model has no name at (a model that reads them as
+    features has decided against them). ``enriched`` is not changed.
     """
     texts = {"title": enriched.article.title, "text": enriched.article.text}
     listed = listed_matches(enriched)
@@ -350,7 +380,7 @@ def merge(
     names: list[_Found] = []
     for field in FIELDS:
         for name in resolve(
-            texts[field], spans.get(field, []), listed.get(field, []), link, surnames
+            texts[field], spans.get(field, []), listed.get(field, []), link, surnames, listed_alone
         ):
             name.field = field
             names.append(name)

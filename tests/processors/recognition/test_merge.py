@@ -287,3 +287,45 @@ def test_a_listed_place_read_as_a_person_is_the_person_the_article_names_in_full
         enriched("", text, [city], language="es"), {"text": spans}, source=SOURCE, version=VERSION
     )
     assert sorted((e.type, e.name, e.count) for e in out.entities) == expected
+
+
+def test_trim_keeps_a_bracket_the_name_opens():
+    value = "in Keys (Floride) and"
+    start = value.index("Keys")
+    s, e = trim(value, Span(start, value.index(")") + 1, "LOC"))
+    assert value[s:e] == "Keys (Floride)"
+
+
+@pytest.mark.parametrize(
+    ("value", "name", "kept"),
+    [
+        ("W L T GF GA\nArsenal 3 2 1 9 4", "GF GA", False),
+        ("RUGBY UNION\nEngland beat Wales.", "RUGBY UNION", False),
+        ("LONDON 1996-08-30\nShares fell.", "LONDON", True),
+        ("SOCCER - JAPAN GET LUCKY WIN", "JAPAN", True),
+        ("The W L T columns", "W L T", True),
+    ],
+)
+def test_page_furniture_in_all_capitals_lines_is_not_a_name(value, name, kept):
+    start = value.index(name)
+    out = merge(
+        enriched("", value),
+        {"text": [Span(start, start + len(name), "ORG")]},
+        source=SOURCE,
+        version=VERSION,
+    )
+    assert bool(out.entities) == kept
+
+
+def test_a_model_that_reads_the_gazetteer_decides_against_a_listed_match():
+    entities = [listed("Madrid", "Madrid", 1), listed("Lyon", "Lyon")]
+    spans = [span("Lyon", "LOC")]
+    out = merge(
+        enriched("", TEXT, entities),
+        {"text": spans},
+        source=SOURCE,
+        version=VERSION,
+        link=link,
+        listed_alone=False,
+    )
+    assert {(e.id, e.source) for e in out.entities} == {("loc:lyon", "gazetteer")}
