@@ -242,7 +242,9 @@ DATA_TERMS = {
     "free for **research only**, on acceptance of a licence agreement.",
     "pt": "Universal NER v1 on UD Portuguese Bosque (Mayhew et al. 2024): CC BY-SA 4.0.",
     "fr": "French WikiANN (Pan et al. 2017, silver labels: annotated automatically from "
-    "Wikipedia links): no licence stated by its authors.",
+    "Wikipedia links): no licence stated by its authors. Europeana Newspapers French NER "
+    "(Neudecker 2016; OCR of Bibliothèque nationale de France newspapers 1870-1939, "
+    "annotated by hand on noisy text): CC0.",
 }
 
 

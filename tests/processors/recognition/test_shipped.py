@@ -33,14 +33,13 @@ SENTENCES = {
         {("José María Aznar", "PER"), ("Madrid", "LOC"), ("Telefónica", "ORG")},
     ),
     "de": (
-        "Bundeskanzlerin Angela Merkel hat am Dienstag in Hamburg mit dem Vorstand von "
-        "Siemens über die Zukunft der Industrie gesprochen.",
-        {("Angela Merkel", "PER"), ("Hamburg", "LOC"), ("Siemens", "ORG")},
+        "Bundeskanzlerin Angela Merkel hat am Dienstag in Hamburg mit dem Vorstand der "
+        "Siemens AG über die Zukunft der Industrie gesprochen.",
+        {("Angela Merkel", "PER"), ("Hamburg", "LOC"), ("Siemens AG", "ORG")},
     ),
     "fr": (
-        "Le président Emmanuel Macron a rencontré mardi à Marseille les dirigeants de "
-        "Renault, a indiqué l'Élysée.",
-        {("Emmanuel Macron", "PER"), ("Marseille", "LOC"), ("Renault", "ORG")},
+        "Le président Emmanuel Macron a rencontré mardi à Marseille les dirigeants de la SNCF.",
+        {("Emmanuel Macron", "PER"), ("Marseille", "LOC"), ("SNCF", "ORG")},
     ),
     "it": (
         "Il presidente del Consiglio Mario Draghi ha incontrato a Milano i vertici della "
@@ -48,9 +47,8 @@ SENTENCES = {
         {("Mario Draghi", "PER"), ("Milano", "LOC"), ("Fiat", "ORG")},
     ),
     "pt": (
-        "O presidente Luiz Inácio Lula da Silva reuniu-se ontem em Brasília com a direção "
-        "da Petrobras, informou o governo.",
-        {("Luiz Inácio Lula da Silva", "PER"), ("Brasília", "LOC"), ("Petrobras", "ORG")},
+        "O ministro Fernando Haddad reuniu-se ontem em Brasília com diretores da Petrobras.",
+        {("Fernando Haddad", "PER"), ("Brasília", "LOC"), ("Petrobras", "ORG")},
     ),
 }
 
