@@ -31,17 +31,25 @@ from collections.abc import Callable
 from dataclasses import MISSING, dataclass, field, fields
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 
 from contract.errors import InvalidMessage, UnsupportedSchema
 
-R = TypeVar("R")
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+R = TypeVar("R", bound="DataclassInstance")
 
 SCHEMA_VERSION = 1
 # Version n -> the function turning a record of version n into version n + 1.
 UPCASTS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+
+def plain_dict(record: DataclassInstance) -> dict[str, Any]:
+    """A record as a JSON-ready dict (see ``plain``)."""
+    return {k: plain(v) for k, v in vars(record).items()}
 
 
 def plain(value: Any) -> Any:
@@ -100,7 +108,7 @@ class Article:
     schema_version: int = SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:
-        return plain(self)
+        return plain_dict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Article:
@@ -209,7 +217,7 @@ class EnrichedArticle:
         return self.article.id
 
     def to_dict(self) -> dict[str, Any]:
-        return plain(self)
+        return plain_dict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EnrichedArticle:
@@ -270,7 +278,7 @@ class Alert:
     schema_version: int = SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:
-        return plain(self)
+        return plain_dict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Alert:
@@ -301,7 +309,7 @@ class DeadLetter:
     schema_version: int = SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:
-        return plain(self)
+        return plain_dict(self)
 
 
 def encode(record: Any) -> bytes:
@@ -407,7 +415,7 @@ def _list(data: dict[str, Any], name: str) -> list[Any]:
 
 
 @cache
-def _field_names(cls: type) -> frozenset[str]:
+def _field_names(cls: type[DataclassInstance]) -> frozenset[str]:
     return frozenset(f.name for f in fields(cls))
 
 
@@ -421,7 +429,7 @@ def _known(cls: type[R], value: object, what: str, **given: Any) -> R:
     except TypeError as exc:
         missing = sorted(
             f.name
-            for f in fields(cls)  # type: ignore[arg-type]
+            for f in fields(cls)
             if f.name not in data and f.default is MISSING and f.default_factory is MISSING
         )
         detail = f"missing {', '.join(missing)}" if missing else str(exc)

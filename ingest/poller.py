@@ -27,6 +27,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from urllib.parse import urlsplit
 
 from contract.errors import FeedError, ServiceUnavailable
@@ -125,6 +126,7 @@ class Poller:
         self.state.save_feed(st)
 
         started = time.monotonic()
+        candidates: list[Candidate]
         try:
             async with self._global, self._host(feed.url):
                 result = await self.fetcher.fetch(
@@ -361,7 +363,7 @@ class Poller:
                         task = asyncio.create_task(self.poll_feed(feed))
                         running[feed.url] = task
                         task.add_done_callback(
-                            lambda t, url=feed.url: self._finished(url, t, running, due_at)
+                            partial(self._finished, feed.url, running=running, due_at=due_at)
                         )
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), tick)

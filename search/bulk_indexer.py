@@ -246,7 +246,7 @@ class BulkIndexer:
         run: BulkRun[M] = BulkRun(batch, cfg.layout, cfg.analysed_languages)
         while not run.done:
             try:
-                response = self.client.bulk(operations=run.operations(), refresh=cfg.refresh)
+                response = self.client.bulk(operations=_lines(run), refresh=cfg.refresh)
                 why = run.absorb(response)
             except RETRYABLE_ERRORS as exc:
                 why = run.failed(exc)
@@ -254,6 +254,12 @@ class BulkIndexer:
                 break
             self._sleep(_retry_delay(run, cfg, why))
         return run.outcome
+
+
+def _lines(run: BulkRun[Any]) -> Any:
+    """The run's NDJSON lines for the client's ``operations``: its annotation names only
+    dicts, but it sends lines already encoded as they are (no second serialisation)."""
+    return run.operations()
 
 
 class AsyncBulkIndexer:
@@ -268,7 +274,7 @@ class AsyncBulkIndexer:
         run: BulkRun[M] = BulkRun(batch, cfg.layout, cfg.analysed_languages)
         while not run.done:
             try:
-                response = await self.client.bulk(operations=run.operations(), refresh=cfg.refresh)
+                response = await self.client.bulk(operations=_lines(run), refresh=cfg.refresh)
                 why = run.absorb(response)
             except RETRYABLE_ERRORS as exc:
                 why = run.failed(exc)

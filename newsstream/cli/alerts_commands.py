@@ -23,8 +23,10 @@ def register(app: typer.Typer) -> None:
 
 @alerts_app.command("list")
 def list_alerts(
-    actor: str = typer.Option(None, "--actor", "-a", help="Actor id or name."),
-    since: str = typer.Option(None, "--since", help="ISO date/time, or an age: 30m, 24h, 7d."),
+    actor: str | None = typer.Option(None, "--actor", "-a", help="Actor id or name."),
+    since: str | None = typer.Option(
+        None, "--since", help="ISO date/time, or an age: 30m, 24h, 7d."
+    ),
     limit: int = typer.Option(50, "--limit", "-n", min=1, help="At most this many alerts."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per line."),
 ) -> None:

@@ -180,7 +180,9 @@ class Detector:
             await self.store.count_copies(later)
         pairs = list(zip(unique.values(), outcomes, strict=True))
         new = [a for a, o in pairs if o is True]
-        refused = [(a, o) for a, o in pairs if isinstance(o, Exception)]
+        refused: list[tuple[Alert, PermanentError]] = [
+            (a, o) for a, o in pairs if isinstance(o, PermanentError)
+        ]
         self._unsent.update((a.id, a.article_id) for a in new)
         _forget_oldest(self._unsent)  # never acknowledged
         for alert in new:
@@ -259,8 +261,8 @@ def detect_handler(
         outputs: list[list[Output]] = [[] for _ in items]
         for alert in new:
             outputs[origin[alert.id]].append(alert_output(alert))
-        for alert, exc in refused:
-            outputs[origin[alert.id]].append(refused_output(alert, exc))
+        for alert, error in refused:
+            outputs[origin[alert.id]].append(refused_output(alert, error))
         return [
             failed(errors[i]) if i in errors else handled(*outputs[i]) for i in range(len(items))
         ]
@@ -305,7 +307,7 @@ def register(app: faust.App, topics: ProcessorTopics, settings: Settings) -> Non
     register_webhooks(app, topics, settings)
 
     @app.on_before_shutdown.connect
-    async def close(app: faust.App, **kwargs: object) -> None:
+    async def close(app: faust.App, /, *args: object, **kwargs: object) -> None:
         await detector.drain()
         log.info("alerts: %s", dict(detector.outcomes) or "no articles")
         await store.close()

@@ -27,6 +27,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 
 import faust
 from prometheus_client import Counter as Metric
@@ -272,7 +273,7 @@ def register_webhooks(app: faust.App, topics: ProcessorTopics, settings: Setting
     app.task(deliver_to_webhooks)
 
     @app.on_before_shutdown.connect
-    async def close(app: faust.App, **kwargs: object) -> None:
+    async def close(app: faust.App, /, *args: object, **kwargs: object) -> None:
         # Faust waits for its tasks to end on their own; a queue blocked on a slow
         # receiver would hold the worker up, so the deliveries in flight are
         # abandoned now (not committed: they are sent again after the restart).
@@ -335,7 +336,7 @@ async def backfill(
         alert = Alert.from_dict(decode_json(raw))
         for sink in sinks:
             try:
-                await retrying(lambda s=sink, a=alert: s.deliver(a), policy, sink.name)
+                await retrying(partial(sink.deliver, alert), policy, sink.name)
                 counts["delivered"] += 1
             except NewsstreamError as exc:
                 counts["failed"] += 1

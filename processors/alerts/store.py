@@ -27,6 +27,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from elastic_transport import ConnectionError as TransportConnectionError
@@ -282,7 +283,7 @@ class AlertStore:
                 groups.setdefault(alert.id, []).append(alert)
             found = await self._call(
                 "read alerts for copies",
-                lambda ids=list(groups): self.es.mget(index=self.index, ids=ids),
+                partial(self.es.mget, index=self.index, ids=list(groups)),
             )
             ops: list[dict[str, Any]] = []
             sent: list[tuple[str, int]] = []
@@ -307,7 +308,7 @@ class AlertStore:
             if not ops:
                 break
             result = await self._call(
-                f"count copies on {len(sent)} alerts", lambda ops=ops: self.es.bulk(operations=ops)
+                f"count copies on {len(sent)} alerts", partial(self.es.bulk, operations=ops)
             )
             pending = []
             for (alert_id, new), item in zip(sent, result["items"], strict=True):

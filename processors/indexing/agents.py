@@ -102,7 +102,7 @@ def index_handler(
     the refresh interval told whether the batch was late."""
 
     async def handle(items: Sequence[Item[bytes]]) -> list[Outcome]:
-        outcome = await indexer.index([(i, message.value) for i, (message, _) in enumerate(items)])
+        outcome = await indexer.index([(i, raw) for i, (_, raw) in enumerate(items)])
         await refresh.after_batch(late(items[-1][0]))
         outcomes = [handled()] * len(items)
         for failure in outcome.invalid + outcome.rejected:
@@ -161,7 +161,7 @@ def register(app: faust.App, topics: ProcessorTopics, settings: Settings) -> Non
     register_stage(app, topics, topics.enriched, stage, name="index-articles")
 
     @app.on_before_shutdown.connect
-    async def close(app: faust.App, **kwargs: object) -> None:
+    async def close(app: faust.App, /, *args: object, **kwargs: object) -> None:
         if indexer is not None:
             await indexer.client.close()
 
