@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 from procstats import cpu_seconds, tree_pids  # noqa: E402
 
 from contract.ids import article_id, story_id  # noqa: E402
+from contract.isolated import isolated_settings  # noqa: E402
 from contract.kafka_admin import ensure_topics  # noqa: E402
 from contract.records import (  # noqa: E402
     Article,
@@ -45,11 +46,10 @@ from contract.records import (  # noqa: E402
     utcnow_iso,
 )
 from contract.settings import Settings  # noqa: E402
+from newsstream.workers import running_worker  # noqa: E402
 from processors.enrichment.actors import match_actors  # noqa: E402
 from processors.enrichment.pipeline import enrich  # noqa: E402
 from processors.enrichment.watchlist import default_watchlist_path, load_watchlist  # noqa: E402
-from tests.conftest import isolated_settings  # noqa: E402
-from tests.workers import running_worker  # noqa: E402
 
 NAMES = [
     "Nicolás Maduro",

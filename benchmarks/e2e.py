@@ -59,12 +59,12 @@ from ingest_benchmark import SERVER, free_port  # noqa: E402
 from procstats import cpu_seconds, memory_kib, stack_pids, tree_pids  # noqa: E402
 
 from contract.ids import article_id, story_id  # noqa: E402
+from contract.isolated import isolated_settings, settings_env  # noqa: E402
 from contract.records import Article, Source, encode, utcnow_iso  # noqa: E402
 from contract.settings import Settings  # noqa: E402
+from newsstream.workers import running_worker  # noqa: E402
 from processors.enrichment.pipeline import enrich  # noqa: E402
 from processors.enrichment.watchlist import default_watchlist_path, load_watchlist  # noqa: E402
-from tests.conftest import isolated_settings, settings_env  # noqa: E402
-from tests.workers import running_worker  # noqa: E402
 
 SENTENCES = ROOT / "benchmarks" / "data" / "news_sentences.yaml"
 LANGUAGE_SAMPLES = ROOT / "seeds" / "eval" / "language.jsonl"

@@ -28,10 +28,10 @@ sys.path.insert(0, str(ROOT))
 from processors.enrichment import language as lang_step  # noqa: E402
 from processors.enrichment.gazetteer import default_gazetteer  # noqa: E402
 from processors.enrichment.pipeline import enrich  # noqa: E402
+from processors.enrichment.samples import make_article  # noqa: E402
 from processors.recognition import conll, scoring  # noqa: E402
 from processors.recognition.models import REGISTRY  # noqa: E402
 from processors.recognition.recognise import enrich_article  # noqa: E402
-from tests.processors.enrichment.conftest import make_article  # noqa: E402
 
 EVAL = ROOT / "seeds" / "eval"
 TYPES = ("PER", "ORG", "LOC")

@@ -35,7 +35,7 @@ from procstats import cpu_seconds, memory_kib  # noqa: E402
 from contract.records import Article, encode  # noqa: E402
 from processors.enrichment import gazetteer, language, propernames, topics  # noqa: E402
 from processors.enrichment.pipeline import enrich, warm_up  # noqa: E402
-from tests.processors.enrichment.conftest import SEED_ARTICLE, make_article  # noqa: E402
+from processors.enrichment.samples import SEED_ARTICLE, make_article  # noqa: E402
 
 TARGET_WORDS = 400
 
@@ -232,9 +232,9 @@ def end_to_end(
     from kafka import KafkaConsumer, KafkaProducer
     from kafka.admin import KafkaAdminClient
 
+    from contract.isolated import isolated_settings
     from contract.kafka_admin import ensure_topics, topic_names
-    from tests.conftest import isolated_settings
-    from tests.workers import running_worker
+    from newsstream.workers import running_worker
 
     run = uuid.uuid4().hex[:8]
     settings = isolated_settings(run, log_dir / f"bench{run}", prefix="bench", topic_partitions=4)

@@ -42,10 +42,10 @@ from procstats import cpu_seconds, memory_kib  # noqa: E402
 
 from contract.records import EnrichedArticle, encode  # noqa: E402
 from processors.enrichment.pipeline import enrich, warm_up  # noqa: E402
+from processors.enrichment.samples import make_article  # noqa: E402
 from processors.recognition import conll  # noqa: E402
 from processors.recognition.models import REGISTRY, recogniser_for  # noqa: E402
 from processors.recognition.recognise import enrich_article, recognise  # noqa: E402
-from tests.processors.enrichment.conftest import make_article  # noqa: E402
 
 MIN_CHARS, MAX_CHARS = 1500, 4000
 GOAL = 300  # articles/s the whole service must keep up with
@@ -172,9 +172,9 @@ def through_worker(articles: list[EnrichedArticle], log_dir: Path, workers: int 
     from kafka import KafkaConsumer, KafkaProducer
     from kafka.admin import KafkaAdminClient
 
+    from contract.isolated import isolated_settings
     from contract.kafka_admin import ensure_topics, topic_names
-    from tests.conftest import isolated_settings
-    from tests.workers import running_worker
+    from newsstream.workers import running_worker
 
     run = uuid.uuid4().hex[:8]
     settings = isolated_settings(run, log_dir / f"bench{run}", prefix="bench", topic_partitions=4)

@@ -18,12 +18,12 @@ from contract.kafka_admin import ensure_topics
 from ingest import feedlist
 from ingest.poller import Poller
 from ingest.serve import make_server
+from newsstream.workers import running_worker
 from search.alerts.history import search_alerts
 from search.index_template import delete_index_layout
 from search.layout import IndexLayout
 from search.provision import provision
 from search.query import SearchRequest, run_search
-from tests.workers import running_worker
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "seeds" / "feeds" / "fixtures"

@@ -28,13 +28,13 @@ from pathlib import Path
 
 import pytest
 
+from contract.isolated import isolated_settings, settings_env
 from contract.kafka_admin import ensure_topics
-from tests.conftest import isolated_settings, settings_env
+from newsstream.workers import READY_MARKERS
 from tests.faults.conftest import FIGURES, PrivateStack
 from tests.faults.flow import WATCHLIST, Flow
 from tests.ingest.server import FeedServer
 from tests.topics import read_committed
-from tests.workers import READY_MARKERS
 
 pytestmark = [pytest.mark.kafka]
 

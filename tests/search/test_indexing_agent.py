@@ -15,11 +15,11 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from contract.kafka_admin import ensure_topics
 from contract.records import EnrichedArticle
 from contract.settings import Settings
+from newsstream.workers import running_worker
 from processors.groups import app_id_for
 from processors.indexing.agents import FAULT_PAUSE_AFTER_BULK, fault_path
 from tests.search.factories import enriched, message
 from tests.search.proxy import Outage
-from tests.workers import running_worker
 
 pytestmark = [pytest.mark.kafka, pytest.mark.elasticsearch]
 WAIT = 60.0

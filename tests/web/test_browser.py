@@ -24,10 +24,11 @@ from elasticsearch import ApiError
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from contract.ids import article_id, content_hash, story_id
+from contract.isolated import isolated_settings, settings_env
 from contract.records import Article, Source, encode, utcnow_iso
 from search.index_template import delete_index_layout
 from search.layout import IndexLayout
-from tests.conftest import ROOT, isolated_settings, missing, settings_env
+from tests.conftest import ROOT, missing
 from tests.workers import process_alive
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"

@@ -9,13 +9,13 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from contract.isolated import settings_env
 from processors.alerts.backtest import backtest
+from processors.enrichment.samples import make_article
 from processors.enrichment.watchlist import load_watchlist
 from search.bulk_indexer import BulkIndexer
 from search.index_template import delete_index_layout
 from search.provision import provision
-from tests.conftest import settings_env
-from tests.processors.enrichment.conftest import make_article
 from tests.search.factories import enriched, message
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -8,10 +8,10 @@ import pytest
 from kafka import KafkaProducer
 from typer.testing import CliRunner
 
+from contract.isolated import settings_env
 from contract.kafka_admin import ensure_topics
 from contract.records import encode
 from newsstream.cli import app
-from tests.conftest import settings_env
 from tests.processors.alerts.test_sinks import ALERT
 
 runner = CliRunner()

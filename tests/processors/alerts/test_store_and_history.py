@@ -11,12 +11,12 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from contract.errors import RejectedDocument
+from contract.isolated import settings_env
 from contract.records import Alert
 from processors.alerts.store import AlertStore
 from search.alerts.api import router
 from search.alerts.history import parse_since, search_alerts
 from search.client import async_es_client
-from tests.conftest import settings_env
 
 pytestmark = pytest.mark.elasticsearch
 

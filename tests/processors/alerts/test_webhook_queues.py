@@ -19,13 +19,13 @@ import pytest
 from kafka import KafkaProducer
 
 from contract.errors import PermanentError, ServiceUnavailable
+from contract.isolated import isolated_settings, settings_env
 from contract.kafka_admin import ensure_topics
 from contract.records import Alert, encode, parse_iso, utcnow_iso
 from contract.retry import RetryPolicy
+from newsstream.workers import running_worker
 from processors.alerts.delivery import BATCH, ReceiverQueue
 from processors.alerts.sinks import DeliveryFailed
-from tests.conftest import isolated_settings, settings_env
-from tests.workers import running_worker
 
 N = 20
 

@@ -68,7 +68,7 @@ def _fold_per_character(text: str) -> tuple[str, list[int]]:
 def test_fast_folding_agrees_with_folding_each_character():
     import random
 
-    from tests.processors.enrichment.conftest import SEED_ARTICLE
+    from processors.enrichment.samples import SEED_ARTICLE
 
     rng = random.Random(11)
     odd = "ßẞﬁİıΣςǅĲ½™ℓ\u00ad\u200b\u0301\u00a0«»„“’–—…한트럼프特朗普😀𝐀"
@@ -95,7 +95,7 @@ def test_gazetteer_and_actor_matching_read_a_name_alike():
     from processors.enrichment.actors import match_actors
     from processors.enrichment.gazetteer import find_entities
     from processors.enrichment.watchlist import load_watchlist
-    from tests.processors.enrichment.conftest import ROOT
+    from tests.conftest import ROOT
 
     text = "Volgens Ma\u00adduro en «Guaidó»."
     entities = {e.id: e.mentions[0].text for e in find_entities("", text)}
