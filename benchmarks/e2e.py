@@ -54,6 +54,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import results  # noqa: E402
 import yaml  # noqa: E402
 from ingest_benchmark import SERVER, free_port  # noqa: E402
 from procstats import cpu_seconds, memory_kib, stack_pids, tree_pids  # noqa: E402
@@ -1133,6 +1134,8 @@ def main() -> int:
         shutil.rmtree(work, ignore_errors=True)
     if report.get("error"):
         print(f"(stopped early: {report['error']})")
+    else:
+        results.write("e2e", report)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2), encoding="utf-8")
         print(f"figures written to {args.json}")
