@@ -9,7 +9,8 @@ A region is marked in Markdown as::
     (generated; edits here are overwritten)
     <!-- /results -->
 
-where NAME is a renderer below (usually the benchmark's name). Each table
+where NAME is a renderer below: a benchmark's name, or ``name.view`` for
+another view of the same results file (``e2e.summary``). Each table
 ends with the command, commit, cores and load average it was measured at. A
 benchmark without a results file renders as "not measured", so no figure
 outlives the run that produced it.
@@ -28,8 +29,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
-REGION = re.compile(r"(<!-- results:([\w-]+) -->\n)(.*?)(<!-- /results -->)", re.S)
-EXCEPT = ":!benchmarks/results"
+REGION = re.compile(r"(<!-- results:([\w.-]+) -->\n)(.*?)(<!-- /results -->)", re.S)
+EXCEPT = (":!benchmarks/results", ":!benchmarks/report.py")
 CODE = ("contract", "ingest", "search", "processors", "newsstream", "seeds", "benchmarks")
 
 Result = dict[str, Any]
@@ -44,9 +45,10 @@ def load(name: str) -> Result | None:
 
 
 def code_changed_since(commit: str) -> bool:
-    """True when the code (not the docs, not other results) differs from ``commit``."""
+    """True when the code (not the docs, not the results, not this script) differs from
+    ``commit``."""
     done = subprocess.run(
-        ["git", "-C", str(ROOT), "diff", "--quiet", commit, "HEAD", "--", *CODE, EXCEPT],
+        ["git", "-C", str(ROOT), "diff", "--quiet", commit, "HEAD", "--", *CODE, *EXCEPT],
         capture_output=True,
     )
     return done.returncode != 0
@@ -136,7 +138,27 @@ def e2e(r: Result) -> str:
                 f"{ratios['pipeline_to_slowest_plain']:.2f} ({ratios['slowest_plain']})",
             ]
         )
-    return table(["", "figure"], rows)
+    out = table(["", "figure"], rows)
+    if "kafka" in procs and "elasticsearch" in procs:
+        total = sum(p["cpu_ms_per_article"] for p in procs.values())
+        out += (
+            f"\n\nCapacity estimate: {r['cores']} cores x 1000 / {total:.2f} ms of CPU per "
+            f"article in all processes ≈ {num(r['cores'] * 1000 / total)} articles/s on this "
+            f"machine, of which the burst reached {num(burst['feed_to_searchable_per_s'])}."
+        )
+    return out
+
+
+def e2e_summary(r: Result) -> str:
+    burst = r["figures"]["burst"]
+    return (
+        f"On {r['cores']} cores shared with Kafka and Elasticsearch, {burst['articles']:,} "
+        f"articles from {burst['feeds']} feeds became searchable at "
+        f"{num(burst['feed_to_searchable_per_s'])} articles/s and alerted at "
+        f"{num(burst['feed_to_alert_per_s'])} articles/s "
+        f"(load average {r['load_average'][0]:.1f}; more in "
+        "[docs/benchmarks.md](docs/benchmarks.md#end-to-end))."
+    )
 
 
 def enrichment_speed(r: Result) -> str:
@@ -353,6 +375,7 @@ def alert_latency(r: Result) -> str:
 
 RENDERERS: dict[str, Callable[[Result], str]] = {
     "e2e": e2e,
+    "e2e.summary": e2e_summary,
     "enrichment_speed": enrichment_speed,
     "enrichment_quality": enrichment_quality,
     "alert_quality": alert_quality,
@@ -377,7 +400,7 @@ def index() -> str:
             [
                 f"[{path.name}](../benchmarks/results/{path.name})",
                 f"`{r['command']}`",
-                f"`{r['commit'][:10]}`" + (" (code changed since)" if _stale(r) else ""),
+                f"`{r['commit'][:10]}`",
                 r["cores"],
                 f"{r['load_average'][0]:.1f}",
                 r["finished_at"].replace("T", " ").rstrip("Z"),
@@ -388,19 +411,16 @@ def index() -> str:
     return table(["results", "command", "commit", "cores", "load", "finished (UTC)"], rows)
 
 
-def _stale(r: Result) -> bool:
-    return r["commit"] == "unknown" or code_changed_since(r["commit"])
-
-
 def render(name: str) -> str:
     if name == "index":
         return index()
     renderer = RENDERERS.get(name)
     if renderer is None:
         raise SystemExit(f"no renderer for <!-- results:{name} --> (known: {sorted(RENDERERS)})")
-    result = load(name)
+    benchmark = name.split(".")[0]
+    result = load(benchmark)
     if result is None:
-        return f"_Not measured at this version: run `python benchmarks/{name}.py`._"
+        return f"_Not measured at this version: run `python benchmarks/{benchmark}.py`._"
     return renderer(result) + "\n\n" + provenance(result)
 
 
@@ -430,6 +450,10 @@ def main(argv: list[str] | None = None) -> int:
     verb = "out of date" if args.check else "rewritten"
     for path in stale:
         print(f"{path}: {verb}")
+    for path in sorted(RESULTS.glob("*.json")):
+        commit = json.loads(path.read_text(encoding="utf-8"))["commit"]
+        if commit == "unknown" or code_changed_since(commit):
+            print(f"note: {path.name} measured {commit[:10]}; the code has changed since")
     return 1 if args.check and stale else 0
 
 
