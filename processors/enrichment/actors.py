@@ -1,7 +1,7 @@
 """Find tracked actors in an article: a pure function over plain text.
 
-Every alias is folded by the shared name-matching core
-(:mod:`processors.enrichment.textmatch`: case and accents removed, so
+Every alias is folded as every name match folds text
+(:mod:`contract.text`: case and accents removed, so
 "GUAIDO" finds "Guaidó"; punctuation and spaces of any kind are one space;
 soft hyphens and zero-width characters dropped) and compiled once per
 watchlist into one Aho-Corasick automaton, so an article is scanned once
@@ -61,14 +61,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from contract.records import ActorMention, Entity
+from contract.text import fold_text, match_key
 from processors.enrichment.common_words import is_common_word
-from processors.enrichment.textmatch import (
-    KeyAutomaton,
-    build_automaton,
-    fold_text,
-    match_key,
-    raw_hits,
-)
+from processors.enrichment.textmatch import KeyAutomaton, build_automaton, raw_hits
 from processors.enrichment.watchlist import Actor, Watchlist
 
 # Inflection endings a name may take without an apostrophe, by script.

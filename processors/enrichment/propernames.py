@@ -24,8 +24,8 @@ import yaml
 
 from contract.ids import fold
 from contract.records import Entity, Mention
+from contract.text import FoldedText, fold_text, match_key
 from processors.enrichment.names import SEED_DIR, curated_entries
-from processors.enrichment.textmatch import FoldedText, fold_text, match_key
 
 CUES_FILE = SEED_DIR / "propernames.yaml"
 SOURCE = "heuristic"

@@ -19,8 +19,9 @@ from pathlib import Path
 import yaml
 
 from contract.records import Topic
+from contract.text import fold_text, match_key
 from processors.enrichment.names import SEED_DIR
-from processors.enrichment.textmatch import build_automaton, fold_text, match_key, raw_hits
+from processors.enrichment.textmatch import build_automaton, raw_hits
 
 TOPICS_FILE = SEED_DIR / "topics.yaml"
 TITLE_WEIGHT = 2.0  # a term in the headline says more than one in the body

@@ -13,6 +13,10 @@ from contract.settings import Settings
 from ingest.state import FeedState, State
 from processors.alerts.store import ALERTS_MAPPING
 from search.api import create_api
+from search.bulk_indexer import BulkIndexer
+from search.index_template import delete_index_layout
+from search.provision import provision
+from tests.search.factories import enriched, message
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +62,30 @@ def test_result_links_to_an_article_page_with_entities_marked_and_linked(web, co
     assert 'class="mark mark-location" href="/?entity=Caracas"' in article
     assert "published" in article and "2019-03-12 08:30" in article
     assert client.get("/article/no-such-article").status_code == 404
+
+
+def test_the_article_page_marks_a_name_written_with_a_soft_hyphen(es_client, settings):
+    # Scraped text hides soft hyphens inside words; the enrichment found the name.
+    record = enriched(
+        7,
+        title="Ma\u00adduro speaks",
+        text="President Nicolás Ma\u00adduro spoke in Caracas.",
+        entities=(("PER", "Nicolás Maduro"), ("LOC", "Caracas")),
+    )
+    config = provision(es_client, settings)
+    try:
+        BulkIndexer(es_client, config).index([(record.id, message(record))])
+        es_client.indices.refresh(index=config.layout.alias)
+        with TestClient(create_api(settings, client=es_client)) as client:
+            article = client.get(f"/article/{record.id}").text
+        assert re.search(
+            r'class="mark mark-person" href="/\?entity=Nicol%C3%A1s\+Maduro"[^>]*>'
+            "Nicolás Ma\u00adduro</a>",
+            article,
+        )
+        assert re.search(r'class="mark mark-person"[^>]*>Ma\u00adduro</a> speaks', article)
+    finally:
+        delete_index_layout(es_client, config.layout)
 
 
 def test_paging_moves_through_every_article(web, corpus):

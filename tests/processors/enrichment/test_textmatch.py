@@ -1,6 +1,6 @@
 import pytest
 
-from processors.enrichment.textmatch import fold_text
+from contract.text import fold_text
 
 
 @pytest.mark.parametrize(
@@ -39,7 +39,7 @@ def test_plain_text_keeps_offsets():
     ],
 )
 def test_match_key(name, key):
-    from processors.enrichment.textmatch import match_key
+    from contract.text import match_key
 
     assert match_key(name) == key
 
@@ -55,7 +55,7 @@ def test_keys_match_at_word_starts_and_infix_keys_anywhere():
 
 def _fold_per_character(text: str) -> tuple[str, list[int]]:
     """The definition the fast folding must agree with, one character at a time."""
-    from processors.enrichment.textmatch import fold_char
+    from contract.text import fold_char
 
     parts, origin = [], []
     for i, ch in enumerate(text):
