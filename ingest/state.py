@@ -308,12 +308,6 @@ class State:
     def seen_count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM seen").fetchone()[0])
 
-    def is_seen(self, article_id: str) -> bool:
-        return (
-            self._db.execute("SELECT 1 FROM seen WHERE id = ?", (article_id,)).fetchone()
-            is not None
-        )
-
     # -- helpers -------------------------------------------------------------
 
     def _upsert_feed(self, feed: FeedState) -> None:

@@ -201,13 +201,6 @@ class AlertStore:
         await self._call(f"create index {self.index}", create)
         self._ready = True
 
-    async def claim(self, alert: Alert) -> bool:
-        """True when this is the first time for ``alert.id`` (deliver it), else False."""
-        [outcome] = await self.claim_many([alert])
-        if isinstance(outcome, Exception):
-            raise outcome
-        return outcome
-
     async def claim_many(self, alerts: Sequence[Alert]) -> list[bool | RejectedDocument]:
         """For each alert: True (first time: deliver it), False (seen before), or the
         :class:`RejectedDocument` error when Elasticsearch refuses the document.

@@ -124,12 +124,6 @@ def fold_key(text: str) -> str:
     return match_key(text)
 
 
-def fold_with_offsets(text: str) -> tuple[str, list[int] | None]:
-    """Folded text and, per folded character, its index in ``text`` (None: identity)."""
-    folded = fold_text(text)
-    return folded.folded, folded.origin
-
-
 def _unspaced_script(text: str) -> bool:
     """True for aliases in scripts written without spaces between words."""
     for ch in text:

@@ -23,6 +23,12 @@ def test_folded_offsets_map_back_to_the_original(text, start_word):
     assert text[o_start:o_end] == start_word
 
 
+def test_folding_keeps_a_map_to_original_positions():
+    ft = fold_text("Aß É")
+    assert ft.folded == "ass e"
+    assert ft.origin == [0, 1, 1, 2, 3]
+
+
 def test_plain_text_keeps_offsets():
     ft = fold_text("Maduro en de VS")
     assert ft.folded == "maduro en de vs"
