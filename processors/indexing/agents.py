@@ -126,52 +126,47 @@ def _raw(value: bytes | None) -> bytes:
     return value
 
 
-def register(app: faust.App, topics: ProcessorTopics, settings: Settings) -> None:
-    """Attach the indexing agent and the retention timer to ``app``."""
+class Indexing(faust.Service):
+    """The index stage's hold on Elasticsearch, started and stopped with the worker.
 
-    indexer: AsyncBulkIndexer | None = None
-    refresh: BacklogRefresh | None = None
-    handler: Callable[[Sequence[Item[bytes]]], Awaitable[list[Outcome]]] | None = None
-    late = late_after(settings.bulk_late_after)
+    The client and indexer are made when the agent starts (:meth:`start_indexing`
+    waits for Elasticsearch); the client is closed once the agents have stopped.
+    Its timers end a drained backlog's long refresh interval and apply retention.
+    """
 
-    async def start() -> None:
-        nonlocal indexer, refresh, handler
-        config = await _provision_until_ready(settings)
-        es = async_es_client(settings)
+    def __init__(self, settings: Settings, late: Callable[[Message], bool]) -> None:
+        super().__init__()
+        self.settings = settings
+        self.late = late
+        self.indexer: AsyncBulkIndexer | None = None
+        self.refresh: BacklogRefresh | None = None
+        self._handle: Callable[[Sequence[Item[bytes]]], Awaitable[list[Outcome]]] | None = None
+
+    async def start_indexing(self) -> None:
+        config = await _provision_until_ready(self.settings)
+        es = async_es_client(self.settings)
         # Never give up on a batch: not acking is the only safe failure.
-        indexer = AsyncBulkIndexer(es, replace(config, max_attempts=None))
-        refresh = backlog_refresh(es, settings)
-        await refresh.restore("the indexer starts")  # a stopped worker may have held it
-        handler = index_handler(indexer, refresh, late, settings)
+        self.indexer = AsyncBulkIndexer(es, replace(config, max_attempts=None))
+        self.refresh = backlog_refresh(es, self.settings)
+        await self.refresh.restore("the indexer starts")  # a stopped worker may have held it
+        self._handle = index_handler(self.indexer, self.refresh, self.late, self.settings)
 
-    async def handle(items: Sequence[Item[bytes]]) -> list[Outcome]:
-        assert handler is not None, "started before the first batch"
-        return await handler(items)
+    async def handle(self, items: Sequence[Item[bytes]]) -> list[Outcome]:
+        assert self._handle is not None, "started before the first batch"
+        return await self._handle(items)
 
-    stage = Stage(
-        STAGE,
-        _raw,
-        handle,
-        batch_size=settings.bulk_size,
-        within=settings.bulk_interval,
-        start=start,
-        late=late,
-        late_within=settings.bulk_late_interval,
-    )
-    register_stage(app, topics, topics.enriched, stage, name="index-articles")
+    async def on_stop(self) -> None:
+        if self.indexer is not None:
+            await self.indexer.client.close()
 
-    @app.on_before_shutdown.connect
-    async def close(app: faust.App, /, *args: object, **kwargs: object) -> None:
-        if indexer is not None:
-            await indexer.client.close()
+    @faust.Service.timer(REFRESH_TICK)
+    async def _drained(self) -> None:
+        if self.refresh is not None:
+            await self.refresh.tick()
 
-    @app.timer(REFRESH_TICK)
-    async def drained() -> None:
-        if refresh is not None:
-            await refresh.tick()
-
-    @app.timer(RETENTION_INTERVAL)
-    async def retention() -> None:
+    @faust.Service.timer(RETENTION_INTERVAL)
+    async def _retention(self) -> None:
+        settings = self.settings
         layout = IndexLayout(settings.index_articles)
         client = es_client(settings)
         try:
@@ -183,3 +178,23 @@ def register(app: faust.App, topics: ProcessorTopics, settings: Settings) -> Non
             log.warning("index: retention pass failed: %s", exc)
         finally:
             client.close()
+
+
+def register(app: faust.App, topics: ProcessorTopics, settings: Settings) -> None:
+    """Attach the indexing agent and its service (client, timers) to ``app``."""
+    late = late_after(settings.bulk_late_after)
+    indexing = Indexing(settings, late)
+    # Added before the app starts, it starts before the app's own services and
+    # stops after them: the client outlives the agent that uses it.
+    app.add_dependency(indexing)
+    stage = Stage(
+        STAGE,
+        _raw,
+        indexing.handle,
+        batch_size=settings.bulk_size,
+        within=settings.bulk_interval,
+        start=indexing.start_indexing,
+        late=late,
+        late_within=settings.bulk_late_interval,
+    )
+    register_stage(app, topics, topics.enriched, stage, name="index-articles")
