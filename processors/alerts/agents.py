@@ -65,6 +65,7 @@ BATCH_MAX = 500
 # second old) its alerts are late already: a batch then gathers up to
 # LATE_WINDOW, one claim request a second instead of five.
 LATE_WINDOW = 1.0
+PRUNE_INTERVAL = 3600.0  # seconds between two prunings of the alert history
 # A "sent" mark waits up to this long for the next claim request to ride on
 # (the store's ``mark_later``) instead of costing a request of its own; it
 # only matters to a worker taking over after a crash (leases last 15 s).
@@ -305,6 +306,13 @@ def register(app: faust.App, topics: ProcessorTopics, settings: Settings) -> Non
     register_stage(app, topics, topics.enriched, detect, name="alerts.detect")
 
     register_webhooks(app, topics, settings)
+
+    @app.timer(PRUNE_INTERVAL)
+    async def prune() -> None:
+        try:
+            await store.prune(settings.retention_days)
+        except Exception as exc:  # noqa: BLE001 - pruning is retried next hour
+            log.warning("alerts: pruning the history failed: %s", exc)
 
     @app.on_before_shutdown.connect
     async def close(app: faust.App, /, *args: object, **kwargs: object) -> None:
