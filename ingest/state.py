@@ -483,9 +483,14 @@ def read_feed_states(data_dir: str | Path) -> list[FeedState]:
         return []
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
     try:
-        rows = db.execute(f"SELECT {', '.join(_FEED_COLUMNS)} FROM feeds ORDER BY url").fetchall()
-    except sqlite3.OperationalError:  # created but without tables yet
+        # a file of an earlier version may lack the newer columns: they keep their defaults
+        present = {r[1] for r in db.execute("PRAGMA table_info(feeds)")}
+        columns = [c for c in _FEED_COLUMNS if c in present]
+        if not columns:  # created but without tables yet
+            return []
+        rows = db.execute(f"SELECT {', '.join(columns)} FROM feeds ORDER BY url").fetchall()
+    except sqlite3.OperationalError:
         return []
     finally:
         db.close()
-    return [FeedState(*row) for row in rows]
+    return [FeedState(**dict(zip(columns, row, strict=True))) for row in rows]

@@ -455,10 +455,12 @@ class AlertStore:
             ids = [hit["_id"] for hit in found["hits"]["hits"]]
             if not ids:
                 break
-            ops = [{"delete": {"_index": self.index, "_id": i}} for i in ids]
-            await self._call(
-                f"delete {len(ids)} expired alerts", lambda ops=ops: self.es.bulk(operations=ops)
-            )
+            ops: list[dict[str, Any]] = [{"delete": {"_index": self.index, "_id": i}} for i in ids]
+
+            def delete(ops: list[dict[str, Any]] = ops) -> Any:
+                return self.es.bulk(operations=ops)
+
+            await self._call(f"delete {len(ids)} expired alerts", delete)
             deleted += len(ids)
             if len(ids) < PRUNE_BATCH:
                 break
