@@ -71,8 +71,3 @@ async def test_copy_lists_are_capped_while_every_copy_is_counted(store, es_clien
     assert doc["copy_articles"][0] == first.article_id
     assert doc["copy_articles"][-1] == copies[-1].article_id
     assert len(doc["sources"]) == SOURCES_KEPT and doc["sources"][0] == first.source
-
-
-def test_clock_is_manual():
-    clock = ManualClock(100.0)
-    assert clock() == 100.0 and clock.advance(5) == 105.0
