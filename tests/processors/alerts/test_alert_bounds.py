@@ -44,12 +44,12 @@ async def test_alerts_whose_story_was_last_seen_before_the_window_are_deleted(st
     assert deleted == 1
     assert await store.get(old.id) is None
     assert await store.get(revived.id) is not None and await store.get(recent.id) is not None
-    assert await store.claim(old) is True  # the story is new again
+    assert await store.claim_many([old]) == [True]  # the story is new again
 
 
 async def test_zero_retention_keeps_every_alert(store):
     first = alert(1, alerted_at=_iso(store.clock.now))
-    await store.claim(first)
+    await store.claim_many([first])
     store.clock.advance(1000 * DAY)
     assert await store.prune(0) == 0
     assert await store.get(first.id) is not None
@@ -57,7 +57,7 @@ async def test_zero_retention_keeps_every_alert(store):
 
 async def test_copy_lists_are_capped_while_every_copy_is_counted(store, es_client):
     first = alert(1)
-    await store.claim(first)
+    await store.claim_many([first])
     copies = [
         replace(first, article_id=f"copy-{n}", source=f"site{n % 80}.example")
         for n in range(COPY_ARTICLES_KEPT + 50)
