@@ -254,7 +254,8 @@ class EnrichedArticle:
 
 @dataclass
 class Alert:
-    """A tracked actor mentioned in a story that has not alerted for it yet."""
+    """A tracked actor mentioned in, or a saved search matching, a story that has not
+    alerted for it yet (a saved search's alert names it in ``saved_search``)."""
 
     id: str
     actor_id: str
@@ -275,6 +276,8 @@ class Alert:
     alias: str = ""  # why it fired: the watchlist name that matched ...
     rule: str = ""  # ... the rules that accepted it ...
     entity: str = ""  # ... and the entity the recognisers saw there
+    saved_search: str = ""  # the saved search that fired (then no actor matched) ...
+    highlights: list[str] = field(default_factory=list)  # ... on these words, as written
     schema_version: int = SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from typing import Any
 
 from contract.ids import fold
 from search.analysis import ALL_KEYS
+from search.percolate import word_operators
 
 SORTS = ("relevance", "recent")
 INTERVALS = ("auto", "hour", "day", "week", "month", "year")
@@ -259,7 +260,7 @@ def _text_query(request: SearchRequest) -> dict[str, Any]:
     """
     return {
         "simple_query_string": {
-            "query": request.query,
+            "query": word_operators(request.query),
             "fields": TEXT_FIELDS,
             "default_operator": "and",
             "lenient": True,

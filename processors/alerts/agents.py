@@ -17,10 +17,12 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 
 import faust
+from elastic_transport import TransportError
+from elasticsearch import ApiError
 from prometheus_client import Counter as Metric
 from prometheus_client import Histogram
 
-from contract.errors import PermanentError
+from contract.errors import PermanentError, ServiceUnavailable
 from contract.records import (
     Alert,
     EnrichedArticle,
@@ -30,6 +32,7 @@ from contract.records import (
 from contract.settings import Settings
 from processors.alerts.decide import decide
 from processors.alerts.delivery import register_webhooks
+from processors.alerts.saved import SavedSearchMatcher
 from processors.alerts.sinks import LogSink, Sink
 from processors.alerts.store import AlertStore
 from processors.enrichment.actors import ACTORS_STEP, match_actors
@@ -48,6 +51,7 @@ from processors.stage import (
 )
 from processors.topics import ProcessorTopics
 from search.client import async_es_client
+from search.saved_searches import searches_index
 
 log = logging.getLogger(__name__)
 
@@ -113,8 +117,10 @@ class Detector:
         sinks: Sequence[Sink],
         *,
         clock_ms: Callable[[], int] = _now_ms,
+        searches: SavedSearchMatcher | None = None,
     ) -> None:
         self.watchlist = watchlist
+        self.searches = searches
         self.store = store
         self.sinks = list(sinks)
         self.clock_ms = clock_ms
@@ -164,6 +170,18 @@ class Detector:
                 enriched.entities,
             )
         return decide(enriched, mentions, now_ms=self.clock_ms(), fallback_timestamp_ms=fallback_ms)
+
+    async def search_candidates(
+        self, articles: Sequence[tuple[EnrichedArticle, int]]
+    ) -> list[list[Alert]]:
+        """Each article's saved-search candidates; an unreachable Elasticsearch is an
+        outage (the batch is retried), never a reason to miss an alert."""
+        if self.searches is None:
+            return [[] for _ in articles]
+        try:
+            return await self.searches.candidates(articles, now_ms=self.clock_ms())
+        except (ApiError, TransportError) as exc:
+            raise ServiceUnavailable(f"saved searches: Elasticsearch: {exc}") from exc
 
     async def publish(
         self, candidates: Sequence[Alert]
@@ -258,6 +276,14 @@ def detect_handler(
             for alert in found:
                 origin.setdefault(alert.id, i)
             candidates += found
+        matched = [i for i in range(len(items)) if i not in errors]
+        by_search = await detector.search_candidates(
+            [(items[i][1], items[i][0].timestamp_ms) for i in matched]
+        )
+        for i, found in zip(matched, by_search, strict=True):
+            for alert in found:
+                origin.setdefault(alert.id, i)
+            candidates += found
         new, refused = await detector.publish(candidates)
         outputs: list[list[Output]] = [[] for _ in items]
         for alert in new:
@@ -292,7 +318,8 @@ def register(app: faust.App, topics: ProcessorTopics, settings: Settings) -> Non
     source = open_watchlist(settings)
     store = AlertStore(async_es_client(settings), settings.index_alerts)
     # New alerts go to the alerts topic as the harness's outputs, after the log.
-    detector = Detector(source, store, [LogSink()])
+    searches = SavedSearchMatcher(store.es, searches_index(settings.index_alerts))
+    detector = Detector(source, store, [LogSink()], searches=searches)
     detect = Stage(
         "alerts",
         decode_enriched,

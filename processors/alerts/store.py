@@ -83,6 +83,8 @@ ALERTS_MAPPING: dict[str, Any] = {
         "alias": {"type": "keyword"},
         "rule": {"type": "keyword"},
         "entity": {"type": "keyword"},
+        "saved_search": {"type": "keyword"},
+        "highlights": {"type": "keyword"},
         "state": {"type": "keyword"},  # pending | sent
         "claimed_at": {"type": "date"},
         "claimed_by": {"type": "keyword"},
@@ -96,6 +98,7 @@ ALERTS_MAPPING: dict[str, Any] = {
     },
 }
 _COPY_FIELDS = ("alias", "rule", "entity", "copies", "sources", "copy_articles", "last_seen_at")
+_NEWER_FIELDS = (*_COPY_FIELDS, "saved_search", "highlights")
 
 COPY_ATTEMPTS = 5  # optimistic updates of one alert by racing workers
 COPY_ARTICLES_KEPT = 100  # article ids kept on an alert to tell replays from new copies
@@ -190,7 +193,7 @@ class AlertStore:
                 # drop the refresh interval it set (a user's own value stays).
                 await self.es.indices.put_mapping(
                     index=self.index,
-                    properties={f: ALERTS_MAPPING["properties"][f] for f in _COPY_FIELDS},
+                    properties={f: ALERTS_MAPPING["properties"][f] for f in _NEWER_FIELDS},
                 )
                 found = await self.es.indices.get_settings(
                     index=self.index, name="index.refresh_interval"
