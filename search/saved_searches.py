@@ -435,3 +435,38 @@ def filters_match(search: SavedSearch, document: Mapping[str, Any]) -> bool:
         ):
             return False
     return True
+
+
+# ---------------------------------------------------------------- backtest
+
+
+def backtest(
+    es: Elasticsearch, articles_index: str, search: SavedSearch, *, since: datetime, first: int = 10
+) -> dict[str, Any]:
+    """What ``search`` would have raised over the indexed articles published since ``since``:
+    per day and per language, and the first hits (the search's own query, caps included)."""
+    from search.query import run_search
+
+    request = search.request(
+        since=since, sort="recent", limit=first, facets=True, facet_size=50, histogram=True
+    )
+    result = run_search(es, articles_index, request)
+    return {
+        "search": {k: v for k, v in search.to_dict().items() if k not in ("id", "created_ms")},
+        "since": since.isoformat(),
+        "articles": result.total,
+        "per_day": [{"day": b.value[:10], "articles": b.count} for b in result.histogram],
+        "per_language": [
+            {"language": b.value, "articles": b.count} for b in result.facets.get("language", [])
+        ],
+        "first_hits": [
+            {
+                "published": h.published,
+                "language": h.language,
+                "source": h.source,
+                "title": h.title,
+                "url": h.url,
+            }
+            for h in result.hits
+        ],
+    }

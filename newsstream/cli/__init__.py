@@ -12,6 +12,7 @@ from newsstream.cli import (
     process_commands,
     run_commands,
     search_commands,
+    searches_commands,
 )
 
 app = typer.Typer(
@@ -33,6 +34,7 @@ for module in (
     ingest_commands,
     process_commands,
     search_commands,
+    searches_commands,
     alerts_commands,
     deadletter_commands,
     demo_commands,

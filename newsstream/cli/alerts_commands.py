@@ -29,6 +29,7 @@ def list_alerts(
     ),
     limit: int = typer.Option(50, "--limit", "-n", min=1, help="At most this many alerts."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per line."),
+    saved_search: str = typer.Option(None, "--saved-search", help="Name of a saved search."),
 ) -> None:
     """Show alerts from the alerts index, newest first."""
     from elasticsearch import ApiError, TransportError
@@ -44,7 +45,12 @@ def list_alerts(
         raise typer.BadParameter(str(exc)) from None
     try:
         total, alerts = search_alerts(
-            es_client(settings), settings.index_alerts, actor=actor, since=after, limit=limit
+            es_client(settings),
+            settings.index_alerts,
+            actor=actor,
+            since=after,
+            limit=limit,
+            saved_search=saved_search,
         )
     except (ApiError, TransportError) as exc:
         typer.secho(f"Elasticsearch at {settings.es_url}: {exc}", fg=typer.colors.RED, err=True)

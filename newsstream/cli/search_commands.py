@@ -127,11 +127,13 @@ def print_table(result: SearchResult) -> None:
 
 
 def api_routers() -> list[APIRouter]:
-    """The endpoints served beside search: the alert history and the watchlist backtest."""
+    """The endpoints served beside search: the alert history, the watchlist backtest and
+    the saved searches."""
     from processors.alerts.backtest_api import router as backtest_router
+    from processors.alerts.searches_api import router as searches_router
     from search.alerts.api import router as alerts_router
 
-    return [alerts_router, backtest_router]
+    return [alerts_router, backtest_router, searches_router]
 
 
 def check_api_exposure(host: str, keys: list[str], allow_unauthenticated: bool) -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import yaml
 
+from contract.ids import fold
 from contract.records import Topic
 from contract.text import fold_text, match_key
 from processors.enrichment.names import SEED_DIR
@@ -176,3 +177,13 @@ def classify_topics(
     title: str, text: str, *, language: str = "", entity_fields: list[str] | None = None
 ) -> list[Topic]:
     return default_classifier().classify(title, text, language, entity_fields)
+
+
+def topic_names(path: Path = TOPICS_FILE) -> dict[str, str]:
+    """Every way to name a topic (key, label, IPTC code; folded) -> its label."""
+    spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    names: dict[str, str] = {}
+    for key, body in spec.items():
+        for name in (key, body["label"], body["code"]):
+            names[fold(str(name))] = body["label"]
+    return names
