@@ -14,7 +14,6 @@ import asyncio
 import threading
 import time
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
