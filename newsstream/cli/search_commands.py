@@ -152,9 +152,10 @@ def api_routers() -> list[APIRouter]:
     the saved searches."""
     from processors.alerts.backtest_api import router as backtest_router
     from processors.alerts.searches_api import router as searches_router
+    from processors.alerts.searches_api import web_router as searches_page
     from search.alerts.api import router as alerts_router
 
-    return [alerts_router, backtest_router, searches_router]
+    return [alerts_router, backtest_router, searches_router, searches_page]
 
 
 def check_api_exposure(host: str, keys: list[str], allow_unauthenticated: bool) -> None:

@@ -38,7 +38,7 @@ def test_search_page_shows_highlighted_results_facets_and_a_histogram(web):
     assert page.status_code == 200
     html = page.text
     assert "<em>Maduro</em>" in html
-    assert "2 articles" in _text(html)
+    assert "2 stories (2 articles)" in _text(html)
     assert 'data-facet="language"' in html and 'class="bar"' in html
     assert re.search(r'href="/\?q=Maduro&amp;lang=nl">nl</a> <span class="count">1<', html)
 
@@ -46,7 +46,7 @@ def test_search_page_shows_highlighted_results_facets_and_a_histogram(web):
 def test_filters_show_as_removable_chips_and_narrow_the_results(web):
     client, _ = web
     html = client.get("/", params={"q": "Maduro", "lang": "nl"}).text
-    assert "1 article " in _text(html)
+    assert "1 story (1 article)" in _text(html)
     assert 'class="chip" href="/?q=Maduro"' in html
 
 
@@ -184,7 +184,7 @@ def test_a_histogram_bar_narrows_the_search_to_its_time(web):
     bars = re.findall(r'<a class="bar" href="([^"]+)"[^>]*title="2019-03-12 00:00: 1"', html)
     assert bars, "the 12 March bar links somewhere"
     narrowed = client.get(bars[0].replace("&amp;", "&")).text
-    assert "since: 2019-03-12T00:00:00Z" in narrowed and "1 article " in _text(narrowed)
+    assert "since: 2019-03-12T00:00:00Z" in narrowed and "1 story (1 article)" in _text(narrowed)
 
 
 def test_the_alerts_page_shows_where_a_story_was_first_seen_and_its_copies(
