@@ -265,9 +265,9 @@ def test_search_for_maduro_shows_four_languages_with_highlights(service, browser
     marked = [e.text for e in _all(browser, ".hit em")]
     assert marked and all(m.lower() == "maduro" for m in marked)
     assert re.match(r"\d+ stories \(\d+ articles\)", _one(browser, "#summary").text)
-    copies = [e for e in _all(browser, ".hit details.copies") if "Guaidó rallies" in e.text]
-    assert len(copies) == 1, "the syndicated blackout story shows once"
-    names = _one(copies[0], "summary").text
+    story = [e for e in _all(browser, ".hit") if "Guaidó rallies" in _one(e, "h2").text]
+    assert len(story) == 1, "the syndicated blackout story shows once"
+    names = _one(story[0], "details.copies summary").text
     assert names.startswith("3 copies:")
     assert all(n in names for n in ("World Wire Service", "The Evening Post", "Daily Globe"))
     facet = {e.text for e in _all(browser, '[data-facet="language"] li a')}
