@@ -4,12 +4,13 @@ A poller and a worker run as real processes on the private stack while a
 flow of 1,000 articles (100 of them planted with a tracked name, 143 with a
 word a saved search looks for) is released, 25 a second, in four stretches
 of ten seconds. At a random moment of each stretch one part is killed with
-SIGKILL and started again: the poller, the worker, Kafka, Elasticsearch; the stretch goes on meanwhile,
-and the test then waits until everything released so far is on the raw
-topic and searchable and its alerts are stored, and notes how long that
-took after the part was back. At the end every article must be on
-the raw topic once (as a read_committed consumer sees it), searchable once,
-every expected alert stored once, and both processes must stop on SIGTERM.
+SIGKILL and started again: the poller, the worker, Kafka, Elasticsearch; the
+stretch goes on meanwhile, and the test then waits until everything released
+so far is on the raw topic and searchable and its alerts are stored, and
+notes how long that took after the part was back. At the end every article
+must be on the raw topic once (as a read_committed consumer sees it),
+searchable once, every expected alert stored once, and both processes must
+stop on SIGTERM.
 The figures, and the seed of the random moments, are printed at the end of
 the run.
 """
