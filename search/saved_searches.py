@@ -444,7 +444,8 @@ def backtest(
     es: Elasticsearch, articles_index: str, search: SavedSearch, *, since: datetime, first: int = 10
 ) -> dict[str, Any]:
     """What ``search`` would have raised over the indexed articles published since ``since``:
-    per day and per language, and the first hits (the search's own query, caps included)."""
+    one alert per story, counted per day and per language, and the first stories (the
+    search's own query, caps included)."""
     from search.query import run_search
 
     request = search.request(
@@ -454,10 +455,11 @@ def backtest(
     return {
         "search": {k: v for k, v in search.to_dict().items() if k not in ("id", "created_ms")},
         "since": since.isoformat(),
-        "articles": result.total,
-        "per_day": [{"day": b.value[:10], "articles": b.count} for b in result.histogram],
+        "alerts": result.total,
+        "articles": result.articles,
+        "per_day": [{"day": b.value[:10], "alerts": b.count} for b in result.histogram],
         "per_language": [
-            {"language": b.value, "articles": b.count} for b in result.facets.get("language", [])
+            {"language": b.value, "alerts": b.count} for b in result.facets.get("language", [])
         ],
         "first_hits": [
             {
@@ -466,6 +468,7 @@ def backtest(
                 "source": h.source,
                 "title": h.title,
                 "url": h.url,
+                "copies": h.copies,
             }
             for h in result.hits
         ],

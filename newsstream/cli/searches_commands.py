@@ -184,15 +184,16 @@ def backtest(
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
         return
-    stories = report.get("stories")
-    counted = f"{report['articles']} articles" + (f", {stories} stories" if stories else "")
-    typer.echo(f"since {report['since'][:16]}: {counted}")
     typer.echo(
-        "per language: "
-        + (", ".join(f"{b['language']} {b['articles']}" for b in report["per_language"]) or "-")
+        f"since {report['since'][:16]}: {report['alerts']} alerts "
+        f"(one per story; {report['articles']} articles)"
     )
     typer.echo(
-        "per day: " + (", ".join(f"{b['day']} {b['articles']}" for b in report["per_day"]) or "-")
+        "per language: "
+        + (", ".join(f"{b['language']} {b['alerts']}" for b in report["per_language"]) or "-")
+    )
+    typer.echo(
+        "per day: " + (", ".join(f"{b['day']} {b['alerts']}" for b in report["per_day"]) or "-")
     )
     for hit in report["first_hits"]:
         typer.echo(f"  {hit['published'][:16]}  {hit['language']}  {hit['source']}: {hit['title']}")

@@ -38,6 +38,13 @@ def settings(es_client, tmp_path_factory):
         enriched(1, title="Un apagón deja a oscuras a Venezuela", language="es"),
         enriched(2, title="Otro apagón en Zulia", language="es", published="2026-12-01T10:00:00Z"),
         enriched(3, title="Venezuela blackout", language="en", published="2026-12-02T10:00:00Z"),
+        enriched(  # a copy of the story above on another site: one alert, not two
+            3,
+            title="Venezuela blackout",
+            language="en",
+            published="2026-12-02T11:00:00Z",
+            url="https://other.example/blackout",
+        ),
     ]
     BulkIndexer(es_client, config).index([(r.id, message(r)) for r in records])
     es_client.indices.refresh(index=config.layout.alias)
@@ -79,10 +86,11 @@ def test_backtest_over_http_counts_per_day_and_language(es_client, settings):
             json={"q": "apagones OR blackouts"},
             params={"since": "2026-11-30"},
         ).json()
-    assert report["articles"] == 2
-    assert {b["language"]: b["articles"] for b in report["per_language"]} == {"es": 1, "en": 1}
-    assert [b["day"] for b in report["per_day"] if b["articles"]] == ["2026-12-01", "2026-12-02"]
+    assert (report["alerts"], report["articles"]) == (2, 3)
+    assert {b["language"]: b["alerts"] for b in report["per_language"]} == {"es": 1, "en": 1}
+    assert [b["day"] for b in report["per_day"] if b["alerts"]] == ["2026-12-01", "2026-12-02"]
     assert report["first_hits"][0]["title"] == "Venezuela blackout"
+    assert report["first_hits"][0]["copies"] == 2
 
 
 def test_the_searches_commands(settings):
@@ -98,6 +106,6 @@ def test_the_searches_commands(settings):
     backtest = runner.invoke(
         app, ["searches", "backtest", "apagones", "--since", "2026-11-30", "--json"], env=env
     )
-    assert json.loads(backtest.stdout)["articles"] == 1
+    assert json.loads(backtest.stdout)["alerts"] == 1
     removed = runner.invoke(app, ["searches", "remove", "stroom"], env=env)
     assert removed.exit_code == 0 and "removed 'Stroom'" in removed.stdout
