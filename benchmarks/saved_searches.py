@@ -35,7 +35,6 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +46,7 @@ from elasticsearch import Elasticsearch, helpers  # noqa: E402
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition  # noqa: E402
 
 from contract.ids import article_id, story_id  # noqa: E402
+from contract.isolated import isolated_settings, settings_env  # noqa: E402
 from contract.kafka_admin import ensure_topics  # noqa: E402
 from contract.records import Article, Source, encode, utcnow_iso  # noqa: E402
 from contract.settings import Settings  # noqa: E402
@@ -167,29 +167,7 @@ def store_searches(es: Elasticsearch, index: str, searches: list[SavedSearch]) -
 
 
 def settings_for(tag: str, data: Path) -> Settings:
-    return Settings.from_env(
-        topic_raw=f"{tag}.news.articles.raw",
-        topic_enriched=f"{tag}.news.articles.enriched",
-        topic_alerts=f"{tag}.news.alerts",
-        topic_deadletter=f"{tag}.news.deadletter",
-        topic_partitions=2,
-        processor_group=f"{tag}-processors",
-        index_articles=f"{tag}-news-articles",
-        index_alerts=f"{tag}-news-alerts",
-        data_dir=str(data),
-        bulk_interval=0.2,
-    )
-
-
-def environment(settings: Settings) -> dict[str, str]:
-    env = dict(os.environ)
-    for f in fields(settings):
-        value = getattr(settings, f.name)
-        env["NEWSSTREAM_" + f.name.upper()] = (
-            ("1" if value else "0") if value is True or value is False else str(value)
-        )
-    env["PYTHONPATH"] = str(ROOT)
-    return env
+    return isolated_settings(tag, data, prefix="b", bulk_interval=0.2)
 
 
 def start_workers(settings: Settings, count: int, logs: Path) -> list[subprocess.Popen]:
@@ -201,7 +179,7 @@ def start_workers(settings: Settings, count: int, logs: Path) -> list[subprocess
                 [sys.executable, "-m", "newsstream", "process", "--loglevel", "info"],
                 stdout=open(log, "wb"),  # noqa: SIM115 - the worker owns it
                 stderr=subprocess.STDOUT,
-                env=environment(settings),
+                env={**settings_env(settings), "PYTHONPATH": str(ROOT)},
             )
         )
     deadline = time.monotonic() + 180
@@ -354,7 +332,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.quick:
         args.burst, args.seconds = 1000, 10
-    tag = "b" + uuid.uuid4().hex[:8]
+    tag = uuid.uuid4().hex[:8]
     work = Path(tempfile.mkdtemp(prefix="saved-searches-bench-"))
     settings = settings_for(tag, work / "data")
     es = Elasticsearch(settings.es_url, request_timeout=120)

@@ -18,18 +18,18 @@ from collections import Counter
 import pytest
 from typer.testing import CliRunner
 
+from contract.isolated import isolated_settings, settings_env
 from contract.kafka_admin import ensure_topics
 from ingest.feedlist import Feed
 from ingest.poller import Poller
 from ingest.serve import make_server
 from newsstream.cli import app
+from newsstream.workers import running_worker
 from search.index_template import delete_index_layout
 from search.layout import IndexLayout
 from search.provision import provision
 from search.saved_searches import searches_index
-from tests.conftest import isolated_settings, settings_env
 from tests.processors.alerts.support import TopicReader
-from tests.workers import running_worker
 
 pytestmark = [pytest.mark.kafka, pytest.mark.elasticsearch]
 

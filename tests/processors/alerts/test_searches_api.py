@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from contract.isolated import settings_env
 from contract.settings import Settings
 from newsstream.cli import app
 from newsstream.cli.search_commands import api_routers
@@ -17,7 +18,6 @@ from search.bulk_indexer import BulkIndexer
 from search.index_template import delete_index_layout
 from search.provision import provision
 from search.saved_searches import searches_index
-from tests.conftest import settings_env
 from tests.search.factories import enriched, message
 
 pytestmark = pytest.mark.elasticsearch
