@@ -224,8 +224,12 @@ def test_kill_9_each_part_under_a_flow_loses_nothing_and_duplicates_nothing(
     pipeline = Pipeline(private_stack, tmp_path, flow.feed_list(tmp_path / "feeds.yaml"))
     ensure_topics(pipeline.settings)
     es = es_client(private_stack)
-    index = searches_index(pipeline.settings.index_alerts)
-    add_search(es, index, validate(SEARCH_NAME, SEARCH_QUERY))
+    # Saved before the flow starts, with time for a new index on a busy machine.
+    add_search(
+        es.options(request_timeout=120),
+        searches_index(pipeline.settings.index_alerts),
+        validate(SEARCH_NAME, SEARCH_QUERY),
+    )
     releaser = Releaser(flow, server)
 
     def current() -> tuple[Counter, Counter, Counter]:
