@@ -2,7 +2,7 @@
 
     python benchmarks/saved_searches.py                 # 1,000 searches, 2 workers
     python benchmarks/saved_searches.py --quick         # shorter phases
-    python benchmarks/saved_searches.py --json benchmarks/results/saved_searches.json
+    python benchmarks/saved_searches.py --json /tmp/trial.json   # a trial, kept out of results/
 
 Runs real ``newsstream process`` workers (enrich, index, alerts; one per core)
 on topics and indices private to the run, with articles built from the
@@ -41,6 +41,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import results  # noqa: E402
 import yaml  # noqa: E402
 from elasticsearch import Elasticsearch, helpers  # noqa: E402
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition  # noqa: E402
@@ -63,7 +64,6 @@ from search.saved_searches import (  # noqa: E402
 )
 
 SENTENCES = ROOT / "benchmarks" / "data" / "news_sentences.yaml"
-RESULTS = ROOT / "benchmarks" / "results" / "saved_searches.json"
 MIN_CHARS, MAX_CHARS = 1500, 4000
 TOPICS = [
     "politics",
@@ -311,15 +311,6 @@ def at_rate(
     }
 
 
-def git_commit() -> str:
-    try:
-        return subprocess.run(
-            ["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True
-        ).stdout.strip()
-    except OSError:
-        return ""
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--searches", type=int, default=1000)
@@ -328,7 +319,9 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--quick", action="store_true", help="bursts of 1,000, phases of 10 s")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--json", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--json", type=Path, help="write the figures here (default: benchmarks/results/)"
+    )
     args = parser.parse_args()
     if args.quick:
         args.burst, args.seconds = 1000, 10
@@ -337,13 +330,8 @@ def main() -> int:
     settings = settings_for(tag, work / "data")
     es = Elasticsearch(settings.es_url, request_timeout=120)
     corpus = Corpus(args.seed)
-    report: dict[str, Any] = {
-        "commit": git_commit(),
-        "cores": os.cpu_count(),
-        "load_before": os.getloadavg(),
-        "workers": args.workers,
-        "searches": args.searches,
-    }
+    started_load = results.load_start()
+    report: dict[str, Any] = {"workers": args.workers, "searches": args.searches}
     ensure_topics(settings)
     provision(es, settings)
     procs: list[subprocess.Popen] = []
@@ -372,7 +360,6 @@ def main() -> int:
             )
     finally:
         stop_workers(procs)
-        report["load_after"] = os.getloadavg()
         delete_index_layout(es, IndexLayout(settings.index_articles))
         for index in (settings.index_alerts, searches_index(settings.index_alerts)):
             es.indices.delete(index=index, ignore_unavailable=True)
@@ -381,8 +368,10 @@ def main() -> int:
         admin.delete_topics(topics + [settings.topic_deadletter])
         admin.close()
     print(json.dumps(report, indent=2))
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(report, indent=2) + "\n")
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    else:
+        results.write("saved_searches", report, started_load=started_load)
     return 0
 
 
