@@ -373,6 +373,27 @@ def alert_latency(r: Result) -> str:
     )
 
 
+def saved_searches(r: Result) -> str:
+    f = r["figures"]
+    rows = [
+        ["end to end, no saved searches", f"{num(f['without']['rate'])} articles/s"],
+        [
+            f"end to end, {f['searches']:,} saved searches",
+            f"{num(f['with']['rate'])} articles/s ({f['rate_drop'] * 100:+.1f} % drop)",
+        ],
+    ]
+    for phase in f.get("rates", []):
+        lat = phase["raw_to_alert_ms"]
+        rows.append(
+            [
+                f"raw to saved-search alert p50 / p95 at {num(phase['rate'])}/s",
+                f"{num(lat['p50'])} / {num(lat['p95'])} ms "
+                f"({phase['saved_search_alerts']:,} alerts, {phase['articles']:,} articles)",
+            ]
+        )
+    return table(["saved searches", "measured"], rows)
+
+
 RENDERERS: dict[str, Callable[[Result], str]] = {
     "e2e": e2e,
     "e2e.summary": e2e_summary,
@@ -388,6 +409,7 @@ RENDERERS: dict[str, Callable[[Result], str]] = {
     "es_request_cost": es_request_cost,
     "es_pacing_cost": es_pacing_cost,
     "alert_latency": alert_latency,
+    "saved_searches": saved_searches,
 }
 
 
