@@ -349,6 +349,12 @@ def test_save_as_alert_from_the_search_page_then_its_matches_listed(service, bro
     saved = _one(browser, '.saved-search[data-name="Apagones"]')
     assert "stroompannes OR apagones" in saved.text and "languages: es" in saved.text
     assert "No matches yet" in saved.text
+    browser.get(service.url + "watch")
+    _wait(
+        lambda: _one(browser, "#live").get_attribute("data-state") == "live",
+        15,
+        "the live stream to connect",
+    )
     url = f"https://diario.example/{time.time_ns()}"
     title, text = (
         "Nuevo apagón en Maracaibo",
@@ -371,12 +377,20 @@ def test_save_as_alert_from_the_search_page_then_its_matches_listed(service, bro
     producer.flush(30)
     producer.close()
 
+    live = _wait(
+        lambda: [e for e in _all(browser, "#alerts li.alert.new") if title in e.text],
+        60,
+        "the saved search's alert arriving live",
+    )
+    assert "saved search “Apagones”" in _one(live[0], '[data-f="actor"]').text
+    assert "matched “apagón”" in _one(live[0], ".why").text
+
     def listed() -> bool:
         browser.get(service.url + "saved")
         items = _all(browser, '.saved-search[data-name="Apagones"] li.alert')
         return any(title in item.text for item in items)
 
-    _wait(listed, 60, "the new story among the saved search's matches")
+    _wait(listed, 30, "the new story among the saved search's matches")
     item = _one(browser, '.saved-search[data-name="Apagones"] li.alert')
     assert "matched “apagón”" in _one(item, ".why").text
     _shot(browser, "6-saved-searches")
