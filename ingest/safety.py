@@ -109,12 +109,13 @@ async def check_url(
         addresses = [str(ipaddress.ip_address(host))]  # a literal address needs no DNS
     except ValueError:
         addresses = []
-    if not addresses and resolve is None:
-        return
-    try:
-        addresses = addresses or await resolve(host, port)  # type: ignore[misc]
-    except (OSError, UnicodeError) as exc:
-        raise FeedError(f"cannot resolve {host}: {exc}", kind="dns") from exc
+    if not addresses:
+        if resolve is None:
+            return
+        try:
+            addresses = await resolve(host, port)
+        except (OSError, UnicodeError) as exc:
+            raise FeedError(f"cannot resolve {host}: {exc}", kind="dns") from exc
     if not addresses:
         raise FeedError(f"{host} resolves to no address", kind="dns")
     blocked = [a for a in addresses if not is_public(a)]

@@ -136,8 +136,10 @@ class Supervisor:
         for group in sorted({c.spec.stop_group for c in self.children}):
             members = [c for c in self.children if c.spec.stop_group == group and c.running]
             for child in members:
+                if child.proc is None:  # never started (``running`` is false then)
+                    continue
                 with contextlib.suppress(ProcessLookupError):
-                    os.killpg(child.proc.pid, signal.SIGTERM)  # type: ignore[union-attr]
+                    os.killpg(child.proc.pid, signal.SIGTERM)
             deadline = time.monotonic() + grace
             for child in members:
                 proc = child.proc
