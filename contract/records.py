@@ -447,6 +447,10 @@ def decode_enriched(raw: bytes | str | None) -> EnrichedArticle:
     return EnrichedArticle.from_dict(decode_json(raw))
 
 
+def decode_alert(raw: bytes | str | None) -> Alert:
+    return Alert.from_dict(decode_json(raw))
+
+
 # Kafka refuses records over about 1 MB (the producer's and the broker's default
 # limits): the original bytes a dead-letter record keeps, and the error text.
 DEAD_LETTER_ORIGINAL_MAX = 900_000

@@ -281,8 +281,11 @@ def each_message(fn: Callable[[T, Message], Outcome], items: Sequence[Item[T]]) 
     return outcomes
 
 
-def message_of(event: faust.EventT[Any]) -> Message:
-    """The plain-data view of a Faust event."""
+def message_of(event: faust.EventT[Any] | Message) -> Message:
+    """The plain-data view of a Faust event (a :class:`Message` is its own view:
+    a queue reading Kafka without Faust hands the harness these)."""
+    if isinstance(event, Message):
+        return event
     message = event.message
     stamp = getattr(message, "timestamp", None)
     return Message(
