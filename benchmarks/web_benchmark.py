@@ -42,7 +42,6 @@ import results  # noqa: E402
 from indexing_benchmark import batches  # noqa: E402
 from procstats import cpu_seconds, stack_pids  # noqa: E402
 
-from contract.records import encode  # noqa: E402
 from contract.settings import Settings  # noqa: E402
 from search.api import create_api  # noqa: E402
 from search.bulk_indexer import BulkIndexer  # noqa: E402
@@ -90,7 +89,7 @@ def main() -> None:
             started = time.monotonic()
             indexer = BulkIndexer(client, config)
             for batch in batches(args.count, 1000, time.time()):
-                indexer.index([(a.id, encode(a)) for a in batch])
+                indexer.index([(a.id, a) for a in batch])
             print(f"indexed in {time.monotonic() - started:.0f} s")
         client.indices.refresh(index=config.layout.alias)
         total = client.count(index=config.layout.alias)["count"]

@@ -451,6 +451,28 @@ def decode_alert(raw: bytes | str | None) -> Alert:
     return Alert.from_dict(decode_json(raw))
 
 
+# The key of ``EnrichedArticle.versions`` a recogniser stamps on the article's
+# second version, the one with the statistical names.
+RECOGNITION_STEP = "recognition"
+# Revisions of one raw message leave room between its passes (a search-side
+# rewrite of a document, such as adding a language copy, raises it by one).
+REVISION_PASS = 100
+
+
+def revision(enriched: EnrichedArticle) -> int:
+    """Which version of an article wins, as a number that only goes up.
+
+    An article reaches the enriched topic twice in a language with a model:
+    the fast path's version, then the recogniser's with the statistical
+    names. Ordered first by the raw message it came from (a later raw
+    message is newer news), then by the pass (the recogniser's is more
+    complete). Consumers that keep one version (the search index, as its
+    external version) keep the highest and need no arrival order.
+    """
+    passes = 1 if RECOGNITION_STEP in enriched.versions else 0
+    return enriched.raw_timestamp_ms * 1000 + passes * REVISION_PASS
+
+
 # Kafka refuses records over about 1 MB (the producer's and the broker's default
 # limits): the original bytes a dead-letter record keeps, and the error text.
 DEAD_LETTER_ORIGINAL_MAX = 900_000

@@ -1,8 +1,15 @@
 """The indexing stage: enriched articles from Kafka into Elasticsearch, in bulk.
 
 Offsets are committed only after Elasticsearch acknowledged a batch: the
-stage harness (``processors.stage``) acknowledges each message once its
-document is indexed or parked on the dead-letter topic.
+stage harness (``processors.stage``) decodes each message, parks what does
+not decode, and acknowledges each message once its document is indexed or
+parked on the dead-letter topic; the bulk indexer gets decoded articles.
+
+An article in a language with a model arrives twice (the fast path's
+version, then the recogniser's with statistical names); the index keeps
+the one with the higher :func:`contract.records.revision`, as the
+document's external version, whatever order they arrive in (see
+``docs/pipeline.md``).
 
 With Elasticsearch down the batch is retried with backoff for as long as it
 takes; nothing is acked meanwhile, so a crash or shutdown at any point leaves
@@ -25,7 +32,7 @@ from pathlib import Path
 import faust
 from elasticsearch import AsyncElasticsearch
 
-from contract.errors import InvalidMessage
+from contract.records import EnrichedArticle, decode_enriched
 from contract.retry import SERVER_RETRY
 from contract.settings import Settings
 from processors.indexing.refresh import BacklogRefresh
@@ -97,12 +104,12 @@ def index_handler(
     refresh: BacklogRefresh,
     late: Callable[[Message], bool],
     settings: Settings,
-) -> Callable[[Sequence[Item[bytes]]], Awaitable[list[Outcome]]]:
+) -> Callable[[Sequence[Item[EnrichedArticle]]], Awaitable[list[Outcome]]]:
     """The batch handler: one bulk request; what Elasticsearch refuses is parked;
     the refresh interval told whether the batch was late."""
 
-    async def handle(items: Sequence[Item[bytes]]) -> list[Outcome]:
-        outcome = await indexer.index([(i, raw) for i, (_, raw) in enumerate(items)])
+    async def handle(items: Sequence[Item[EnrichedArticle]]) -> list[Outcome]:
+        outcome = await indexer.index([(i, enriched) for i, (_, enriched) in enumerate(items)])
         await refresh.after_batch(late(items[-1][0]))
         outcomes = [handled()] * len(items)
         for failure in outcome.invalid + outcome.rejected:
@@ -119,13 +126,6 @@ def index_handler(
     return handle
 
 
-def _raw(value: bytes | None) -> bytes:
-    """The indexer decodes (and reports what does not decode) itself."""
-    if value is None:
-        raise InvalidMessage("empty message (no value)")
-    return value
-
-
 class Indexing(faust.Service):
     """The index stage's hold on Elasticsearch, started and stopped with the worker.
 
@@ -140,7 +140,9 @@ class Indexing(faust.Service):
         self.late = late
         self.indexer: AsyncBulkIndexer | None = None
         self.refresh: BacklogRefresh | None = None
-        self._handle: Callable[[Sequence[Item[bytes]]], Awaitable[list[Outcome]]] | None = None
+        self._handle: (
+            Callable[[Sequence[Item[EnrichedArticle]]], Awaitable[list[Outcome]]] | None
+        ) = None
 
     async def start_indexing(self) -> None:
         config = await _provision_until_ready(self.settings)
@@ -151,7 +153,7 @@ class Indexing(faust.Service):
         await self.refresh.restore("the indexer starts")  # a stopped worker may have held it
         self._handle = index_handler(self.indexer, self.refresh, self.late, self.settings)
 
-    async def handle(self, items: Sequence[Item[bytes]]) -> list[Outcome]:
+    async def handle(self, items: Sequence[Item[EnrichedArticle]]) -> list[Outcome]:
         assert self._handle is not None, "started before the first batch"
         return await self._handle(items)
 
@@ -189,7 +191,7 @@ def register(app: faust.App, topics: ProcessorTopics, settings: Settings) -> Non
     app.add_dependency(indexing)
     stage = Stage(
         STAGE,
-        _raw,
+        decode_enriched,
         indexing.handle,
         batch_size=settings.bulk_size,
         within=settings.bulk_interval,
