@@ -185,8 +185,8 @@ class ReceiverQueue:
                 self.restarts += 1
                 delay = self.restart_retry.delay(self.restarts)
                 log.warning(
-                    "webhook %s: queue stopped (%s: %s); restarting in %.0fs",
-                    self.sink.url,
+                    "%s: queue stopped (%s: %s); restarting in %.0fs",
+                    self.sink.name,
                     type(exc).__name__,
                     exc,
                     delay,
@@ -222,7 +222,7 @@ class ReceiverQueue:
             # alert; the group must not think the queue died meanwhile.
             max_poll_interval_ms=BATCH * 120_000,
         )
-        url = self.sink.url
+        name = self.sink.name
         harness = self.harness
         # A new consumer starts from the committed offsets: nothing is held any more.
         harness.release(set(harness.held))
@@ -234,7 +234,7 @@ class ReceiverQueue:
 
             async def on_partitions_assigned(self, assigned: object) -> None:
                 partitions = sorted(tp.partition for tp in assigned)  # type: ignore[attr-defined]
-                log.info("webhook %s: delivering from partitions %s", url, partitions)
+                log.info("%s: delivering from partitions %s", name, partitions)
 
         consumer.subscribe([self.settings.topic_alerts], listener=Listener())
         done: dict[TopicPartition, int] = {}  # acknowledged, not yet committed
@@ -271,7 +271,7 @@ def register_webhooks(app: faust.App, topics: ProcessorTopics, settings: Setting
     for sink in sinks:
         started = start_at_end_if_new(settings, sink.url)
         if started:
-            log.info("webhook %s: new receiver, starts at offsets %s", sink.url, started)
+            log.info("%s: new receiver, starts at offsets %s", sink.name, started)
     queues = [ReceiverQueue(settings, sink, topics) for sink in sinks]
     log.info("alerts: delivering to %d webhook(s), each with its own queue", len(queues))
 
@@ -351,5 +351,5 @@ async def backfill(
                 counts["delivered"] += 1
             except NewsstreamError as exc:
                 counts["failed"] += 1
-                log.warning("backfill: %s did not take %s: %s", sink.url, alert.id, exc)
+                log.warning("backfill: %s did not take %s: %s", sink.name, alert.id, exc)
     return counts
