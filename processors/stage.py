@@ -34,6 +34,11 @@ Every message ends with exactly one status from :data:`STATUSES`, counted in
 ``newsstream_stage_messages_total{stage,status}``, and every batch writes one
 log line.
 
+The webhook queues, which need a consumer group each and so cannot be
+Faust agents, hand the batches they fetch to :meth:`StageHarness.run_batch`
+as plain :class:`Message` values: the same decoding, parking and
+acknowledgement (see ``docs/pipeline.md``).
+
 CPU-bound handlers run behind :class:`Offload` (a thread by default, a
 process pool or inline for tests), one hop per batch, so the event loop keeps
 fetching, committing and heart-beating while they work. The offload is made

@@ -5,6 +5,12 @@ lets the alert store decide which alerts are new and publishes those to
 ``news.alerts`` and the log. Webhooks (only when configured) read
 ``news.alerts`` each through a queue of their own (``processors.alerts.delivery``),
 so a slow receiver delays neither detection nor the other receivers.
+
+An article in a language with a model comes twice (the fast path's version,
+then the recogniser's): the stage keeps no version of an article; an alert
+is raised the first time any version names the actor in the story (the
+store's alert id per actor and story), so the second version alerts only on
+actors the first did not name, and no alert is withdrawn.
 """
 
 from __future__ import annotations
