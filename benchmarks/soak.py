@@ -241,7 +241,7 @@ def worker_main(conn: Any, settings: Settings) -> None:
                     )
                     value = encode(enriched)
                     producer.send(settings.topic_enriched, key=article.id.encode(), value=value)
-                    batch.append((record.offset, value))
+                    batch.append((record.offset, enriched))
                     alerts += decide(enriched, enriched.actors, now_ms=int(now * 1000))
                 indexer.index(batch)
                 if alerts:

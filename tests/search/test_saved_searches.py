@@ -29,7 +29,7 @@ from search.saved_searches import (
     searches_keys,
     validate,
 )
-from tests.search.factories import enriched, message
+from tests.search.factories import enriched
 
 pytestmark = pytest.mark.elasticsearch
 
@@ -87,7 +87,7 @@ def world(es_client):
     tag = uuid.uuid4().hex[:10]
     settings = Settings.from_env(index_articles=f"t{tag}-news-articles")
     config = provision(es_client, settings)
-    BulkIndexer(es_client, config).index([(r.id, message(r)) for r in ARTICLES])
+    BulkIndexer(es_client, config).index([(r.id, r) for r in ARTICLES])
     es_client.indices.refresh(index=config.layout.alias)
     index = f"t{tag}-news-alerts-searches"
     yield settings, index

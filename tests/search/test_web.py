@@ -16,7 +16,7 @@ from search.api import create_api
 from search.bulk_indexer import BulkIndexer
 from search.index_template import delete_index_layout
 from search.provision import provision
-from tests.search.factories import enriched, message
+from tests.search.factories import enriched
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +74,7 @@ def test_the_article_page_marks_a_name_written_with_a_soft_hyphen(es_client, set
     )
     config = provision(es_client, settings)
     try:
-        BulkIndexer(es_client, config).index([(record.id, message(record))])
+        BulkIndexer(es_client, config).index([(record.id, record)])
         es_client.indices.refresh(index=config.layout.alias)
         with TestClient(create_api(settings, client=es_client)) as client:
             article = client.get(f"/article/{record.id}").text

@@ -18,7 +18,7 @@ from search.bulk_indexer import BulkIndexer
 from search.index_template import delete_index_layout
 from search.provision import provision
 from search.saved_searches import searches_index
-from tests.search.factories import enriched, message
+from tests.search.factories import enriched
 
 pytestmark = pytest.mark.elasticsearch
 
@@ -46,7 +46,7 @@ def settings(es_client, tmp_path_factory):
             url="https://other.example/blackout",
         ),
     ]
-    BulkIndexer(es_client, config).index([(r.id, message(r)) for r in records])
+    BulkIndexer(es_client, config).index([(r.id, r) for r in records])
     es_client.indices.refresh(index=config.layout.alias)
     yield settings
     delete_index_layout(es_client, config.layout)
