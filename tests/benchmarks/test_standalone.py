@@ -49,3 +49,14 @@ def test_a_benchmark_starts_without_pytest(script):
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "usage:" in done.stdout
+
+
+@pytest.mark.parametrize(
+    "script",
+    [s for s in SCRIPTS if "argparse" in imported_modules(s) and s.name != "report.py"],
+    ids=lambda p: p.name,
+)
+def test_a_benchmark_writes_its_results_file(script):
+    """Figures in the docs come from benchmarks/results/<name>.json (benchmarks/results.py)."""
+    source = script.read_text(encoding="utf-8")
+    assert "results" in imported_modules(script) and "results.write(" in source
