@@ -413,19 +413,34 @@ RENDERERS: dict[str, Callable[[Result], str]] = {
 }
 
 
+def first(record: Result, *keys: str) -> Any:
+    """The first of ``keys`` a results file has (scripts name their provenance alike, not
+    always the same)."""
+    for key in keys:
+        value = record.get(key)
+        if value is not None:
+            return value
+    return None
+
+
 def index() -> str:
     """Every results file: what ran, on which commit, under what load."""
     rows = []
     for path in sorted(RESULTS.glob("*.json")):
         r = json.loads(path.read_text(encoding="utf-8"))
+        load = first(r, "load_average", "load_average_end", "load_after", "load")
+        if isinstance(load, list):
+            load = load[0]
+        when = str(first(r, "finished_at", "timestamp", "finished", "started") or "-")
+        command = first(r, "command")
         rows.append(
             [
                 f"[{path.name}](../benchmarks/results/{path.name})",
-                f"`{r['command']}`",
-                f"`{r['commit'][:10]}`",
-                r["cores"],
-                f"{r['load_average'][0]:.1f}",
-                r["finished_at"].replace("T", " ").rstrip("Z"),
+                f"`{command}`" if command else "-",
+                f"`{str(first(r, 'commit', 'git_commit') or 'unknown')[:10]}`",
+                first(r, "cores", "cpu_count") or "-",
+                f"{load:.1f}" if isinstance(load, int | float) else "-",
+                when.replace("T", " ").rstrip("Z")[:19],
             ]
         )
     if not rows:
@@ -473,8 +488,8 @@ def main(argv: list[str] | None = None) -> int:
     for path in stale:
         print(f"{path}: {verb}")
     for path in sorted(RESULTS.glob("*.json")):
-        commit = json.loads(path.read_text(encoding="utf-8"))["commit"]
-        if commit == "unknown" or code_changed_since(commit):
+        commit = str(first(json.loads(path.read_text(encoding="utf-8")), "commit", "git_commit"))
+        if commit in ("None", "unknown") or code_changed_since(commit):
             print(f"note: {path.name} measured {commit[:10]}; the code has changed since")
     return 1 if args.check and stale else 0
 
