@@ -54,10 +54,15 @@ def code_changed_since(commit: str) -> bool:
     return done.returncode != 0
 
 
+def command_line(record: Result) -> str:
+    """The command as run, with this machine's absolute paths (data directories) as DIR."""
+    return re.sub(r"(?<=[\s=])/\S+", "DIR", str(record.get("command") or ""))
+
+
 def provenance(result: Result) -> str:
     load = " / ".join(f"{x:.1f}" for x in result["load_average"])
     return (
-        f"<sub>`{result['command']}` at commit `{result['commit'][:10]}`"
+        f"<sub>`{command_line(result)}` at commit `{result['commit'][:10]}`"
         f"{' with uncommitted changes' if result.get('uncommitted_changes') else ''}, "
         f"{result['cores']} cores, load average {load} (1 / 5 / 15 min) at the end, "
         f"{result['finished_at'].replace('T', ' ').rstrip('Z')} UTC</sub>"
@@ -432,7 +437,7 @@ def index() -> str:
         if isinstance(load, list):
             load = load[0]
         when = str(first(r, "finished_at", "timestamp", "finished", "started") or "-")
-        command = first(r, "command")
+        command = command_line(r)
         rows.append(
             [
                 f"[{path.name}](../benchmarks/results/{path.name})",
