@@ -2,6 +2,7 @@
 
     python benchmarks/report.py           # rewrite every marked region
     python benchmarks/report.py --check   # exit 1 when a region is out of date
+    python benchmarks/report.py --list    # every results file: command, commit, cores, load
 
 A region is marked in Markdown as::
 
@@ -477,7 +478,11 @@ def documents() -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if stale")
+    parser.add_argument("--list", action="store_true", help="print every results file and stop")
     args = parser.parse_args(argv)
+    if args.list:
+        print(index())
+        return 0
     stale = []
     for path in documents():
         if not path.is_file():
