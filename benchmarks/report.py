@@ -147,22 +147,29 @@ def e2e(r: Result) -> str:
     out = table(["", "figure"], rows)
     if "kafka" in procs and "elasticsearch" in procs:
         total = sum(p["cpu_ms_per_article"] for p in procs.values())
+        shared = [n for n, p in procs.items() if p.get("shared")]
         out += (
             f"\n\nCapacity estimate: {r['cores']} cores x 1000 / {total:.2f} ms of CPU per "
             f"article in all processes ≈ {num(r['cores'] * 1000 / total)} articles/s on this "
             f"machine, of which the burst reached {num(burst['feed_to_searchable_per_s'])}."
         )
+        if shared:
+            out += (
+                f" The CPU of {' and '.join(shared)} includes whatever else they served "
+                "during the run, so on a busy machine the estimate is low."
+            )
     return out
 
 
 def e2e_summary(r: Result) -> str:
     burst = r["figures"]["burst"]
+    busy = ": other work shared the cores" if r["load_average"][0] > r["cores"] else ""
     return (
         f"On {r['cores']} cores shared with Kafka and Elasticsearch, {burst['articles']:,} "
         f"articles from {burst['feeds']} feeds became searchable at "
         f"{num(burst['feed_to_searchable_per_s'])} articles/s and alerted at "
         f"{num(burst['feed_to_alert_per_s'])} articles/s "
-        f"(load average {r['load_average'][0]:.1f}; more in "
+        f"(load average {r['load_average'][0]:.1f}{busy}; more in "
         "[docs/benchmarks.md](docs/benchmarks.md#end-to-end))."
     )
 
