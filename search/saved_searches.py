@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 from elasticsearch import ApiError, AsyncElasticsearch, ConflictError, Elasticsearch, NotFoundError
@@ -82,7 +83,7 @@ class SavedSearch:
     created_ms: int = 0
     compiled: dict[str, Any] | None = None
 
-    @property
+    @cached_property
     def id(self) -> str:
         return search_id(self.name)
 
