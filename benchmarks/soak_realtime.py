@@ -292,6 +292,7 @@ def main() -> int:
     args = parser.parse_args()
     find_stack()
 
+    commit = git_commit()  # the code that runs, even if the tree moves during the hour
     tag = uuid.uuid4().hex[:8]
     work = args.work or Path(os.environ.get("TMPDIR", "/tmp")) / f"newsstream-soak-{tag}"
     work.mkdir(parents=True, exist_ok=True)
@@ -417,7 +418,7 @@ def main() -> int:
     last = samples[-1] if samples else {}
     report = {
         "benchmark": "soak_realtime",
-        "git_commit": git_commit(),
+        "git_commit": commit,
         "cores": os.cpu_count(),
         "load_average_end": os.getloadavg()[0],
         "minutes": args.minutes,
