@@ -17,9 +17,9 @@ def client_options(settings: Settings, *, request_timeout: float = 30.0) -> dict
         "max_retries": 3,
     }
     if settings.es_api_key:
-        options["api_key"] = settings.es_api_key
+        options["api_key"] = settings.es_api_key.reveal()
     elif settings.es_username:
-        options["basic_auth"] = (settings.es_username, settings.es_password)
+        options["basic_auth"] = (settings.es_username, settings.es_password.reveal())
     if settings.es_url.startswith("https"):
         options["verify_certs"] = settings.es_verify_certs
     return options

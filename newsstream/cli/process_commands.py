@@ -58,5 +58,5 @@ def config(
         value = getattr(settings, f.name)
         if not show_all and value == getattr(defaults, f.name):
             continue
-        shown = "***" if ("password" in f.name or "api_key" in f.name) and value else value
+        shown = value  # a Secret prints itself masked: https://hooks.example/…
         typer.echo(f"{PREFIX}{f.name.upper()}={shown}")

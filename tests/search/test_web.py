@@ -24,7 +24,9 @@ def web(es_client, corpus, tmp_path_factory):
     settings, _ = corpus
     data = tmp_path_factory.mktemp("poller")
     settings = Settings.from_env(index_articles=settings.index_articles, data_dir=str(data))
-    with TestClient(create_api(settings, client=es_client)) as client:
+    with TestClient(
+        base_url="http://localhost", app=create_api(settings, client=es_client)
+    ) as client:
         yield client, settings
 
 
@@ -216,7 +218,9 @@ def test_the_alerts_page_shows_where_a_story_was_first_seen_and_its_copies(
         local = Settings.from_env(
             index_articles=settings.index_articles, index_alerts=index, data_dir=str(tmp_path)
         )
-        with TestClient(create_api(local, client=es_client)) as client:
+        with TestClient(
+            base_url="http://localhost", app=create_api(local, client=es_client)
+        ) as client:
             text = _text(client.get("/watch").text)
     finally:
         es_client.indices.delete(index=index)
