@@ -22,7 +22,7 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, unquote_plus, urlencode
 
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -77,10 +77,11 @@ def without_key(query: str) -> str:
 
 def logged_query(query: str) -> str:
     """A query string fit for a log: an ``api_key`` value shows as ``…``."""
-    if API_KEY_PARAM not in query:
-        return query
-    pairs = parse_qsl(query, keep_blank_values=True)
-    return urlencode([(k, "…" if k == API_KEY_PARAM else v) for k, v in pairs])
+    parts = query.split("&")
+    return "&".join(
+        f"{API_KEY_PARAM}=…" if unquote_plus(p.split("=", 1)[0]) == API_KEY_PARAM else p
+        for p in parts
+    )
 
 
 @dataclass
