@@ -96,9 +96,9 @@ class Settings:
     # 400, so a rebinding DNS name cannot reach it); a deployment adds its own name.
     allowed_hosts: str = "localhost,127.0.0.1,::1"
     # Requests a second per client (API key, or address without one); 0 turns it off.
-    rate_limit: float = 20.0
+    rate_limit: float = 30.0
     # Requests a client may make at once before the rate applies.
-    rate_burst: int = 60
+    rate_burst: int = 100
 
     def __post_init__(self) -> None:
         for f in fields(self):
