@@ -9,9 +9,11 @@ does that to every URL in a text (an error message, a log line), and
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 ELLIPSIS = "…"
@@ -81,3 +83,31 @@ class Secret:
 
     def __repr__(self) -> str:
         return f"Secret({self.masked()!r})"
+
+
+_LOGGED_SECRETS: set[str] = set()
+
+
+def scrub_logs(secrets: Iterable[str]) -> None:
+    """Every log record made from now on has ``secrets`` scrubbed from its message.
+
+    A last line of defence, below every logger and handler (a library's
+    included): the code that logs is expected never to hand a secret over.
+    """
+    first = not _LOGGED_SECRETS
+    _LOGGED_SECRETS.update(s for s in secrets if s)
+    if not first or not _LOGGED_SECRETS:
+        return  # installed once per process; later calls only add secrets
+    make = logging.getLogRecordFactory()
+
+    def scrubbed(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a bad format string is logging's to report
+            return record
+        if any(s in message for s in _LOGGED_SECRETS):
+            record.msg, record.args = scrub(message, _LOGGED_SECRETS), None
+        return record
+
+    logging.setLogRecordFactory(scrubbed)

@@ -51,3 +51,20 @@ def test_secret_settings_print_masked_and_reveal_on_request():
     assert settings.api_key_list == ["k1", "k2"] and settings.es_password.reveal() == "pw"
     assert isinstance(Settings(api_keys="k").api_keys, Secret)  # plain strings are wrapped
     assert not Settings().webhook_urls and Settings().webhook_url_list == []
+
+
+def test_a_secret_handed_to_a_logger_is_scrubbed_from_the_record(caplog):
+    import logging
+
+    from contract.redact import scrub_logs
+
+    factory = logging.getLogRecordFactory()
+    scrub_logs(["https://hooks.example/T0KEN", "k3y"])
+    try:
+        logging.getLogger("some.library").warning(
+            "POST %s with %s", "https://hooks.example/T0KEN", "k3y"
+        )
+    finally:
+        logging.setLogRecordFactory(factory)
+    (record,) = caplog.records
+    assert record.getMessage() == "POST https://hooks.example/… with ***"
