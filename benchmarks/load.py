@@ -20,9 +20,9 @@ served shows what it spares the server.
 Prints, per phase and kind: requests, served per second, p50/p95/p99 wall
 time of the requests served (200), 429s, errors (anything else, timeouts
 included), and the indexer's lag (messages produced but not yet committed)
-during the phase. Writes ``benchmarks/results/load.json`` with the git
-commit, core count and load average. Everything it creates is deleted at
-the end unless ``--keep``.
+during the phase. Writes ``benchmarks/results/load.json`` (``results.py``:
+the commit, command, core count and load average beside the figures).
+Everything it creates is deleted at the end unless ``--keep``.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import os
 import socket
 import subprocess
@@ -38,7 +37,7 @@ import sys
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,11 +47,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+import results  # noqa: E402
 from indexing_benchmark import batches, make_article  # noqa: E402
 
+from contract.isolated import settings_env  # noqa: E402
 from contract.kafka_admin import ensure_topics  # noqa: E402
 from contract.records import encode  # noqa: E402
-from contract.redact import Secret  # noqa: E402
 from contract.settings import Settings  # noqa: E402
 from processors.groups import app_id_for  # noqa: E402
 from search.bulk_indexer import BulkIndexer  # noqa: E402
@@ -60,23 +60,8 @@ from search.client import es_client  # noqa: E402
 from search.index_template import delete_index_layout  # noqa: E402
 from search.provision import provision  # noqa: E402
 
-RESULTS = ROOT / "benchmarks" / "results" / "load.json"
 QUERIES = ("Maduro", "Caracas", "Angela Merkel", "election", "Maduro Caracas", "")
 KINDS = {"page": "/", "api": "/search"}
-
-
-def environment(settings: Settings, **extra: str) -> dict[str, str]:
-    """``NEWSSTREAM_*`` variables that reproduce ``settings`` in a child process."""
-    env = dict(os.environ)
-    for f in fields(settings):
-        value = getattr(settings, f.name)
-        if isinstance(value, Secret):
-            value = value.reveal()
-        elif isinstance(value, bool):
-            value = "1" if value else "0"
-        env["NEWSSTREAM_" + f.name.upper()] = str(value)
-    env.update(extra)
-    return env
 
 
 def free_port() -> int:
@@ -90,13 +75,6 @@ def pct(values: list[float], p: float) -> float:
         return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
-def git_commit() -> str:
-    done = subprocess.run(
-        ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
-    )
-    return done.stdout.strip() or "unknown"
 
 
 # -- the indexing that goes on meanwhile ----------------------------------------
@@ -273,12 +251,12 @@ def phase(
     return out
 
 
-def report(results: dict[str, Any]) -> None:
+def report(figures: dict[str, Any]) -> None:
     print(
         f"{'phase':<14} {'kind':<5} {'requests':>8} {'served/s':>9} {'p50 ms':>8} "
         f"{'p95 ms':>8} {'p99 ms':>8} {'429':>6} {'errors':>6}   indexer lag (max/last)"
     )
-    for name, result in results["phases"].items():
+    for name, result in figures["phases"].items():
         lag = result["lag"]
         for kind, k in result["kinds"].items():
             print(
@@ -315,6 +293,7 @@ def main() -> None:
     config = provision(client, settings)
     ensure_topics(settings)
     load_before = os.getloadavg()
+    started_load = results.load_start()
     feed = Feed(settings, args.feed, first=args.count + 1_000_000)
     worker = None
     try:
@@ -326,7 +305,7 @@ def main() -> None:
             print(f"indexed {args.count} articles in {time.monotonic() - started:.0f} s")
         client.indices.refresh(index=config.layout.alias)
         total = client.count(index=config.layout.alias)["count"]
-        env = environment(settings)
+        env = settings_env(settings)
         worker_log = open(data / "worker.log", "wb")  # noqa: SIM115 - closed below
         worker = subprocess.Popen(
             [sys.executable, "-m", "newsstream", "process", "--stage", "index"],
@@ -346,12 +325,7 @@ def main() -> None:
             "no limit": phase("nolimit", {**env, "NEWSSTREAM_RATE_LIMIT": "0"}, args, feed, data),
             "rate limit": phase("limit", env, args, feed, data),
         }
-        results = {
-            "benchmark": "load",
-            "git_commit": git_commit(),
-            "cpu_count": os.cpu_count(),
-            "load_average_before": [round(x, 2) for x in load_before],
-            "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        figures = {
             "articles_indexed": total,
             "clients": args.clients,
             "seconds_per_phase": args.seconds,
@@ -360,10 +334,8 @@ def main() -> None:
             "produced_meanwhile": feed.produced,
             "phases": phases,
         }
-        report(results)
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-        print(f"wrote {RESULTS.relative_to(ROOT)}")
+        report(figures)
+        results.write("load", figures, started_load=started_load)
     finally:
         feed.close()
         if worker is not None:

@@ -223,7 +223,7 @@ def create_api(
 
         mount_web(app)
     app.add_middleware(
-        Guard,  # type: ignore[arg-type]
+        Guard,
         config=GuardConfig(
             allowed_hosts=tuple(settings.allowed_host_list),
             keys=tuple(settings.api_key_list),

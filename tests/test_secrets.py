@@ -25,14 +25,14 @@ from fastapi.testclient import TestClient
 from kafka import KafkaProducer
 from typer.testing import CliRunner
 
+from contract.isolated import isolated_settings, settings_env
 from contract.kafka_admin import ensure_topics
 from contract.records import encode
 from newsstream.cli import app
+from newsstream.workers import running_worker
 from search.api import create_api
 from search.deadletters import read_dead_letters
-from tests.conftest import isolated_settings, settings_env
 from tests.processors.alerts.test_webhook_queues import make_alert
-from tests.workers import running_worker
 
 TOKEN = "T0KEN" + uuid.uuid4().hex  # the part of the webhook URL that is the credential
 KEY = "K3Y" + uuid.uuid4().hex

@@ -21,6 +21,7 @@ from elastic_transport import ApiResponseMeta, HttpHeaders, NodeConfig
 from elasticsearch import ApiError, AsyncElasticsearch
 
 from contract.errors import RefusedRequest
+from contract.isolated import settings_env
 from contract.retry import RetryPolicy
 from processors.fatal import EXIT_CANNOT_START
 from processors.indexing.agents import index_handler
@@ -29,7 +30,7 @@ from processors.stage import HANDLED, PARKED, Stage, StageHarness
 from processors.topics import ProcessorTopics
 from search.bulk_indexer import AsyncBulkIndexer, IndexerConfig
 from search.index_template import ensure_index_layout
-from tests.conftest import BASE, settings_env
+from tests.conftest import BASE
 from tests.processors.test_stage import FakeEvent, FakeMessage, FakeTopic
 from tests.search.factories import enriched, message
 
