@@ -78,7 +78,9 @@ def test_the_article_page_marks_a_name_written_with_a_soft_hyphen(es_client, set
     try:
         BulkIndexer(es_client, config).index([(record.id, record)])
         es_client.indices.refresh(index=config.layout.alias)
-        with TestClient(create_api(settings, client=es_client)) as client:
+        with TestClient(
+            create_api(settings, client=es_client), base_url="http://localhost"
+        ) as client:
             article = client.get(f"/article/{record.id}").text
         assert re.search(
             r'class="mark mark-person" href="/\?entity=Nicol%C3%A1s\+Maduro"[^>]*>'
