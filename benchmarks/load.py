@@ -301,7 +301,7 @@ def main() -> None:
             started = time.monotonic()
             indexer = BulkIndexer(client, config)
             for batch in batches(args.count, 1000, time.time()):
-                indexer.index([(a.id, encode(a)) for a in batch])
+                indexer.index([(a.id, a) for a in batch])
             print(f"indexed {args.count} articles in {time.monotonic() - started:.0f} s")
         client.indices.refresh(index=config.layout.alias)
         total = client.count(index=config.layout.alias)["count"]

@@ -22,6 +22,7 @@ from elasticsearch import ApiError, AsyncElasticsearch
 
 from contract.errors import RefusedRequest
 from contract.isolated import settings_env
+from contract.records import decode_enriched
 from contract.retry import RetryPolicy
 from processors.fatal import EXIT_CANNOT_START
 from processors.indexing.agents import index_handler
@@ -57,7 +58,8 @@ async def run_index_stage(
     topics = ProcessorTopics(
         raw=FakeTopic(), enriched=FakeTopic(), alerts=FakeTopic(), deadletter=deadletter
     )
-    stage = Stage("index", lambda v: v, index_handler(indexer, no_refresh(), lambda m: False))
+    handler = index_handler(indexer, no_refresh(), lambda m: False)
+    stage = Stage("index", lambda v: decode_enriched(v or b""), handler)
     harness = StageHarness(stage, topics, retry_backoff=RetryPolicy(base_delay=0.1))
     events = [FakeEvent(v, FakeMessage(key=b"k", offset=i)) for i, v in enumerate(values)]
 
@@ -122,7 +124,7 @@ async def test_a_whole_request_403_is_not_retried_but_split_and_parked(clean_lay
     client = ForbiddingClient()
     indexer = AsyncBulkIndexer(client, IndexerConfig(clean_layout))  # type: ignore[arg-type]
     with pytest.raises(RefusedRequest, match="HTTP 403"):
-        await indexer.index([(0, message(enriched(1)))])
+        await indexer.index([(0, enriched(1))])
     assert client.calls == 1  # refused once, not retried
 
     statuses, letters = await run_index_stage(

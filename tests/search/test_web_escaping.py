@@ -13,7 +13,7 @@ from search.bulk_indexer import BulkIndexer
 from search.index_template import delete_index_layout
 from search.provision import provision
 from search.web.pages import _highlight
-from tests.search.factories import enriched, message
+from tests.search.factories import enriched
 
 SCRIPT = "<script>alert('x')</script>"
 IMG = '<img src=x onerror="alert(1)">'
@@ -31,7 +31,7 @@ def hostile(es_client):
         text=f"Zanzibar harbour {IMG} opened. {SCRIPT} Zanzibar {BREAK} again.",
         entities=(("LOC", "Zanzibar"),),
     )
-    BulkIndexer(es_client, config).index([(article.id, message(article))])
+    BulkIndexer(es_client, config).index([(article.id, article)])
     es_client.indices.refresh(index=config.layout.alias)
     with TestClient(create_api(settings, client=es_client), base_url="http://localhost") as client:
         yield client, article
