@@ -186,7 +186,7 @@ class Guard:
             if from_query:
                 return self._keep_key(scope, key, method)
         if method in UNSAFE_METHODS:
-            return self._check_body_origin(scope, headers)
+            return self._check_body_origin(scope, headers, method)
         return None
 
     def _presented_key(self, scope: Scope, headers: Headers) -> tuple[str, bool]:
@@ -226,12 +226,14 @@ class Guard:
         )
         return response
 
-    def _check_body_origin(self, scope: Scope, headers: Headers) -> Response | None:
+    def _check_body_origin(self, scope: Scope, headers: Headers, method: str) -> Response | None:
         origin = headers.get("origin")
         own = f"{scope.get('scheme', 'http')}://{headers.get('host', '')}".lower()
         if origin is not None and origin.lower() != own:
             return _refuse(403, f"requests from {origin} are not accepted here")
         kind = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if method != "POST" and not kind and _bodiless(headers):
+            return None  # a page cannot send these methods elsewhere without asking first
         if kind in BODY_TYPES or kind.endswith("+json"):
             return None
         if kind in FORM_TYPES and origin is not None:
@@ -254,6 +256,10 @@ class Guard:
             status,
             seconds * 1000,
         )
+
+
+def _bodiless(headers: Headers) -> bool:
+    return headers.get("content-length", "0") == "0" and "transfer-encoding" not in headers
 
 
 def _refuse(status: int, detail: str, headers: dict[str, str] | None = None) -> Response:

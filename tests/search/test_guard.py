@@ -25,6 +25,11 @@ async def change(request: Request) -> dict:
     return {"got": (await request.body()).decode()}
 
 
+@echo.delete("/change")
+def remove() -> dict:
+    return {"removed": True}
+
+
 def client_for(base_url: str = "http://localhost", **overrides: object) -> TestClient:
     settings = Settings.from_env({}, **overrides)
     app = create_api(settings, routers=[echo, backtest_router], web=False)
@@ -46,6 +51,9 @@ def test_state_changing_posts_take_only_json_or_yaml_from_their_own_origin():
     plain = client.post("/change", content="x", headers={"content-type": "text/plain"})
     assert plain.status_code == 415 and "application/json" in plain.json()["detail"]
     assert client.post("/change", content="x").status_code == 415  # no type at all
+    assert client.post("/change").status_code == 415  # a POST says what it sends
+    assert client.delete("/change").status_code == 200  # a page must ask before a DELETE
+    assert client.delete("/change", headers={"Origin": "https://evil.example"}).status_code == 403
     assert client.post("/change", json={"a": 1}).status_code == 200
     yaml_ok = client.post("/change", content="a: 1", headers={"content-type": "application/yaml"})
     assert yaml_ok.status_code == 200
