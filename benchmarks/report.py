@@ -392,16 +392,27 @@ def saved_searches(r: Result) -> str:
         ["end to end, no saved searches", f"{num(f['without']['rate'])} articles/s"],
         [
             f"end to end, {f['searches']:,} saved searches",
-            f"{num(f['with']['rate'])} articles/s ({f['rate_drop'] * 100:+.1f} % drop)",
+            f"{num(f['with']['rate'])} articles/s ({f['rate_drop'] * 100:.1f} % fewer)",
         ],
     ]
+    if "matcher" in f:
+        m = f["matcher"]
+        rows.append(
+            [
+                "matching alone (term vectors and match, one process)",
+                f"{m['ms_per_article']:.1f} ms per article, batches of {m['batch']}, "
+                f"{m['matches'] / m['articles']:.1f} matches per article",
+            ]
+        )
     for phase in f.get("rates", []):
         lat = phase["raw_to_alert_ms"]
         rows.append(
             [
                 f"raw to saved-search alert p50 / p95 at {num(phase['rate'])}/s",
                 f"{num(lat['p50'])} / {num(lat['p95'])} ms "
-                f"({phase['saved_search_alerts']:,} alerts, {phase['articles']:,} articles)",
+                f"({phase['saved_search_alerts']:,} alerts, {phase['articles']:,} articles; "
+                f"actor alerts {num(phase['actor_raw_to_alert_ms']['p50'])} / "
+                f"{num(phase['actor_raw_to_alert_ms']['p95'])} ms)",
             ]
         )
     return table(["saved searches", "measured"], rows)
