@@ -362,13 +362,12 @@ def _leaf_hits(leaf: Mapping[str, Any], article: ArticleTerms) -> list[Hit]:
                     starts &= {p - offset for p, _, _ in terms[token]}
                 if not starts:
                     continue
-                found = [
+                hits += [
                     (name, s, e)
                     for t in tokens
                     for p, s, e in terms[t]
                     if any(0 <= p - b < len(tokens) for b in starts)
                 ]
-                hits += found
             else:
                 hits += [(name, s, e) for t in tokens for _, s, e in terms[t]]
     return hits

@@ -331,6 +331,21 @@ async def load_searches(es: AsyncElasticsearch, index: str) -> list[SavedSearch]
     return [SavedSearch.from_source(h["_source"]) for h in found["hits"]["hits"]]
 
 
+async def searches_state(es: AsyncElasticsearch, index: str) -> tuple[int, int]:
+    """(how many searches, when the newest was saved): changes with every add or remove."""
+    try:
+        found = await es.search(
+            index=index,
+            size=0,
+            track_total_hits=True,
+            aggs={"newest": {"max": {"field": "created_ms"}}},
+        )
+    except NotFoundError:
+        return 0, 0
+    newest = found["aggregations"]["newest"]["value"]
+    return int(found["hits"]["total"]["value"]), int(newest or 0)
+
+
 async def searches_keys(es: AsyncElasticsearch, index: str) -> frozenset[str] | None:
     """The ``i18n`` keys the searches index analyses (None: no index yet)."""
     try:
