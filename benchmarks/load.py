@@ -12,10 +12,10 @@ through Kafka for the whole run, and serves the desk as deployed
 (``newsstream api``, its own process). Then ``--clients`` clients, each
 issuing one request after another, alternate between the search page
 (``/?q=``) and the API (``/search?q=``) for ``--seconds``: once with the
-rate limit off (``NEWSSTREAM_RATE_LIMIT=0``), once with the default limit.
-All clients come from one address, so with the limit on they share one
-budget: the 429s are the limit doing its job, and the latency of what is
-served shows what it spares the server.
+rate limit off (``NEWSSTREAM_RATE_LIMIT=0``), once with the default limit
+(or ``--limit`` and ``--burst``). All clients come from one address, so
+with the limit on they share one budget: the 429s are the limit doing its
+job, and the latency of what is served shows what it spares the server.
 
 Prints, per phase and kind: requests, served per second, p50/p95/p99 wall
 time of the requests served (200), 429s, errors (anything else, timeouts
@@ -272,6 +272,13 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--feed", type=float, default=20.0, help="new articles a second")
+    parser.add_argument(
+        "--limit",
+        type=float,
+        default=None,
+        help="requests a second per client (default: the setting's)",
+    )
+    parser.add_argument("--burst", type=int, default=None, help="burst (default: the setting's)")
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--index", default="", help="a layout kept by an earlier --keep run")
     args = parser.parse_args()
@@ -289,6 +296,10 @@ def main() -> None:
         index_articles=args.index or f"bload{tag}-news-articles",
         data_dir=str(data),
     )
+    if args.limit is not None:
+        settings = replace(settings, rate_limit=args.limit)
+    if args.burst is not None:
+        settings = replace(settings, rate_burst=args.burst)
     client = es_client(settings)
     config = provision(client, settings)
     ensure_topics(settings)
