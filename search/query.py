@@ -348,6 +348,9 @@ class Hit:
     actors: list[str]
     title_highlight: str
     snippets: list[str]
+    # Calibrated probability per topic label, and the words that weighed most for the first.
+    topic_scores: list[float] = field(default_factory=list)
+    topic_evidence: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -386,6 +389,8 @@ def _hit(raw: dict[str, Any]) -> Hit:
         actors=src.get("actors", {}).get("name", []),
         title_highlight=(hl.get("title") or [""])[0],
         snippets=list(hl.get("text", [])),
+        topic_scores=[float(t.get("score") or 0.0) for t in src.get("topics", [])],
+        topic_evidence=list((src.get("topics") or [{}])[0].get("evidence") or []),
     )
 
 

@@ -10,6 +10,7 @@ from newsstream.cli import (
     demo_commands,
     ingest_commands,
     process_commands,
+    retopic_commands,
     run_commands,
     search_commands,
 )
@@ -33,6 +34,7 @@ for module in (
     ingest_commands,
     process_commands,
     search_commands,
+    retopic_commands,
     alerts_commands,
     deadletter_commands,
     demo_commands,

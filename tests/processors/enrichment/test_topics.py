@@ -1,6 +1,6 @@
 import pytest
 
-from processors.enrichment.topics import _parse_terms, classify_topics
+from processors.enrichment.topics import _parse_terms, classify_topics, default_classifier
 
 
 @pytest.mark.parametrize(
@@ -59,14 +59,15 @@ def test_top_topic_per_language(lang, title, text, label):
     assert 0 < topics[0].score <= 1
 
 
-def test_people_of_a_field_add_evidence():
+def test_people_of_a_field_add_keyword_evidence():
+    keywords = default_classifier()
     text = "Het gesprek duurde twee uur."
-    assert classify_topics("", text, language="nl") == []
-    topics = classify_topics("", text, language="nl", entity_fields=["politics"] * 2)
+    assert keywords.classify("", text, "nl") == []
+    topics = keywords.classify("", text, "nl", entity_fields=["politics"] * 2)
     assert [t.label for t in topics] == ["politics"]
 
 
-def test_scores_are_shares_in_descending_order():
+def test_scores_are_probabilities_in_descending_order():
     topics = classify_topics(
         "Minister bezoekt ziekenhuis",
         "De minister van zorg sprak met patiënten en artsen "
