@@ -127,11 +127,13 @@ def train(
     keep_unmapped: bool = False,
     quantise: bool = True,
     params: dict[str, Any] | None = None,
+    quantise_params: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Train, quantise, calibrate; write the model and its config into ``out``."""
     import fasttext  # the full bindings: the train extra
 
     params = {**PARAMS, **(params or {})}
+    qparams = {**QUANTISE, **(quantise_params or {})}
     train_sets, dev_sets = load_split(data, "train"), load_split(data, "dev")
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -142,7 +144,7 @@ def train(
         labels = sorted(label[len(LABEL_PREFIX) :] for label in model.labels)
         explain = explanation_table(model, labels)
         if quantise:
-            model.quantize(input=str(path), thread=1, verbose=0, **QUANTISE)
+            model.quantize(input=str(path), thread=1, verbose=0, **qparams)
     model.save_model(str(out / MODEL_NAME))
     rows = dev_rows(model, dev_sets, labels)
     fit_rows = [(v, r) for _, v, r in rows if r >= 0]
@@ -156,7 +158,7 @@ def train(
         "more_min": MORE_MIN,
         "seed": seed,
         "params": params,
-        "quantise": QUANTISE if quantise else None,
+        "quantise": qparams if quantise else None,
         "keep_unmapped": keep_unmapped,
         "dev_calibration_error": round(
             calibration.expected_calibration_error(fit_rows, temperature), 4
@@ -184,6 +186,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--params", default="{}", help="fastText parameters as JSON, over the defaults"
     )
+    parser.add_argument("--quantise-params", default="{}", help="quantisation parameters as JSON")
     args = parser.parse_args(argv)
     config = train(
         args.data,
@@ -192,6 +195,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         keep_unmapped=args.keep_unmapped,
         quantise=not args.no_quantise,
         params=json.loads(args.params),
+        quantise_params=json.loads(args.quantise_params),
     )
     summary = {k: v for k, v in config.items() if k != "explain"}
     print(json.dumps(summary, indent=2))
