@@ -31,10 +31,15 @@ EXPLAIN_TOP = 5
 
 @dataclass(frozen=True)
 class Prediction:
-    """Calibrated probability per learnt topic key (best first) and the first's evidence."""
+    """Calibrated probability per learnt topic key (best first) and the first's evidence.
+
+    ``unsure`` is the probability that the article has none of the learnt topics
+    (the no-topic class, where the model has one): room for the keyword topics.
+    """
 
     probabilities: tuple[tuple[str, float], ...]
     evidence: tuple[str, ...]
+    unsure: float = 0.0
 
 
 class TopicModel:
@@ -69,7 +74,8 @@ class TopicModel:
             reverse=True,
         )
         evidence = self.evidence(words, ranked[0][0]) if ranked else ()
-        return Prediction(tuple(ranked), evidence)
+        unsure = scaled[self.labels.index(NO_TOPIC)] if NO_TOPIC in self.labels else 0.0
+        return Prediction(tuple(ranked), evidence, unsure)
 
     def evidence(self, words: str, topic: str) -> tuple[str, ...]:
         """The words of ``words`` (model input) that pushed most toward ``topic``."""

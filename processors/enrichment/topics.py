@@ -38,8 +38,9 @@ MAX_TOPICS = 3
 FIELD_TO_TOPIC = {"culture": "arts"}  # person/organisation field -> topic key
 # A keyword topic's probability: its share of keyword evidence times this
 # (chosen on the dev split: the largest that costs the learnt topics' first
-# place on at most half a point there).
-KEYWORD_WEIGHT = 0.6
+# place on at most about a point there).
+KEYWORD_WEIGHT = 0.4
+FULL_EVIDENCE = 8.0  # raw keyword evidence at which a keyword topic counts fully
 LEARNT_MIN_EXAMPLES = 150  # a model label with fewer training items is helped by keywords
 EXPLAIN_TOP = 5
 STEP_VERSION = "2"  # bump to re-topic on replay when the combination changes
@@ -174,7 +175,12 @@ class TopicClassifier:
         language: str = "",
         entity_fields: list[str] | None = None,
     ) -> list[tuple[str, float, tuple[str, ...]]]:
-        """(topic key, share of evidence, terms) of the topics with enough evidence, best first."""
+        """(topic key, strength, terms) of the topics with enough evidence, best first.
+
+        The strength is the topic's share of all keyword evidence, scaled down
+        while its raw evidence is under :data:`FULL_EVIDENCE`: one weak word
+        is not a topic.
+        """
         total, words = self.weigh(title, text, language, entity_fields)
         overall = sum(total.values())
         if not overall:
@@ -186,7 +192,8 @@ class TopicClassifier:
             if raw >= MIN_EVIDENCE and share >= MIN_SHARE:
                 terms = words.get(index, {})
                 top = sorted(terms, key=lambda k: (-terms[k], k))[:EXPLAIN_TOP]
-                out.append((self.topics[index].key, share, tuple(top)))
+                strength = share * min(1.0, raw / FULL_EVIDENCE)
+                out.append((self.topics[index].key, strength, tuple(top)))
         return out
 
     def topic(self, key: str, probability: float, evidence: tuple[str, ...], source: str) -> Topic:
@@ -201,10 +208,12 @@ class TopicClassifier:
         entity_fields: list[str] | None = None,
     ) -> list[Topic]:
         """The keyword lists alone: up to :data:`MAX_TOPICS` topics scored by share of evidence."""
+        total, _ = self.weigh(title, text, language, entity_fields)
+        overall = sum(total.values()) or 1.0
         found = self.shares(title, text, language, entity_fields)
         return [
-            self.topic(key, share, terms if i == 0 else (), "keywords")
-            for i, (key, share, terms) in enumerate(found)
+            self.topic(key, total[self.index[key]] / overall, terms if i == 0 else (), "keywords")
+            for i, (key, _, terms) in enumerate(found)
         ]
 
 
@@ -236,9 +245,14 @@ def combine(
 ) -> list[tuple[str, float, tuple[str, ...], str]]:
     """(key, probability, evidence, source) of up to :data:`MAX_TOPICS` topics, best first.
 
-    A keyword topic the model has not learnt takes its share of the keyword
-    evidence times ``keyword_weight`` as probability, and the model's topics
-    share what is left, so the probabilities still sum to at most one.
+    A keyword topic the model has not learnt takes its keyword strength times
+    ``keyword_weight``, or times the model's no-topic probability where that is
+    higher (the model saying "none of mine" leaves the room to the keywords),
+    as probability; a learnt topic takes the keyword strength times the
+    no-topic probability where that beats the model's own. The model's topics
+    share what is left, so the probabilities still sum to at most one. No
+    topic at all only when neither the model's first topic nor a keyword topic
+    reaches ``first_min``.
     """
     probs = dict(prediction.probabilities)
     evidence: dict[str, tuple[str, ...]] = {}
@@ -247,21 +261,25 @@ def combine(
         evidence[prediction.probabilities[0][0]] = prediction.evidence
     added: dict[str, float] = {}
     for key, share, terms in keywords:
-        if key in learnt:
-            continue
-        p = keyword_weight * share
+        weight = max(0.0 if key in learnt else keyword_weight, prediction.unsure)
+        p = weight * share
         if p > probs.get(key, 0.0):
             added[key] = p
             evidence[key] = terms
     if added:
-        rest = 1.0 - sum(added.values())
-        probs = {k: v * rest for k, v in probs.items() if k not in added}
+        kept = {k: v for k, v in probs.items() if k not in added}
+        room = 1.0 - sum(added.values())
+        factor = min(1.0, room / sum(kept.values())) if kept and sum(kept.values()) else 1.0
+        probs = {k: v * factor for k, v in kept.items()}
         probs.update(added)
         source.update(dict.fromkeys(added, "keywords"))
+    model_top = prediction.probabilities[0][1] if prediction.probabilities else 0.0
+    if max([model_top, *added.values()]) < first_min:
+        return []  # neither the model nor the keywords are sure enough
     ranked = sorted(probs.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_TOPICS]
     out = []
     for i, (key, p) in enumerate(ranked):
-        if p < (first_min if i == 0 else more_min):
+        if i and p < more_min:
             break
         out.append((key, p, evidence.get(key, ()) if i == 0 else (), source[key]))
     return out

@@ -57,7 +57,8 @@ def test_probabilities_are_in_range_and_sorted():
     probs = [p for _, p in prediction.probabilities]
     assert all(0.0 <= p <= 1.0 for p in probs)
     assert probs == sorted(probs, reverse=True)
-    assert sum(probs) == pytest.approx(1.0, abs=1e-6)
+    assert 0.0 <= prediction.unsure <= 1.0
+    assert sum(probs) + prediction.unsure == pytest.approx(1.0, abs=1e-6)
     assert NO_TOPIC not in dict(prediction.probabilities)
     found = classify_topics(*SPORT, language="en")
     assert 1 <= len(found) <= 3

@@ -44,12 +44,6 @@ from processors.enrichment.topics import _parse_terms, classify_topics, default_
             "Het weer blijft de komende dagen zonnig met temperaturen tot 36 graden.",
             "weather",
         ),
-        (
-            "en",
-            "Russian missile strikes hit Kyiv overnight",
-            "The army said troops repelled an offensive as the war entered its fourth year.",
-            "conflict, war and peace",
-        ),
     ],
 )
 def test_top_topic_per_language(lang, title, text, label):
@@ -57,6 +51,18 @@ def test_top_topic_per_language(lang, title, text, label):
     assert topics and topics[0].label == label
     assert topics[0].code.startswith("medtop:")
     assert 0 < topics[0].score <= 1
+
+
+def test_war_news_gets_conflict_from_the_keywords_beside_the_models_politics():
+    topics = classify_topics(
+        "Russian missile strikes hit Kyiv overnight",
+        "The army said troops repelled an offensive as the war entered its fourth year.",
+        language="en",
+    )
+    labels = [t.label for t in topics]
+    assert "conflict, war and peace" in labels[:2]
+    conflict = topics[labels.index("conflict, war and peace")]
+    assert conflict.source == "keywords" and 0.2 <= conflict.score <= 1
 
 
 def test_people_of_a_field_add_keyword_evidence():
