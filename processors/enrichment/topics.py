@@ -1,6 +1,6 @@
 """Topics: IPTC Media Topics (top level) from a trained model and keyword evidence.
 
-The statistical model (``processors.classification``, trained on public
+The statistical model (``processors.enrichment.classification``, trained on public
 labelled news) gives a calibrated probability for the topics its data has
 (arts, economy, health, politics, science, sport and, thinly, crime,
 education, environment, religion). Topics the data lacks (disaster, weather,
@@ -24,7 +24,7 @@ from pathlib import Path
 import yaml
 
 from contract.records import Topic
-from processors.classification import model as topic_model
+from processors.enrichment.classification import model as topic_model
 from processors.enrichment.names import SEED_DIR
 from processors.enrichment.textmatch import build_automaton, fold_text, match_key, raw_hits
 
