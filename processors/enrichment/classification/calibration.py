@@ -31,10 +31,14 @@ def neg_log_likelihood(rows: Sequence[tuple[Sequence[float], int]], temperature:
 
 def fit_temperature(rows: Sequence[tuple[Sequence[float], int]]) -> float:
     """The temperature in [0.25, 8] with the lowest dev likelihood loss (grid, then refined)."""
-    grid = [0.25 * 1.12**i for i in range(40) if 0.25 * 1.12**i <= 8.0]
-    best = min(grid, key=lambda t: neg_log_likelihood(rows, t))
-    fine = [best * (0.95 + 0.01 * i) for i in range(11)]
-    return round(min(fine, key=lambda t: neg_log_likelihood(rows, t)), 4)
+
+    def loss(temperature: float) -> float:
+        return neg_log_likelihood(rows, temperature)
+
+    grid: list[float] = [0.25 * 1.12**i for i in range(40) if 0.25 * 1.12**i <= 8.0]
+    best = min(grid, key=loss)
+    fine: list[float] = [best * (0.95 + 0.01 * i) for i in range(11)]
+    return round(min(fine, key=loss), 4)
 
 
 def expected_calibration_error(

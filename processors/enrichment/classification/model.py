@@ -46,7 +46,7 @@ class TopicModel:
     """A fastText model with its calibration and explanation table."""
 
     def __init__(self, directory: Path = MODEL_DIR):
-        import fasttext  # fasttext-predict: C++ inference only
+        import fasttext  # type: ignore[import-untyped]  # fasttext-predict: inference only
 
         config: dict[str, Any] = json.loads((directory / CONFIG_NAME).read_text("utf-8"))
         self.labels: list[str] = config["labels"]

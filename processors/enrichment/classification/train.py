@@ -137,7 +137,7 @@ def train(
     quantise_params: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Train, quantise, calibrate; write the model and its config into ``out``."""
-    import fasttext  # the full bindings: the train extra
+    import fasttext  # type: ignore[import-untyped]  # the full bindings: the train extra
 
     params = {**PARAMS, **(params or {})}
     qparams = {**QUANTISE, **(quantise_params or {})}
