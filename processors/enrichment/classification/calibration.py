@@ -38,7 +38,8 @@ def fit_temperature(rows: Sequence[tuple[Sequence[float], int]]) -> float:
     grid: list[float] = [0.25 * 1.12**i for i in range(40) if 0.25 * 1.12**i <= 8.0]
     best = min(grid, key=loss)
     fine: list[float] = [best * (0.95 + 0.01 * i) for i in range(11)]
-    return round(min(fine, key=loss), 4)
+    chosen: float = min(fine, key=loss)
+    return round(chosen, 4)
 
 
 def expected_calibration_error(
