@@ -18,6 +18,7 @@ def retopic(
     index: str = typer.Option(None, help="Index or alias (default: the articles alias)."),
 ) -> None:
     """Re-classify the topics of indexed articles with the current model, showing progress."""
+    from elasticsearch import NotFoundError
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from processors.enrichment import retopic as job
@@ -28,7 +29,11 @@ def retopic(
     client = es_client(settings, request_timeout=120.0)
     target = index or settings.index_articles
     version = topics.version()
-    total = job.count_stale(client, target, version, every)
+    try:
+        total = job.count_stale(client, target, version, every)
+    except NotFoundError:
+        typer.secho(f"no index or alias named {target}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
     typer.echo(f"{total} articles to re-topic in {target} (topic step {version})")
     if not total:
         return

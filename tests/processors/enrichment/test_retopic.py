@@ -56,3 +56,19 @@ def test_retopic_updates_indexed_articles_in_place(es_client, indexed):
     # a second run finds nothing stale
     assert retopic.count_stale(es_client, alias, version) == 0
     assert retopic.retopic(es_client, alias).seen == 0
+
+
+def test_the_command_reports_progress_and_counts(es_client, indexed):
+    from typer.testing import CliRunner
+
+    from newsstream.cli import app
+
+    alias, _ = indexed
+    result = CliRunner().invoke(app, ["retopic", "--index", alias])
+    assert result.exit_code == 0, result.output
+    assert "3 articles to re-topic" in result.output
+    assert "updated 3, failed 0" in result.output
+    again = CliRunner().invoke(app, ["retopic", "--index", alias])
+    assert "0 articles to re-topic" in again.output
+    missing = CliRunner().invoke(app, ["retopic", "--index", alias + "-none"])
+    assert missing.exit_code == 2
