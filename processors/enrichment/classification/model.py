@@ -21,7 +21,7 @@ from typing import Any
 from processors.enrichment.classification import calibration
 from processors.enrichment.classification.text import model_input
 
-MODEL_DIR = Path(__file__).parent / "model"
+MODEL_DIR = Path(__file__).parent / "weights"
 MODEL_NAME = "topics.ftz"
 CONFIG_NAME = "topics.json"
 LABEL_PREFIX = "__label__"
