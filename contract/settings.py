@@ -36,6 +36,9 @@ class Settings:
     topic_deadletter: str = "news.deadletter"
     topic_partitions: int = 6
     processor_group: str = "newsstream-processors"
+    # How long Kafka keeps the raw, enriched and alerts topics: the time a
+    # stopped worker can catch up or a stage be replayed from.
+    kafka_retention_hours: int = 168
     # Elasticsearch
     es_url: str = "http://127.0.0.1:9200"
     es_username: str = ""
@@ -44,6 +47,8 @@ class Settings:
     es_verify_certs: bool = True
     index_articles: str = "news-articles"
     index_alerts: str = "news-alerts"
+    # Articles, alerts, the poller's ids and dead letters are kept this long
+    # (0: for ever); the bound of every store: docs/operations.md, "Bounds".
     retention_days: int = 90
     bulk_size: int = 500
     # A bulk goes when it has bulk_size documents or has waited bulk_interval
@@ -100,7 +105,13 @@ class Settings:
             )
         if self.stage_processes < 0:
             raise ConfigError(f"{PREFIX}STAGE_PROCESSES: must be 0 (one per core) or more")
-        for name in ("topic_partitions", "bulk_size", "max_feed_bytes", "per_host_concurrency"):
+        for name in (
+            "topic_partitions",
+            "bulk_size",
+            "max_feed_bytes",
+            "per_host_concurrency",
+            "kafka_retention_hours",
+        ):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{PREFIX}{name.upper()}: must be at least 1")
 

@@ -68,6 +68,7 @@ def _search_request(
     facets: bool,
     histogram: bool,
     interval: str,
+    collapse: bool = True,
 ) -> SearchRequest:
     try:
         return SearchRequest(
@@ -85,6 +86,7 @@ def _search_request(
             facets=facets,
             histogram=histogram,
             interval=interval,
+            collapse=collapse,
         )
     except ValueError as exc:
         raise _bad_request(str(exc)) from None
@@ -112,6 +114,9 @@ def search(
     facets: bool = Query(True, description="Counts by language, source, topic, entity, actor"),
     histogram: bool = Query(True, description="Article counts over published time"),
     interval: str = Query("auto", description=" | ".join(INTERVALS)),
+    collapse: bool = Query(
+        True, description="One result per story, with its copies (false: every copy)"
+    ),
 ) -> dict[str, Any]:
     search_request = _search_request(
         q,
@@ -128,6 +133,7 @@ def search(
         facets,
         histogram,
         interval,
+        collapse,
     )
     settings = get_settings(request)
     return asdict(search_or_400(get_es(request), settings.index_articles, search_request))

@@ -1,13 +1,25 @@
-"""Bulk-index a batch of enriched-article messages, retrying what may heal.
+"""Bulk-index a batch of enriched articles, retrying what may heal.
 
-Input is what a consumer holds: ``(meta, raw bytes)`` pairs, where ``meta``
-is anything the caller needs back (a Faust event, a Kafka offset). The
-outcome sorts every input into exactly one of three lists:
+Input is what a consumer holds: ``(meta, EnrichedArticle)`` pairs, decoded
+by the caller (the stage harness decodes and parks what does not decode),
+where ``meta`` is anything the caller needs back (a message, an offset).
+The outcome sorts every input into exactly one of three lists:
 
-- ``indexed``: Elasticsearch acknowledged the document;
+- ``indexed``: Elasticsearch acknowledged the document, or already holds a
+  later version of it (see below);
 - ``rejected``: Elasticsearch refused it (mapping conflict, bad value: a 4xx
   for that item) -- :class:`RejectedDocument`, to be dead-lettered;
-- ``invalid``: the bytes are not an enriched article -- :class:`InvalidMessage`.
+- ``invalid``: no search document can be built from the record (values of
+  the wrong kind) -- :class:`InvalidMessage`.
+
+Which version of an article the index keeps is decided by the contract's
+:func:`contract.records.revision` (the raw message's time, then the pass:
+the recogniser's version with statistical names beats the fast path's), sent
+as the document's external version (``version_type=external_gte``):
+Elasticsearch keeps the highest whatever order versions arrive in, and
+answers a lower one with a version conflict, which means the article is
+indexed already in a later version. In one batch only each document's
+winning version is sent.
 
 Whole-request failures (connection refused, timeouts, HTTP 429/5xx) and
 per-item 429/5xx are retried with exponential backoff; the documents already
@@ -38,7 +50,7 @@ from contract.errors import (
     RejectedDocument,
     ServiceUnavailable,
 )
-from contract.records import decode_enriched, utcnow_iso
+from contract.records import EnrichedArticle, revision, utcnow_iso
 from contract.retry import RetryPolicy
 from search.documents import to_document
 from search.layout import IndexLayout
@@ -56,7 +68,6 @@ class Failure(Generic[M]):
     """An input that will never index, with why."""
 
     meta: M
-    raw: bytes
     error: PermanentError
 
 
@@ -71,7 +82,7 @@ class BulkOutcome(Generic[M]):
 @dataclass
 class _Pending(Generic[M]):
     meta: M
-    raw: bytes
+    revision: int
     doc_id: str
     index: str
     header: bytes
@@ -85,6 +96,15 @@ def _dumps(value: Any) -> bytes:
 
 def is_retryable_status(status: int) -> bool:
     return status == 429 or status >= 500
+
+
+def is_superseded(status: int, error: Any) -> bool:
+    """Elasticsearch holds a higher revision of the document (external versioning)."""
+    return (
+        status == 409
+        and isinstance(error, dict)
+        and error.get("type") == "version_conflict_engine_exception"
+    )
 
 
 def _reason(error: Any) -> str:
@@ -102,51 +122,68 @@ class BulkRun(Generic[M]):
 
     def __init__(
         self,
-        batch: Sequence[tuple[M, bytes]],
+        batch: Sequence[tuple[M, EnrichedArticle]],
         layout: IndexLayout,
         analysed_languages: frozenset[str] = frozenset(),
     ) -> None:
         self.outcome: BulkOutcome[M] = BulkOutcome()
         self.pending: list[_Pending[M]] = []
-        # Earlier versions of a document the batch writes again, by (index, id).
+        # Losing versions of a document the batch writes more than once, by
+        # (index, id), lowest revision first.
         self.superseded: dict[tuple[str, str], list[_Pending[M]]] = {}
         indexed_at = utcnow_iso()
-        for meta, raw in batch:
+        for meta, enriched in batch:
             try:
-                enriched = decode_enriched(raw)
                 index = layout.index_for(enriched.article.published)
                 doc = to_document(
                     enriched, analysed_languages=analysed_languages, indexed_at=indexed_at
                 )
-                header = _dumps({"index": {"_index": index, "_id": enriched.id}})
+                version = revision(enriched)
+                header = _dumps(
+                    {
+                        "index": {
+                            "_index": index,
+                            "_id": enriched.id,
+                            "version": version,
+                            "version_type": "external_gte",
+                        }
+                    }
+                )
                 body = _dumps(doc)
             except InvalidMessage as exc:
-                self.outcome.invalid.append(Failure(meta, raw, exc))
+                self.outcome.invalid.append(Failure(meta, exc))
                 continue
             except (TypeError, ValueError, AttributeError, KeyError) as exc:
                 # Decoded, but with values of the wrong kind (the decoder is lenient).
                 error = InvalidMessage(f"cannot build a search document: {exc!r}")
-                self.outcome.invalid.append(Failure(meta, raw, error))
+                self.outcome.invalid.append(Failure(meta, error))
                 continue
-            self.pending.append(_Pending(meta, raw, enriched.id, index, header, body))
-        self.pending = self._latest_versions(self.pending)
+            self.pending.append(_Pending(meta, version, enriched.id, index, header, body))
+        self.pending = self._winning_versions(self.pending)
 
-    def _latest_versions(self, pending: list[_Pending[M]]) -> list[_Pending[M]]:
-        """One operation per document: the batch's last version of it.
+    def _winning_versions(self, pending: list[_Pending[M]]) -> list[_Pending[M]]:
+        """One operation per document: the batch's winning version of it.
 
         An article written twice in one batch (the fast path's version and
-        the statistical one, read from the same partition in order) would
-        cost Elasticsearch two index operations for one document; the
-        earlier version is counted as indexed when the later one is, and
-        sent on its own again only if the later one is refused.
+        the statistical one) would cost Elasticsearch two index operations
+        for one document; the highest revision wins (of equal ones the last,
+        as Elasticsearch would keep it), the others are counted as indexed
+        when it is, and the best of them is sent on its own only if it is
+        refused.
         """
-        latest: dict[tuple[str, str], _Pending[M]] = {}
+        winners: dict[tuple[str, str], _Pending[M]] = {}
         for item in pending:
             key = (item.index, item.doc_id)
-            if key in latest:
-                self.superseded.setdefault(key, []).append(latest[key])
-            latest[key] = item
-        return list(latest.values())
+            held = winners.get(key)
+            if held is not None and item.revision < held.revision:
+                self.superseded.setdefault(key, []).append(item)
+                continue
+            if held is not None:
+                self.superseded.setdefault(key, []).append(held)
+            winners[key] = item
+        for losers in self.superseded.values():
+            losers.sort(key=lambda item: item.revision)
+        return list(winners.values())
 
     @property
     def done(self) -> bool:
@@ -172,7 +209,7 @@ class BulkRun(Generic[M]):
             status = int(result.get("status", 500))
             key = (item.index, item.doc_id)
             earlier = self.superseded.pop(key, [])
-            if status < 300:
+            if status < 300 or is_superseded(status, result.get("error")):
                 self.outcome.indexed.extend((e.meta, e.doc_id) for e in earlier)
                 self.outcome.indexed.append((item.meta, item.doc_id))
             elif is_retryable_status(status):
@@ -184,7 +221,7 @@ class BulkRun(Generic[M]):
                 error = RejectedDocument(
                     f"{item.index}/{item.doc_id}: HTTP {status}: {_reason(result.get('error'))}"
                 )
-                self.outcome.rejected.append(Failure(item.meta, item.raw, error))
+                self.outcome.rejected.append(Failure(item.meta, error))
                 retry.extend(earlier[-1:])  # the version before it may still index
                 if len(earlier) > 1:
                     self.superseded[key] = earlier[:-1]
@@ -241,12 +278,12 @@ class BulkIndexer:
         self.config = config
         self._sleep = sleep
 
-    def index(self, batch: Sequence[tuple[M, bytes]]) -> BulkOutcome[M]:
+    def index(self, batch: Sequence[tuple[M, EnrichedArticle]]) -> BulkOutcome[M]:
         cfg = self.config
         run: BulkRun[M] = BulkRun(batch, cfg.layout, cfg.analysed_languages)
         while not run.done:
             try:
-                response = self.client.bulk(operations=run.operations(), refresh=cfg.refresh)
+                response = self.client.bulk(operations=_lines(run), refresh=cfg.refresh)
                 why = run.absorb(response)
             except RETRYABLE_ERRORS as exc:
                 why = run.failed(exc)
@@ -256,6 +293,12 @@ class BulkIndexer:
         return run.outcome
 
 
+def _lines(run: BulkRun[Any]) -> Any:
+    """The run's NDJSON lines for the client's ``operations``: its annotation names only
+    dicts, but it sends lines already encoded as they are (no second serialisation)."""
+    return run.operations()
+
+
 class AsyncBulkIndexer:
     """The same on an ``AsyncElasticsearch`` client: for the Faust agent's event loop."""
 
@@ -263,12 +306,12 @@ class AsyncBulkIndexer:
         self.client = client
         self.config = config
 
-    async def index(self, batch: Sequence[tuple[M, bytes]]) -> BulkOutcome[M]:
+    async def index(self, batch: Sequence[tuple[M, EnrichedArticle]]) -> BulkOutcome[M]:
         cfg = self.config
         run: BulkRun[M] = BulkRun(batch, cfg.layout, cfg.analysed_languages)
         while not run.done:
             try:
-                response = await self.client.bulk(operations=run.operations(), refresh=cfg.refresh)
+                response = await self.client.bulk(operations=_lines(run), refresh=cfg.refresh)
                 why = run.absorb(response)
             except RETRYABLE_ERRORS as exc:
                 why = run.failed(exc)

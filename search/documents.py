@@ -3,7 +3,7 @@
 A pure function of the record: no client, no clock unless passed in. The
 shape is flat where people filter and facet (keywords for language, source,
 topics, actors and entity names by type) and keeps the full record's
-provenance (enrichment versions, ingest times). See ``search/README.md``.
+provenance (enrichment versions, ingest times). See ``docs/search.md``.
 """
 
 from __future__ import annotations

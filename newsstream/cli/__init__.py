@@ -13,6 +13,7 @@ from newsstream.cli import (
     retopic_commands,
     run_commands,
     search_commands,
+    searches_commands,
 )
 
 app = typer.Typer(
@@ -34,6 +35,7 @@ for module in (
     ingest_commands,
     process_commands,
     search_commands,
+    searches_commands,
     retopic_commands,
     alerts_commands,
     deadletter_commands,

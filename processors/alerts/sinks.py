@@ -1,7 +1,5 @@
 """Where new alerts go: small plugins sharing one ``deliver(alert)`` interface.
 
-* :class:`KafkaSink` publishes to ``news.alerts``, the stream everything
-  else (webhooks, other services) reads;
 * :class:`LogSink` writes one line per alert to the worker's log;
 * :class:`WebhookSink` POSTs JSON (or a Slack-compatible message).
 
@@ -18,7 +16,7 @@ from typing import Any, Protocol
 import httpx
 
 from contract.errors import PermanentError, ServiceUnavailable
-from contract.records import Alert, encode
+from contract.records import Alert
 
 log = logging.getLogger(__name__)
 
@@ -43,18 +41,6 @@ class Sink(Protocol):
     name: str
 
     async def deliver(self, alert: Alert) -> None: ...
-
-
-class KafkaSink:
-    """Publish to the alerts topic, keyed by alert id."""
-
-    name = "kafka"
-
-    def __init__(self, topic: Any) -> None:
-        self.topic = topic
-
-    async def deliver(self, alert: Alert) -> None:
-        await self.topic.send(key=alert.id.encode(), value=encode(alert))
 
 
 class LogSink:

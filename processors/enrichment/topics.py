@@ -23,10 +23,12 @@ from pathlib import Path
 
 import yaml
 
+from contract.ids import fold
 from contract.records import Topic
+from contract.text import fold_text, match_key
 from processors.enrichment.classification import model as topic_model
 from processors.enrichment.names import SEED_DIR
-from processors.enrichment.textmatch import build_automaton, fold_text, match_key, raw_hits
+from processors.enrichment.textmatch import build_automaton, raw_hits
 
 TOPICS_FILE = SEED_DIR / "topics.yaml"
 TITLE_WEIGHT = 2.0  # a term in the headline says more than one in the body
@@ -305,3 +307,13 @@ def warm_up() -> None:
     """Load the model and build the keyword automata now, not on the first article."""
     default_classifier()
     topic_model.default_model()
+
+
+def topic_names(path: Path = TOPICS_FILE) -> dict[str, str]:
+    """Every way to name a topic (key, label, IPTC code; folded) -> its label."""
+    spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    names: dict[str, str] = {}
+    for key, body in spec.items():
+        for name in (key, body["label"], body["code"]):
+            names[fold(str(name))] = body["label"]
+    return names

@@ -96,6 +96,11 @@ templates.env.filters["duration"] = _duration
 templates.env.filters["story"] = story_line
 
 
+def render_page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Any:
+    """A page of the desk from its template (other layers' pages use it too)."""
+    return _page(request, name, context, status)
+
+
 def _page(request: Request, name: str, context: dict[str, Any], status: int = 200):
     context.setdefault("nav", name.removesuffix(".html"))
     return templates.TemplateResponse(request, name, context, status_code=status)
@@ -131,6 +136,7 @@ def search_page(request: Request) -> HTMLResponse:
             cursor=cursor,
             facets=True,
             histogram=True,
+            collapse=links.first("copies") != "all",
         )
         result = run_search(_state(request).es, _state(request).settings.index_articles, search)
     except QueryTooCostly as exc:

@@ -7,7 +7,7 @@ over the text. The headline is given twice: it says the most per word.
 
 from __future__ import annotations
 
-from processors.enrichment.textmatch import fold_text
+from contract.text import fold_text
 
 # The lead decides the topic: at run time the first 1,000 characters (the model's
 # cost grows with the text, its accuracy on dev hardly does past them); training

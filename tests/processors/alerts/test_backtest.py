@@ -9,14 +9,14 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from contract.isolated import settings_env
 from processors.alerts.backtest import backtest
+from processors.enrichment.samples import make_article
 from processors.enrichment.watchlist import load_watchlist
 from search.bulk_indexer import BulkIndexer
 from search.index_template import delete_index_layout
 from search.provision import provision
-from tests.conftest import settings_env
-from tests.processors.enrichment.conftest import make_article
-from tests.search.factories import enriched, message
+from tests.search.factories import enriched
 
 ROOT = Path(__file__).resolve().parents[3]
 SEEDS = ROOT / "seeds" / "actors.yaml"
@@ -58,7 +58,7 @@ def indexed(es_client, settings):
             language="nl" if n < 2 else "it",
         )
         records.append(record)
-    BulkIndexer(es_client, config).index([(r.id, message(r)) for r in records])
+    BulkIndexer(es_client, config).index([(r.id, r) for r in records])
     es_client.indices.refresh(index=config.layout.alias)
     yield settings
     delete_index_layout(es_client, config.layout)

@@ -3,7 +3,7 @@ from dataclasses import asdict
 
 from contract.records import decode_enriched, encode
 from processors.enrichment.pipeline import enrich, versions
-from tests.processors.enrichment.conftest import make_article
+from processors.enrichment.samples import make_article
 
 
 def test_seed_article_is_dutch_with_its_people_places_and_politics(seed_article):

@@ -8,7 +8,7 @@ from processors.enrichment import retopic, topics
 from search.bulk_indexer import BulkIndexer
 from search.index_template import delete_index_layout
 from search.provision import provision
-from tests.search.factories import enriched, message
+from tests.search.factories import enriched
 
 pytestmark = pytest.mark.elasticsearch
 
@@ -28,7 +28,8 @@ def indexed(es_client, settings):
         enriched(2, title="Storm", text="", topics=("weather",), published="2019-04-02T12:00:00Z"),
         enriched(3, title=MATCH[0] + " again", text=MATCH[1], topics=("weather",)),
     ]
-    BulkIndexer(es_client, config).index([(r.id, message(r)) for r in records])
+    outcome = BulkIndexer(es_client, config).index([(r.id, r) for r in records])
+    assert len(outcome.indexed) == len(records)
     es_client.indices.refresh(index=config.layout.alias)
     yield config.layout.alias, records
     delete_index_layout(es_client, config.layout)
