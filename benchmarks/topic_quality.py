@@ -27,9 +27,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from processors.classification.data import Item, load_split  # noqa: E402
+from processors.classification.model import default_model  # noqa: E402
 from processors.enrichment import topics  # noqa: E402
-from processors.enrichment.classification.data import Item, load_split  # noqa: E402
-from processors.enrichment.classification.model import default_model  # noqa: E402
 
 # First topic right on dev that the model is held to, by set.
 TARGETS = {

@@ -1,6 +1,6 @@
 """Topics: IPTC Media Topics (top level) from a trained model and keyword evidence.
 
-The statistical model (``processors.enrichment.classification``, trained on public
+The statistical model (``processors.classification``, trained on public
 labelled news) gives a calibrated probability for the topics its data has
 (arts, economy, health, politics, science, sport and, thinly, crime,
 education, environment, religion). Topics the data lacks (disaster, weather,
@@ -26,7 +26,7 @@ import yaml
 from contract.ids import fold
 from contract.records import Topic
 from contract.text import fold_text, match_key
-from processors.enrichment.classification import model as topic_model
+from processors.classification import model as topic_model
 from processors.enrichment.names import SEED_DIR
 from processors.enrichment.textmatch import build_automaton, raw_hits
 

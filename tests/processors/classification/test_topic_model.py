@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from processors.enrichment.classification import calibration
-from processors.enrichment.classification.model import NO_TOPIC, Prediction, default_model
-from processors.enrichment.classification.text import model_input
+from processors.classification import calibration
+from processors.classification.model import NO_TOPIC, Prediction, default_model
+from processors.classification.text import model_input
 from processors.enrichment.topics import classify_topics, combine, default_classifier
 
 SPORT = (

@@ -18,8 +18,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from processors.enrichment.classification import calibration
-from processors.enrichment.classification.text import model_input
+from processors.classification import calibration
+from processors.classification.text import model_input
 
 MODEL_DIR = Path(__file__).parent / "weights"
 MODEL_NAME = "topics.ftz"

@@ -1,4 +1,4 @@
-"""Train the topic model: ``python -m processors.enrichment.classification.train --data DIR``.
+"""Train the topic model: ``python -m processors.classification.train --data DIR``.
 
 Trains fastText's supervised classifier (word n-grams and character n-grams,
 one thread and a fixed seed, so the same data gives the same bytes) on the
@@ -19,16 +19,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from processors.enrichment.classification import calibration
-from processors.enrichment.classification.data import Item, load_split
-from processors.enrichment.classification.model import (
+from processors.classification import calibration
+from processors.classification.data import Item, load_split
+from processors.classification.model import (
     CONFIG_NAME,
     LABEL_PREFIX,
     MODEL_DIR,
     MODEL_NAME,
     NO_TOPIC,
 )
-from processors.enrichment.classification.text import TRAIN_CHARS, model_input
+from processors.classification.text import TRAIN_CHARS, model_input
 
 FULL_ARTICLE_SETS = (
     "bbc",
