@@ -43,6 +43,10 @@ FIELD_TO_TOPIC = {"culture": "arts"}  # person/organisation field -> topic key
 # place on at most about a point there).
 KEYWORD_WEIGHT = 0.4
 FULL_EVIDENCE = 8.0  # raw keyword evidence at which a keyword topic counts fully
+# Languages the model has news articles for; elsewhere (nl, it: single SIB-200
+# sentences only; any other language) the keyword lists also speak for the
+# learnt topics.
+NEWS_LANGUAGES = frozenset({"en", "fr", "de", "es", "pt"})
 LEARNT_MIN_EXAMPLES = 150  # a model label with fewer training items is helped by keywords
 EXPLAIN_TOP = 5
 STEP_VERSION = "2"  # bump to re-topic on replay when the combination changes
@@ -296,7 +300,7 @@ def classify_topics(
     found = combine(
         model.predict(title, text),
         keywords.shares(title, text, language, entity_fields),
-        learnt=learnt_topics(model),
+        learnt=learnt_topics(model) if language in NEWS_LANGUAGES else frozenset(),
         first_min=model.first_min,
         more_min=model.more_min,
     )

@@ -131,3 +131,14 @@ def test_temperature_keeps_order_and_fits_overconfidence():
     # right only half the time at 0.9 confidence: the fitted temperature flattens
     rows = [(probs, 0), (probs, 1)] * 20
     assert calibration.fit_temperature(rows) > 1.0
+
+
+def test_keywords_speak_for_learnt_topics_where_the_model_has_no_news_in_the_language():
+    title = "Premier verdedigt regering in debat over nieuwe verkiezingen"
+    text = (
+        "De oppositie in de Tweede Kamer eiste het aftreden van de minister; de coalitie "
+        "van het kabinet steunde de premier bij de stemming in het parlement."
+    )
+    found = classify_topics(title, text, language="nl")
+    assert found[0].label == "politics"
+    assert found[0].source == "keywords" and found[0].evidence
