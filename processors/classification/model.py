@@ -80,7 +80,7 @@ class TopicModel:
     def evidence(self, words: str, topic: str) -> tuple[str, ...]:
         """The words of ``words`` (model input) that pushed most toward ``topic``."""
         table = self.explain.get(topic, {})
-        found = {w for w in words.split() if w in table}
+        found = table.keys() & set(words.split())
         return tuple(heapq.nlargest(EXPLAIN_TOP, sorted(found), key=table.__getitem__))
 
 
