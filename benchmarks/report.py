@@ -2,6 +2,7 @@
 
     python benchmarks/report.py           # rewrite every marked region
     python benchmarks/report.py --check   # exit 1 when a region is out of date
+    python benchmarks/report.py --list    # every results file: command, commit, cores, load
 
 A region is marked in Markdown as::
 
@@ -54,10 +55,15 @@ def code_changed_since(commit: str) -> bool:
     return done.returncode != 0
 
 
+def command_line(record: Result) -> str:
+    """The command as run, with this machine's absolute paths (data directories) as DIR."""
+    return re.sub(r"(?<=[\s=])/\S+", "DIR", str(record.get("command") or ""))
+
+
 def provenance(result: Result) -> str:
     load = " / ".join(f"{x:.1f}" for x in result["load_average"])
     return (
-        f"<sub>`{result['command']}` at commit `{result['commit'][:10]}`"
+        f"<sub>`{command_line(result)}` at commit `{result['commit'][:10]}`"
         f"{' with uncommitted changes' if result.get('uncommitted_changes') else ''}, "
         f"{result['cores']} cores, load average {load} (1 / 5 / 15 min) at the end, "
         f"{result['finished_at'].replace('T', ' ').rstrip('Z')} UTC</sub>"
@@ -141,22 +147,29 @@ def e2e(r: Result) -> str:
     out = table(["", "figure"], rows)
     if "kafka" in procs and "elasticsearch" in procs:
         total = sum(p["cpu_ms_per_article"] for p in procs.values())
+        shared = [n for n, p in procs.items() if p.get("shared")]
         out += (
             f"\n\nCapacity estimate: {r['cores']} cores x 1000 / {total:.2f} ms of CPU per "
             f"article in all processes ≈ {num(r['cores'] * 1000 / total)} articles/s on this "
             f"machine, of which the burst reached {num(burst['feed_to_searchable_per_s'])}."
         )
+        if shared:
+            out += (
+                f" The CPU of {' and '.join(shared)} includes whatever else they served "
+                "during the run, so on a busy machine the estimate is low."
+            )
     return out
 
 
 def e2e_summary(r: Result) -> str:
     burst = r["figures"]["burst"]
+    busy = ": other work shared the cores" if r["load_average"][0] > r["cores"] else ""
     return (
         f"On {r['cores']} cores shared with Kafka and Elasticsearch, {burst['articles']:,} "
         f"articles from {burst['feeds']} feeds became searchable at "
         f"{num(burst['feed_to_searchable_per_s'])} articles/s and alerted at "
         f"{num(burst['feed_to_alert_per_s'])} articles/s "
-        f"(load average {r['load_average'][0]:.1f}; more in "
+        f"(load average {r['load_average'][0]:.1f}{busy}; more in "
         "[docs/benchmarks.md](docs/benchmarks.md#end-to-end))."
     )
 
@@ -379,16 +392,27 @@ def saved_searches(r: Result) -> str:
         ["end to end, no saved searches", f"{num(f['without']['rate'])} articles/s"],
         [
             f"end to end, {f['searches']:,} saved searches",
-            f"{num(f['with']['rate'])} articles/s ({f['rate_drop'] * 100:+.1f} % drop)",
+            f"{num(f['with']['rate'])} articles/s ({f['rate_drop'] * 100:.1f} % fewer)",
         ],
     ]
+    if "matcher" in f:
+        m = f["matcher"]
+        rows.append(
+            [
+                "matching alone (term vectors and match, one process)",
+                f"{m['ms_per_article']:.1f} ms per article, batches of {m['batch']}, "
+                f"{m['matches'] / m['articles']:.1f} matches per article",
+            ]
+        )
     for phase in f.get("rates", []):
         lat = phase["raw_to_alert_ms"]
         rows.append(
             [
                 f"raw to saved-search alert p50 / p95 at {num(phase['rate'])}/s",
                 f"{num(lat['p50'])} / {num(lat['p95'])} ms "
-                f"({phase['saved_search_alerts']:,} alerts, {phase['articles']:,} articles)",
+                f"({phase['saved_search_alerts']:,} alerts, {phase['articles']:,} articles; "
+                f"actor alerts {num(phase['actor_raw_to_alert_ms']['p50'])} / "
+                f"{num(phase['actor_raw_to_alert_ms']['p95'])} ms)",
             ]
         )
     return table(["saved searches", "measured"], rows)
@@ -413,19 +437,34 @@ RENDERERS: dict[str, Callable[[Result], str]] = {
 }
 
 
+def first(record: Result, *keys: str) -> Any:
+    """The first of ``keys`` a results file has (scripts name their provenance alike, not
+    always the same)."""
+    for key in keys:
+        value = record.get(key)
+        if value is not None:
+            return value
+    return None
+
+
 def index() -> str:
     """Every results file: what ran, on which commit, under what load."""
     rows = []
     for path in sorted(RESULTS.glob("*.json")):
         r = json.loads(path.read_text(encoding="utf-8"))
+        load = first(r, "load_average", "load_average_end", "load_after", "load")
+        if isinstance(load, list):
+            load = load[0]
+        when = str(first(r, "finished_at", "timestamp", "finished", "started") or "-")
+        command = command_line(r)
         rows.append(
             [
                 f"[{path.name}](../benchmarks/results/{path.name})",
-                f"`{r['command']}`",
-                f"`{r['commit'][:10]}`",
-                r["cores"],
-                f"{r['load_average'][0]:.1f}",
-                r["finished_at"].replace("T", " ").rstrip("Z"),
+                f"`{command}`" if command else "-",
+                f"`{str(first(r, 'commit', 'git_commit') or 'unknown')[:10]}`",
+                first(r, "cores", "cpu_count") or "-",
+                f"{load:.1f}" if isinstance(load, int | float) else "-",
+                when.replace("T", " ").rstrip("Z")[:19],
             ]
         )
     if not rows:
@@ -457,7 +496,11 @@ def documents() -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if stale")
+    parser.add_argument("--list", action="store_true", help="print every results file and stop")
     args = parser.parse_args(argv)
+    if args.list:
+        print(index())
+        return 0
     stale = []
     for path in documents():
         if not path.is_file():
@@ -473,8 +516,8 @@ def main(argv: list[str] | None = None) -> int:
     for path in stale:
         print(f"{path}: {verb}")
     for path in sorted(RESULTS.glob("*.json")):
-        commit = json.loads(path.read_text(encoding="utf-8"))["commit"]
-        if commit == "unknown" or code_changed_since(commit):
+        commit = str(first(json.loads(path.read_text(encoding="utf-8")), "commit", "git_commit"))
+        if commit in ("None", "unknown") or code_changed_since(commit):
             print(f"note: {path.name} measured {commit[:10]}; the code has changed since")
     return 1 if args.check and stale else 0
 

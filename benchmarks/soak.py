@@ -378,6 +378,17 @@ def month_check(weeks: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def drop_templates(es: Any, settings: Settings) -> None:
+    """The run's index template and its components."""
+    from search.layout import IndexLayout
+
+    layout = IndexLayout(settings.index_articles)
+    quiet = es.options(ignore_status=404)
+    quiet.indices.delete_index_template(name=layout.template)
+    for name in (layout.settings_component, layout.mappings_component):
+        quiet.cluster.delete_component_template(name=name)
+
+
 def cleanup(settings: Settings) -> None:
     from elasticsearch import Elasticsearch
     from kafka import KafkaAdminClient
@@ -386,8 +397,8 @@ def cleanup(settings: Settings) -> None:
 
     admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers.split(","))
     try:
-        existing = set(admin.list_topics())
-        admin.delete_topics([t for t in topic_names(settings) if t in existing])
+        mine = set(topic_names(settings))
+        admin.delete_topics([t for t in admin.list_topics() if t in mine])
         admin.delete_groups([settings.processor_group])
     except Exception as exc:  # noqa: BLE001 - leftovers are named by the run's tag
         print(f"cleanup (Kafka): {exc}", file=sys.stderr)
@@ -398,9 +409,7 @@ def cleanup(settings: Settings) -> None:
         for pattern in (f"{settings.index_articles}*", f"{settings.index_alerts}*"):
             for name in es.indices.get(index=pattern, expand_wildcards="all"):
                 es.indices.delete(index=name)
-        es.options(ignore_status=404).indices.delete_index_template(
-            name=f"{settings.index_articles}*"
-        )
+        drop_templates(es, settings)
     except Exception as exc:  # noqa: BLE001
         print(f"cleanup (Elasticsearch): {exc}", file=sys.stderr)
     finally:

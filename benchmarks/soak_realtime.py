@@ -242,11 +242,19 @@ def cleanup(settings: Settings) -> None:
     from kafka import KafkaAdminClient
 
     from contract.kafka_admin import topic_names
+    from search.layout import IndexLayout
 
     admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers.split(","))
     try:
-        existing = set(admin.list_topics())
-        admin.delete_topics([t for t in topic_names(settings) if t in existing])
+        # the service's topics, and Faust's own, named after the run's groups
+        mine = set(topic_names(settings))
+        admin.delete_topics(
+            [
+                t
+                for t in admin.list_topics()
+                if t in mine or t.startswith(settings.processor_group + "-")
+            ]
+        )
         groups = [g["group_id"] for g in admin.list_groups()]
         mine = [g for g in groups if g.startswith(settings.processor_group)]
         if mine:
@@ -260,6 +268,11 @@ def cleanup(settings: Settings) -> None:
         for pattern in (f"{settings.index_articles}*", f"{settings.index_alerts}*"):
             for name in es.indices.get(index=pattern, expand_wildcards="all"):
                 es.indices.delete(index=name)
+        layout = IndexLayout(settings.index_articles)
+        quiet = es.options(ignore_status=404)
+        quiet.indices.delete_index_template(name=layout.template)
+        for name in (layout.settings_component, layout.mappings_component):
+            quiet.cluster.delete_component_template(name=name)
     except Exception as exc:  # noqa: BLE001
         print(f"cleanup (Elasticsearch): {exc}", file=sys.stderr)
     finally:
@@ -292,6 +305,7 @@ def main() -> int:
     args = parser.parse_args()
     find_stack()
 
+    commit = git_commit()  # the code that runs, even if the tree moves during the hour
     tag = uuid.uuid4().hex[:8]
     work = args.work or Path(os.environ.get("TMPDIR", "/tmp")) / f"newsstream-soak-{tag}"
     work.mkdir(parents=True, exist_ok=True)
@@ -417,7 +431,7 @@ def main() -> int:
     last = samples[-1] if samples else {}
     report = {
         "benchmark": "soak_realtime",
-        "git_commit": git_commit(),
+        "git_commit": commit,
         "cores": os.cpu_count(),
         "load_average_end": os.getloadavg()[0],
         "minutes": args.minutes,

@@ -81,7 +81,7 @@ def main() -> None:
     import uvicorn
 
     name = args.index or f"bweb{uuid.uuid4().hex[:8]}-news-articles"
-    settings = Settings.from_env(index_articles=name)
+    settings = Settings.from_env(index_articles=name, rate_limit=0)  # pages, not the limit
     client = es_client(settings)
     config = provision(client, settings)
     try:

@@ -11,6 +11,7 @@ import os
 from dataclasses import fields
 from pathlib import Path
 
+from contract.redact import Secret
 from contract.settings import PREFIX, Settings
 
 
@@ -42,5 +43,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
         value = getattr(settings, f.name)
         if isinstance(value, bool):
             value = "1" if value else "0"
+        elif isinstance(value, Secret):
+            value = value.reveal()
         env[PREFIX + f.name.upper()] = str(value)
     return env

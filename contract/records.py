@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import orjson
 
 from contract.errors import InvalidMessage, UnsupportedSchema
+from contract.redact import redact_urls
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -519,7 +520,7 @@ def dead_letter_for(
         original_b64 = base64.b64encode(raw).decode("ascii")
     if isinstance(key, bytes):
         key = key.decode("utf-8", "replace")
-    error = str(exc)
+    error = redact_urls(str(exc))  # a URL may be a credential (a webhook's token)
     if len(error) > DEAD_LETTER_ERROR_MAX:
         error = error[:DEAD_LETTER_ERROR_MAX] + "…"
     return DeadLetter(

@@ -6,9 +6,11 @@ to each message, so no stage can let one slip through uncounted:
 - the batch is decoded message by message; what does not decode is parked;
 - the handler turns the decoded batch into one :class:`Outcome` per message
   (outputs to send, skipped with a reason, or failed with an error). If the
-  whole batch raises, each message is handled alone so only the bad one is
-  parked; a :class:`RetryableError` (a server we depend on is down) retries
-  the batch with backoff instead, because parking cannot fix an outage;
+  whole batch raises, it is split in halves until the bad message stands
+  alone and only it is parked (a request refused for its size or content
+  ends the same way); a :class:`RetryableError` (a server we depend on is
+  down) retries the batch with backoff instead, because parking cannot fix
+  an outage;
 - the outputs are sent and the harness waits until Kafka acknowledged every
   one of them; a send that fails parks its message;
 - a failed message goes to the dead-letter topic with the stage, the error
@@ -55,16 +57,15 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Generic, Protocol, TypeVar, cast
 
 import faust
 from faust.types import TP
 from prometheus_client import Counter as Metric
 
-from contract.errors import RetryableError
 from contract.records import dead_letter_for, encode
-from contract.retry import SERVER_RETRY, RetryPolicy
+from contract.retry import SERVER_RETRY, RetryPolicy, retrying
 from processors.topics import ProcessorTopics
 
 log = logging.getLogger(__name__)
@@ -539,33 +540,26 @@ class StageHarness(Generic[T]):
         return [o if o is not None else failed(RuntimeError("no outcome")) for o in outcomes]
 
     async def _handle_batch(self, items: list[Item[T]]) -> list[Outcome]:
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                return await self._handle(items)
-            except RetryableError as exc:
-                delay = self.retry_backoff.delay(attempt)
-                log.warning(
-                    "%s: batch of %d not handled (%s: %s); retrying in %.1fs",
-                    self.stage.name,
-                    len(items),
-                    type(exc).__name__,
-                    exc,
-                    delay,
-                )
-                await self.sleep(delay)
-            except Exception as exc:  # noqa: BLE001 - find the message that fails
-                if len(items) == 1:
-                    return [failed(exc)]
-                log.warning(
-                    "%s: batch of %d failed (%s: %s); handling one at a time",
-                    self.stage.name,
-                    len(items),
-                    type(exc).__name__,
-                    exc,
-                )
-                return [outcome for item in items for outcome in await self._handle_batch([item])]
+        """Outcomes of ``items``: an outage is waited out (as long as it takes); any
+        other failure of the whole batch splits it in halves until the message
+        that fails stands alone, to be parked (a request too large, a refused one)."""
+        what = f"{self.stage.name}: batch of {len(items)}"
+        try:
+            return await retrying(
+                lambda: self._handle(items),
+                replace(self.retry_backoff, attempts=None),
+                what,
+                sleep=self.sleep,
+            )
+        except Exception as exc:  # noqa: BLE001 - find the message that fails
+            if len(items) == 1:
+                return [failed(exc)]
+            log.warning("%s failed (%s: %s); splitting it in two", what, type(exc).__name__, exc)
+            half = len(items) // 2
+            return [
+                *await self._handle_batch(items[:half]),
+                *await self._handle_batch(items[half:]),
+            ]
 
     async def _handle(self, items: list[Item[T]]) -> list[Outcome]:
         results = list(await self.stage.handle(items))

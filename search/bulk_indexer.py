@@ -21,15 +21,20 @@ answers a lower one with a version conflict, which means the article is
 indexed already in a later version. In one batch only each document's
 winning version is sent.
 
-Whole-request failures (connection refused, timeouts, HTTP 429/5xx) and
-per-item 429/5xx are retried with exponential backoff; the documents already
-acknowledged are not sent again. After ``max_attempts`` (``None``: never give
-up) a :class:`ServiceUnavailable` is raised and the caller must not commit.
+Whole-request failures that may heal (connection refused, timeouts, HTTP
+429/5xx) and per-item 429/5xx are retried with exponential backoff
+(:mod:`contract.retry`); the documents already acknowledged are not sent
+again. After ``max_attempts`` (``None``: never give up) a
+:class:`ServiceUnavailable` is raised and the caller must not commit. A
+whole request Elasticsearch refuses (any other 4xx: 413 for a batch too
+large, 400, 401, 403) raises :class:`RefusedRequest` at once: retrying
+cannot help, and the stage harness splits the batch until the refused part
+stands alone and is parked.
 The article id is the ``_id`` and the index follows from the published date
 (:mod:`search.layout`), so repeating a batch is harmless.
 
 The batch logic is plain (:class:`BulkRun`); :class:`BulkIndexer` and
-:class:`AsyncBulkIndexer` only add the client call and the sleep.
+:class:`AsyncBulkIndexer` only add the client call and the retry policy.
 """
 
 from __future__ import annotations
@@ -37,22 +42,24 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
 import orjson
-from elasticsearch import ApiError, AsyncElasticsearch, Elasticsearch, TransportError
+from elasticsearch import AsyncElasticsearch, Elasticsearch
 
 from contract.errors import (
     InvalidMessage,
     PermanentError,
+    RefusedRequest,
     RejectedDocument,
     ServiceUnavailable,
 )
 from contract.records import EnrichedArticle, revision, utcnow_iso
-from contract.retry import RetryPolicy
+from contract.retry import RetryPolicy, async_attempts, attempts
 from search.documents import to_document
+from search.errors import ES_ERRORS, classify, is_retryable_status
 from search.layout import IndexLayout
 
 log = logging.getLogger(__name__)
@@ -92,10 +99,6 @@ class _Pending(Generic[M]):
 def _dumps(value: Any) -> bytes:
     """Compact UTF-8 JSON (orjson: a bulk line costs a fraction of ``json.dumps``)."""
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
-
-
-def is_retryable_status(status: int) -> bool:
-    return status == 429 or status >= 500
 
 
 def is_superseded(status: int, error: Any) -> bool:
@@ -230,27 +233,16 @@ class BulkRun(Generic[M]):
             return f"{len(retry)} documents refused for now: {last_error}"
         return None
 
-    def failed(self, exc: Exception) -> str:
-        """Note a whole-request failure; everything pending is retried."""
+    def failed(self, exc: Exception) -> RefusedRequest | ServiceUnavailable:
+        """A whole-request failure, classified once: what may heal is retried."""
         self.outcome.attempts += 1
-        if isinstance(exc, ApiError):
-            return f"HTTP {exc.status_code}: {exc.message}"
-        return f"{type(exc).__name__}: {exc}"
+        return classify(exc, f"bulk of {len(self.pending)} documents")
 
-
-RETRYABLE_ERRORS = (ApiError, TransportError)
-
-
-def _retry_delay(run: BulkRun, config: IndexerConfig, why: str) -> float:
-    """Seconds to wait before the next attempt, or give up after the last one."""
-    if config.max_attempts is not None and run.outcome.attempts >= config.max_attempts:
-        raise ServiceUnavailable(
-            f"Elasticsearch did not accept {len(run.pending)} documents "
-            f"after {run.outcome.attempts} attempts: {why}"
-        )
-    delay = config.backoff.delay(run.outcome.attempts)
-    log.warning("bulk attempt %d failed (%s); retrying in %.1fs", run.outcome.attempts, why, delay)
-    return delay
+    @staticmethod
+    def check(why: str | None) -> None:
+        """After a bulk response: what is left pending is retried."""
+        if why is not None:
+            raise ServiceUnavailable(why)
 
 
 @dataclass
@@ -262,6 +254,17 @@ class IndexerConfig:
     backoff: RetryPolicy = DEFAULT_BACKOFF
     max_attempts: int | None = 8
     refresh: bool | str = False
+
+    @property
+    def policy(self) -> RetryPolicy:
+        return replace(self.backoff, attempts=self.max_attempts)
+
+
+def _gave_up(run: BulkRun[Any], exc: ServiceUnavailable) -> ServiceUnavailable:
+    return ServiceUnavailable(
+        f"Elasticsearch did not accept {len(run.pending)} documents "
+        f"after {run.outcome.attempts} attempts: {exc}"
+    )
 
 
 class BulkIndexer:
@@ -281,15 +284,18 @@ class BulkIndexer:
     def index(self, batch: Sequence[tuple[M, EnrichedArticle]]) -> BulkOutcome[M]:
         cfg = self.config
         run: BulkRun[M] = BulkRun(batch, cfg.layout, cfg.analysed_languages)
-        while not run.done:
-            try:
-                response = self.client.bulk(operations=_lines(run), refresh=cfg.refresh)
-                why = run.absorb(response)
-            except RETRYABLE_ERRORS as exc:
-                why = run.failed(exc)
-            if why is None:
-                break
-            self._sleep(_retry_delay(run, cfg, why))
+        try:
+            for attempt in attempts(cfg.policy, "bulk", sleep=self._sleep):
+                with attempt:
+                    if run.done:
+                        break
+                    try:
+                        response = self.client.bulk(operations=_lines(run), refresh=cfg.refresh)
+                    except ES_ERRORS as exc:
+                        raise run.failed(exc) from exc
+                    run.check(run.absorb(response))
+        except ServiceUnavailable as exc:
+            raise _gave_up(run, exc) from exc
         return run.outcome
 
 
@@ -302,20 +308,32 @@ def _lines(run: BulkRun[Any]) -> Any:
 class AsyncBulkIndexer:
     """The same on an ``AsyncElasticsearch`` client: for the Faust agent's event loop."""
 
-    def __init__(self, client: AsyncElasticsearch, config: IndexerConfig) -> None:
+    def __init__(
+        self,
+        client: AsyncElasticsearch,
+        config: IndexerConfig,
+        *,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
         self.client = client
         self.config = config
+        self._sleep = sleep
 
     async def index(self, batch: Sequence[tuple[M, EnrichedArticle]]) -> BulkOutcome[M]:
         cfg = self.config
         run: BulkRun[M] = BulkRun(batch, cfg.layout, cfg.analysed_languages)
-        while not run.done:
-            try:
-                response = await self.client.bulk(operations=_lines(run), refresh=cfg.refresh)
-                why = run.absorb(response)
-            except RETRYABLE_ERRORS as exc:
-                why = run.failed(exc)
-            if why is None:
-                break
-            await asyncio.sleep(_retry_delay(run, cfg, why))
+        try:
+            async for attempt in async_attempts(cfg.policy, "bulk", sleep=self._sleep):
+                with attempt:
+                    if run.done:
+                        break
+                    try:
+                        response = await self.client.bulk(
+                            operations=_lines(run), refresh=cfg.refresh
+                        )
+                    except ES_ERRORS as exc:
+                        raise run.failed(exc) from exc
+                    run.check(run.absorb(response))
+        except ServiceUnavailable as exc:
+            raise _gave_up(run, exc) from exc
         return run.outcome

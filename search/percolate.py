@@ -21,7 +21,8 @@ articles. Operators are left-associative without precedence, as in
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -239,6 +240,45 @@ def compile_query(node: Node | None, analyse: Analyse) -> dict[str, Any] | None:
 # ---------------------------------------------------------------- articles
 
 
+Place = tuple[int, int, int]  # position, start offset, end offset
+
+
+class FieldTerms:
+    """One field's tokens as ``_termvectors`` gives them; a token's places are read
+    only when a query asks for that token (most of an article's never are)."""
+
+    def __init__(self, raw: Mapping[str, Any]) -> None:
+        self.raw = raw
+        self._places: dict[str, list[Place]] = {}
+        self._sorted: list[str] | None = None
+
+    def starting_with(self, prefix: str) -> list[str]:
+        """The tokens that start with ``prefix`` (a binary search in the sorted tokens)."""
+        if self._sorted is None:
+            self._sorted = sorted(self.raw)
+        at = bisect_left(self._sorted, prefix)
+        found = []
+        while at < len(self._sorted) and self._sorted[at].startswith(prefix):
+            found.append(self._sorted[at])
+            at += 1
+        return found
+
+    def __contains__(self, token: object) -> bool:
+        return token in self.raw
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.raw)
+
+    def __getitem__(self, token: str) -> list[Place]:
+        places = self._places.get(token)
+        if places is None:
+            places = self._places[token] = [
+                (t.get("position", 0), t.get("start_offset", -1), t.get("end_offset", -1))
+                for t in self.raw[token].get("tokens", [])
+            ]
+        return places
+
+
 @dataclass
 class ArticleTerms:
     """An article's index-time tokens: field -> token -> [(position, start, end)].
@@ -247,7 +287,7 @@ class ArticleTerms:
     for its language copy; ``source`` keeps the field texts for highlighting.
     """
 
-    fields: dict[str, dict[str, list[tuple[int, int, int]]]]
+    fields: dict[str, FieldTerms]
     key: str | None  # the article's i18n key
     source: dict[str, str] = field(default_factory=dict)
 
@@ -259,16 +299,10 @@ def article_terms(
     term_vectors: Mapping[str, Any], key: str | None, source: Mapping[str, str]
 ) -> ArticleTerms:
     """:class:`ArticleTerms` from one ``_termvectors`` answer (``term_vectors`` part)."""
-    fields: dict[str, dict[str, list[tuple[int, int, int]]]] = {}
+    fields: dict[str, FieldTerms] = {}
     for name, vector in term_vectors.items():
         short = name[len("i18n.") :] if name.startswith("i18n.") else name
-        fields[short] = {
-            token: [
-                (t.get("position", 0), t.get("start_offset", -1), t.get("end_offset", -1))
-                for t in info.get("tokens", [])
-            ]
-            for token, info in vector.get("terms", {}).items()
-        }
+        fields[short] = FieldTerms(vector.get("terms", {}))
     return ArticleTerms(fields, key, dict(source))
 
 
@@ -307,17 +341,18 @@ def _leaf_hits(leaf: Mapping[str, Any], article: ArticleTerms) -> list[Hit]:
         if not tokens:  # analysed to nothing here (a stop word): not asked of this field
             continue
         for name in FIELDS:
-            terms = article.fields.get(prefix + name, {})
+            terms = article.fields.get(prefix + name)
+            if terms is None:
+                continue
             if kind in ("prefix", "fuzzy"):
                 (wanted,) = tokens
-                for token, places in terms.items():
-                    ok = (
-                        token.startswith(wanted)
-                        if kind == "prefix"
-                        else _within(token, wanted, min(2, leaf.get("fuzzy") or 2))
-                    )
-                    if ok:
-                        hits += [(name, s, e) for _, s, e in places]
+                if kind == "prefix":
+                    found = terms.starting_with(wanted)
+                else:
+                    edits = min(2, leaf.get("fuzzy") or 2)
+                    found = [t for t in terms if _within(t, wanted, edits)]
+                for token in found:
+                    hits += [(name, s, e) for _, s, e in terms[token]]
                 continue
             if any(t not in terms for t in tokens):
                 continue
@@ -327,13 +362,12 @@ def _leaf_hits(leaf: Mapping[str, Any], article: ArticleTerms) -> list[Hit]:
                     starts &= {p - offset for p, _, _ in terms[token]}
                 if not starts:
                     continue
-                found = [
+                hits += [
                     (name, s, e)
                     for t in tokens
                     for p, s, e in terms[t]
                     if any(0 <= p - b < len(tokens) for b in starts)
                 ]
-                hits += found
             else:
                 hits += [(name, s, e) for t in tokens for _, s, e in terms[t]]
     return hits
@@ -385,15 +419,23 @@ def matches(node: Mapping[str, Any] | None, article: ArticleTerms) -> list[str] 
 # ---------------------------------------------------------------- query index
 
 
+#: A prefix word is indexed by this many first characters (shorter ones: always evaluated).
+PREFIX_KEY = 3
+
+
 def required_tokens(node: Mapping[str, Any] | None) -> set[str] | None:
     """Tokens of which a matching article has at least one; None: no such set
-    (a negation, prefix or fuzzy word, a stop word: always evaluated)."""
+    (a negation, a fuzzy or short prefix word, a stop word: always evaluated).
+    A prefix word stands as ``"*" + its first PREFIX_KEY characters``."""
     if node is None:
         return None
     kind = node["kind"]
     if kind == "not":
         return None
-    if kind in ("prefix", "fuzzy"):
+    if kind == "prefix":
+        (wanted,) = node["tokens"][NEUTRAL]
+        return {"*" + wanted[:PREFIX_KEY]} if len(wanted) >= PREFIX_KEY else None
+    if kind == "fuzzy":
         return None
     if kind in ("word", "phrase"):
         firsts = {tokens[0] for tokens in node["tokens"].values() if tokens}
@@ -423,6 +465,10 @@ class QueryIndex:
 
     def candidates(self, article: ArticleTerms) -> set[str]:
         found = set(self.always)
+        by_token = self.by_token
         for token in article.vocabulary():
-            found |= self.by_token.get(token, set())
+            for key in (token, "*" + token[:PREFIX_KEY]):
+                ids = by_token.get(key)
+                if ids:
+                    found |= ids
         return found

@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 from elasticsearch import ApiError, AsyncElasticsearch, ConflictError, Elasticsearch, NotFoundError
@@ -82,7 +83,7 @@ class SavedSearch:
     created_ms: int = 0
     compiled: dict[str, Any] | None = None
 
-    @property
+    @cached_property
     def id(self) -> str:
         return search_id(self.name)
 
@@ -328,6 +329,21 @@ async def load_searches(es: AsyncElasticsearch, index: str) -> list[SavedSearch]
     except NotFoundError:
         return []
     return [SavedSearch.from_source(h["_source"]) for h in found["hits"]["hits"]]
+
+
+async def searches_state(es: AsyncElasticsearch, index: str) -> tuple[int, int]:
+    """(how many searches, when the newest was saved): changes with every add or remove."""
+    try:
+        found = await es.search(
+            index=index,
+            size=0,
+            track_total_hits=True,
+            aggs={"newest": {"max": {"field": "created_ms"}}},
+        )
+    except NotFoundError:
+        return 0, 0
+    newest = found["aggregations"]["newest"]["value"]
+    return int(found["hits"]["total"]["value"]), int(newest or 0)
 
 
 async def searches_keys(es: AsyncElasticsearch, index: str) -> frozenset[str] | None:

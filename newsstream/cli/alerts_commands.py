@@ -114,7 +114,7 @@ def backfill(
             await sink.close()
 
     counts = asyncio.run(run())
-    typer.echo(f"{counts['delivered']} alerts delivered to {url}, {counts['failed']} failed")
+    typer.echo(f"{counts['delivered']} alerts delivered to {sink.shown}, {counts['failed']} failed")
     if counts["failed"]:
         raise typer.Exit(1)
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from contract.errors import ConfigError
+from contract.redact import scrub_logs
 from contract.settings import Settings
 
 if TYPE_CHECKING:
@@ -23,6 +24,7 @@ def load_settings(**overrides: object) -> Settings:
         typer.secho(f"configuration error: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from None
     setup_logging(settings.log_level)
+    scrub_logs(settings.secrets())
     return settings
 
 

@@ -160,7 +160,7 @@ def api_routers() -> list[APIRouter]:
 
 def check_api_exposure(host: str, keys: list[str], allow_unauthenticated: bool) -> None:
     """Refuse to serve beyond this machine without API keys (a clear exit, not a warning)."""
-    from search.api import is_loopback
+    from search.guard import is_loopback
 
     if keys or is_loopback(host) or allow_unauthenticated:
         return
@@ -197,6 +197,12 @@ def api(
     check_api_exposure(host, settings.api_key_list, allow_unauthenticated)
     app = create_api(settings, routers=api_routers())
     # Open event streams (the live alerts page) would hold a graceful stop forever.
+    # The app writes its own access log (newsstream.access), with no API key in it.
     uvicorn.run(
-        app, host=host, port=port, log_level=settings.log_level.lower(), timeout_graceful_shutdown=3
+        app,
+        host=host,
+        port=port,
+        log_level=settings.log_level.lower(),
+        timeout_graceful_shutdown=3,
+        access_log=False,
     )

@@ -324,7 +324,8 @@ def register(app: faust.App, topics: ProcessorTopics, settings: Settings) -> Non
     source = open_watchlist(settings)
     store = AlertStore(async_es_client(settings), settings.index_alerts)
     # New alerts go to the alerts topic as the harness's outputs, after the log.
-    searches = SavedSearchMatcher(store.es, searches_index(settings.index_alerts))
+    matcher_es = async_es_client(settings, fast_json=True)
+    searches = SavedSearchMatcher(matcher_es, searches_index(settings.index_alerts))
     detector = Detector(source, store, [LogSink()], searches=searches)
     detect = Stage(
         "alerts",
@@ -352,3 +353,4 @@ def register(app: faust.App, topics: ProcessorTopics, settings: Settings) -> Non
         await detector.drain()
         log.info("alerts: %s", dict(detector.outcomes) or "no articles")
         await store.close()
+        await matcher_es.close()

@@ -1,8 +1,9 @@
 """Saved searches in the alerts stage: a batch of articles in, candidate alerts out.
 
-The saved searches are read from their index every ``RELOAD_SECONDS`` (a
-search saved now matches articles that land from now on; an article that
-landed before a search was saved never alerts for it, replays included).
+The saved searches are read from their index when one was added or removed
+(a small request per batch tells) and every ``RELOAD_SECONDS``: a search
+saved now matches every article that lands from now on; an article that
+landed before a search was saved never alerts for it, replays included.
 Each batch costs one ``_mtermvectors`` request, whatever the number of saved
 searches; the matching itself is :mod:`search.percolate`'s plain functions.
 """
@@ -26,6 +27,7 @@ from search.saved_searches import (
     filters_match,
     load_searches,
     searches_keys,
+    searches_state,
 )
 
 log = logging.getLogger(__name__)
@@ -59,6 +61,21 @@ class SavedSearchMatcher:
         self.reload_seconds = reload_seconds
         self.loaded = EMPTY
         self._loaded_at = float("-inf")
+        self._state: tuple[int, int] | None = None
+        self._checked_ms = 0  # wall clock when the last look at the searches began
+
+    async def _look(self, newest_ms: int) -> None:
+        """Before judging articles that landed since the last look, make sure no search
+        was added or removed meanwhile (one small request), so that an article landing
+        right after a search was saved is never judged without it."""
+        if newest_ms < self._checked_ms:
+            return
+        began = int(time.time() * 1000)
+        state = await searches_state(self.es, self.index)
+        if state != self._state:
+            await self.refresh(force=True)
+            self._state = state
+        self._checked_ms = began
 
     async def refresh(self, *, force: bool = False) -> Loaded:
         """Re-read the saved searches when due (a failed read keeps the last set)."""
@@ -91,11 +108,12 @@ class SavedSearchMatcher:
         now_ms: int,
     ) -> list[list[Alert]]:
         """For each (article, fallback landing ms), its saved-search candidate alerts."""
+        landed = [e.raw_timestamp_ms or fallback for e, fallback in articles]
+        await self._look(max(landed, default=0))
         loaded = await self.refresh()
         out: list[list[Alert]] = [[] for _ in articles]
         if not loaded.searches:
             return out
-        landed = [e.raw_timestamp_ms or fallback for e, fallback in articles]
         todo = [i for i, ms in enumerate(landed) if ms >= loaded.earliest_ms]
         if not todo:
             return out

@@ -14,11 +14,11 @@ document's external version, whatever order they arrive in (see
 With Elasticsearch down the batch is retried with backoff for as long as it
 takes; nothing is acked meanwhile, so a crash or shutdown at any point leaves
 the batch to be delivered again, and the article id as ``_id`` in an index
-chosen by the published month makes that redelivery an overwrite.
-
-Test seam: when the file ``<data_dir>/faults/pause-index-after-bulk`` exists,
-the agent logs ``FAULT pause-index-after-bulk`` after a successful bulk and
-waits before acking, so a test can kill the worker in exactly that gap.
+chosen by the published month makes that redelivery an overwrite. A batch
+Elasticsearch refuses as a whole (too large, forbidden) is split by the
+stage harness until the refused documents are parked. Provisioning waits
+for an Elasticsearch that does not answer; one that refuses the index
+layout stops the worker with the reason (:mod:`processors.fatal`).
 """
 
 from __future__ import annotations
@@ -27,20 +27,22 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
-from pathlib import Path
 
 import faust
 from elasticsearch import AsyncElasticsearch
 
+from contract.errors import RefusedRequest
 from contract.records import EnrichedArticle, decode_enriched
-from contract.retry import SERVER_RETRY
+from contract.retry import SERVER_RETRY, retrying
 from contract.settings import Settings
+from processors.fatal import stop_worker
 from processors.indexing.refresh import BacklogRefresh
 from processors.lateness import late_after
 from processors.stage import Item, Message, Outcome, Stage, failed, handled, register_stage
 from processors.topics import ProcessorTopics
 from search.bulk_indexer import AsyncBulkIndexer, IndexerConfig
 from search.client import async_es_client, es_client
+from search.errors import ES_ERRORS, classify
 from search.index_template import REFRESH_INTERVAL
 from search.layout import IndexLayout
 from search.provision import provision
@@ -49,30 +51,37 @@ from search.retention import apply_retention
 log = logging.getLogger(__name__)
 
 STAGE = "index"
-FAULT_PAUSE_AFTER_BULK = "pause-index-after-bulk"
 RETENTION_INTERVAL = 3600.0
 REFRESH_TICK = 0.5  # seconds between checks whether a drained backlog's refreshes can return
 
 
-def fault_path(settings: Settings, name: str) -> Path:
-    return Path(settings.data_dir) / "faults" / name
+def _provision_once(settings: Settings) -> IndexerConfig:
+    """Templates and alias, once; Elasticsearch's errors classified (retry or not)."""
+    client = es_client(settings)
+    try:
+        return provision(client, settings)
+    except ES_ERRORS as exc:
+        raise classify(exc, "provisioning the index layout") from exc
+    finally:
+        client.close()
 
 
-async def _provision_until_ready(settings: Settings) -> IndexerConfig:
-    """Templates and alias; waits (with backoff) for Elasticsearch to answer."""
+async def _provision_until_ready(settings: Settings) -> IndexerConfig | None:
+    """Templates and alias; waits (with backoff) for Elasticsearch to answer.
+
+    A refusal (a mapping conflict, an index where the alias should be, no
+    permission) will not heal by waiting: the worker stops, saying why.
+    """
     loop = asyncio.get_running_loop()
-    attempt = 0
-    while True:
-        attempt += 1
-        client = es_client(settings)
-        try:
-            return await loop.run_in_executor(None, provision, client, settings)
-        except Exception as exc:  # noqa: BLE001 - any failure here means "not ready yet"
-            delay = SERVER_RETRY.delay(attempt)
-            log.warning("index: Elasticsearch not ready (%s); retrying in %.1fs", exc, delay)
-            await asyncio.sleep(delay)
-        finally:
-            client.close()
+    try:
+        return await retrying(
+            lambda: loop.run_in_executor(None, _provision_once, settings),
+            SERVER_RETRY,
+            "index: Elasticsearch not ready",
+        )
+    except RefusedRequest as exc:
+        stop_worker(f"index: cannot set up the index layout {settings.index_articles}: {exc}")
+        return None
 
 
 def backlog_refresh(es: AsyncElasticsearch, settings: Settings) -> BacklogRefresh:
@@ -103,7 +112,6 @@ def index_handler(
     indexer: AsyncBulkIndexer,
     refresh: BacklogRefresh,
     late: Callable[[Message], bool],
-    settings: Settings,
 ) -> Callable[[Sequence[Item[EnrichedArticle]]], Awaitable[list[Outcome]]]:
     """The batch handler: one bulk request; what Elasticsearch refuses is parked;
     the refresh interval told whether the batch was late."""
@@ -114,13 +122,6 @@ def index_handler(
         outcomes = [handled()] * len(items)
         for failure in outcome.invalid + outcome.rejected:
             outcomes[failure.meta] = failed(failure.error)
-        if fault_path(settings, FAULT_PAUSE_AFTER_BULK).exists():
-            log.warning(
-                "FAULT %s: %d documents acknowledged, not acking offsets",
-                FAULT_PAUSE_AFTER_BULK,
-                len(outcome.indexed),
-            )
-            await asyncio.sleep(3600)
         return outcomes
 
     return handle
@@ -146,12 +147,15 @@ class Indexing(faust.Service):
 
     async def start_indexing(self) -> None:
         config = await _provision_until_ready(self.settings)
+        if config is None:  # refused: the worker is stopping
+            await asyncio.Event().wait()
+        assert config is not None
         es = async_es_client(self.settings)
         # Never give up on a batch: not acking is the only safe failure.
         self.indexer = AsyncBulkIndexer(es, replace(config, max_attempts=None))
         self.refresh = backlog_refresh(es, self.settings)
         await self.refresh.restore("the indexer starts")  # a stopped worker may have held it
-        self._handle = index_handler(self.indexer, self.refresh, self.late, self.settings)
+        self._handle = index_handler(self.indexer, self.refresh, self.late)
 
     async def handle(self, items: Sequence[Item[EnrichedArticle]]) -> list[Outcome]:
         assert self._handle is not None, "started before the first batch"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -89,7 +90,21 @@ def _mark(text: str | None, matched: str | None) -> Markup:
     return Markup("").join(pieces)
 
 
+_NOT_EM = re.compile(r"<(?!/?em>)")
+
+
+def _highlight(fragment: str | None) -> Markup:
+    """A highlight fragment as HTML with ``<em>`` its only tags.
+
+    The query asks Elasticsearch to escape the text around its ``<em>`` marks
+    (``"encoder": "html"``); any other ``<`` is escaped here too, so the page
+    stays text-only should the fragment ever come unescaped.
+    """
+    return Markup(_NOT_EM.sub("&lt;", fragment or ""))
+
+
 templates.env.filters["mark"] = _mark
+templates.env.filters["highlight"] = _highlight
 templates.env.filters["short_time"] = _short_time
 templates.env.filters["ago"] = _ago
 templates.env.filters["duration"] = _duration

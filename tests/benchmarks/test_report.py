@@ -67,3 +67,18 @@ def test_a_benchmark_without_results_leaves_no_figure_behind(report, monkeypatch
     new = report.rewrite(page)
     assert "76" not in new
     assert "Not measured" in new and "python benchmarks/web_benchmark.py" in new
+
+
+def test_the_results_index_lists_every_file_with_its_commit_and_load(report, monkeypatch, tmp_path):
+    monkeypatch.setattr(report, "RESULTS", tmp_path)
+    write_result(tmp_path, "e2e", {})
+    (tmp_path / "soak.json").write_text(
+        json.dumps({"git_commit": "fedcba9876543210", "cores": 4, "load_average_end": 3.5}),
+        encoding="utf-8",
+    )
+    listing = report.render("index")
+    assert "| [e2e.json](../benchmarks/results/e2e.json) | `python benchmarks/e2e.py` |" in listing
+    assert "`0123456789` | 2 | 1.2 | 2026-12-01 10:00:00 |" in listing
+    assert (
+        "| [soak.json](../benchmarks/results/soak.json) | - | `fedcba9876` | 4 | 3.5 |" in listing
+    )

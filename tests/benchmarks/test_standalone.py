@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 
@@ -10,6 +11,7 @@ import pytest
 
 from tests.conftest import ROOT
 
+RESULTS_PATH = re.compile(r"[\"']results[\"']|benchmarks/results/")
 SCRIPTS = sorted((ROOT / "benchmarks").glob("*.py"))
 # Each script run as `python benchmarks/NAME.py --help`, with pytest made unimportable.
 WITHOUT_PYTEST = (
@@ -49,3 +51,14 @@ def test_a_benchmark_starts_without_pytest(script):
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "usage:" in done.stdout
+
+
+@pytest.mark.parametrize(
+    "script",
+    [s for s in SCRIPTS if "argparse" in imported_modules(s) and s.name != "report.py"],
+    ids=lambda p: p.name,
+)
+def test_a_benchmark_writes_its_results_file(script):
+    """Figures in the docs come from benchmarks/results/<name>.json (benchmarks/results.py)."""
+    source = script.read_text(encoding="utf-8")
+    assert "results.write(" in source or RESULTS_PATH.search(source)

@@ -17,8 +17,8 @@ from contract.records import EnrichedArticle
 from contract.settings import Settings
 from newsstream.workers import running_worker
 from processors.groups import app_id_for
-from processors.indexing.agents import FAULT_PAUSE_AFTER_BULK, fault_path
 from tests.search.factories import enriched, message
+from tests.search.paused_index_worker import MARK
 from tests.search.proxy import Outage
 
 pytestmark = [pytest.mark.kafka, pytest.mark.elasticsearch]
@@ -189,15 +189,13 @@ def test_crash_between_bulk_and_commit_loses_nothing_and_duplicates_nothing(
 ):
     ensure_topics(settings)
     articles = _articles(6)
-    fault = fault_path(settings, FAULT_PAUSE_AFTER_BULK)
-    fault.parent.mkdir(parents=True, exist_ok=True)
-    fault.touch()
     first_log = tmp_path / "first.log"
-    with running_worker(settings, ("index",), log_path=first_log) as worker:
+    paused = "tests.search.paused_index_worker"  # pauses after each bulk, before the ack
+    with running_worker(settings, log_path=first_log, module=paused) as worker:
         produce(settings, [(a.id, message(a)) for a in articles])
         wait_for(
             "bulk acknowledged, commit pending",
-            lambda: "FAULT " + FAULT_PAUSE_AFTER_BULK in first_log.read_text(),
+            lambda: MARK in first_log.read_text(),
             log=first_log,
         )
         before_crash = set(
@@ -212,7 +210,6 @@ def test_crash_between_bulk_and_commit_loses_nothing_and_duplicates_nothing(
     assert committed_offsets(settings) == 0  # the crash really hit the gap
     evict_members(settings)
 
-    fault.unlink()
     second_log = tmp_path / "second.log"
     with running_worker(settings, ("index",), log_path=second_log):
         wait_for(
@@ -240,7 +237,7 @@ def test_elasticsearch_outage_holds_the_batch_until_it_is_back(
         wait_for("index layout", lambda: "index layout" in log.read_text(), log=log)
         outage.cut()
         produce(settings, [(a.id, message(a)) for a in articles])
-        wait_for("a failed bulk attempt", lambda: "bulk attempt" in log.read_text(), log=log)
+        wait_for("a failed bulk attempt", lambda: "bulk: attempt" in log.read_text(), log=log)
         assert committed_offsets(settings) == 0
         assert not documents_by_id(es_client, settings)
         outage.restore()

@@ -15,6 +15,7 @@ from search.percolate import (
     QueryIndex,
     QuerySyntaxError,
     Word,
+    article_terms,
     compile_query,
     matches,
     parse,
@@ -61,21 +62,19 @@ def lowercase(texts):
 
 
 def article(title: str, text: str, key: str | None = "es") -> ArticleTerms:
-    fields: dict[str, dict[str, list[tuple[int, int, int]]]] = {}
+    """Term vectors as ``_termvectors`` gives them: lowercase words, no stemming."""
+    vectors: dict[str, dict] = {}
     for name, value in (("title", title), ("text", text)):
         at = 0
         for position, word in enumerate(value.split()):
             start = value.index(word, at)
             at = start + len(word)
             token = word.lower().strip(".,")
-            fields.setdefault(name, {}).setdefault(token, []).append(
-                (position, start, start + len(token))
-            )
-            if key:
-                fields.setdefault(f"{key}.{name}", {}).setdefault(token, []).append(
-                    (position, start, start + len(token))
-                )
-    return ArticleTerms(fields, key, {"title": title, "text": text})
+            place = {"position": position, "start_offset": start, "end_offset": start + len(token)}
+            for field in (name, f"i18n.{key}.{name}") if key else (name,):
+                terms = vectors.setdefault(field, {"terms": {}})["terms"]
+                terms.setdefault(token, {"tokens": []})["tokens"].append(place)
+    return article_terms(vectors, key, {"title": title, "text": text})
 
 
 def compiled(query: str):
@@ -112,3 +111,6 @@ def test_the_query_index_picks_only_queries_that_can_match():
     index = QueryIndex(queries)
     found = index.candidates(article("Gran apagon", ""))
     assert found == {"cuts", "negated"}
+    prefixed = QueryIndex({"strom": compiled("strom*"), "st": compiled("st*")})
+    assert prefixed.candidates(article("Stromausfall", "")) == {"strom", "st"}
+    assert prefixed.candidates(article("Stau", "")) == {"st"}

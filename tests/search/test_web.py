@@ -24,7 +24,9 @@ def web(es_client, corpus, tmp_path_factory):
     settings, _ = corpus
     data = tmp_path_factory.mktemp("poller")
     settings = Settings.from_env(index_articles=settings.index_articles, data_dir=str(data))
-    with TestClient(create_api(settings, client=es_client)) as client:
+    with TestClient(
+        base_url="http://localhost", app=create_api(settings, client=es_client)
+    ) as client:
         yield client, settings
 
 
@@ -78,7 +80,9 @@ def test_the_article_page_marks_a_name_written_with_a_soft_hyphen(es_client, set
     try:
         BulkIndexer(es_client, config).index([(record.id, record)])
         es_client.indices.refresh(index=config.layout.alias)
-        with TestClient(create_api(settings, client=es_client)) as client:
+        with TestClient(
+            create_api(settings, client=es_client), base_url="http://localhost"
+        ) as client:
             article = client.get(f"/article/{record.id}").text
         assert re.search(
             r'class="mark mark-person" href="/\?entity=Nicol%C3%A1s\+Maduro"[^>]*>'
@@ -218,7 +222,9 @@ def test_the_alerts_page_shows_where_a_story_was_first_seen_and_its_copies(
         local = Settings.from_env(
             index_articles=settings.index_articles, index_alerts=index, data_dir=str(tmp_path)
         )
-        with TestClient(create_api(local, client=es_client)) as client:
+        with TestClient(
+            base_url="http://localhost", app=create_api(local, client=es_client)
+        ) as client:
             text = _text(client.get("/watch").text)
     finally:
         es_client.indices.delete(index=index)

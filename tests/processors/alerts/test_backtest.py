@@ -92,15 +92,20 @@ def test_the_command_and_the_api_backtest_the_indexed_articles(indexed, es_clien
 
     from processors.alerts.backtest_api import router
 
-    client = TestClient(create_api(settings, routers=[router], client=es_client, web=False))
+    client = TestClient(
+        base_url="http://localhost",
+        app=create_api(settings, routers=[router], client=es_client, web=False),
+    )
     body = client.post(
         "/actors/backtest",
         params={"since": "2019-01-01"},
         content=SEEDS.read_text(encoding="utf-8"),
-        headers={"content-type": "text/plain"},
+        headers={"content-type": "application/yaml"},
     ).json()
     assert {r["actor_id"]: r["alerts"] for r in body["actors"]}["mike-pompeo"] == 1
     bad = client.post(
-        "/actors/backtest", content="actors: [{id: x}]", headers={"content-type": "text/plain"}
+        "/actors/backtest",
+        content="actors: [{id: x}]",
+        headers={"content-type": "application/yaml"},
     )
     assert bad.status_code == 422 and "name" in bad.json()["detail"]

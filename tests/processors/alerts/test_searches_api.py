@@ -58,7 +58,9 @@ def test_save_list_and_remove_over_http_behind_the_api_keys(es_client, settings)
     keyed = Settings.from_env(
         index_articles=settings.index_articles, index_alerts=settings.index_alerts, api_keys="k1"
     )
-    with TestClient(create_api(keyed, routers=api_routers(), client=es_client)) as client:
+    with TestClient(
+        create_api(keyed, routers=api_routers(), client=es_client), base_url="http://localhost"
+    ) as client:
         body = {"name": "Cortes", "q": "apagones OR blackouts", "lang": ["es"]}
         assert client.post("/searches", json=body).status_code == 401
         key = {"X-API-Key": "k1"}
@@ -80,7 +82,9 @@ def test_save_list_and_remove_over_http_behind_the_api_keys(es_client, settings)
 
 
 def test_backtest_over_http_counts_per_day_and_language(es_client, settings):
-    with TestClient(create_api(settings, routers=api_routers(), client=es_client)) as client:
+    with TestClient(
+        create_api(settings, routers=api_routers(), client=es_client), base_url="http://localhost"
+    ) as client:
         report = client.post(
             "/searches/backtest",
             json={"q": "apagones OR blackouts"},

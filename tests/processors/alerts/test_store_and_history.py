@@ -263,7 +263,9 @@ def test_cli_lists_alerts_newest_first_with_filters(history, settings):
 def test_http_api_lists_alerts(history, settings, es_client):
     from search.api import create_api
 
-    client = TestClient(create_api(settings, routers=[router], client=es_client))
+    client = TestClient(
+        base_url="http://localhost", app=create_api(settings, routers=[router], client=es_client)
+    )
     body = client.get("/alerts", params={"actor": "juan-guaido"}).json()
     assert body["total"] == 1 and body["alerts"][0]["actor_name"] == "Juan Guaidó"
     body = client.get("/alerts", params={"since": "2026-03-04", "limit": 5}).json()
