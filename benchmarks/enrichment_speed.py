@@ -82,7 +82,7 @@ def in_process(articles: list[Article]) -> dict:
     t1 = time.perf_counter()
     gazetteer.default_gazetteer()
     t2 = time.perf_counter()
-    topics.default_classifier()
+    topics.warm_up()
     t3 = time.perf_counter()
     warm_up()
     words = statistics.mean(len(a.text.split()) for a in articles)

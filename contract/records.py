@@ -179,7 +179,10 @@ class Language:
 class Topic:
     code: str  # IPTC Media Topic code, e.g. "medtop:11000000"
     label: str  # e.g. "politics"
-    score: float
+    score: float  # calibrated probability that this is the article's topic
+    # The words that weighed most for it (the first topic only); empty in older records.
+    evidence: list[str] = field(default_factory=list)
+    source: str = ""  # "model" or "keywords": what assigned it; empty in older records
 
 
 @dataclass

@@ -103,7 +103,16 @@ def to_document(
             "feed_id": article.source.feed_id,
             "tags": _unique(article.source.tags),
         },
-        "topics": [{"code": t.code, "label": t.label, "score": t.score} for t in enriched.topics],
+        "topics": [
+            {
+                "code": t.code,
+                "label": t.label,
+                "score": t.score,
+                "evidence": list(t.evidence),
+                "source": t.source,
+            }
+            for t in enriched.topics
+        ],
         "actors": {
             "id": _unique([a.actor_id for a in enriched.actors]),
             "name": actor_names,

@@ -389,6 +389,9 @@ class Hit:
     story_id: str = ""
     copies: int = 1  # articles of this story that match, this one included
     copy_list: list[dict[str, str]] = field(default_factory=list)  # the first few, oldest first
+    # Calibrated probability per topic label, and the words that weighed most for the first.
+    topic_scores: list[float] = field(default_factory=list)
+    topic_evidence: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -431,6 +434,8 @@ def _hit(raw: dict[str, Any]) -> Hit:
         snippets=list(hl.get("text", [])),
         story_id=src.get(STORY_FIELD, ""),
         **_copies(raw),
+        topic_scores=[float(t.get("score") or 0.0) for t in src.get("topics", [])],
+        topic_evidence=list((src.get("topics") or [{}])[0].get("evidence") or []),
     )
 
 

@@ -63,6 +63,8 @@ def test_result_links_to_an_article_page_with_entities_marked_and_linked(web, co
     assert re.search(r'class="mark mark-actor" href="/\?actor=[^"]+"[^>]*>Maduro</a>', article)
     assert 'class="mark mark-location" href="/?entity=Caracas"' in article
     assert "published" in article and "2019-03-12 08:30" in article
+    assert "topic words maduro, regering, oppositie" in _text(article)
+    assert "politics 80 %" in _text(article)
     assert client.get("/article/no-such-article").status_code == 404
 
 
