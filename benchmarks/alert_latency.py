@@ -32,9 +32,11 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import results  # noqa: E402
 from procstats import cpu_seconds, tree_pids  # noqa: E402
 
 from contract.ids import article_id, story_id  # noqa: E402
+from contract.isolated import isolated_settings  # noqa: E402
 from contract.kafka_admin import ensure_topics  # noqa: E402
 from contract.records import (  # noqa: E402
     Article,
@@ -45,11 +47,10 @@ from contract.records import (  # noqa: E402
     utcnow_iso,
 )
 from contract.settings import Settings  # noqa: E402
+from newsstream.workers import running_worker  # noqa: E402
 from processors.enrichment.actors import match_actors  # noqa: E402
 from processors.enrichment.pipeline import enrich  # noqa: E402
 from processors.enrichment.watchlist import default_watchlist_path, load_watchlist  # noqa: E402
-from tests.conftest import isolated_settings  # noqa: E402
-from tests.workers import running_worker  # noqa: E402
 
 NAMES = [
     "Nicolás Maduro",
@@ -161,6 +162,7 @@ def main() -> None:
     )
     parser.add_argument("--keep", action="store_true", help="keep the topics and alerts index")
     args = parser.parse_args()
+    load = results.load_start()
 
     token = uuid.uuid4().hex[:8]
     base = Settings.from_env()
@@ -303,6 +305,20 @@ def main() -> None:
         f"of one core at {args.rate:.0f}/s (a cost that does not depend on the load)"
     )
     print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    figures: dict = {
+        "stages": stages,
+        "rate": args.rate,
+        "articles": len(articles),
+        "expected_alerts": wanted,
+        "alerts": len(alerts),
+        "duplicates": len(ids) - len(set(ids)),
+        "worker_cpu_ms_per_article": round(per_article, 2),
+    }
+    if latencies:
+        figures["raw_to_alert_ms"] = {f"p{q}": round(pct(latencies, q)) for q in (50, 95, 99)} | {
+            "max": round(max(latencies))
+        }
+    results.write("alert_latency", figures, started_load=load)
     if not args.keep:
         cleanup(settings, token)
 

@@ -52,6 +52,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import results  # noqa: E402
+
 from contract.ids import article_id, fold  # noqa: E402
 from contract.records import Article, Source  # noqa: E402
 from processors.alerts.decide import make_snippet  # noqa: E402
@@ -324,19 +326,30 @@ def main() -> None:
         help="with the statistical recogniser (the recognise stage)",
     )
     args = parser.parse_args()
+    load = results.load_start()
     warm_up()
     enrich_with = enrich
     if args.complete:
         from processors.recognition.recognise import enrich_article
 
         enrich_with = enrich_article
+    scores: dict[str, dict[str, float]] = {}
     for lang in args.lang or ["en", "nl", "es"]:
         path = args.data / FILES[lang]
         if not path.is_file():
             sys.exit(f"{path}: not found (the CoNLL development splits; see --data)")
-        evaluate(
+        precision, recall = evaluate(
             lang, path, args.persons, args.organisations, args.show, args.per_actor, enrich_with
         )
+        scores[lang] = {"precision": round(precision, 4), "recall": round(recall, 4)}
+    figures = {
+        "layer": "complete" if args.complete else "fast path",
+        "persons": args.persons,
+        "organisations": args.organisations,
+        "languages": scores,
+    }
+    name = "alert_quality_complete" if args.complete else "alert_quality"
+    results.write(name, figures, started_load=load)
 
 
 if __name__ == "__main__":

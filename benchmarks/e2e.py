@@ -54,17 +54,18 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import results  # noqa: E402
 import yaml  # noqa: E402
 from ingest_benchmark import SERVER, free_port  # noqa: E402
 from procstats import cpu_seconds, memory_kib, stack_pids, tree_pids  # noqa: E402
 
 from contract.ids import article_id, story_id  # noqa: E402
+from contract.isolated import isolated_settings, settings_env  # noqa: E402
 from contract.records import Article, Source, encode, utcnow_iso  # noqa: E402
 from contract.settings import Settings  # noqa: E402
+from newsstream.workers import running_worker  # noqa: E402
 from processors.enrichment.pipeline import enrich  # noqa: E402
 from processors.enrichment.watchlist import default_watchlist_path, load_watchlist  # noqa: E402
-from tests.conftest import isolated_settings, settings_env  # noqa: E402
-from tests.workers import running_worker  # noqa: E402
 
 SENTENCES = ROOT / "benchmarks" / "data" / "news_sentences.yaml"
 LANGUAGE_SAMPLES = ROOT / "seeds" / "eval" / "language.jsonl"
@@ -1133,6 +1134,8 @@ def main() -> int:
         shutil.rmtree(work, ignore_errors=True)
     if report.get("error"):
         print(f"(stopped early: {report['error']})")
+    else:
+        results.write("e2e", report)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2), encoding="utf-8")
         print(f"figures written to {args.json}")

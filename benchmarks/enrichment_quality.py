@@ -24,17 +24,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
-
-from results import write  # noqa: E402
+import results  # noqa: E402
 
 from processors.enrichment import language as lang_step  # noqa: E402
 from processors.enrichment.gazetteer import default_gazetteer  # noqa: E402
 from processors.enrichment.pipeline import enrich  # noqa: E402
+from processors.enrichment.samples import make_article  # noqa: E402
 from processors.recognition import conll, scoring  # noqa: E402
 from processors.recognition.models import REGISTRY  # noqa: E402
 from processors.recognition.recognise import enrich_article  # noqa: E402
-from tests.processors.enrichment.conftest import make_article  # noqa: E402
 
 EVAL = ROOT / "seeds" / "eval"
 TYPES = ("PER", "ORG", "LOC")
@@ -171,8 +169,7 @@ def predicted_spans(enriched) -> list[tuple[int, int, str]]:
 
 
 def public_table(lang: str, data: Path, top: int) -> dict:
-    """Exact-span scores on a development split, fast path alone and complete;
-    the (p, r, f) table of each layer."""
+    """Exact-span scores on a development split, fast path alone and complete."""
     path = conll.data_file(data, lang, "dev")
     golds = conll.gold_docs(path)
     articles = [
@@ -188,14 +185,18 @@ def public_table(lang: str, data: Path, top: int) -> dict:
         f"{sum(len(g.spans) for g in golds)} gold names incl. MISC)"
     )
     print(f"{'layer':<30}{'type':<7}{'gold':>6}{'pred':>6}{'P':>8}{'R':>8}{'F1':>8}")
-    tables = {}
+    figures: dict = {"split": path.name, "texts": len(golds), "layers": {}}
     for label, run in runs.items():
         started = time.process_time()
-        results = [run(a) for a in articles]
+        enriched = [run(a) for a in articles]
         seconds = time.process_time() - started
-        wrong_language = sum(r.language.code != lang for r in results)
-        score = scoring.score(golds, [predicted_spans(r) for r in results])
-        tables[label] = {k: [round(x, 4) for x in v] for k, v in score.table().items()}
+        wrong_language = sum(r.language.code != lang for r in enriched)
+        score = scoring.score(golds, [predicted_spans(r) for r in enriched])
+        layer = "complete" if run is enrich_article else "fast path"
+        figures["layers"][layer] = {
+            kind: {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4)}
+            for kind, (p, r, f) in score.table().items()
+        }
         for kind, (p, r, f) in score.table().items():
             gold = (
                 sum(score.tp.values()) + sum(score.fn.values())
@@ -210,7 +211,7 @@ def public_table(lang: str, data: Path, top: int) -> dict:
             print(f"{label:<30}{kind:<7}{gold:>6}{pred:>6}{p:>8.1%}{r:>8.1%}{f:>8.1%}")
         print(
             f"{'':<30}({seconds:.1f} s CPU; language detected other than {lang}: "
-            f"{wrong_language} of {len(results)})"
+            f"{wrong_language} of {len(enriched)})"
         )
         if run is enrich_article or len(runs) == 1:
             fps = ", ".join(
@@ -219,7 +220,7 @@ def public_table(lang: str, data: Path, top: int) -> dict:
             misses = ", ".join(f"{t!r} {k} x{n}" for (t, k), n in score.misses.most_common(top))
             print(f"top false positives: {fps}")
             print(f"top misses: {misses}")
-    return {"file": str(path.relative_to(data)), "texts": len(golds), "layers": tables}
+    return figures
 
 
 def main() -> None:
@@ -231,6 +232,7 @@ def main() -> None:
         "--public-only", action="store_true", help="skip the project's own template sets"
     )
     args = parser.parse_args()
+    load_avg = results.load_start()
     gazetteer = default_gazetteer()
     print(f"gazetteer: {len(gazetteer.entries)} entities, {gazetteer.size} surface forms")
     if args.data is None:
@@ -240,13 +242,7 @@ def main() -> None:
         public = {
             lang: public_table(lang, args.data, args.top) for lang in args.lang or conll.FILES
         }
-        print("\nDevelopment F1, PER/ORG/LOC micro, complete enrichment (fast path alone):")
-        for lang, row in public.items():
-            complete = row["layers"].get("complete (fast path + model)", {}).get("micro")
-            fast = row["layers"]["fast path"]["micro"][2]
-            shown = f"{complete[2]:.3f}" if complete else "  -  "
-            print(f"  {lang}: {shown} ({fast:.3f})  {row['file']}")
-        write("enrichment_quality", {"development_splits": public})
+        results.write("enrichment_quality", {"public": public}, started_load=load_avg)
     if args.public_only:
         return
     print(

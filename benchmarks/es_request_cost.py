@@ -21,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import results  # noqa: E402
 from procstats import cpu_per_second, cpu_seconds, stack_pids  # noqa: E402
 
 from contract.settings import Settings  # noqa: E402
@@ -68,6 +69,7 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=3000)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 5, 20, 100, 500])
     args = parser.parse_args()
+    load = results.load_start()
     from elasticsearch import Elasticsearch
 
     pid = stack_pids().get("elasticsearch")
@@ -89,6 +91,12 @@ def main() -> None:
         f"implied cost of a request beyond its documents: {per_request:.2f} ms of CPU "
         f"(from bulks of {small} and {large})"
     )
+    figures = {
+        "background_ms_per_s": round(background),
+        "ms_cpu_per_doc_by_bulk_size": {str(k): round(v, 4) for k, v in costs.items()},
+        "ms_cpu_per_request": round(per_request, 2),
+    }
+    results.write("es_request_cost", figures, started_load=load)
 
 
 if __name__ == "__main__":

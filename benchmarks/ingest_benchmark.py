@@ -39,6 +39,8 @@ from email.utils import formatdate
 from html import escape
 from pathlib import Path
 
+import results
+
 WORDS = [
     "government",
     "minister",
@@ -253,6 +255,7 @@ def main() -> int:
     )
     parser.add_argument("--bootstrap", default="127.0.0.1:9092")
     args = parser.parse_args()
+    load = results.load_start()
 
     from kafka.admin import KafkaAdminClient
 
@@ -379,6 +382,27 @@ def main() -> int:
         f"cycle 2: poller published {phases[1].articles} (only the changed feeds' new items); "
         f"the naive loop published {phases[3].articles} (everything again, as duplicates)"
     )
+    figures = {
+        "feeds": args.feeds,
+        "items": args.items,
+        "hosts": args.hosts,
+        "latency_s": args.latency,
+        "phases": [
+            {
+                "name": p.name,
+                "feeds": p.feeds,
+                "seconds": round(p.seconds, 2),
+                "feeds_per_minute": round(p.feeds_per_minute),
+                "articles": p.articles,
+                "articles_per_s": round(p.articles_per_second, 1),
+                "not_modified": p.not_modified,
+                "cpu_ms_per_feed": round(p.cpu / p.feeds * 1000, 2) if p.feeds else 0.0,
+                "note": p.note,
+            }
+            for p in phases
+        ],
+    }
+    results.write("ingest_benchmark", figures, started_load=load)
     return 0
 
 

@@ -40,15 +40,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import results  # noqa: E402
 from procstats import cpu_seconds, memory_kib  # noqa: E402
-from results import write  # noqa: E402
 
 from contract.records import EnrichedArticle, encode  # noqa: E402
 from processors.enrichment.pipeline import enrich, warm_up  # noqa: E402
+from processors.enrichment.samples import make_article  # noqa: E402
 from processors.recognition import conll  # noqa: E402
 from processors.recognition.models import REGISTRY, recogniser_for  # noqa: E402
 from processors.recognition.recognise import enrich_article, recognise  # noqa: E402
-from tests.processors.enrichment.conftest import make_article  # noqa: E402
 
 MIN_CHARS, MAX_CHARS = 1500, 4000
 GOAL = 300  # articles/s the whole service must keep up with
@@ -114,9 +114,8 @@ async def loop_stall(
     return worst * 1000
 
 
-def in_process(lang: str, articles: list[EnrichedArticle], figures: dict) -> float:
-    """CPU articles/s per core of the stage for ``lang``; prints the figures and
-    adds them to ``figures``."""
+def in_process(lang: str, articles: list[EnrichedArticle]) -> dict:
+    """CPU articles/s per core of the stage for ``lang``; prints the figures."""
     rss0, _ = memory_kib()
     started = time.perf_counter()
     model = recogniser_for(lang)
@@ -134,6 +133,8 @@ def in_process(lang: str, articles: list[EnrichedArticle], figures: dict) -> flo
         f"({other} detected as another language, recognised anyway), one thread:"
     )
     best = 0.0
+    by_batch: dict[str, float] = {}
+    stage_ms = 0.0
     for batch in (1, 16, 64):
         cpu = time.process_time()
         changed = 0
@@ -144,9 +145,9 @@ def in_process(lang: str, articles: list[EnrichedArticle], figures: dict) -> flo
         cpu = time.process_time() - cpu
         per_s = len(articles) / cpu
         best = max(best, per_s)
+        by_batch[str(batch)] = round(per_s, 1)
         if batch == 16:
-            figures["stage_ms_per_article"] = round(cpu / len(articles) * 1000, 2)
-            figures["stage_ms_per_3000_chars"] = round(cpu / len(articles) * 1000 * 3000 / chars, 2)
+            stage_ms = cpu / len(articles) * 1000
         print(
             f"  stage, batch {batch:>3}: {per_s:6.1f} articles/s per core "
             f"({cpu / len(articles) * 1000:.1f} ms CPU each), "
@@ -162,16 +163,18 @@ def in_process(lang: str, articles: list[EnrichedArticle], figures: dict) -> flo
     )
     _, hwm = memory_kib()
     print(f"  process peak resident memory: {hwm / 1024:.0f} MiB")
-    figures.update(
-        model=model.version,
-        articles=len(articles),
-        mean_chars=round(chars),
-        enrich_article_ms_per_article=round(cpu / len(articles) * 1000, 2),
-    )
-    print(
-        f"  statistical part: {figures['stage_ms_per_3000_chars']:.1f} ms CPU per 3,000 characters"
-    )
-    return best
+    statistical_ms = stage_ms * 3000 / chars
+    print(f"  statistical part: {statistical_ms:.1f} ms CPU per 3,000 characters")
+    return {
+        "articles": len(articles),
+        "chars_mean": round(chars),
+        "stage_per_s_per_core_by_batch": by_batch,
+        "best_per_s_per_core": round(best, 1),
+        "enrich_article_per_s_per_core": round(len(articles) / cpu, 1),
+        "peak_rss_mib": round(hwm / 1024),
+        "model": model.version,
+        "stage_ms_per_3000_chars": round(statistical_ms, 2),
+    }
 
 
 def stalls(lang: str, articles: list[EnrichedArticle]) -> None:
@@ -182,15 +185,15 @@ def stalls(lang: str, articles: list[EnrichedArticle]) -> None:
         print(f"  event loop's longest stall, batches of 16 {how}: {stall:.0f} ms")
 
 
-def through_worker(articles: list[EnrichedArticle], log_dir: Path, workers: int = 1) -> float:
+def through_worker(articles: list[EnrichedArticle], log_dir: Path, workers: int = 1) -> dict:
     import contextlib
 
     from kafka import KafkaConsumer, KafkaProducer
     from kafka.admin import KafkaAdminClient
 
+    from contract.isolated import isolated_settings
     from contract.kafka_admin import ensure_topics, topic_names
-    from tests.conftest import isolated_settings
-    from tests.workers import running_worker
+    from newsstream.workers import running_worker
 
     run = uuid.uuid4().hex[:8]
     settings = isolated_settings(run, log_dir / f"bench{run}", prefix="bench", topic_partitions=4)
@@ -259,7 +262,15 @@ def through_worker(articles: list[EnrichedArticle], log_dir: Path, workers: int 
     for i, (rss, hwm) in enumerate(memory):
         print(f"  worker {i} resident memory: {rss / 1024:.0f} MiB (peak {hwm / 1024:.0f} MiB)")
     print(f"  machine load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    return n / cpu  # per core: the wall-clock rate depends on what else the machine runs
+    return {  # per core: the wall-clock rate depends on what else the machine runs
+        "workers": workers,
+        "articles": n,
+        "recognised": len(recognised),
+        "parked": parked,
+        "articles_per_s": round(per_s, 1),
+        "worker_cpu_ms_per_article": round(cpu / n * 1000, 2),
+        "per_s_per_core": round(n / cpu, 1),
+    }
 
 
 def sizing(per_worker: float) -> None:
@@ -279,30 +290,29 @@ def main() -> None:
     parser.add_argument("--skip-kafka", action="store_true")
     parser.add_argument("--workers", type=int, default=1, help="recognise workers in one group")
     args = parser.parse_args()
+    load = results.load_start()
     print(f"registry: {REGISTRY}")
     warm_up()
     languages = args.lang or list(REGISTRY)
     per_worker = 0.0
-    figures: dict[str, dict] = {}
+    figures: dict = {"real_newswire": args.data is not None, "languages": {}}
     for lang in languages:
         articles = make_articles(lang, args.in_process, args.data)
-        rate = in_process(lang, articles, figures.setdefault(lang, {}))
-        per_worker = per_worker or rate
+        figures["languages"][lang] = in_process(lang, articles)
+        per_worker = per_worker or figures["languages"][lang]["best_per_s_per_core"]
         if lang == languages[0]:
             stalls(lang, articles)
     if not args.skip_kafka:
         articles = make_articles(languages[0], args.articles, args.data, seed=7)
         with tempfile.TemporaryDirectory() as tmp:
-            per_worker = through_worker(articles, Path(tmp), args.workers)
+            figures["kafka"] = through_worker(articles, Path(tmp), args.workers)
+            figures["kafka"]["language"] = languages[0]
+            per_worker = figures["kafka"]["per_s_per_core"]
     sizing(per_worker)
     print("\nstatistical part per 3,000-character article (tagger + merge, batch 16), CPU:")
-    for lang, row in figures.items():
-        print(
-            f"  {lang}: {row['stage_ms_per_3000_chars']:5.1f} ms "
-            f"(complete enrich_article: {row['enrich_article_ms_per_article']:.1f} ms "
-            f"per article of {row['mean_chars']} characters)"
-        )
-    write("recognition_speed", {"data": bool(args.data), "languages": figures})
+    for lang, row in figures["languages"].items():
+        print(f"  {lang}: {row['stage_ms_per_3000_chars']:5.1f} ms")
+    results.write("recognition_speed", figures, started_load=load)
 
 
 if __name__ == "__main__":

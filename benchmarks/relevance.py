@@ -229,12 +229,35 @@ def report(scores: dict[str, list[tuple[Judged, float, float]]], per_query: bool
     return "\n".join(lines)
 
 
+def figures(scores: dict[str, list[tuple[Judged, float, float]]]) -> dict:
+    """Mean recall@10 and nDCG@10 per setting, over all queries and per language."""
+    out: dict = {"queries": len(next(iter(scores.values()))), "settings": {}}
+    for name, rows in scores.items():
+        by_lang: dict[str, list[tuple[Judged, float, float]]] = defaultdict(list)
+        for row in rows:
+            by_lang[row[0].language].append(row)
+        out["settings"][name] = {
+            group: {
+                "queries": len(members),
+                "recall_at_10": round(_mean([r[1] for r in members]), 3),
+                "ndcg_at_10": round(_mean([r[2] for r in members]), 3),
+            }
+            for group, members in [("all", rows), *sorted(by_lang.items())]
+        }
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
+    import results  # beside this script; imported here so the tests can load the module
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--per-query", action="store_true", help="also print every query")
     args = parser.parse_args(argv)
+    load = results.load_start()
     client = es_client(Settings.from_env())
-    print(report(compare(client), args.per_query))
+    scores = compare(client)
+    print(report(scores, args.per_query))
+    results.write("relevance", figures(scores), started_load=load)
     return 0
 
 

@@ -38,10 +38,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+import results  # noqa: E402
 from indexing_benchmark import batches  # noqa: E402
 from procstats import cpu_seconds, stack_pids  # noqa: E402
 
-from contract.records import encode  # noqa: E402
 from contract.settings import Settings  # noqa: E402
 from search.api import create_api  # noqa: E402
 from search.bulk_indexer import BulkIndexer  # noqa: E402
@@ -76,11 +76,12 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--index", default="", help="a layout kept by an earlier --keep run")
     args = parser.parse_args()
+    load = results.load_start()
 
     import uvicorn
 
     name = args.index or f"bweb{uuid.uuid4().hex[:8]}-news-articles"
-    settings = Settings.from_env(index_articles=name)
+    settings = Settings.from_env(index_articles=name, rate_limit=0)  # pages, not the limit
     client = es_client(settings)
     config = provision(client, settings)
     try:
@@ -88,7 +89,7 @@ def main() -> None:
             started = time.monotonic()
             indexer = BulkIndexer(client, config)
             for batch in batches(args.count, 1000, time.time()):
-                indexer.index([(a.id, encode(a)) for a in batch])
+                indexer.index([(a.id, a) for a in batch])
             print(f"indexed in {time.monotonic() - started:.0f} s")
         client.indices.refresh(index=config.layout.alias)
         total = client.count(index=config.layout.alias)["count"]
@@ -111,6 +112,7 @@ def main() -> None:
         while not server.started:
             time.sleep(0.05)
         base = f"http://127.0.0.1:{port}"
+        figures: dict = {"articles": total, "rounds": args.rounds, "pages": {}}
         es_pid = stack_pids().get("elasticsearch")
         with httpx.Client(base_url=base, timeout=30) as http:
             first = http.get("/?q=Maduro").text
@@ -149,12 +151,20 @@ def main() -> None:
                     else "-"
                 )
                 es_took = f"{statistics.median(took):.0f}" if took else "-"
+                figures["pages"][kind] = {
+                    "p50_ms": round(statistics.median(walls), 1),
+                    "p95_ms": round(_pct(walls, 95), 1),
+                    "es_took_p50_ms": round(statistics.median(took)) if took else None,
+                    "api_cpu_ms": round(cpu, 1),
+                    "es_cpu_ms": float(es_cpu) if es_pid else None,
+                }
                 print(
                     f"{kind:22} {statistics.median(walls):8.1f} {_pct(walls, 95):8.1f} "
                     f"{es_took:>12} {cpu:11.1f} {es_cpu:>10}"
                 )
         server.should_exit = True
         thread.join(timeout=10)
+        results.write("web_benchmark", figures, started_load=load)
     finally:
         if args.keep or args.index:
             print(f"kept: --index {name}")

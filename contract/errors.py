@@ -11,7 +11,8 @@ caused it, so callers catch by branch, not by leaf::
         ├── InvalidMessage       bytes that do not decode to a known record
         │   └── UnsupportedSchema    a record of a schema version this code cannot read
         ├── FeedError            a feed that cannot be fetched or parsed
-        └── RejectedDocument     Elasticsearch refused the document
+        ├── RejectedDocument     Elasticsearch refused the document
+        └── RefusedRequest       a server refused the whole request (4xx but 429)
 """
 
 from __future__ import annotations
@@ -56,3 +57,13 @@ class FeedError(PermanentError):
 
 class RejectedDocument(PermanentError):
     """Elasticsearch refused a document (mapping conflict, bad value...)."""
+
+
+class RefusedRequest(PermanentError):
+    """A server refused a whole request (a 4xx other than 429): the same request
+    will be refused again; a batch is split until the refused part stands alone
+    (a 413 too large batch splits; a bad document ends parked)."""
+
+    def __init__(self, message: str, *, status: int = 0):
+        super().__init__(message)
+        self.status = status

@@ -31,17 +31,26 @@ from collections.abc import Callable
 from dataclasses import MISSING, dataclass, field, fields
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 
 from contract.errors import InvalidMessage, UnsupportedSchema
+from contract.redact import redact_urls
 
-R = TypeVar("R")
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+R = TypeVar("R", bound="DataclassInstance")
 
 SCHEMA_VERSION = 1
 # Version n -> the function turning a record of version n into version n + 1.
 UPCASTS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+
+def plain_dict(record: DataclassInstance) -> dict[str, Any]:
+    """A record as a JSON-ready dict (see ``plain``)."""
+    return {k: plain(v) for k, v in vars(record).items()}
 
 
 def plain(value: Any) -> Any:
@@ -100,7 +109,7 @@ class Article:
     schema_version: int = SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:
-        return plain(self)
+        return plain_dict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Article:
@@ -170,7 +179,10 @@ class Language:
 class Topic:
     code: str  # IPTC Media Topic code, e.g. "medtop:11000000"
     label: str  # e.g. "politics"
-    score: float
+    score: float  # calibrated probability that this is the article's topic
+    # The words that weighed most for it (the first topic only); empty in older records.
+    evidence: list[str] = field(default_factory=list)
+    source: str = ""  # "model" or "keywords": what assigned it; empty in older records
 
 
 @dataclass
@@ -209,7 +221,7 @@ class EnrichedArticle:
         return self.article.id
 
     def to_dict(self) -> dict[str, Any]:
-        return plain(self)
+        return plain_dict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EnrichedArticle:
@@ -246,7 +258,8 @@ class EnrichedArticle:
 
 @dataclass
 class Alert:
-    """A tracked actor mentioned in a story that has not alerted for it yet."""
+    """A tracked actor mentioned in, or a saved search matching, a story that has not
+    alerted for it yet (a saved search's alert names it in ``saved_search``)."""
 
     id: str
     actor_id: str
@@ -267,10 +280,12 @@ class Alert:
     alias: str = ""  # why it fired: the watchlist name that matched ...
     rule: str = ""  # ... the rules that accepted it ...
     entity: str = ""  # ... and the entity the recognisers saw there
+    saved_search: str = ""  # the saved search that fired (then no actor matched) ...
+    highlights: list[str] = field(default_factory=list)  # ... on these words, as written
     schema_version: int = SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:
-        return plain(self)
+        return plain_dict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Alert:
@@ -301,7 +316,7 @@ class DeadLetter:
     schema_version: int = SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:
-        return plain(self)
+        return plain_dict(self)
 
 
 def encode(record: Any) -> bytes:
@@ -407,7 +422,7 @@ def _list(data: dict[str, Any], name: str) -> list[Any]:
 
 
 @cache
-def _field_names(cls: type) -> frozenset[str]:
+def _field_names(cls: type[DataclassInstance]) -> frozenset[str]:
     return frozenset(f.name for f in fields(cls))
 
 
@@ -421,7 +436,7 @@ def _known(cls: type[R], value: object, what: str, **given: Any) -> R:
     except TypeError as exc:
         missing = sorted(
             f.name
-            for f in fields(cls)  # type: ignore[arg-type]
+            for f in fields(cls)
             if f.name not in data and f.default is MISSING and f.default_factory is MISSING
         )
         detail = f"missing {', '.join(missing)}" if missing else str(exc)
@@ -434,6 +449,32 @@ def decode_article(raw: bytes | str | None) -> Article:
 
 def decode_enriched(raw: bytes | str | None) -> EnrichedArticle:
     return EnrichedArticle.from_dict(decode_json(raw))
+
+
+def decode_alert(raw: bytes | str | None) -> Alert:
+    return Alert.from_dict(decode_json(raw))
+
+
+# The key of ``EnrichedArticle.versions`` a recogniser stamps on the article's
+# second version, the one with the statistical names.
+RECOGNITION_STEP = "recognition"
+# Revisions of one raw message leave room between its passes (a search-side
+# rewrite of a document, such as adding a language copy, raises it by one).
+REVISION_PASS = 100
+
+
+def revision(enriched: EnrichedArticle) -> int:
+    """Which version of an article wins, as a number that only goes up.
+
+    An article reaches the enriched topic twice in a language with a model:
+    the fast path's version, then the recogniser's with the statistical
+    names. Ordered first by the raw message it came from (a later raw
+    message is newer news), then by the pass (the recogniser's is more
+    complete). Consumers that keep one version (the search index, as its
+    external version) keep the highest and need no arrival order.
+    """
+    passes = 1 if RECOGNITION_STEP in enriched.versions else 0
+    return enriched.raw_timestamp_ms * 1000 + passes * REVISION_PASS
 
 
 # Kafka refuses records over about 1 MB (the producer's and the broker's default
@@ -479,7 +520,7 @@ def dead_letter_for(
         original_b64 = base64.b64encode(raw).decode("ascii")
     if isinstance(key, bytes):
         key = key.decode("utf-8", "replace")
-    error = str(exc)
+    error = redact_urls(str(exc))  # a URL may be a credential (a webhook's token)
     if len(error) > DEAD_LETTER_ERROR_MAX:
         error = error[:DEAD_LETTER_ERROR_MAX] + "…"
     return DeadLetter(

@@ -2,9 +2,13 @@
 
 A :class:`RetryableError` is tried again after a growing delay; anything
 else (a :class:`PermanentError` in particular) is raised at once, because
-waiting cannot fix it. One policy object for everything that retries (the
-poller's publishing, the stage harness, the bulk indexers, the alert store,
-webhooks), so backoff is read and tested in one place.
+waiting cannot fix it. Errors are classified once, where they enter (the
+Elasticsearch client's in :mod:`search.errors`, a webhook's in its sink), so
+this is the one retry policy for everything that retries (the poller's
+publishing, the stage harness, the bulk indexers, the alert store,
+webhooks), built on tenacity and read and tested in one place:
+:func:`retrying` runs a call, :func:`attempts` / :func:`async_attempts` run
+a block (``for attempt in attempts(...): with attempt: ...``).
 """
 
 from __future__ import annotations
@@ -12,9 +16,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
+
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_never,
+)
 
 from contract.errors import RetryableError
 
@@ -56,6 +70,52 @@ RESTART_RETRY = RetryPolicy(attempts=None, base_delay=1.0, max_delay=60.0)
 WEBHOOK_RETRY = RetryPolicy(attempts=5, base_delay=0.5, max_delay=8.0)
 
 
+def _tenacity(policy: RetryPolicy, what: str) -> dict[str, Any]:
+    """The keyword arguments that make tenacity follow ``policy``."""
+
+    def wait(state: RetryCallState) -> float:
+        return policy.delay(state.attempt_number)
+
+    def before_sleep(state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        delay = state.upcoming_sleep
+        log.warning(
+            "%s: attempt %d failed (%s); retrying in %.1fs", what, state.attempt_number, exc, delay
+        )
+
+    def give_up(state: RetryCallState) -> Any:
+        exc = state.outcome.exception() if state.outcome else None
+        log.warning("%s: giving up after %d attempts: %s", what, state.attempt_number, exc)
+        assert exc is not None
+        raise exc
+
+    return {
+        "retry": retry_if_exception_type(RetryableError),
+        "stop": stop_never if policy.attempts is None else stop_after_attempt(policy.attempts),
+        "wait": wait,
+        "before_sleep": before_sleep,
+        "retry_error_callback": give_up,
+        "reraise": True,
+    }
+
+
+def attempts(
+    policy: RetryPolicy, what: str, *, sleep: Callable[[float], None] = time.sleep
+) -> Retrying:
+    """Attempts at a block of synchronous code, each ``with attempt:``."""
+    return Retrying(sleep=sleep, **_tenacity(policy, what))
+
+
+def async_attempts(
+    policy: RetryPolicy,
+    what: str,
+    *,
+    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+) -> AsyncRetrying:
+    """Attempts at a block of asynchronous code, each ``with attempt:``."""
+    return AsyncRetrying(sleep=sleep, **_tenacity(policy, what))  # type: ignore[arg-type]
+
+
 async def retrying(
     call: Callable[[], Awaitable[T]],
     policy: RetryPolicy,
@@ -64,15 +124,7 @@ async def retrying(
     sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
 ) -> T:
     """Run ``call`` until it succeeds, fails permanently, or attempts run out."""
-    attempt = 0
-    while True:
-        attempt += 1
-        try:
+    async for attempt in async_attempts(policy, what, sleep=sleep):
+        with attempt:
             return await call()
-        except RetryableError as exc:
-            if policy.attempts is not None and attempt >= policy.attempts:
-                log.warning("%s: giving up after %d attempts: %s", what, attempt, exc)
-                raise
-            delay = policy.delay(attempt)
-            log.warning("%s: attempt %d failed (%s); retrying in %.1fs", what, attempt, exc, delay)
-            await sleep(delay)
+    raise AssertionError("unreachable: tenacity returns or raises")  # pragma: no cover

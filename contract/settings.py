@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from contract.errors import ConfigError
+from contract.redact import Secret
 
 PREFIX = "NEWSSTREAM_"
 _TRUE = {"1", "true", "yes", "on"}
@@ -36,14 +37,19 @@ class Settings:
     topic_deadletter: str = "news.deadletter"
     topic_partitions: int = 6
     processor_group: str = "newsstream-processors"
+    # How long Kafka keeps the raw, enriched and alerts topics: the time a
+    # stopped worker can catch up or a stage be replayed from.
+    kafka_retention_hours: int = 168
     # Elasticsearch
     es_url: str = "http://127.0.0.1:9200"
     es_username: str = ""
-    es_password: str = ""
-    es_api_key: str = ""
+    es_password: Secret = Secret()
+    es_api_key: Secret = Secret()
     es_verify_certs: bool = True
     index_articles: str = "news-articles"
     index_alerts: str = "news-alerts"
+    # Articles, alerts, the poller's ids and dead letters are kept this long
+    # (0: for ever); the bound of every store: docs/operations.md, "Bounds".
     retention_days: int = 90
     bulk_size: int = 500
     # A bulk goes when it has bulk_size documents or has waited bulk_interval
@@ -74,7 +80,8 @@ class Settings:
     allow_file_urls: bool = False
     # Alerts
     actors: str = ""
-    webhook_urls: str = ""
+    # Each URL is a credential: shown as scheme and host only (``Secret``).
+    webhook_urls: Secret = Secret()
     webhook_format: str = "json"
     # Operations
     log_level: str = "INFO"
@@ -84,9 +91,20 @@ class Settings:
     stage_processes: int = 0
     metrics_port: int = 0
     # HTTP API: comma-separated keys; empty means no key is asked for (loopback only)
-    api_keys: str = ""
+    api_keys: Secret = Secret()
+    # Host names the API answers to (comma-separated; a request naming another gets
+    # 400, so a rebinding DNS name cannot reach it); a deployment adds its own name.
+    allowed_hosts: str = "localhost,127.0.0.1,::1"
+    # Requests a second per client (API key, or address without one); 0 turns it off.
+    rate_limit: float = 30.0
+    # Requests a client may make at once before the rate applies.
+    rate_burst: int = 100
 
     def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.type in (Secret, "Secret") and not isinstance(value, Secret):
+                object.__setattr__(self, f.name, Secret(str(value)))
         if not self.data_dir:
             object.__setattr__(self, "data_dir", _default_data_dir())
         if self.webhook_format not in {"json", "slack"}:
@@ -100,7 +118,15 @@ class Settings:
             )
         if self.stage_processes < 0:
             raise ConfigError(f"{PREFIX}STAGE_PROCESSES: must be 0 (one per core) or more")
-        for name in ("topic_partitions", "bulk_size", "max_feed_bytes", "per_host_concurrency"):
+        if self.rate_limit < 0 or self.rate_burst < 1:
+            raise ConfigError(f"{PREFIX}RATE_LIMIT must be 0 or more, {PREFIX}RATE_BURST 1 or more")
+        for name in (
+            "topic_partitions",
+            "bulk_size",
+            "max_feed_bytes",
+            "per_host_concurrency",
+            "kafka_retention_hours",
+        ):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{PREFIX}{name.upper()}: must be at least 1")
 
@@ -110,11 +136,25 @@ class Settings:
 
     @property
     def api_key_list(self) -> list[str]:
-        return [k.strip() for k in self.api_keys.split(",") if k.strip()]
+        return self.api_keys.items()
 
     @property
     def webhook_url_list(self) -> list[str]:
-        return [u.strip() for u in self.webhook_urls.split(",") if u.strip()]
+        return self.webhook_urls.items()
+
+    @property
+    def allowed_host_list(self) -> list[str]:
+        return [h.strip().lower() for h in self.allowed_hosts.split(",") if h.strip()]
+
+    def secrets(self) -> list[str]:
+        """Every credential value, one by one: what no output may contain."""
+        return [
+            item
+            for f in fields(self)
+            if isinstance(value := getattr(self, f.name), Secret)
+            for item in [value.reveal(), *value.items()]
+            if item
+        ]
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -137,7 +177,8 @@ class Settings:
         """(variable, default) pairs, for documentation and ``--help``."""
         out = []
         for f in fields(cls):
-            out.append((PREFIX + f.name.upper(), repr(f.default)))
+            default = f.default.reveal() if isinstance(f.default, Secret) else f.default
+            out.append((PREFIX + f.name.upper(), repr(default)))
         return out
 
 
@@ -160,4 +201,6 @@ def _parse(var: str, raw: str, kind: object) -> object:
             return float(text)
         except ValueError:
             raise ConfigError(f"{var}: expected a number, got {raw!r}") from None
+    if kind in (Secret, "Secret"):
+        return Secret(text)
     return text

@@ -12,6 +12,14 @@ For a known id:
   becomes the owner; otherwise ``duplicate``. This keeps a feed that carries
   only a summary of someone else's story from overwriting the full text,
   and stops two feeds from flip-flopping an article every cycle.
+
+The edge of the retention window: a changed or unknown article dated before
+the window (``published`` earlier than ``cutoff``) is ``expired`` and not
+published; the index would delete it anyway. Because of this rule the ids
+of articles older than the window can be forgotten: a feed that still
+carries such an old item cannot make it new again. Undated articles carry
+the time they were fetched, so they are never expired; their ids are kept
+while a feed still carries them (see ``ingest/state.py``).
 """
 
 from __future__ import annotations
@@ -19,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Disposition = Literal["new", "updated", "duplicate"]
+Disposition = Literal["new", "updated", "duplicate", "expired"]
 
 
 @dataclass(frozen=True)
@@ -31,11 +39,21 @@ class Known:
     text_len: int
 
 
-def decide(known: Known | None, *, content_hash: str, feed_url: str, text_len: int) -> Disposition:
+def decide(
+    known: Known | None,
+    *,
+    content_hash: str,
+    feed_url: str,
+    text_len: int,
+    published: float | None = None,
+    cutoff: float | None = None,
+) -> Disposition:
+    if known is not None and known.content_hash == content_hash:
+        return "duplicate"
+    if published is not None and cutoff is not None and published < cutoff:
+        return "expired"
     if known is None:
         return "new"
-    if known.content_hash == content_hash:
-        return "duplicate"
     if known.feed_url == feed_url or text_len > known.text_len:
         return "updated"
     return "duplicate"

@@ -14,6 +14,10 @@ Concurrency is bounded twice: ``poll_concurrency`` fetches overall and
 ``per_host_concurrency`` per host, so thousands of feeds on one publisher's
 server are not fetched all at once. A failing feed is logged with its URL,
 counted, and backed off; it never stops the others.
+
+Time comes from one injected clock (``contract/clock.py``): the schedule,
+the articles' fetch time, the retention window and the pruning of the state
+(before polling, at most once per ``PRUNE_EVERY``) all read it.
 """
 
 from __future__ import annotations
@@ -24,11 +28,13 @@ import logging
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from urllib.parse import urlsplit
 
+from contract.clock import Clock, system_clock
 from contract.errors import FeedError, ServiceUnavailable
 from contract.records import encode, parse_iso
 from contract.retry import PUBLISH_RETRY, RetryPolicy
@@ -45,6 +51,7 @@ from ingest.state import Batch, Candidate, FeedState, State
 log = logging.getLogger(__name__)
 
 DRAIN_BATCH = 500
+PRUNE_EVERY = 3600.0  # seconds of the clock between two prunings of the state
 
 
 @dataclass
@@ -53,7 +60,8 @@ class CycleReport:
 
     feeds: int = 0
     results: Counter[str] = field(default_factory=Counter)  # ok | not_modified | error:<kind>
-    items: Counter[str] = field(default_factory=Counter)  # new | updated | duplicate | unreadable
+    # new | updated | duplicate | expired (older than the window) | unreadable
+    items: Counter[str] = field(default_factory=Counter)
     published: int = 0
     pending: int = 0
     problems: int = 0
@@ -72,7 +80,9 @@ class CycleReport:
             f"{self.feeds} feeds in {self.seconds:.1f}s: {self.results['ok']} changed, "
             f"{self.not_modified} not modified, {self.errors} failed; "
             f"{self.items['new']} new, {self.items['updated']} updated, "
-            f"{self.items['duplicate']} duplicate articles; {self.published} published, "
+            f"{self.items['duplicate']} duplicate"
+            + (f", {self.items['expired']} too old" if self.items["expired"] else "")
+            + f" articles; {self.published} published, "
             f"{self.pending} pending"
         )
 
@@ -86,13 +96,15 @@ class Poller:
         fetcher: Fetcher | None = None,
         publisher: Publisher | None = None,
         metrics: Metrics | None = None,
-        clock: Callable[[], float] = time.time,
-        jitter: Callable[[], float] = random.random,
+        clock: Clock = system_clock,
+        jitter: Clock = random.random,
         publish_retry: RetryPolicy = PUBLISH_RETRY,
     ) -> None:
         self.settings = settings
         self.metrics = metrics or Metrics()
-        self.state = state or State.open(settings.data_path)
+        self.state = state or State.open(
+            settings.data_path, clock=clock, retention_days=settings.retention_days
+        )
         self.fetcher = fetcher or Fetcher(
             FetchLimits.from_settings(settings), max_connections=settings.poll_concurrency
         )
@@ -106,6 +118,7 @@ class Poller:
         self._drain_lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._report: CycleReport | None = None
+        self._pruned_at: float | None = None
 
     async def aclose(self) -> None:
         await self.fetcher.aclose()
@@ -125,6 +138,7 @@ class Poller:
         self.state.save_feed(st)
 
         started = time.monotonic()
+        candidates: list[Candidate]
         try:
             async with self._global, self._host(feed.url):
                 result = await self.fetcher.fetch(
@@ -182,7 +196,7 @@ class Poller:
             if self._report:
                 self._report.problems += 1
             log.warning("%s: feed has problems: %s", feed.url, "; ".join(parsed.problems))
-        fetched = datetime.now(UTC)
+        fetched = datetime.fromtimestamp(self.clock(), UTC)
         candidates: list[Candidate] = []
         dated: list[datetime] = []
         unreadable = 0
@@ -200,8 +214,11 @@ class Poller:
                 unreadable += 1
                 log.warning("%s: skipped an entry: %s", feed.url, exc)
                 continue
+            published = None
             if article.published_from != "fetched":
-                dated.append(parse_iso(article.published))
+                when = parse_iso(article.published)
+                dated.append(when)
+                published = when.timestamp()
             candidates.append(
                 Candidate(
                     id=article.id,
@@ -209,6 +226,7 @@ class Poller:
                     feed_url=feed.url,
                     text_len=len(article.text),
                     payload=encode(article),
+                    published=published,
                 )
             )
         if unreadable:
@@ -315,10 +333,30 @@ class Poller:
                     await asyncio.wait_for(stop.wait(), delay)
                 self._wake.set()
 
+    # -- bounds --------------------------------------------------------------
+
+    def prune(self, feeds: Iterable[Feed]) -> None:
+        """Forget ids, queued articles and unlisted feeds older than the window."""
+        self._pruned_at = self.clock()
+        pruned = self.state.prune(f.url for f in feeds)
+        if pruned.seen or pruned.pending or pruned.feeds:
+            log.info(
+                "state pruned: %d article ids, %d queued articles, %d unlisted feeds",
+                pruned.seen,
+                pruned.pending,
+                pruned.feeds,
+            )
+
+    def _prune_due(self, feeds: Iterable[Feed]) -> None:
+        if self._pruned_at is None or self.clock() - self._pruned_at >= PRUNE_EVERY:
+            self.prune(feeds)
+
     # -- cycles --------------------------------------------------------------
 
     async def run_cycle(self, feeds: Iterable[Feed], *, due_only: bool = False) -> CycleReport:
         """Poll every enabled feed (or only those due) once, then publish what is pending."""
+        feeds = list(feeds)
+        self._prune_due(feeds)
         report = self._report = CycleReport()
         started = time.monotonic()
         now = self.clock()
@@ -355,13 +393,14 @@ class Poller:
         due_at = {f.url: self.state.feed(f.url).next_poll or 0.0 for f in enabled}
         try:
             while not stop.is_set():
+                self._prune_due(feeds)
                 now = self.clock()
                 for feed in enabled:
                     if feed.url not in running and due_at[feed.url] <= now:
                         task = asyncio.create_task(self.poll_feed(feed))
                         running[feed.url] = task
                         task.add_done_callback(
-                            lambda t, url=feed.url: self._finished(url, t, running, due_at)
+                            partial(self._finished, feed.url, running=running, due_at=due_at)
                         )
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), tick)

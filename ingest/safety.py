@@ -51,7 +51,7 @@ def is_public(address: str) -> bool:
 
 async def system_resolver(host: str, port: int) -> list[str]:
     infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return list(dict.fromkeys(info[4][0] for info in infos))
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
 class RefusedAddress(OSError):
@@ -109,12 +109,13 @@ async def check_url(
         addresses = [str(ipaddress.ip_address(host))]  # a literal address needs no DNS
     except ValueError:
         addresses = []
-    if not addresses and resolve is None:
-        return
-    try:
-        addresses = addresses or await resolve(host, port)  # type: ignore[misc]
-    except (OSError, UnicodeError) as exc:
-        raise FeedError(f"cannot resolve {host}: {exc}", kind="dns") from exc
+    if not addresses:
+        if resolve is None:
+            return
+        try:
+            addresses = await resolve(host, port)
+        except (OSError, UnicodeError) as exc:
+            raise FeedError(f"cannot resolve {host}: {exc}", kind="dns") from exc
     if not addresses:
         raise FeedError(f"{host} resolves to no address", kind="dns")
     blocked = [a for a in addresses if not is_public(a)]

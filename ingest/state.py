@@ -8,8 +8,13 @@ Its tables:
 * ``pending``: the publish outbox. New and updated articles are written here
   in the same transaction as the feed's new validators, so an article whose
   feed already answers 304 can never be lost between fetch and publish.
-* ``seen``: id -> content hash of every article on Kafka. A row moves from
+* ``seen``: id -> content hash of the articles on Kafka. A row moves from
   ``pending`` to ``seen`` only once its Kafka transaction is committed.
+  ``last_seen`` is when a feed last carried the article (refreshed at most
+  daily); a row not carried for ``retention_days`` is pruned. Safe because
+  of the edge rule in ``ingest/dedup.py``: an article dated before the
+  window is never published again, so forgetting its id changes nothing,
+  and an undated article still in a feed keeps its row fresh.
 * ``batch``: the articles of the one Kafka transaction in flight, numbered.
   Each transaction also writes its number to the publish ledger topic, so
   after a crash or a broker failure the ledger says whether the open batch
@@ -19,19 +24,27 @@ Its tables:
   next batch number. The name is random per state file, so a fresh state
   never mistakes another one's ledger entries for its own.
 
+Every table is bounded by :meth:`State.prune`: ``seen`` as above, ``pending``
+rows queued longer than the window ago (Kafka was down for that long: the
+index would delete them at once), and the ``feeds`` rows of feeds no longer
+listed, a window after their last poll. ``batch`` holds one batch, ``meta``
+two keys. The file keeps its size once pruning frees as many pages as new
+rows take.
+
 Used from one thread (the poller's event loop); every write is one short
 transaction.
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
-import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from contract.clock import DAY, Clock, system_clock, window_start
 from ingest.dedup import Disposition, Known, decide
 
 SCHEMA = """
@@ -51,14 +64,16 @@ CREATE TABLE IF NOT EXISTS feeds (
     items_per_day REAL,
     ttl_minutes REAL,
     entries INTEGER NOT NULL DEFAULT 0,
-    new_items INTEGER NOT NULL DEFAULT 0
+    new_items INTEGER NOT NULL DEFAULT 0,
+    first_poll REAL
 );
 CREATE TABLE IF NOT EXISTS seen (
     id TEXT PRIMARY KEY,
     content_hash TEXT NOT NULL,
     feed_url TEXT NOT NULL,
     text_len INTEGER NOT NULL,
-    published_at REAL NOT NULL
+    published_at REAL NOT NULL,
+    last_seen REAL
 );
 CREATE TABLE IF NOT EXISTS pending (
     id TEXT PRIMARY KEY,
@@ -81,6 +96,13 @@ CREATE TABLE IF NOT EXISTS meta (
     value TEXT NOT NULL
 );
 """
+# After the migration of files written before ``seen.last_seen`` existed.
+INDEXES = """
+CREATE INDEX IF NOT EXISTS seen_last_seen ON seen (last_seen);
+CREATE INDEX IF NOT EXISTS pending_queued_at ON pending (queued_at);
+"""
+SEEN_REFRESH = DAY  # a carried article's last_seen is rewritten at most this often
+PRUNE_CHUNK = 10_000  # rows deleted per transaction, so a first prune never stalls polls
 
 
 @dataclass
@@ -103,6 +125,7 @@ class FeedState:
     ttl_minutes: float | None = None  # the feed's RSS <ttl>, kept for 304 answers
     entries: int = 0
     new_items: int = 0
+    first_poll: float | None = None  # when its articles were first recorded
 
 
 @dataclass(frozen=True)
@@ -114,6 +137,16 @@ class Candidate:
     feed_url: str
     text_len: int
     payload: bytes
+    published: float | None = None  # the article's own date (epoch s); None: undated
+
+
+@dataclass(frozen=True)
+class Pruned:
+    """Rows one :meth:`State.prune` removed."""
+
+    seen: int = 0
+    pending: int = 0
+    feeds: int = 0
 
 
 @dataclass(frozen=True)
@@ -141,24 +174,53 @@ class Batch:
 
 _FEED_COLUMNS = [f.name for f in fields(FeedState)]
 
+log = logging.getLogger(__name__)
+
 
 class State:
     """sqlite-backed state; ``State.open(settings.data_path)``."""
 
     FILENAME = "ingest.sqlite3"
 
-    def __init__(self, connection: sqlite3.Connection) -> None:
+    def __init__(
+        self,
+        connection: sqlite3.Connection,
+        *,
+        clock: Clock = system_clock,
+        retention_days: int = 0,
+    ) -> None:
         self._db = connection
+        self.clock = clock
+        self.retention_days = retention_days  # 0: keep every id (and publish any date)
         self._db.executescript(SCHEMA)
+        self._migrate()
+        self._db.executescript(INDEXES)
+
+    def _migrate(self) -> None:
+        """Files written before pruning: every id is kept a window from now, and
+        feeds polled before count as old (their old articles may have been sent)."""
+        now = self.clock()
+        with self._transaction():
+            if "last_seen" not in self._columns("seen"):
+                self._db.execute("ALTER TABLE seen ADD COLUMN last_seen REAL")
+                self._db.execute("UPDATE seen SET last_seen = ?", (now,))
+            if "first_poll" not in self._columns("feeds"):
+                self._db.execute("ALTER TABLE feeds ADD COLUMN first_poll REAL")
+                self._db.execute("UPDATE feeds SET first_poll = 0 WHERE last_poll IS NOT NULL")
+
+    def _columns(self, table: str) -> set[str]:
+        return {r[1] for r in self._db.execute(f"PRAGMA table_info({table})")}
 
     @classmethod
-    def open(cls, data_dir: str | Path) -> State:
+    def open(
+        cls, data_dir: str | Path, *, clock: Clock = system_clock, retention_days: int = 0
+    ) -> State:
         path = Path(data_dir)
         path.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(path / cls.FILENAME, isolation_level=None, timeout=30)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
-        return cls(db)
+        return cls(db, clock=clock, retention_days=retention_days)
 
     def close(self) -> None:
         self._db.close()
@@ -184,15 +246,23 @@ class State:
     def record_poll(self, feed: FeedState, candidates: Sequence[Candidate]) -> dict[str, list[str]]:
         """Save the feed's new state and queue what is new or updated, atomically.
 
-        Returns article ids by disposition (``new``, ``updated``, ``duplicate``).
+        Returns article ids by disposition (``new``, ``updated``, ``duplicate``,
+        ``expired``: dated before the retention window, not published). A feed
+        first recorded less than a window ago has all its ids here, so its
+        archive is published whatever its dates (a new subscription's backfill).
         """
-        out: dict[str, list[str]] = {"new": [], "updated": [], "duplicate": []}
-        now = time.time()
+        out: dict[str, list[str]] = {"new": [], "updated": [], "duplicate": [], "expired": []}
+        now = self.clock()
+        if feed.first_poll is None:
+            feed.first_poll = now
+        cutoff = window_start(now, self.retention_days)
+        if cutoff is not None and feed.first_poll > cutoff:
+            cutoff = None
         with self._transaction():
             for item in candidates:
-                disposition = self._decide(item)
+                disposition = self._decide(item, now, cutoff)
                 out[disposition].append(item.id)
-                if disposition != "duplicate":
+                if disposition in ("new", "updated"):
                     self._db.execute(
                         "INSERT OR REPLACE INTO pending VALUES (?, ?, ?, ?, ?, ?, ?)",
                         (
@@ -209,22 +279,94 @@ class State:
             self._upsert_feed(feed)
         return out
 
-    def _decide(self, item: Candidate) -> Disposition:
-        row = (
-            self._db.execute(
-                "SELECT content_hash, feed_url, text_len FROM pending WHERE id = ?", (item.id,)
+    def _decide(self, item: Candidate, now: float, cutoff: float | None) -> Disposition:
+        row = self._db.execute(
+            "SELECT content_hash, feed_url, text_len FROM pending WHERE id = ?", (item.id,)
+        ).fetchone()
+        if row is None:
+            seen = self._db.execute(
+                "SELECT content_hash, feed_url, text_len, last_seen FROM seen WHERE id = ?",
+                (item.id,),
             ).fetchone()
-            or self._db.execute(
-                "SELECT content_hash, feed_url, text_len FROM seen WHERE id = ?", (item.id,)
-            ).fetchone()
-        )
+            if seen is not None:
+                row = seen[:3]
+                if (seen[3] or 0) < now - SEEN_REFRESH:  # still carried: keep the id
+                    self._db.execute("UPDATE seen SET last_seen = ? WHERE id = ?", (now, item.id))
         known = Known(*row) if row else None
         return decide(
             known,
             content_hash=item.content_hash,
             feed_url=item.feed_url,
             text_len=item.text_len,
+            published=item.published,
+            cutoff=cutoff,
         )
+
+    def lookup(self, article_id: str) -> Known | None:
+        """What the state knows of an id (the read a dedup decision makes)."""
+        row = self._db.execute(
+            "SELECT content_hash, feed_url, text_len FROM seen WHERE id = ?", (article_id,)
+        ).fetchone()
+        return Known(*row) if row else None
+
+    # -- bounds --------------------------------------------------------------
+
+    def prune(self, listed: Iterable[str] | None = None) -> Pruned:
+        """Forget what fell out of the retention window (nothing when it is 0).
+
+        ``listed``: the URLs of the feeds in the feed list now; the record of
+        any other feed goes once its last poll is a window old. None: keep
+        every feed record (the caller does not know the list).
+        """
+        cutoff = window_start(self.clock(), self.retention_days)
+        if cutoff is None:
+            return Pruned()
+        seen = self._delete_chunked(
+            "SELECT rowid FROM seen WHERE last_seen < ? LIMIT ?", "seen", cutoff
+        )
+        pending = self._delete_chunked(
+            "SELECT rowid FROM pending WHERE queued_at < ? "
+            "AND id NOT IN (SELECT id FROM batch) LIMIT ?",
+            "pending",
+            cutoff,
+        )
+        if pending:
+            log.warning(
+                "dropped %d articles queued for publication more than %d days ago "
+                "(Kafka was unreachable all that time)",
+                pending,
+                self.retention_days,
+            )
+        feeds = 0
+        if listed is not None:
+            keep = set(listed)
+            gone = [
+                url
+                for url, last_poll in self._db.execute("SELECT url, last_poll FROM feeds")
+                if url not in keep and (last_poll or 0) < cutoff
+            ]
+            with self._transaction():
+                self._db.executemany("DELETE FROM feeds WHERE url = ?", [(u,) for u in gone])
+            feeds = len(gone)
+        return Pruned(seen=seen, pending=pending, feeds=feeds)
+
+    def _delete_chunked(self, select: str, table: str, cutoff: float) -> int:
+        deleted = 0
+        while True:
+            with self._transaction():
+                cursor = self._db.execute(
+                    f"DELETE FROM {table} WHERE rowid IN ({select})", (cutoff, PRUNE_CHUNK)
+                )
+            deleted += cursor.rowcount
+            if cursor.rowcount < PRUNE_CHUNK:
+                return deleted
+
+    def row_counts(self) -> dict[str, int]:
+        """Rows per table, for status and the soak benchmark."""
+        return {
+            table: int(self._db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+            for table in ("seen", "pending", "feeds", "batch", "meta")
+        }
 
     # -- outbox --------------------------------------------------------------
 
@@ -284,7 +426,7 @@ class State:
         newer version while its older version was in flight stays pending, so
         the newer version is published too.
         """
-        now = time.time()
+        now = self.clock()
         moved = 0
         with self._transaction():
             rows = self._db.execute(
@@ -298,8 +440,8 @@ class State:
                         (article_id, content_hash),
                     )
                     self._db.execute(
-                        "INSERT OR REPLACE INTO seen VALUES (?, ?, ?, ?, ?)",
-                        (article_id, content_hash, feed_url, text_len, now),
+                        "INSERT OR REPLACE INTO seen VALUES (?, ?, ?, ?, ?, ?)",
+                        (article_id, content_hash, feed_url, text_len, now, now),
                     )
                 moved = len(rows)
             self._db.execute("DELETE FROM batch WHERE number = ?", (batch.number,))
@@ -307,12 +449,6 @@ class State:
 
     def seen_count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM seen").fetchone()[0])
-
-    def is_seen(self, article_id: str) -> bool:
-        return (
-            self._db.execute("SELECT 1 FROM seen WHERE id = ?", (article_id,)).fetchone()
-            is not None
-        )
 
     # -- helpers -------------------------------------------------------------
 
@@ -347,9 +483,14 @@ def read_feed_states(data_dir: str | Path) -> list[FeedState]:
         return []
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
     try:
-        rows = db.execute(f"SELECT {', '.join(_FEED_COLUMNS)} FROM feeds ORDER BY url").fetchall()
-    except sqlite3.OperationalError:  # created but without tables yet
+        # a file of an earlier version may lack the newer columns: they keep their defaults
+        present = {r[1] for r in db.execute("PRAGMA table_info(feeds)")}
+        columns = [c for c in _FEED_COLUMNS if c in present]
+        if not columns:  # created but without tables yet
+            return []
+        rows = db.execute(f"SELECT {', '.join(columns)} FROM feeds ORDER BY url").fetchall()
+    except sqlite3.OperationalError:
         return []
     finally:
         db.close()
-    return [FeedState(*row) for row in rows]
+    return [FeedState(**dict(zip(columns, row, strict=True))) for row in rows]

@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from contract.retry import RESTART_RETRY, RetryPolicy
 
@@ -83,7 +84,7 @@ class Supervisor:
 
     def _start(self, child: Child) -> None:
         spec = child.spec
-        out: int | object = subprocess.DEVNULL
+        out: int | IO[bytes] = subprocess.DEVNULL
         if spec.log_path is not None:
             spec.log_path.parent.mkdir(parents=True, exist_ok=True)
             out = open(spec.log_path, "ab")  # noqa: SIM115 - the child holds it
@@ -98,8 +99,8 @@ class Supervisor:
                 preexec_fn=_die_with_parent,
             )
         finally:
-            if out is not subprocess.DEVNULL:
-                out.close()  # type: ignore[union-attr]
+            if not isinstance(out, int):
+                out.close()
         child.started_at = self.clock()
         child.restart_at = None
 
@@ -135,8 +136,10 @@ class Supervisor:
         for group in sorted({c.spec.stop_group for c in self.children}):
             members = [c for c in self.children if c.spec.stop_group == group and c.running]
             for child in members:
+                if child.proc is None:  # never started (``running`` is false then)
+                    continue
                 with contextlib.suppress(ProcessLookupError):
-                    os.killpg(child.proc.pid, signal.SIGTERM)  # type: ignore[union-attr]
+                    os.killpg(child.proc.pid, signal.SIGTERM)
             deadline = time.monotonic() + grace
             for child in members:
                 proc = child.proc

@@ -6,9 +6,11 @@ to each message, so no stage can let one slip through uncounted:
 - the batch is decoded message by message; what does not decode is parked;
 - the handler turns the decoded batch into one :class:`Outcome` per message
   (outputs to send, skipped with a reason, or failed with an error). If the
-  whole batch raises, each message is handled alone so only the bad one is
-  parked; a :class:`RetryableError` (a server we depend on is down) retries
-  the batch with backoff instead, because parking cannot fix an outage;
+  whole batch raises, it is split in halves until the bad message stands
+  alone and only it is parked (a request refused for its size or content
+  ends the same way); a :class:`RetryableError` (a server we depend on is
+  down) retries the batch with backoff instead, because parking cannot fix
+  an outage;
 - the outputs are sent and the harness waits until Kafka acknowledged every
   one of them; a send that fails parks its message;
 - a failed message goes to the dead-letter topic with the stage, the error
@@ -34,6 +36,11 @@ Every message ends with exactly one status from :data:`STATUSES`, counted in
 ``newsstream_stage_messages_total{stage,status}``, and every batch writes one
 log line.
 
+The webhook queues, which need a consumer group each and so cannot be
+Faust agents, hand the batches they fetch to :meth:`StageHarness.run_batch`
+as plain :class:`Message` values: the same decoding, parking and
+acknowledgement (see ``docs/pipeline.md``).
+
 CPU-bound handlers run behind :class:`Offload` (a thread by default, a
 process pool or inline for tests), one hop per batch, so the event loop keeps
 fetching, committing and heart-beating while they work. The offload is made
@@ -48,17 +55,17 @@ import logging
 import os
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol, TypeVar
+from dataclasses import dataclass, field, replace
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 import faust
+from faust.types import TP
 from prometheus_client import Counter as Metric
 
-from contract.errors import RetryableError
 from contract.records import dead_letter_for, encode
-from contract.retry import SERVER_RETRY, RetryPolicy
+from contract.retry import SERVER_RETRY, RetryPolicy, retrying
 from processors.topics import ProcessorTopics
 
 log = logging.getLogger(__name__)
@@ -280,8 +287,11 @@ def each_message(fn: Callable[[T, Message], Outcome], items: Sequence[Item[T]]) 
     return outcomes
 
 
-def message_of(event: faust.EventT) -> Message:
-    """The plain-data view of a Faust event."""
+def message_of(event: faust.EventT[Any] | Message) -> Message:
+    """The plain-data view of a Faust event (a :class:`Message` is its own view:
+    a queue reading Kafka without Faust hands the harness these)."""
+    if isinstance(event, Message):
+        return event
     message = event.message
     stamp = getattr(message, "timestamp", None)
     return Message(
@@ -343,6 +353,16 @@ class _Batch:
     handling: float
 
 
+class BatchStream(Protocol):
+    """What the harness uses of a Faust stream: batches acknowledged by hand."""
+
+    def noack(self) -> BatchStream: ...
+
+    def noack_take(self, max_: int, /, within: float) -> AsyncIterator[Sequence[Any]]: ...
+
+    def ack(self, event: Any, /) -> Awaitable[object]: ...
+
+
 class StageHarness(Generic[T]):
     """Runs one :class:`Stage` over a Faust stream with manual acknowledgement."""
 
@@ -368,7 +388,7 @@ class StageHarness(Generic[T]):
         # offset (its gap check is off by one), and the message must come back.
         self.held: dict[tuple[str, int], int] = {}
 
-    async def consume(self, stream: faust.StreamT) -> None:
+    async def consume(self, stream: BatchStream) -> None:
         """The agent body: batches in, each message disposed of exactly once.
 
         Batch N+1 is handled while batch N's outputs wait for Kafka's
@@ -401,7 +421,9 @@ class StageHarness(Generic[T]):
                 if pending is not None and not pending.done():
                     pending.cancel()
 
-    async def _gather_late(self, events: list[Any], takes: Any) -> asyncio.Future[Any] | None:
+    async def _gather_late(
+        self, events: list[Any], takes: AsyncIterator[Sequence[Any]]
+    ) -> asyncio.Future[Any] | None:
         """Add the following takes to a late batch's ``events`` (see
         :attr:`Stage.late`); the take still awaited when time ran out, if any."""
         late = self.stage.late
@@ -518,33 +540,26 @@ class StageHarness(Generic[T]):
         return [o if o is not None else failed(RuntimeError("no outcome")) for o in outcomes]
 
     async def _handle_batch(self, items: list[Item[T]]) -> list[Outcome]:
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                return await self._handle(items)
-            except RetryableError as exc:
-                delay = self.retry_backoff.delay(attempt)
-                log.warning(
-                    "%s: batch of %d not handled (%s: %s); retrying in %.1fs",
-                    self.stage.name,
-                    len(items),
-                    type(exc).__name__,
-                    exc,
-                    delay,
-                )
-                await self.sleep(delay)
-            except Exception as exc:  # noqa: BLE001 - find the message that fails
-                if len(items) == 1:
-                    return [failed(exc)]
-                log.warning(
-                    "%s: batch of %d failed (%s: %s); handling one at a time",
-                    self.stage.name,
-                    len(items),
-                    type(exc).__name__,
-                    exc,
-                )
-                return [outcome for item in items for outcome in await self._handle_batch([item])]
+        """Outcomes of ``items``: an outage is waited out (as long as it takes); any
+        other failure of the whole batch splits it in halves until the message
+        that fails stands alone, to be parked (a request too large, a refused one)."""
+        what = f"{self.stage.name}: batch of {len(items)}"
+        try:
+            return await retrying(
+                lambda: self._handle(items),
+                replace(self.retry_backoff, attempts=None),
+                what,
+                sleep=self.sleep,
+            )
+        except Exception as exc:  # noqa: BLE001 - find the message that fails
+            if len(items) == 1:
+                return [failed(exc)]
+            log.warning("%s failed (%s: %s); splitting it in two", what, type(exc).__name__, exc)
+            half = len(items) // 2
+            return [
+                *await self._handle_batch(items[:half]),
+                *await self._handle_batch(items[half:]),
+            ]
 
     async def _handle(self, items: list[Item[T]]) -> list[Outcome]:
         results = list(await self.stage.handle(items))
@@ -586,7 +601,7 @@ class StageHarness(Generic[T]):
             return _awaitable(await topic.send(key=output.key, value=output.value))
         # Faust's own future carries the outcome; awaiting it (not the producer's)
         # also marks a failure as seen, so it is not logged again when collected.
-        promise = topic.as_future_message(key=output.key, value=output.value)
+        promise: Awaitable[object] = topic.as_future_message(key=output.key, value=output.value)
         await topic.publish_message(promise)
         return promise
 
@@ -644,7 +659,7 @@ async def _done() -> None:
 def _awaitable(delivery: object) -> Awaitable[object]:
     """Kafka's acknowledgement of a send (an in-memory channel's is immediate)."""
     if hasattr(delivery, "__await__"):
-        return delivery  # type: ignore[return-value]
+        return delivery
     return _done()
 
 
@@ -656,18 +671,19 @@ def register_stage(
     *,
     name: str,
     concurrency: int = 1,
-) -> faust.types.AgentT:
+) -> faust.types.AgentT[Any]:
     """Attach ``stage`` to ``app`` as an agent reading ``source``."""
     harness = StageHarness(stage, topics)
 
     @app.on_partitions_revoked.connect
-    async def forget_revoked(sender: object, revoked: set, **kwargs: object) -> None:
+    async def forget_revoked(sender: object, /, *args: object, **kwargs: object) -> None:
+        revoked = cast("set[TP]", args[0])  # Faust sends the revoked partitions alone
         # The partition's next owner starts from its committed offset: the held
         # message included. Should it come back to us later, it starts there too.
         harness.release({(tp.topic, tp.partition) for tp in revoked})
 
-    async def agent(stream: faust.StreamT) -> None:
-        await harness.consume(stream)
+    async def agent(stream: faust.StreamT[Any]) -> None:
+        await harness.consume(cast(BatchStream, stream))
 
     agent.__name__ = agent.__qualname__ = name.replace(".", "_").replace("-", "_")
     return app.agent(source, name=name, concurrency=concurrency)(agent)

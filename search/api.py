@@ -9,20 +9,19 @@ runs them in its thread pool, so the synchronous client blocks no loop.
 
 from __future__ import annotations
 
-import hmac
-import ipaddress
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import asdict
 from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch, TransportError
 from fastapi import APIRouter, FastAPI, HTTPException, Path, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 
 from contract.settings import Settings
 from search.client import es_client
+from search.guard import Guard, GuardConfig
 from search.query import (
     INTERVALS,
     MAX_LIMIT,
@@ -68,6 +67,7 @@ def _search_request(
     facets: bool,
     histogram: bool,
     interval: str,
+    collapse: bool = True,
 ) -> SearchRequest:
     try:
         return SearchRequest(
@@ -85,6 +85,7 @@ def _search_request(
             facets=facets,
             histogram=histogram,
             interval=interval,
+            collapse=collapse,
         )
     except ValueError as exc:
         raise _bad_request(str(exc)) from None
@@ -112,6 +113,9 @@ def search(
     facets: bool = Query(True, description="Counts by language, source, topic, entity, actor"),
     histogram: bool = Query(True, description="Article counts over published time"),
     interval: str = Query("auto", description=" | ".join(INTERVALS)),
+    collapse: bool = Query(
+        True, description="One result per story, with its copies (false: every copy)"
+    ),
 ) -> dict[str, Any]:
     search_request = _search_request(
         q,
@@ -128,6 +132,7 @@ def search(
         facets,
         histogram,
         interval,
+        collapse,
     )
     settings = get_settings(request)
     return asdict(search_or_400(get_es(request), settings.index_articles, search_request))
@@ -188,67 +193,6 @@ def health(request: Request) -> JSONResponse:
     )
 
 
-API_KEY_HEADER = "X-API-Key"
-API_KEY_COOKIE = "newsstream_api_key"
-#: What anyone may read when keys are required: liveness and static assets.
-OPEN_PATHS = ("/health", "/favicon.ico")
-OPEN_PREFIXES = ("/static/", "/static-offline-docs/")
-
-
-def is_loopback(host: str) -> bool:
-    """True for addresses only this machine reaches (127.0.0.1, ::1, localhost)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def _presented_key(request: Request) -> tuple[str, bool]:
-    """(key, came from the query string); header, bearer token, ?api_key= or cookie."""
-    header = request.headers.get(API_KEY_HEADER, "")
-    if header:
-        return header, False
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and token:
-        return token.strip(), False
-    query = request.query_params.get("api_key", "")
-    if query:
-        return query, True
-    return request.cookies.get(API_KEY_COOKIE, ""), False
-
-
-def require_api_keys(app: FastAPI, keys: list[str]) -> None:
-    """Answer 401 to any request without one of ``keys`` (except ``OPEN_PATHS``).
-
-    A browser passes the key once as ``?api_key=``; it is kept in a cookie.
-    """
-    encoded = [k.encode() for k in keys]
-
-    @app.middleware("http")
-    async def _check_key(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        path = request.url.path
-        if path in OPEN_PATHS or path.startswith(OPEN_PREFIXES):
-            return await call_next(request)
-        key, from_query = _presented_key(request)
-        if not key or not any(hmac.compare_digest(key.encode(), k) for k in encoded):
-            return JSONResponse(
-                status_code=401,
-                content={
-                    "detail": f"an API key is required: send it in the {API_KEY_HEADER} "
-                    "header, as a Bearer token, or once as ?api_key= in a browser"
-                },
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-        response = await call_next(request)
-        if from_query:
-            response.set_cookie(API_KEY_COOKIE, key, httponly=True, samesite="strict")
-        return response
-
-
 def create_api(
     settings: Settings,
     routers: Iterable[APIRouter] = (),
@@ -278,8 +222,15 @@ def create_api(
         from search.web import mount_web
 
         mount_web(app)
-    if settings.api_key_list:
-        require_api_keys(app, settings.api_key_list)
+    app.add_middleware(
+        Guard,
+        config=GuardConfig(
+            allowed_hosts=tuple(settings.allowed_host_list),
+            keys=tuple(settings.api_key_list),
+            rate=settings.rate_limit,
+            burst=settings.rate_burst,
+        ),
+    )
 
     @app.exception_handler(ApiError)
     async def _refused(_: Request, exc: ApiError) -> JSONResponse:

@@ -1,23 +1,40 @@
-"""Bulk-index a batch of enriched-article messages, retrying what may heal.
+"""Bulk-index a batch of enriched articles, retrying what may heal.
 
-Input is what a consumer holds: ``(meta, raw bytes)`` pairs, where ``meta``
-is anything the caller needs back (a Faust event, a Kafka offset). The
-outcome sorts every input into exactly one of three lists:
+Input is what a consumer holds: ``(meta, EnrichedArticle)`` pairs, decoded
+by the caller (the stage harness decodes and parks what does not decode),
+where ``meta`` is anything the caller needs back (a message, an offset).
+The outcome sorts every input into exactly one of three lists:
 
-- ``indexed``: Elasticsearch acknowledged the document;
+- ``indexed``: Elasticsearch acknowledged the document, or already holds a
+  later version of it (see below);
 - ``rejected``: Elasticsearch refused it (mapping conflict, bad value: a 4xx
   for that item) -- :class:`RejectedDocument`, to be dead-lettered;
-- ``invalid``: the bytes are not an enriched article -- :class:`InvalidMessage`.
+- ``invalid``: no search document can be built from the record (values of
+  the wrong kind) -- :class:`InvalidMessage`.
 
-Whole-request failures (connection refused, timeouts, HTTP 429/5xx) and
-per-item 429/5xx are retried with exponential backoff; the documents already
-acknowledged are not sent again. After ``max_attempts`` (``None``: never give
-up) a :class:`ServiceUnavailable` is raised and the caller must not commit.
+Which version of an article the index keeps is decided by the contract's
+:func:`contract.records.revision` (the raw message's time, then the pass:
+the recogniser's version with statistical names beats the fast path's), sent
+as the document's external version (``version_type=external_gte``):
+Elasticsearch keeps the highest whatever order versions arrive in, and
+answers a lower one with a version conflict, which means the article is
+indexed already in a later version. In one batch only each document's
+winning version is sent.
+
+Whole-request failures that may heal (connection refused, timeouts, HTTP
+429/5xx) and per-item 429/5xx are retried with exponential backoff
+(:mod:`contract.retry`); the documents already acknowledged are not sent
+again. After ``max_attempts`` (``None``: never give up) a
+:class:`ServiceUnavailable` is raised and the caller must not commit. A
+whole request Elasticsearch refuses (any other 4xx: 413 for a batch too
+large, 400, 401, 403) raises :class:`RefusedRequest` at once: retrying
+cannot help, and the stage harness splits the batch until the refused part
+stands alone and is parked.
 The article id is the ``_id`` and the index follows from the published date
 (:mod:`search.layout`), so repeating a batch is harmless.
 
 The batch logic is plain (:class:`BulkRun`); :class:`BulkIndexer` and
-:class:`AsyncBulkIndexer` only add the client call and the sleep.
+:class:`AsyncBulkIndexer` only add the client call and the retry policy.
 """
 
 from __future__ import annotations
@@ -25,22 +42,24 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
 import orjson
-from elasticsearch import ApiError, AsyncElasticsearch, Elasticsearch, TransportError
+from elasticsearch import AsyncElasticsearch, Elasticsearch
 
 from contract.errors import (
     InvalidMessage,
     PermanentError,
+    RefusedRequest,
     RejectedDocument,
     ServiceUnavailable,
 )
-from contract.records import decode_enriched, utcnow_iso
-from contract.retry import RetryPolicy
+from contract.records import EnrichedArticle, revision, utcnow_iso
+from contract.retry import RetryPolicy, async_attempts, attempts
 from search.documents import to_document
+from search.errors import ES_ERRORS, classify, is_retryable_status
 from search.layout import IndexLayout
 
 log = logging.getLogger(__name__)
@@ -56,7 +75,6 @@ class Failure(Generic[M]):
     """An input that will never index, with why."""
 
     meta: M
-    raw: bytes
     error: PermanentError
 
 
@@ -71,7 +89,7 @@ class BulkOutcome(Generic[M]):
 @dataclass
 class _Pending(Generic[M]):
     meta: M
-    raw: bytes
+    revision: int
     doc_id: str
     index: str
     header: bytes
@@ -83,8 +101,13 @@ def _dumps(value: Any) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
 
 
-def is_retryable_status(status: int) -> bool:
-    return status == 429 or status >= 500
+def is_superseded(status: int, error: Any) -> bool:
+    """Elasticsearch holds a higher revision of the document (external versioning)."""
+    return (
+        status == 409
+        and isinstance(error, dict)
+        and error.get("type") == "version_conflict_engine_exception"
+    )
 
 
 def _reason(error: Any) -> str:
@@ -102,51 +125,68 @@ class BulkRun(Generic[M]):
 
     def __init__(
         self,
-        batch: Sequence[tuple[M, bytes]],
+        batch: Sequence[tuple[M, EnrichedArticle]],
         layout: IndexLayout,
         analysed_languages: frozenset[str] = frozenset(),
     ) -> None:
         self.outcome: BulkOutcome[M] = BulkOutcome()
         self.pending: list[_Pending[M]] = []
-        # Earlier versions of a document the batch writes again, by (index, id).
+        # Losing versions of a document the batch writes more than once, by
+        # (index, id), lowest revision first.
         self.superseded: dict[tuple[str, str], list[_Pending[M]]] = {}
         indexed_at = utcnow_iso()
-        for meta, raw in batch:
+        for meta, enriched in batch:
             try:
-                enriched = decode_enriched(raw)
                 index = layout.index_for(enriched.article.published)
                 doc = to_document(
                     enriched, analysed_languages=analysed_languages, indexed_at=indexed_at
                 )
-                header = _dumps({"index": {"_index": index, "_id": enriched.id}})
+                version = revision(enriched)
+                header = _dumps(
+                    {
+                        "index": {
+                            "_index": index,
+                            "_id": enriched.id,
+                            "version": version,
+                            "version_type": "external_gte",
+                        }
+                    }
+                )
                 body = _dumps(doc)
             except InvalidMessage as exc:
-                self.outcome.invalid.append(Failure(meta, raw, exc))
+                self.outcome.invalid.append(Failure(meta, exc))
                 continue
             except (TypeError, ValueError, AttributeError, KeyError) as exc:
                 # Decoded, but with values of the wrong kind (the decoder is lenient).
                 error = InvalidMessage(f"cannot build a search document: {exc!r}")
-                self.outcome.invalid.append(Failure(meta, raw, error))
+                self.outcome.invalid.append(Failure(meta, error))
                 continue
-            self.pending.append(_Pending(meta, raw, enriched.id, index, header, body))
-        self.pending = self._latest_versions(self.pending)
+            self.pending.append(_Pending(meta, version, enriched.id, index, header, body))
+        self.pending = self._winning_versions(self.pending)
 
-    def _latest_versions(self, pending: list[_Pending[M]]) -> list[_Pending[M]]:
-        """One operation per document: the batch's last version of it.
+    def _winning_versions(self, pending: list[_Pending[M]]) -> list[_Pending[M]]:
+        """One operation per document: the batch's winning version of it.
 
         An article written twice in one batch (the fast path's version and
-        the statistical one, read from the same partition in order) would
-        cost Elasticsearch two index operations for one document; the
-        earlier version is counted as indexed when the later one is, and
-        sent on its own again only if the later one is refused.
+        the statistical one) would cost Elasticsearch two index operations
+        for one document; the highest revision wins (of equal ones the last,
+        as Elasticsearch would keep it), the others are counted as indexed
+        when it is, and the best of them is sent on its own only if it is
+        refused.
         """
-        latest: dict[tuple[str, str], _Pending[M]] = {}
+        winners: dict[tuple[str, str], _Pending[M]] = {}
         for item in pending:
             key = (item.index, item.doc_id)
-            if key in latest:
-                self.superseded.setdefault(key, []).append(latest[key])
-            latest[key] = item
-        return list(latest.values())
+            held = winners.get(key)
+            if held is not None and item.revision < held.revision:
+                self.superseded.setdefault(key, []).append(item)
+                continue
+            if held is not None:
+                self.superseded.setdefault(key, []).append(held)
+            winners[key] = item
+        for losers in self.superseded.values():
+            losers.sort(key=lambda item: item.revision)
+        return list(winners.values())
 
     @property
     def done(self) -> bool:
@@ -172,7 +212,7 @@ class BulkRun(Generic[M]):
             status = int(result.get("status", 500))
             key = (item.index, item.doc_id)
             earlier = self.superseded.pop(key, [])
-            if status < 300:
+            if status < 300 or is_superseded(status, result.get("error")):
                 self.outcome.indexed.extend((e.meta, e.doc_id) for e in earlier)
                 self.outcome.indexed.append((item.meta, item.doc_id))
             elif is_retryable_status(status):
@@ -184,7 +224,7 @@ class BulkRun(Generic[M]):
                 error = RejectedDocument(
                     f"{item.index}/{item.doc_id}: HTTP {status}: {_reason(result.get('error'))}"
                 )
-                self.outcome.rejected.append(Failure(item.meta, item.raw, error))
+                self.outcome.rejected.append(Failure(item.meta, error))
                 retry.extend(earlier[-1:])  # the version before it may still index
                 if len(earlier) > 1:
                     self.superseded[key] = earlier[:-1]
@@ -193,27 +233,16 @@ class BulkRun(Generic[M]):
             return f"{len(retry)} documents refused for now: {last_error}"
         return None
 
-    def failed(self, exc: Exception) -> str:
-        """Note a whole-request failure; everything pending is retried."""
+    def failed(self, exc: Exception) -> RefusedRequest | ServiceUnavailable:
+        """A whole-request failure, classified once: what may heal is retried."""
         self.outcome.attempts += 1
-        if isinstance(exc, ApiError):
-            return f"HTTP {exc.status_code}: {exc.message}"
-        return f"{type(exc).__name__}: {exc}"
+        return classify(exc, f"bulk of {len(self.pending)} documents")
 
-
-RETRYABLE_ERRORS = (ApiError, TransportError)
-
-
-def _retry_delay(run: BulkRun, config: IndexerConfig, why: str) -> float:
-    """Seconds to wait before the next attempt, or give up after the last one."""
-    if config.max_attempts is not None and run.outcome.attempts >= config.max_attempts:
-        raise ServiceUnavailable(
-            f"Elasticsearch did not accept {len(run.pending)} documents "
-            f"after {run.outcome.attempts} attempts: {why}"
-        )
-    delay = config.backoff.delay(run.outcome.attempts)
-    log.warning("bulk attempt %d failed (%s); retrying in %.1fs", run.outcome.attempts, why, delay)
-    return delay
+    @staticmethod
+    def check(why: str | None) -> None:
+        """After a bulk response: what is left pending is retried."""
+        if why is not None:
+            raise ServiceUnavailable(why)
 
 
 @dataclass
@@ -225,6 +254,17 @@ class IndexerConfig:
     backoff: RetryPolicy = DEFAULT_BACKOFF
     max_attempts: int | None = 8
     refresh: bool | str = False
+
+    @property
+    def policy(self) -> RetryPolicy:
+        return replace(self.backoff, attempts=self.max_attempts)
+
+
+def _gave_up(run: BulkRun[Any], exc: ServiceUnavailable) -> ServiceUnavailable:
+    return ServiceUnavailable(
+        f"Elasticsearch did not accept {len(run.pending)} documents "
+        f"after {run.outcome.attempts} attempts: {exc}"
+    )
 
 
 class BulkIndexer:
@@ -241,38 +281,59 @@ class BulkIndexer:
         self.config = config
         self._sleep = sleep
 
-    def index(self, batch: Sequence[tuple[M, bytes]]) -> BulkOutcome[M]:
+    def index(self, batch: Sequence[tuple[M, EnrichedArticle]]) -> BulkOutcome[M]:
         cfg = self.config
         run: BulkRun[M] = BulkRun(batch, cfg.layout, cfg.analysed_languages)
-        while not run.done:
-            try:
-                response = self.client.bulk(operations=run.operations(), refresh=cfg.refresh)
-                why = run.absorb(response)
-            except RETRYABLE_ERRORS as exc:
-                why = run.failed(exc)
-            if why is None:
-                break
-            self._sleep(_retry_delay(run, cfg, why))
+        try:
+            for attempt in attempts(cfg.policy, "bulk", sleep=self._sleep):
+                with attempt:
+                    if run.done:
+                        break
+                    try:
+                        response = self.client.bulk(operations=_lines(run), refresh=cfg.refresh)
+                    except ES_ERRORS as exc:
+                        raise run.failed(exc) from exc
+                    run.check(run.absorb(response))
+        except ServiceUnavailable as exc:
+            raise _gave_up(run, exc) from exc
         return run.outcome
+
+
+def _lines(run: BulkRun[Any]) -> Any:
+    """The run's NDJSON lines for the client's ``operations``: its annotation names only
+    dicts, but it sends lines already encoded as they are (no second serialisation)."""
+    return run.operations()
 
 
 class AsyncBulkIndexer:
     """The same on an ``AsyncElasticsearch`` client: for the Faust agent's event loop."""
 
-    def __init__(self, client: AsyncElasticsearch, config: IndexerConfig) -> None:
+    def __init__(
+        self,
+        client: AsyncElasticsearch,
+        config: IndexerConfig,
+        *,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
         self.client = client
         self.config = config
+        self._sleep = sleep
 
-    async def index(self, batch: Sequence[tuple[M, bytes]]) -> BulkOutcome[M]:
+    async def index(self, batch: Sequence[tuple[M, EnrichedArticle]]) -> BulkOutcome[M]:
         cfg = self.config
         run: BulkRun[M] = BulkRun(batch, cfg.layout, cfg.analysed_languages)
-        while not run.done:
-            try:
-                response = await self.client.bulk(operations=run.operations(), refresh=cfg.refresh)
-                why = run.absorb(response)
-            except RETRYABLE_ERRORS as exc:
-                why = run.failed(exc)
-            if why is None:
-                break
-            await asyncio.sleep(_retry_delay(run, cfg, why))
+        try:
+            async for attempt in async_attempts(cfg.policy, "bulk", sleep=self._sleep):
+                with attempt:
+                    if run.done:
+                        break
+                    try:
+                        response = await self.client.bulk(
+                            operations=_lines(run), refresh=cfg.refresh
+                        )
+                    except ES_ERRORS as exc:
+                        raise run.failed(exc) from exc
+                    run.check(run.absorb(response))
+        except ServiceUnavailable as exc:
+            raise _gave_up(run, exc) from exc
         return run.outcome

@@ -3,7 +3,7 @@
 A pure function of the record: no client, no clock unless passed in. The
 shape is flat where people filter and facet (keywords for language, source,
 topics, actors and entity names by type) and keeps the full record's
-provenance (enrichment versions, ingest times). See ``search/README.md``.
+provenance (enrichment versions, ingest times). See ``docs/search.md``.
 """
 
 from __future__ import annotations
@@ -103,7 +103,16 @@ def to_document(
             "feed_id": article.source.feed_id,
             "tags": _unique(article.source.tags),
         },
-        "topics": [{"code": t.code, "label": t.label, "score": t.score} for t in enriched.topics],
+        "topics": [
+            {
+                "code": t.code,
+                "label": t.label,
+                "score": t.score,
+                "evidence": list(t.evidence),
+                "source": t.source,
+            }
+            for t in enriched.topics
+        ],
         "actors": {
             "id": _unique([a.actor_id for a in enriched.actors]),
             "name": actor_names,

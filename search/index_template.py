@@ -127,6 +127,8 @@ def mappings_component(
                         "code": KEYWORD,
                         "label": KEYWORD,
                         "score": {"type": "float"},
+                        "evidence": KEYWORD,
+                        "source": KEYWORD,
                     }
                 },
                 "actors": {

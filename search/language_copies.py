@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch
@@ -32,26 +31,15 @@ from search.layout import IndexLayout
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class CopiesReport:
-    fields_added: dict[str, list[str]]  # index -> i18n keys added
-    rewritten: int
-    skipped: int  # changed meanwhile, or refused
-
-
-def add_language_copies(
-    client: Elasticsearch, layout: IndexLayout, fields: dict[str, Any]
-) -> CopiesReport:
+def add_language_copies(client: Elasticsearch, layout: IndexLayout, fields: dict[str, Any]) -> None:
     """Add the ``i18n`` ``fields`` (key -> mapping) that existing indices lack."""
     try:
         mappings = client.indices.get_mapping(index=layout.pattern, allow_no_indices=True)
     except ApiError as exc:
         if exc.status_code == 404:
-            return CopiesReport({}, 0, 0)
+            return
         raise
     keys = frozenset(fields)
-    added: dict[str, list[str]] = {}
-    rewritten = skipped = 0
     for index, body in sorted(getattr(mappings, "body", mappings).items()):
         present = body["mappings"].get("properties", {}).get("i18n", {}).get("properties", {})
         missing = sorted(k for k in fields if k not in present)
@@ -67,9 +55,7 @@ def add_language_copies(
         except ApiError as exc:
             log.warning("index %s: could not add language fields %s: %s", index, missing, exc)
             continue
-        added[index] = missing
         done, failed = _rewrite(client, index, keys, frozenset(missing))
-        rewritten, skipped = rewritten + done, skipped + failed
         log.info(
             "index %s: added language fields %s; %d articles re-analysed, %d skipped",
             index,
@@ -77,7 +63,6 @@ def add_language_copies(
             done,
             failed,
         )
-    return CopiesReport(added, rewritten, skipped)
 
 
 def _rewrite(

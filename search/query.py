@@ -20,6 +20,7 @@ from typing import Any
 
 from contract.ids import fold
 from search.analysis import ALL_KEYS
+from search.percolate import word_operators
 
 SORTS = ("relevance", "recent")
 INTERVALS = ("auto", "hour", "day", "week", "month", "year")
@@ -43,6 +44,12 @@ _RELATIVE = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
+_OFFSET = "@offset"
+#: The story fingerprint: syndicated copies of one story share it.
+STORY_FIELD = "story_id"
+#: Copies listed on a collapsed result.
+MAX_COPIES = 10
+COPY_FIELDS = ["id", "url", "title", "source.name", "@timestamp"]
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TERM = re.compile(r"[^\s|+\-()\"~*]+")
 
@@ -120,6 +127,7 @@ class SearchRequest:
     facet_size: int = 10
     histogram: bool = False
     interval: str = "auto"
+    collapse: bool = True  # one result per story (its copies listed on it)
 
     def __post_init__(self) -> None:
         for name in ("languages", "sources", "topics", "entities", "actors"):
@@ -143,7 +151,19 @@ class SearchRequest:
 
     @property
     def search_after(self) -> list[Any] | None:
-        return decode_cursor(self.cursor) if self.cursor else None
+        if not self.cursor:
+            return None
+        values = decode_cursor(self.cursor)
+        return None if values[0] == _OFFSET else values
+
+    @property
+    def offset(self) -> int:
+        """Where a page of stories starts: collapsed results page by offset, since
+        Elasticsearch pages them with ``search_after`` only when sorted by story."""
+        if not self.cursor:
+            return 0
+        values = decode_cursor(self.cursor)
+        return int(values[1]) if values[0] == _OFFSET and len(values) == 2 else 0
 
 
 def check_cost(request: SearchRequest) -> None:
@@ -259,7 +279,7 @@ def _text_query(request: SearchRequest) -> dict[str, Any]:
     """
     return {
         "simple_query_string": {
-            "query": request.query,
+            "query": word_operators(request.query),
             "fields": TEXT_FIELDS,
             "default_operator": "and",
             "lenient": True,
@@ -313,9 +333,25 @@ def build_query(request: SearchRequest, *, now: datetime | None = None) -> dict[
     if request.search_after:
         body["search_after"] = request.search_after
     aggs: dict[str, Any] = {}
+    stories = {"stories": {"cardinality": {"field": STORY_FIELD}}}
+    if request.collapse:
+        body["collapse"] = {
+            "field": STORY_FIELD,
+            "inner_hits": {
+                "name": "copies",
+                "size": MAX_COPIES,
+                "_source": COPY_FIELDS,
+                "sort": [{"@timestamp": {"order": "asc"}}, {"id": {"order": "asc"}}],
+            },
+        }
+        if request.offset:
+            body["from"] = request.offset
+        aggs.update(stories)
     if request.facets:
         for name, path in FACETS.items():
             aggs[name] = {"terms": {"field": path, "size": request.facet_size}}
+            if request.collapse:
+                aggs[name]["aggs"] = stories
     if request.histogram:
         histogram: dict[str, Any] = {
             "field": "@timestamp",
@@ -328,6 +364,8 @@ def build_query(request: SearchRequest, *, now: datetime | None = None) -> dict[
                 "max": _iso(request.until or now or datetime.now(UTC)),
             }
         aggs["published"] = {"date_histogram": histogram}
+        if request.collapse:
+            aggs["published"]["aggs"] = stories
     if aggs:
         body["aggs"] = aggs
     return body
@@ -348,6 +386,12 @@ class Hit:
     actors: list[str]
     title_highlight: str
     snippets: list[str]
+    story_id: str = ""
+    copies: int = 1  # articles of this story that match, this one included
+    copy_list: list[dict[str, str]] = field(default_factory=list)  # the first few, oldest first
+    # Calibrated probability per topic label, and the words that weighed most for the first.
+    topic_scores: list[float] = field(default_factory=list)
+    topic_evidence: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -358,10 +402,12 @@ class Bucket:
 
 @dataclass
 class SearchResult:
-    total: int
+    total: int  # stories when ``counts`` is "stories", else articles
     total_is_exact: bool
     took_ms: int
     hits: list[Hit]
+    counts: str = "articles"  # what total, facets and histogram count
+    articles: int = 0  # matching articles, copies included
     facets: dict[str, list[Bucket]] = field(default_factory=dict)
     histogram: list[Bucket] = field(default_factory=list)
     interval: str = ""
@@ -386,7 +432,33 @@ def _hit(raw: dict[str, Any]) -> Hit:
         actors=src.get("actors", {}).get("name", []),
         title_highlight=(hl.get("title") or [""])[0],
         snippets=list(hl.get("text", [])),
+        story_id=src.get(STORY_FIELD, ""),
+        **_copies(raw),
+        topic_scores=[float(t.get("score") or 0.0) for t in src.get("topics", [])],
+        topic_evidence=list((src.get("topics") or [{}])[0].get("evidence") or []),
     )
+
+
+def _copies(raw: dict[str, Any]) -> dict[str, Any]:
+    inner = raw.get("inner_hits", {}).get("copies", {}).get("hits")
+    if not inner:
+        return {}
+    listed = [
+        {
+            "id": c.get("_source", {}).get("id", c.get("_id", "")),
+            "url": c.get("_source", {}).get("url", ""),
+            "source": c.get("_source", {}).get("source", {}).get("name", ""),
+            "published": c.get("_source", {}).get("@timestamp", ""),
+        }
+        for c in inner.get("hits", [])
+    ]
+    return {"copies": int(inner.get("total", {}).get("value", len(listed))), "copy_list": listed}
+
+
+def _count(bucket: dict[str, Any], collapsed: bool) -> int:
+    if collapsed and "stories" in bucket:
+        return int(bucket["stories"]["value"])
+    return int(bucket["doc_count"])
 
 
 def parse_response(
@@ -396,23 +468,30 @@ def parse_response(
     total = hits_block.get("total", {"value": 0, "relation": "eq"})
     raw_hits = hits_block.get("hits", [])
     aggs = response.get("aggregations", {})
+    collapsed = request.collapse
     facets = {
-        name: [Bucket(str(b["key"]), int(b["doc_count"])) for b in aggs[name]["buckets"]]
+        name: [Bucket(str(b["key"]), _count(b, collapsed)) for b in aggs[name]["buckets"]]
         for name in FACETS
         if name in aggs
     }
     histogram = [
-        Bucket(b.get("key_as_string", str(b["key"])), int(b["doc_count"]))
+        Bucket(b.get("key_as_string", str(b["key"])), _count(b, collapsed))
         for b in aggs.get("published", {}).get("buckets", [])
     ]
     next_cursor = None
-    if len(raw_hits) == request.limit and raw_hits and raw_hits[-1].get("sort"):
+    if collapsed and len(raw_hits) == request.limit:
+        next_cursor = encode_cursor([_OFFSET, request.offset + request.limit])
+    elif len(raw_hits) == request.limit and raw_hits and raw_hits[-1].get("sort"):
         next_cursor = encode_cursor(raw_hits[-1]["sort"])
+    articles = int(total.get("value", 0))
+    stories = aggs.get("stories", {}).get("value")
     return SearchResult(
-        total=int(total.get("value", 0)),
+        total=int(stories) if collapsed and stories is not None else articles,
         total_is_exact=total.get("relation", "eq") == "eq",
         took_ms=int(response.get("took", 0)),
         hits=[_hit(h) for h in raw_hits],
+        counts="stories" if collapsed else "articles",
+        articles=articles,
         facets=facets,
         histogram=histogram,
         interval=interval if request.histogram else "",

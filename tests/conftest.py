@@ -8,13 +8,13 @@ servers must not look green. ``deploy/test`` starts the servers first.
 
 from __future__ import annotations
 
-import os
 import socket
 import uuid
 from pathlib import Path
 
 import pytest
 
+from contract.isolated import isolated_settings
 from contract.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,43 +77,9 @@ def unique() -> str:
     return uuid.uuid4().hex[:10]
 
 
-def isolated_settings(
-    unique: str, data_dir: Path | str, *, prefix: str = "t", **overrides: object
-) -> Settings:
-    """Settings whose topics, group, indices and state belong to ``unique`` alone
-    (tests and benchmarks share one Kafka and one Elasticsearch)."""
-    tag = prefix + unique
-    values: dict[str, object] = dict(
-        topic_raw=f"{tag}.news.articles.raw",
-        topic_enriched=f"{tag}.news.articles.enriched",
-        topic_alerts=f"{tag}.news.alerts",
-        topic_deadletter=f"{tag}.news.deadletter",
-        topic_partitions=2,
-        processor_group=f"{tag}-processors",
-        index_articles=f"{tag}-news-articles",
-        index_alerts=f"{tag}-news-alerts",
-        data_dir=str(data_dir),
-    )
-    values.update(overrides)
-    return Settings.from_env(**values)
-
-
 @pytest.fixture
 def settings(tmp_path: Path, unique: str) -> Settings:
     """Settings with topics, indices and state private to this test."""
     return isolated_settings(
         unique, tmp_path / "data", allow_private_networks=True, bulk_interval=0.2
     )
-
-
-def settings_env(settings: Settings) -> dict[str, str]:
-    """Environment variables that reproduce ``settings`` in a subprocess."""
-    from dataclasses import fields
-
-    env = dict(os.environ)
-    for f in fields(settings):
-        value = getattr(settings, f.name)
-        if isinstance(value, bool):
-            value = "1" if value else "0"
-        env["NEWSSTREAM_" + f.name.upper()] = str(value)
-    return env

@@ -18,12 +18,12 @@ from contract.kafka_admin import ensure_topics
 from ingest import feedlist
 from ingest.poller import Poller
 from ingest.serve import make_server
+from newsstream.workers import running_worker
 from search.alerts.history import search_alerts
 from search.index_template import delete_index_layout
 from search.layout import IndexLayout
 from search.provision import provision
 from search.query import SearchRequest, run_search
-from tests.workers import running_worker
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "seeds" / "feeds" / "fixtures"
@@ -106,6 +106,20 @@ def test_sample_feeds_become_enriched_searchable_articles_and_alerts(
                 "mike-pompeo",
                 "nicolas-maduro",
             ]
+
+            maduro = run_search(client, settings.index_articles, SearchRequest(query="Maduro"))
+            [story] = [h for h in maduro.hits if h.title.startswith("Guaidó rallies supporters")]
+            assert story.copies == 3 and maduro.counts == "stories"
+            assert {c["source"] for c in story.copy_list} == {
+                "World Wire Service",
+                "The Evening Post",
+                "Daily Globe",
+            }
+            every_copy = run_search(
+                client, settings.index_articles, SearchRequest(query="Maduro", collapse=False)
+            )
+            assert every_copy.total == maduro.articles > maduro.total
+            assert [h.title.startswith("Guaidó rallies") for h in every_copy.hits].count(True) == 3
 
             _, every_alert = search_alerts(client, settings.index_alerts, limit=500)
             syndicated = [

@@ -10,8 +10,10 @@ from newsstream.cli import (
     demo_commands,
     ingest_commands,
     process_commands,
+    retopic_commands,
     run_commands,
     search_commands,
+    searches_commands,
 )
 
 app = typer.Typer(
@@ -33,6 +35,8 @@ for module in (
     ingest_commands,
     process_commands,
     search_commands,
+    searches_commands,
+    retopic_commands,
     alerts_commands,
     deadletter_commands,
     demo_commands,

@@ -23,10 +23,13 @@ def register(app: typer.Typer) -> None:
 
 @alerts_app.command("list")
 def list_alerts(
-    actor: str = typer.Option(None, "--actor", "-a", help="Actor id or name."),
-    since: str = typer.Option(None, "--since", help="ISO date/time, or an age: 30m, 24h, 7d."),
+    actor: str | None = typer.Option(None, "--actor", "-a", help="Actor id or name."),
+    since: str | None = typer.Option(
+        None, "--since", help="ISO date/time, or an age: 30m, 24h, 7d."
+    ),
     limit: int = typer.Option(50, "--limit", "-n", min=1, help="At most this many alerts."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per line."),
+    saved_search: str = typer.Option(None, "--saved-search", help="Name of a saved search."),
 ) -> None:
     """Show alerts from the alerts index, newest first."""
     from elasticsearch import ApiError, TransportError
@@ -42,7 +45,12 @@ def list_alerts(
         raise typer.BadParameter(str(exc)) from None
     try:
         total, alerts = search_alerts(
-            es_client(settings), settings.index_alerts, actor=actor, since=after, limit=limit
+            es_client(settings),
+            settings.index_alerts,
+            actor=actor,
+            since=after,
+            limit=limit,
+            saved_search=saved_search,
         )
     except (ApiError, TransportError) as exc:
         typer.secho(f"Elasticsearch at {settings.es_url}: {exc}", fg=typer.colors.RED, err=True)
@@ -106,7 +114,7 @@ def backfill(
             await sink.close()
 
     counts = asyncio.run(run())
-    typer.echo(f"{counts['delivered']} alerts delivered to {url}, {counts['failed']} failed")
+    typer.echo(f"{counts['delivered']} alerts delivered to {sink.shown}, {counts['failed']} failed")
     if counts["failed"]:
         raise typer.Exit(1)
 
@@ -120,10 +128,17 @@ def watch(
     count: int = typer.Option(0, "--count", "-n", min=0, help="Stop after this many (0: never)."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per line."),
 ) -> None:
-    """Print alerts as they arrive on the alerts topic (Ctrl-C to stop)."""
+    """Print alerts as they arrive on the alerts topic (Ctrl-C to stop).
+
+    A message that is not an alert is not shown but reported on stderr, one
+    line each and a count at the end, so an empty screen is never a silent
+    decoding failure.
+    """
     from kafka import KafkaConsumer
 
+    from contract.errors import InvalidMessage
     from contract.ids import fold
+    from contract.records import decode_alert
 
     settings = load_settings()
     logging.getLogger("kafka").setLevel(logging.WARNING)
@@ -135,24 +150,26 @@ def watch(
         auto_offset_reset="earliest" if from_beginning else "latest",
     )
     wanted = fold(actor) if actor else ""
-    shown = 0
+    shown = undecodable = 0
     try:
         for record in consumer:
             try:
-                alert = json.loads(record.value)
-            except ValueError:
+                alert = decode_alert(record.value)
+            except InvalidMessage as exc:
+                undecodable += 1
+                typer.echo(
+                    f"not an alert: {record.topic}[{record.partition}]@{record.offset}: {exc}",
+                    err=True,
+                )
                 continue
-            if wanted and wanted not in (
-                alert.get("actor_id", ""),
-                fold(alert.get("actor_name", "")),
-            ):
+            if wanted and wanted not in (alert.actor_id, fold(alert.actor_name)):
                 continue
             if as_json:
-                typer.echo(json.dumps(alert, ensure_ascii=False))
+                typer.echo(json.dumps(alert.to_dict(), ensure_ascii=False))
             else:
                 typer.echo(
-                    f"{alert.get('alerted_at', '')[:19]}  {alert.get('actor_name', '')}: "
-                    f"{alert.get('title', '')} ({alert.get('source', '')}) {alert.get('url', '')}"
+                    f"{alert.alerted_at[:19]}  {alert.actor_name}: "
+                    f"{alert.title} ({alert.source}) {alert.url}"
                 )
             shown += 1
             if count and shown >= count:
@@ -161,6 +178,12 @@ def watch(
         pass
     finally:
         consumer.close()
+        if undecodable:
+            typer.echo(
+                f"{undecodable} message(s) on {settings.topic_alerts} were not alerts "
+                "and were not shown",
+                err=True,
+            )
 
 
 def _load(path: Path | None):

@@ -4,21 +4,27 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TYPE_CHECKING
 
 import typer
 
 from contract.errors import ConfigError
+from contract.redact import scrub_logs
 from contract.settings import Settings
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 
 def load_settings(**overrides: object) -> Settings:
     """Settings from the environment, or a clean exit naming the bad variable."""
     try:
-        settings = Settings.from_env(**{k: v for k, v in overrides.items() if v is not None})
+        settings = Settings.from_env(None, **{k: v for k, v in overrides.items() if v is not None})
     except ConfigError as exc:
         typer.secho(f"configuration error: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from None
     setup_logging(settings.log_level)
+    scrub_logs(settings.secrets())
     return settings
 
 
@@ -41,7 +47,7 @@ def setup_logging(level: str) -> None:
 PIPED_WIDTH = 160
 
 
-def show_table(table: object) -> None:
+def show_table(table: Table) -> None:
     """Print a rich table; piped, as wide as its words need, so no word is ever split.
 
     On a terminal rich fits the table to the window. Piped, rich would assume

@@ -161,16 +161,16 @@ def status(
     table = Table(title=f"{len(records)} feeds · {seen} articles published · {pending} pending")
     for column in ("feed", "last poll", "result", "new", "next poll", "errors"):
         table.add_column(column, overflow="fold")
-    for r in records:
-        style = "red" if r["error_streak"] else None
-        result = r["result"] + (f" ({r['error'][:60]})" if r["error"] else "")
+    for r in rows:
+        style = "red" if r.error_streak else None
+        result = r.last_result + (f" ({r.last_error[:60]})" if r.last_error else "")
         table.add_row(
-            r["name"] or r["url"],
-            _short(r["last_poll"]),
+            names.get(r.url) or r.title or r.url,
+            _short(when(r.last_poll)),
             result,
-            str(r["new_items"]),
-            _short(r["next_poll"]),
-            str(r["error_streak"]),
+            str(r.new_items),
+            _short(when(r.next_poll)),
+            str(r.error_streak),
             style=style,
         )
     show_table(table)

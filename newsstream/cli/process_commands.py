@@ -37,6 +37,7 @@ def process(
 
     from contract.kafka_admin import ensure_topics
     from processors.app import create_app, register_stages
+    from processors.fatal import stopped
     from processors.groups import DEFAULT_STAGES, app_id_for
 
     settings = load_settings(actors=actors)
@@ -45,7 +46,13 @@ def process(
     app = create_app(settings, app_id=app_id_for(settings, stages))
     register_stages(app, settings, stages)
     worker = Worker(app, loglevel=loglevel, quiet=True)
-    worker.execute_from_commandline()
+    try:
+        worker.execute_from_commandline()
+    finally:
+        why = stopped()
+        if why is not None:  # a stage could not go on: say so, and exit non-zero
+            typer.secho(f"newsstream process: {why[0]}", fg=typer.colors.RED, err=True)
+            raise SystemExit(why[1])
 
 
 def config(
@@ -58,5 +65,5 @@ def config(
         value = getattr(settings, f.name)
         if not show_all and value == getattr(defaults, f.name):
             continue
-        shown = "***" if ("password" in f.name or "api_key" in f.name) and value else value
+        shown = value  # a Secret prints itself masked: https://hooks.example/…
         typer.echo(f"{PREFIX}{f.name.upper()}={shown}")

@@ -42,8 +42,14 @@ def search(
     ),
     limit: int = typer.Option(20, "--limit", "-n", min=1, max=500, help="Articles to show."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    all_copies: bool = typer.Option(
+        False, "--all-copies", help="Every copy of a story (default: one result per story)."
+    ),
 ) -> None:
-    """Search indexed articles by text, language, source, topic, entity, actor and time."""
+    """Search indexed articles by text, language, source, topic, entity, actor and time.
+
+    A story that several sources publish shows once, with its copies named.
+    """
     from elasticsearch import ApiError, TransportError
 
     from search.client import es_client
@@ -64,6 +70,7 @@ def search(
             sort=sort or "",
             limit=limit,
             facets=as_json,
+            collapse=not all_copies,
         )
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
@@ -103,8 +110,11 @@ def print_table(result: SearchResult) -> None:
     from rich.table import Table
 
     exact = "" if result.total_is_exact else "more than "
+    counted = f"{exact}{result.total} {result.counts}"
+    if result.counts == "stories":
+        counted += f" ({result.articles} articles)"
     table = Table(
-        title=f"{exact}{result.total} articles ({result.took_ms} ms)",
+        title=f"{counted} ({result.took_ms} ms)",
         show_lines=True,
         expand=True,
     )
@@ -119,6 +129,8 @@ def print_table(result: SearchResult) -> None:
         body = f"[bold]{title}[/]\n{snippet}"
         if who:
             body += f"\n[dim]{_markup(who)}[/]"
+        if hit.copies > 1:
+            body += f"\n[magenta]{copies_line(hit.copies, hit.copy_list)}[/]"
         body += f"\n[dim]{hit.url}[/]"
         table.add_row(hit.published[:16].replace("T", " "), hit.language, hit.source, body)
     show_table(table)
@@ -126,17 +138,29 @@ def print_table(result: SearchResult) -> None:
         typer.echo("more results: raise --limit, or page with the API's cursor")
 
 
+def copies_line(copies: int, listed: list[dict[str, str]]) -> str:
+    """``3 copies: World Wire Service, The Evening Post, Daily Globe``."""
+    from rich.markup import escape
+
+    sources = list(dict.fromkeys(c["source"] for c in listed if c.get("source")))
+    more = ", …" if copies > len(listed) else ""
+    return f"{copies} copies: " + escape(", ".join(sources)) + more
+
+
 def api_routers() -> list[APIRouter]:
-    """The endpoints served beside search: the alert history and the watchlist backtest."""
+    """The endpoints served beside search: the alert history, the watchlist backtest and
+    the saved searches."""
     from processors.alerts.backtest_api import router as backtest_router
+    from processors.alerts.searches_api import router as searches_router
+    from processors.alerts.searches_api import web_router as searches_page
     from search.alerts.api import router as alerts_router
 
-    return [alerts_router, backtest_router]
+    return [alerts_router, backtest_router, searches_router, searches_page]
 
 
 def check_api_exposure(host: str, keys: list[str], allow_unauthenticated: bool) -> None:
     """Refuse to serve beyond this machine without API keys (a clear exit, not a warning)."""
-    from search.api import is_loopback
+    from search.guard import is_loopback
 
     if keys or is_loopback(host) or allow_unauthenticated:
         return
@@ -173,6 +197,12 @@ def api(
     check_api_exposure(host, settings.api_key_list, allow_unauthenticated)
     app = create_api(settings, routers=api_routers())
     # Open event streams (the live alerts page) would hold a graceful stop forever.
+    # The app writes its own access log (newsstream.access), with no API key in it.
     uvicorn.run(
-        app, host=host, port=port, log_level=settings.log_level.lower(), timeout_graceful_shutdown=3
+        app,
+        host=host,
+        port=port,
+        log_level=settings.log_level.lower(),
+        timeout_graceful_shutdown=3,
+        access_log=False,
     )

@@ -5,6 +5,12 @@ lets the alert store decide which alerts are new and publishes those to
 ``news.alerts`` and the log. Webhooks (only when configured) read
 ``news.alerts`` each through a queue of their own (``processors.alerts.delivery``),
 so a slow receiver delays neither detection nor the other receivers.
+
+An article in a language with a model comes twice (the fast path's version,
+then the recogniser's): the stage keeps no version of an article; an alert
+is raised the first time any version names the actor in the story (the
+store's alert id per actor and story), so the second version alerts only on
+actors the first did not name, and no alert is withdrawn.
 """
 
 from __future__ import annotations
@@ -17,10 +23,12 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 
 import faust
+from elastic_transport import TransportError
+from elasticsearch import ApiError
 from prometheus_client import Counter as Metric
 from prometheus_client import Histogram
 
-from contract.errors import PermanentError
+from contract.errors import PermanentError, ServiceUnavailable
 from contract.records import (
     Alert,
     EnrichedArticle,
@@ -30,6 +38,7 @@ from contract.records import (
 from contract.settings import Settings
 from processors.alerts.decide import decide
 from processors.alerts.delivery import register_webhooks
+from processors.alerts.saved import SavedSearchMatcher
 from processors.alerts.sinks import LogSink, Sink
 from processors.alerts.store import AlertStore
 from processors.enrichment.actors import ACTORS_STEP, match_actors
@@ -48,6 +57,7 @@ from processors.stage import (
 )
 from processors.topics import ProcessorTopics
 from search.client import async_es_client
+from search.saved_searches import searches_index
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +75,7 @@ BATCH_MAX = 500
 # second old) its alerts are late already: a batch then gathers up to
 # LATE_WINDOW, one claim request a second instead of five.
 LATE_WINDOW = 1.0
+PRUNE_INTERVAL = 3600.0  # seconds between two prunings of the alert history
 # A "sent" mark waits up to this long for the next claim request to ride on
 # (the store's ``mark_later``) instead of costing a request of its own; it
 # only matters to a worker taking over after a crash (leases last 15 s).
@@ -112,8 +123,10 @@ class Detector:
         sinks: Sequence[Sink],
         *,
         clock_ms: Callable[[], int] = _now_ms,
+        searches: SavedSearchMatcher | None = None,
     ) -> None:
         self.watchlist = watchlist
+        self.searches = searches
         self.store = store
         self.sinks = list(sinks)
         self.clock_ms = clock_ms
@@ -164,6 +177,18 @@ class Detector:
             )
         return decide(enriched, mentions, now_ms=self.clock_ms(), fallback_timestamp_ms=fallback_ms)
 
+    async def search_candidates(
+        self, articles: Sequence[tuple[EnrichedArticle, int]]
+    ) -> list[list[Alert]]:
+        """Each article's saved-search candidates; an unreachable Elasticsearch is an
+        outage (the batch is retried), never a reason to miss an alert."""
+        if self.searches is None:
+            return [[] for _ in articles]
+        try:
+            return await self.searches.candidates(articles, now_ms=self.clock_ms())
+        except (ApiError, TransportError) as exc:
+            raise ServiceUnavailable(f"saved searches: Elasticsearch: {exc}") from exc
+
     async def publish(
         self, candidates: Sequence[Alert]
     ) -> tuple[list[Alert], list[tuple[Alert, PermanentError]]]:
@@ -180,7 +205,9 @@ class Detector:
             await self.store.count_copies(later)
         pairs = list(zip(unique.values(), outcomes, strict=True))
         new = [a for a, o in pairs if o is True]
-        refused = [(a, o) for a, o in pairs if isinstance(o, Exception)]
+        refused: list[tuple[Alert, PermanentError]] = [
+            (a, o) for a, o in pairs if isinstance(o, PermanentError)
+        ]
         self._unsent.update((a.id, a.article_id) for a in new)
         _forget_oldest(self._unsent)  # never acknowledged
         for alert in new:
@@ -255,12 +282,20 @@ def detect_handler(
             for alert in found:
                 origin.setdefault(alert.id, i)
             candidates += found
+        matched = [i for i in range(len(items)) if i not in errors]
+        by_search = await detector.search_candidates(
+            [(items[i][1], items[i][0].timestamp_ms) for i in matched]
+        )
+        for i, found in zip(matched, by_search, strict=True):
+            for alert in found:
+                origin.setdefault(alert.id, i)
+            candidates += found
         new, refused = await detector.publish(candidates)
         outputs: list[list[Output]] = [[] for _ in items]
         for alert in new:
             outputs[origin[alert.id]].append(alert_output(alert))
-        for alert, exc in refused:
-            outputs[origin[alert.id]].append(refused_output(alert, exc))
+        for alert, error in refused:
+            outputs[origin[alert.id]].append(refused_output(alert, error))
         return [
             failed(errors[i]) if i in errors else handled(*outputs[i]) for i in range(len(items))
         ]
@@ -289,7 +324,9 @@ def register(app: faust.App, topics: ProcessorTopics, settings: Settings) -> Non
     source = open_watchlist(settings)
     store = AlertStore(async_es_client(settings), settings.index_alerts)
     # New alerts go to the alerts topic as the harness's outputs, after the log.
-    detector = Detector(source, store, [LogSink()])
+    matcher_es = async_es_client(settings, fast_json=True)
+    searches = SavedSearchMatcher(matcher_es, searches_index(settings.index_alerts))
+    detector = Detector(source, store, [LogSink()], searches=searches)
     detect = Stage(
         "alerts",
         decode_enriched,
@@ -304,8 +341,16 @@ def register(app: faust.App, topics: ProcessorTopics, settings: Settings) -> Non
 
     register_webhooks(app, topics, settings)
 
+    @app.timer(PRUNE_INTERVAL)
+    async def prune() -> None:
+        try:
+            await store.prune(settings.retention_days)
+        except Exception as exc:  # noqa: BLE001 - pruning is retried next hour
+            log.warning("alerts: pruning the history failed: %s", exc)
+
     @app.on_before_shutdown.connect
-    async def close(app: faust.App, **kwargs: object) -> None:
+    async def close(app: faust.App, /, *args: object, **kwargs: object) -> None:
         await detector.drain()
         log.info("alerts: %s", dict(detector.outcomes) or "no articles")
         await store.close()
+        await matcher_es.close()

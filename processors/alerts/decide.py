@@ -88,3 +88,51 @@ def decide(
             )
         )
     return alerts
+
+
+def search_alert(
+    enriched: EnrichedArticle,
+    search_id: str,
+    search_name: str,
+    words: Sequence[str],
+    *,
+    now_ms: int,
+    fallback_timestamp_ms: int = 0,
+) -> Alert:
+    """The candidate alert of a saved search that matched on ``words``.
+
+    Its id follows from the search and the story, as an actor's does, so a
+    story alerts once per saved search whatever copies and replays follow.
+    """
+    article = enriched.article
+    story = story_of(article)
+    landed = enriched.raw_timestamp_ms or fallback_timestamp_ms
+    first = words[0] if words else ""
+    snippet = ""
+    for text in (article.text, article.title):
+        at = text.find(first) if first else -1
+        if at >= 0:
+            snippet = make_snippet(text, at, at + len(first))
+            break
+    else:
+        snippet = make_snippet(article.text, 0, 0)
+    return Alert(
+        id=alert_id(f"search:{search_id}", story),
+        actor_id=f"search:{search_id}",
+        actor_name=search_name,
+        actor_kind="saved-search",
+        article_id=article.id,
+        story_id=story,
+        title=article.title,
+        url=article.url,
+        source=article.source.name,
+        language=enriched.language.code,
+        published=article.published,
+        matched_text=first,
+        snippet=snippet,
+        raw_timestamp_ms=landed,
+        alerted_at=iso_ms(now_ms),
+        latency_ms=max(0, now_ms - landed) if landed else -1,
+        saved_search=search_name,
+        highlights=list(words),
+    )

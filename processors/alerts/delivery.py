@@ -2,10 +2,15 @@
 
 Every receiver is a consumer group of its own on the alerts topic
 (``<processor group>-webhook-<digest of its URL>``); the group's committed
-offset is the receiver's place in its queue. A receiver is sent its alerts
-in batches of up to ten at a time, each with the webhook retry policy; an
-alert it still does not take is parked on the dead-letter topic (stage ``alerts-webhook``, the
-URL in the reason) and its queue moves on. A failing or slow receiver
+offset is the receiver's place in its queue. Faust gives an app one
+consumer group, so each queue reads Kafka with a consumer of its own, and
+hands every fetched batch to the stage harness (``processors.stage``) as
+stage ``alerts-webhook``: the harness decodes each alert, runs the delivery
+handler, parks what fails on the dead-letter topic (its one dead-letter
+builder) and acknowledges, exactly as in every Faust stage. A receiver is
+sent its alerts in batches of up to ten at a time, each with the webhook
+retry policy; an alert it still does not take is parked (the receiver's
+answer in the reason) and its queue moves on. A failing or slow receiver
 therefore holds back only itself: every other one has its own consumer,
 its own offsets and its own retries.
 
@@ -13,9 +18,11 @@ A receiver seen for the first time starts at the end of the alerts topic
 (its offsets are set before the worker joins any group), so adding a
 webhook does not replay old alerts; ``newsstream alerts backfill`` sends
 older ones explicitly. An alert's offset is committed only after the
-receiver took it or its dead-letter record was acknowledged (once per
-fetched batch, and at shutdown), and a worker stopping (SIGTERM) abandons
-the delivery in flight at once: that alert is delivered again after the
+harness acknowledged it (the receiver took it or its dead-letter record was
+acknowledged; once per fetched batch, and at shutdown). An alert that
+cannot even be parked holds back its partition's offset, as in any stage,
+until the queue starts again. A worker stopping (SIGTERM) abandons the
+delivery in flight at once: that alert is delivered again after the
 restart (receivers get the alert id as ``Idempotency-Key``), never lost.
 """
 
@@ -26,16 +33,30 @@ import contextlib
 import hashlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
+from functools import partial
+from typing import Any
 
 import faust
 from prometheus_client import Counter as Metric
 
 from contract.errors import NewsstreamError, ServiceUnavailable
-from contract.records import Alert, dead_letter_for, decode_json, encode
+from contract.records import Alert, decode_alert
 from contract.retry import SERVER_RETRY, WEBHOOK_RETRY, RetryPolicy, retrying
 from contract.settings import Settings
 from processors.alerts.sinks import WebhookSink, webhook_sinks
+from processors.stage import (
+    PARK_BACKOFF,
+    BatchHandler,
+    BatchReport,
+    Item,
+    Message,
+    Outcome,
+    Stage,
+    StageHarness,
+    failed,
+    handled,
+)
 from processors.topics import ProcessorTopics
 
 log = logging.getLogger(__name__)
@@ -47,8 +68,6 @@ WEBHOOKS = Metric(
     ["receiver", "outcome"],
 )
 BATCH = 10  # alerts fetched (and committed) at a time per receiver
-
-Park = Callable[[bytes, bytes | None, int, int, BaseException], Awaitable[None]]
 
 
 def receiver_digest(url: str) -> str:
@@ -99,28 +118,59 @@ def start_at_end_if_new(settings: Settings, url: str, *, timeout_ms: int = 10_00
         consumer.close()
 
 
+def delivery_handler(sink: WebhookSink, policy: RetryPolicy = WEBHOOK_RETRY) -> BatchHandler[Alert]:
+    """The harness's handler for one receiver: a batch's alerts go out together
+    (a burst is not sent one by one), each retried by ``policy``; one the
+    receiver still does not take fails its message, which the harness parks."""
+    receiver = receiver_digest(sink.url)
+
+    async def deliver(alert: Alert) -> Outcome:
+        try:
+            await retrying(partial(sink.deliver, alert), policy, f"{sink.name} {alert.id}")
+        except NewsstreamError as exc:
+            WEBHOOKS.labels(receiver, "parked").inc()
+            return failed(exc)
+        WEBHOOKS.labels(receiver, "delivered").inc()
+        return handled()
+
+    async def handle(items: Sequence[Item[Alert]]) -> list[Outcome]:
+        return list(await asyncio.gather(*(deliver(alert) for _, alert in items)))
+
+    return handle
+
+
+def message_of_record(record: Any) -> Message:
+    """The harness's view of a record fetched by aiokafka."""
+    return Message(
+        value=record.value,
+        key=record.key,
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        timestamp_ms=record.timestamp or 0,
+    )
+
+
 class ReceiverQueue:
-    """One receiver's queue: its own consumer group, retries and dead letters."""
+    """One receiver's queue: its own consumer group and retries; decoding,
+    parking and acknowledging are the stage harness's."""
 
     def __init__(
         self,
         settings: Settings,
         sink: WebhookSink,
-        park: Park,
+        topics: ProcessorTopics,
         *,
         policy: RetryPolicy = WEBHOOK_RETRY,
-        park_retry: RetryPolicy = SERVER_RETRY,
+        park_backoff: RetryPolicy = PARK_BACKOFF,
         restart_retry: RetryPolicy = SERVER_RETRY,
     ) -> None:
         self.settings = settings
         self.sink = sink
-        self.park = park
-        self.policy = policy
-        self.park_retry = park_retry
         self.restart_retry = restart_retry
         self.restarts = 0
-        self.delivered = 0
-        self.parked = 0
+        stage = Stage(STAGE, decode_alert, delivery_handler(sink, policy), batch_size=BATCH)
+        self.harness: StageHarness[Alert] = StageHarness(stage, topics, park_backoff=park_backoff)
 
     async def run(self) -> None:
         """Deliver until cancelled (the worker stopping); a Kafka failure (a broker
@@ -135,13 +185,26 @@ class ReceiverQueue:
                 self.restarts += 1
                 delay = self.restart_retry.delay(self.restarts)
                 log.warning(
-                    "webhook %s: queue stopped (%s: %s); restarting in %.0fs",
-                    self.sink.url,
+                    "%s: queue stopped (%s: %s); restarting in %.0fs",
+                    self.sink.name,
                     type(exc).__name__,
                     exc,
                     delay,
                 )
                 await asyncio.sleep(delay)
+
+    async def run_batch(
+        self, messages: Sequence[Message]
+    ) -> tuple[BatchReport, dict[tuple[str, int], int]]:
+        """One fetched batch through the harness: its report and the offsets it
+        acknowledged, by (topic, partition), to commit."""
+        acked: dict[tuple[str, int], int] = {}
+
+        async def ack(message: Message) -> None:
+            acked[(message.topic, message.partition)] = message.offset + 1
+
+        report = await self.harness.run_batch(messages, ack)
+        return report, acked
 
     async def _consume(self) -> None:
         from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
@@ -159,35 +222,32 @@ class ReceiverQueue:
             # alert; the group must not think the queue died meanwhile.
             max_poll_interval_ms=BATCH * 120_000,
         )
-        url = self.sink.url
+        name = self.sink.name
+        harness = self.harness
+        # A new consumer starts from the committed offsets: nothing is held any more.
+        harness.release(set(harness.held))
 
         class Listener(ConsumerRebalanceListener):
-            async def on_partitions_revoked(self, revoked: object) -> None:
-                pass
+            async def on_partitions_revoked(self, revoked: set[Any]) -> None:
+                # The partition's next owner starts from its committed offset.
+                harness.release({(tp.topic, tp.partition) for tp in revoked})
 
             async def on_partitions_assigned(self, assigned: object) -> None:
                 partitions = sorted(tp.partition for tp in assigned)  # type: ignore[attr-defined]
-                log.info("webhook %s: delivering from partitions %s", url, partitions)
+                log.info("%s: delivering from partitions %s", name, partitions)
 
         consumer.subscribe([self.settings.topic_alerts], listener=Listener())
-        done: dict[TopicPartition, int] = {}  # delivered or parked, not yet committed
+        done: dict[TopicPartition, int] = {}  # acknowledged, not yet committed
         committing: asyncio.Future[None] | None = None
         try:
             await consumer.start()
             while True:
                 batches = await consumer.getmany(timeout_ms=1000, max_records=BATCH)
-                # A batch's alerts go out together (a burst is not sent one by one);
-                # its offsets are committed once all of them were taken or parked.
-                await asyncio.gather(
-                    *(
-                        self.deliver(record.value, record.key, tp.partition, record.offset)
-                        for tp, records in batches.items()
-                        for record in records
-                    )
-                )
-                for tp, records in batches.items():
-                    if records:
-                        done[tp] = records[-1].offset + 1
+                messages = [message_of_record(r) for records in batches.values() for r in records]
+                if not messages:
+                    continue
+                _, acked = await self.run_batch(messages)
+                done.update({TopicPartition(t, p): offset for (t, p), offset in acked.items()})
                 if done:  # one commit per batch, overlapped with the next batch's deliveries
                     if committing is not None:
                         await committing
@@ -202,53 +262,6 @@ class ReceiverQueue:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(consumer.stop(), 5)
 
-    async def deliver(
-        self, raw: bytes, key: bytes | None, partition: int = -1, offset: int = -1
-    ) -> str:
-        """One alert to this receiver: ``delivered`` or ``parked`` (never neither)."""
-        try:
-            alert = Alert.from_dict(decode_json(raw))
-            await retrying(
-                lambda: self.sink.deliver(alert), self.policy, f"{self.sink.name} {alert.id}"
-            )
-        except NewsstreamError as exc:
-            error: NewsstreamError = exc
-            await retrying(
-                lambda: self.park(raw, key, partition, offset, error),
-                self.park_retry,
-                f"{self.sink.name}: dead letter",
-            )
-            self.parked += 1
-            WEBHOOKS.labels(receiver_digest(self.sink.url), "parked").inc()
-            return "parked"
-        self.delivered += 1
-        WEBHOOKS.labels(receiver_digest(self.sink.url), "delivered").inc()
-        return "delivered"
-
-
-def dead_letters_to(topic: faust.TopicT, settings: Settings) -> Park:
-    """Park on ``topic`` and wait for Kafka's acknowledgement."""
-
-    async def park(
-        raw: bytes, key: bytes | None, partition: int, offset: int, exc: BaseException
-    ) -> None:
-        record = dead_letter_for(
-            raw,
-            exc,
-            stage=STAGE,
-            topic=settings.topic_alerts,
-            partition=partition,
-            offset=offset,
-            key=key,
-        )
-        log.warning("%s: parked alert %s: %s", STAGE, record.key, record.error)
-        try:
-            await (await topic.send(key=key, value=encode(record)))
-        except Exception as err:  # noqa: BLE001 - retried by the caller
-            raise ServiceUnavailable(f"dead-letter send failed: {err}") from err
-
-    return park
-
 
 def register_webhooks(app: faust.App, topics: ProcessorTopics, settings: Settings) -> list:
     """Start one delivery queue per configured receiver with the worker."""
@@ -258,9 +271,8 @@ def register_webhooks(app: faust.App, topics: ProcessorTopics, settings: Setting
     for sink in sinks:
         started = start_at_end_if_new(settings, sink.url)
         if started:
-            log.info("webhook %s: new receiver, starts at offsets %s", sink.url, started)
-    park = dead_letters_to(topics.deadletter, settings)
-    queues = [ReceiverQueue(settings, sink, park) for sink in sinks]
+            log.info("%s: new receiver, starts at offsets %s", sink.name, started)
+    queues = [ReceiverQueue(settings, sink, topics) for sink in sinks]
     log.info("alerts: delivering to %d webhook(s), each with its own queue", len(queues))
 
     running: list[asyncio.Future[None]] = []
@@ -272,7 +284,7 @@ def register_webhooks(app: faust.App, topics: ProcessorTopics, settings: Setting
     app.task(deliver_to_webhooks)
 
     @app.on_before_shutdown.connect
-    async def close(app: faust.App, **kwargs: object) -> None:
+    async def close(app: faust.App, /, *args: object, **kwargs: object) -> None:
         # Faust waits for its tasks to end on their own; a queue blocked on a slow
         # receiver would hold the worker up, so the deliveries in flight are
         # abandoned now (not committed: they are sent again after the restart).
@@ -332,12 +344,12 @@ async def backfill(
     """
     counts = {"delivered": 0, "failed": 0}
     for raw in await asyncio.to_thread(alerts_since, settings, since_ms):
-        alert = Alert.from_dict(decode_json(raw))
+        alert = decode_alert(raw)
         for sink in sinks:
             try:
-                await retrying(lambda s=sink, a=alert: s.deliver(a), policy, sink.name)
+                await retrying(partial(sink.deliver, alert), policy, sink.name)
                 counts["delivered"] += 1
             except NewsstreamError as exc:
                 counts["failed"] += 1
-                log.warning("backfill: %s did not take %s: %s", sink.url, alert.id, exc)
+                log.warning("backfill: %s did not take %s: %s", sink.name, alert.id, exc)
     return counts

@@ -1,7 +1,5 @@
 """Where new alerts go: small plugins sharing one ``deliver(alert)`` interface.
 
-* :class:`KafkaSink` publishes to ``news.alerts``, the stream everything
-  else (webhooks, other services) reads;
 * :class:`LogSink` writes one line per alert to the worker's log;
 * :class:`WebhookSink` POSTs JSON (or a Slack-compatible message).
 
@@ -18,7 +16,8 @@ from typing import Any, Protocol
 import httpx
 
 from contract.errors import PermanentError, ServiceUnavailable
-from contract.records import Alert, encode
+from contract.records import Alert
+from contract.redact import redact_url, redact_urls, scrub
 
 log = logging.getLogger(__name__)
 
@@ -43,18 +42,6 @@ class Sink(Protocol):
     name: str
 
     async def deliver(self, alert: Alert) -> None: ...
-
-
-class KafkaSink:
-    """Publish to the alerts topic, keyed by alert id."""
-
-    name = "kafka"
-
-    def __init__(self, topic: Any) -> None:
-        self.topic = topic
-
-    async def deliver(self, alert: Alert) -> None:
-        await self.topic.send(key=alert.id.encode(), value=encode(alert))
 
 
 class LogSink:
@@ -107,7 +94,11 @@ def slack_payload(alert: Alert) -> dict[str, Any]:
 
 
 class WebhookSink:
-    """POST each alert to one URL; the alert id doubles as an idempotency key."""
+    """POST each alert to one URL; the alert id doubles as an idempotency key.
+
+    The URL is the receiver's credential: ``name`` and every error show only
+    its scheme and host (:func:`contract.redact.redact_url`).
+    """
 
     def __init__(
         self,
@@ -120,7 +111,8 @@ class WebhookSink:
     ) -> None:
         self.url = url
         self.fmt = fmt
-        self.name = f"webhook {url}"
+        self.shown = redact_url(url)
+        self.name = f"webhook {self.shown}"
         self.client = client or httpx.AsyncClient(
             timeout=timeout,
             headers={"User-Agent": user_agent},
@@ -137,13 +129,20 @@ class WebhookSink:
                 self.url, json=self.payload(alert), headers={"Idempotency-Key": alert.id}
             )
         except httpx.TransportError as exc:  # connect, read, timeouts
-            raise DeliveryFailed(f"{self.url}: {type(exc).__name__}: {exc}") from exc
+            raise DeliveryFailed(
+                f"{self.shown}: {type(exc).__name__}: {self._clean(exc)}"
+            ) from None
         if response.is_success:
             return
-        detail = f"{self.url} answered {response.status_code}: {response.text[:200]!r}"
+        body = self._clean(response.text[:200])
+        detail = f"{self.shown} answered {response.status_code}: {body!r}"
         if response.status_code in RETRYABLE_STATUS:
             raise DeliveryFailed(detail)
         raise DeliveryRejected(detail)
+
+    def _clean(self, text: object) -> str:
+        """A receiver's or the client's words, without the URL (it may echo it)."""
+        return redact_urls(scrub(str(text), [self.url]))
 
     async def close(self) -> None:
         await self.client.aclose()

@@ -15,6 +15,13 @@ to run out, and takes the alert over. A pending claim of a live worker turns
 ``sent`` within milliseconds, so waiting costs nothing in the normal case,
 and a crash cannot lose an alert.
 
+The index is bounded: :meth:`AlertStore.prune` deletes the alerts whose
+story was last seen before the retention window (a copy arriving later is a
+new story then), and an alert keeps the ids of its first and newest
+``COPY_ARTICLES_KEPT`` copies and its first ``SOURCES_KEPT`` sources, while
+``copies`` counts them all. A replay of a copy that fell out of the list is
+counted again; replays come within minutes, the list spans far more.
+
 The client is Elasticsearch's asyncio one (``search.client.async_es_client``), so the
 stream processor's event loop never waits on a blocking call.
 """
@@ -27,12 +34,14 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from elastic_transport import ConnectionError as TransportConnectionError
 from elastic_transport import TransportError
 from elasticsearch import ApiError, AsyncElasticsearch, ConflictError, NotFoundError
 
+from contract.clock import window_start
 from contract.errors import RejectedDocument, ServiceUnavailable
 from contract.records import Alert
 from contract.retry import STORE_RETRY, RetryPolicy, retrying
@@ -74,6 +83,8 @@ ALERTS_MAPPING: dict[str, Any] = {
         "alias": {"type": "keyword"},
         "rule": {"type": "keyword"},
         "entity": {"type": "keyword"},
+        "saved_search": {"type": "keyword"},
+        "highlights": {"type": "keyword"},
         "state": {"type": "keyword"},  # pending | sent
         "claimed_at": {"type": "date"},
         "claimed_by": {"type": "keyword"},
@@ -87,8 +98,12 @@ ALERTS_MAPPING: dict[str, Any] = {
     },
 }
 _COPY_FIELDS = ("alias", "rule", "entity", "copies", "sources", "copy_articles", "last_seen_at")
+_NEWER_FIELDS = (*_COPY_FIELDS, "saved_search", "highlights")
 
 COPY_ATTEMPTS = 5  # optimistic updates of one alert by racing workers
+COPY_ARTICLES_KEPT = 100  # article ids kept on an alert to tell replays from new copies
+SOURCES_KEPT = 50  # sources listed on an alert (``copies`` counts every copy)
+PRUNE_BATCH = 5000  # alerts deleted per bulk request
 
 
 def _with_copies(source: dict[str, Any], copies: list[Alert]) -> tuple[dict[str, Any], int]:
@@ -96,19 +111,22 @@ def _with_copies(source: dict[str, Any], copies: list[Alert]) -> tuple[dict[str,
     articles = list(source.get("copy_articles") or [source.get("article_id", "")])
     sources = list(source.get("sources") or [source.get("source", "")])
     last_seen = source.get("last_seen_at") or source.get("alerted_at", "")
+    counted = int(source.get("copies") or len(articles))
     new = 0
     for alert in copies:
         if alert.article_id in articles:
             continue
         new += 1
         articles.append(alert.article_id)
-        if alert.source not in sources:
+        if alert.source not in sources and len(sources) < SOURCES_KEPT:
             sources.append(alert.source)
         last_seen = max(last_seen, alert.alerted_at)
+    if len(articles) > COPY_ARTICLES_KEPT:  # the first copy, and the newest ones
+        articles = articles[:1] + articles[1 - COPY_ARTICLES_KEPT :]
     change = {
         "copy_articles": articles,
         "sources": sources,
-        "copies": len(articles),
+        "copies": counted + new,
         "last_seen_at": last_seen,
     }
     return change, new
@@ -175,7 +193,7 @@ class AlertStore:
                 # drop the refresh interval it set (a user's own value stays).
                 await self.es.indices.put_mapping(
                     index=self.index,
-                    properties={f: ALERTS_MAPPING["properties"][f] for f in _COPY_FIELDS},
+                    properties={f: ALERTS_MAPPING["properties"][f] for f in _NEWER_FIELDS},
                 )
                 found = await self.es.indices.get_settings(
                     index=self.index, name="index.refresh_interval"
@@ -199,13 +217,6 @@ class AlertStore:
 
         await self._call(f"create index {self.index}", create)
         self._ready = True
-
-    async def claim(self, alert: Alert) -> bool:
-        """True when this is the first time for ``alert.id`` (deliver it), else False."""
-        [outcome] = await self.claim_many([alert])
-        if isinstance(outcome, Exception):
-            raise outcome
-        return outcome
 
     async def claim_many(self, alerts: Sequence[Alert]) -> list[bool | RejectedDocument]:
         """For each alert: True (first time: deliver it), False (seen before), or the
@@ -282,7 +293,7 @@ class AlertStore:
                 groups.setdefault(alert.id, []).append(alert)
             found = await self._call(
                 "read alerts for copies",
-                lambda ids=list(groups): self.es.mget(index=self.index, ids=ids),
+                partial(self.es.mget, index=self.index, ids=list(groups)),
             )
             ops: list[dict[str, Any]] = []
             sent: list[tuple[str, int]] = []
@@ -307,7 +318,7 @@ class AlertStore:
             if not ops:
                 break
             result = await self._call(
-                f"count copies on {len(sent)} alerts", lambda ops=ops: self.es.bulk(operations=ops)
+                f"count copies on {len(sent)} alerts", partial(self.es.bulk, operations=ops)
             )
             pending = []
             for (alert_id, new), item in zip(sent, result["items"], strict=True):
@@ -412,6 +423,53 @@ class AlertStore:
         if failed:
             log.warning("could not mark %d alerts: %s", len(failed), failed[:3])
         return result["items"][len(marks) // 2 :]
+
+    async def prune(self, retention_days: int) -> int:
+        """Delete the alerts whose story was last seen before the retention
+        window (by the store's clock); how many. Nothing when it is 0."""
+        cutoff = window_start(self.clock(), retention_days)
+        if cutoff is None:
+            return 0
+        await self.ensure_index()
+        before = _iso(cutoff)
+        query = {
+            "bool": {
+                "minimum_should_match": 1,
+                "should": [
+                    {"range": {"last_seen_at": {"lt": before}}},
+                    {
+                        "bool": {
+                            "must_not": [{"exists": {"field": "last_seen_at"}}],
+                            "filter": [{"range": {"alerted_at": {"lt": before}}}],
+                        }
+                    },
+                ],
+            }
+        }
+        deleted = 0
+        while True:
+            await self._call("refresh alerts", lambda: self.es.indices.refresh(index=self.index))
+            found = await self._call(
+                "find expired alerts",
+                lambda: self.es.search(
+                    index=self.index, query=query, size=PRUNE_BATCH, source=False
+                ),
+            )
+            ids = [hit["_id"] for hit in found["hits"]["hits"]]
+            if not ids:
+                break
+            ops: list[dict[str, Any]] = [{"delete": {"_index": self.index, "_id": i}} for i in ids]
+
+            def delete(ops: list[dict[str, Any]] = ops) -> Any:
+                return self.es.bulk(operations=ops)
+
+            await self._call(f"delete {len(ids)} expired alerts", delete)
+            deleted += len(ids)
+            if len(ids) < PRUNE_BATCH:
+                break
+        if deleted:
+            log.info("alerts: deleted %d older than %d days", deleted, retention_days)
+        return deleted
 
     async def get(self, alert_id: str) -> dict[str, Any] | None:
         try:

@@ -1,7 +1,7 @@
 """Find tracked actors in an article: a pure function over plain text.
 
-Every alias is folded by the shared name-matching core
-(:mod:`processors.enrichment.textmatch`: case and accents removed, so
+Every alias is folded as every name match folds text
+(:mod:`contract.text`: case and accents removed, so
 "GUAIDO" finds "Guaidó"; punctuation and spaces of any kind are one space;
 soft hyphens and zero-width characters dropped) and compiled once per
 watchlist into one Aho-Corasick automaton, so an article is scanned once
@@ -61,14 +61,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from contract.records import ActorMention, Entity
+from contract.text import fold_text, match_key
 from processors.enrichment.common_words import is_common_word
-from processors.enrichment.textmatch import (
-    KeyAutomaton,
-    build_automaton,
-    fold_text,
-    match_key,
-    raw_hits,
-)
+from processors.enrichment.textmatch import KeyAutomaton, build_automaton, raw_hits
 from processors.enrichment.watchlist import Actor, Watchlist
 
 # Inflection endings a name may take without an apostrophe, by script.
@@ -127,12 +122,6 @@ class _Entry:
 def fold_key(text: str) -> str:
     """An alias as the automaton stores it: folded, single spaces."""
     return match_key(text)
-
-
-def fold_with_offsets(text: str) -> tuple[str, list[int] | None]:
-    """Folded text and, per folded character, its index in ``text`` (None: identity)."""
-    folded = fold_text(text)
-    return folded.folded, folded.origin
 
 
 def _unspaced_script(text: str) -> bool:
@@ -337,10 +326,28 @@ def _case_rule(entry: _Entry, written: str) -> str | None:
     return "capitalised"
 
 
-def _raw_hits(
-    automaton: KeyAutomaton, field: str, original: str
-) -> list[tuple[int, int, _Entry, str, str]]:
-    """(start, end, entry, written, case rule) for every hit passing the local rules."""
+@dataclass(frozen=True, slots=True)
+class _RawHit:
+    """A name found in a field that passed the local rules (boundaries, case)."""
+
+    start: int
+    end: int
+    entry: _Entry
+    written: str  # as the text writes it
+    case: str  # the case rule it passed
+
+
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    """Whether a hit counts, by which rules or why not, and the entity seen there."""
+
+    counts: bool
+    why: str
+    seen_as: str
+
+
+def _raw_hits(automaton: KeyAutomaton, field: str, original: str) -> list[_RawHit]:
+    """Every hit passing the local rules, with offsets into ``original``."""
     ft = fold_text(original)
     folded = ft.folded
     out = []
@@ -355,31 +362,32 @@ def _raw_hits(
             case = _case_rule(entry, written)
             if case is None:
                 continue
-            out.append((o_start, o_end, entry, written, case))
+            out.append(_RawHit(o_start, o_end, entry, written, case))
     return out
 
 
 _ROLE_RANK = {"alias": 0, "surname": 1, "ambiguous": 2}
-_RawHit = tuple[int, int, _Entry, str, str]
 
 
 def _resolve(raw: list[_RawHit]) -> list[_RawHit]:
     """Drop excluded hits, then keep the longest of overlapping hits."""
-    excludes = [(h[0], h[1], h[2].actor) for h in raw if h[2].role == "exclude"]
+    excludes = [(h.start, h.end, h.entry.actor) for h in raw if h.entry.role == "exclude"]
     names = [
         h
         for h in raw
-        if h[2].role in _ROLE_RANK
-        and not any(xs <= h[0] and h[1] <= xe and xa == h[2].actor for xs, xe, xa in excludes)
+        if h.entry.role in _ROLE_RANK
+        and not any(
+            xs <= h.start and h.end <= xe and xa == h.entry.actor for xs, xe, xa in excludes
+        )
     ]
-    names.sort(key=lambda h: (-(h[1] - h[0]), h[0], _ROLE_RANK[h[2].role]))
+    names.sort(key=lambda h: (-(h.end - h.start), h.start, _ROLE_RANK[h.entry.role]))
     kept: list[_RawHit] = []
     taken: set[tuple[int, int, int]] = set()
     for hit in names:
-        start, end, entry = hit[0], hit[1], hit[2]
+        start, end, entry = hit.start, hit.end, hit.entry
         if (start, end, entry.actor) in taken:
             continue
-        if any(k[0] < end and start < k[1] and (k[0], k[1]) != (start, end) for k in kept):
+        if any(k.start < end and start < k.end and (k.start, k.end) != (start, end) for k in kept):
             continue
         kept.append(hit)
         taken.add((start, end, entry.actor))
@@ -422,7 +430,7 @@ def _own_words(actor: Actor) -> frozenset[str]:
 @lru_cache(maxsize=4096)  # per hit otherwise; actors are immutable
 def _own_initials(actor: Actor) -> frozenset[str]:
     """Initials of the actor's given names ("G." for "G. Kersey", "M." for "Mark Rutte")."""
-    initials = set()
+    initials: set[str] = set()
     for name in (*actor.names, actor.name):
         words = _WORDS.findall(fold_key(name))
         initials.update(w[0] for w in words[:-1])
@@ -640,16 +648,14 @@ def _place_reading(text: str, start: int, end: int, seen: list[_Seen]) -> str:
 
 def _judge(
     actor: Actor,
-    entry: _Entry,
-    start: int,
-    end: int,
-    written: str,
+    hit: _RawHit,
     value: str,
     seen: list[_Seen],
     shouting: bool,
     language: str,
-) -> tuple[bool, str, str]:
-    """(counts, rule or reason, entity seen there) for one hit."""
+) -> _Verdict:
+    """Whether one hit counts, and why."""
+    entry, start, end, written = hit.entry, hit.start, hit.end, hit.written
     overlapping = [s for s in seen if s.start < end and start < s.end]
     wanted = ENTITY_TYPES.get(actor.kind, "")
     entity = (
@@ -676,12 +682,12 @@ def _judge(
             None,
         )
         if inside is not None:
-            return False, f"inside {inside.type} {inside.text!r}", seen_as
+            return _Verdict(False, f"inside {inside.type} {inside.text!r}", seen_as)
         if single:
             loud = shouting or (written.isupper() and entry.case not in ("acronym", "exact"))
             why = _longer_name(value, start, end, actor, loud, language)
             if why:
-                return False, f"part of a longer name: {why}", seen_as
+                return _Verdict(False, f"part of a longer name: {why}", seen_as)
             rules.append("not inside a longer name")
     covering = [s for s in overlapping if s.start <= start and end <= s.end]
     types = {s.type for s in covering if s.type in _TYPES}
@@ -692,10 +698,10 @@ def _judge(
         elif actor.kind == "organisation" and types == {"LOC"}:
             why = _place_reading(value, start, end, seen)
             if why:
-                return False, f"read as the place: {why}", seen_as
+                return _Verdict(False, f"read as the place: {why}", seen_as)
             rules.append("a place name, not in a place context")
         else:
-            return False, f"typed {'/'.join(sorted(types))}", seen_as
+            return _Verdict(False, f"typed {'/'.join(sorted(types))}", seen_as)
     if (
         language
         and single
@@ -705,7 +711,7 @@ def _judge(
         and not any(s.type == wanted for s in covering)
     ):
         rules.append(_WEAK)
-    return True, ", ".join(rules), seen_as
+    return _Verdict(True, ", ".join(rules), seen_as)
 
 
 _WEAK = "an everyday word where capitals say nothing, with a surer mention elsewhere"
@@ -730,49 +736,41 @@ def find_hits(
         return []
     fields = {"title": title or "", "text": text or ""}
     raw = {f: _raw_hits(automaton, f, value) for f, value in fields.items()}
-    context = {h[2].actor for hits in raw.values() for h in hits if h[2].role == "context"}
+    context = {h.entry.actor for hits in raw.values() for h in hits if h.entry.role == "context"}
     kept = {f: _resolve(hits) for f, hits in raw.items()}
     seen = _seen_spans(entities)
-    judged: dict[str, list[tuple[_RawHit, str, str]]] = {}
+    judged: dict[str, list[tuple[_RawHit, _Verdict]]] = {}
     roles_by_actor: dict[int, set[str]] = {}
     for field_name, hits in kept.items():
         value = fields[field_name]
         shouting = field_name == "title" and _shouting(value)
         for hit in hits:
-            actor = watchlist.actors[hit[2].actor]
-            counts, why, seen_as = _judge(
-                actor,
-                hit[2],
-                hit[0],
-                hit[1],
-                hit[3],
-                value,
-                seen.get(field_name, []),
-                shouting,
-                language,
-            )
-            if not counts:
+            actor = watchlist.actors[hit.entry.actor]
+            verdict = _judge(actor, hit, value, seen.get(field_name, []), shouting, language)
+            if not verdict.counts:
                 if rejected is not None:
                     rejected.append(
                         Hit(
                             actor.id,
                             field_name,
-                            hit[0],
-                            hit[1],
-                            hit[3],
-                            hit[2].role,
-                            hit[2].written,
-                            why,
-                            seen_as,
+                            hit.start,
+                            hit.end,
+                            hit.written,
+                            hit.entry.role,
+                            hit.entry.written,
+                            verdict.why,
+                            verdict.seen_as,
                         )
                     )
                 continue
-            judged.setdefault(field_name, []).append((hit, why, seen_as))
-            if _WEAK not in why:
-                roles_by_actor.setdefault(hit[2].actor, set()).add(hit[2].role)
+            judged.setdefault(field_name, []).append((hit, verdict))
+            if _WEAK not in verdict.why:
+                roles_by_actor.setdefault(hit.entry.actor, set()).add(hit.entry.role)
     out: list[Hit] = []
-    for field_name, hits in judged.items():
-        for (start, end, entry, written, case), why, seen_as in sorted(hits, key=lambda h: h[0][0]):
+    for field_name, pairs in judged.items():
+        for hit, verdict in sorted(pairs, key=lambda p: p[0].start):
+            start, end, entry, written, case = hit.start, hit.end, hit.entry, hit.written, hit.case
+            why, seen_as = verdict.why, verdict.seen_as
             actor = watchlist.actors[entry.actor]
             roles = roles_by_actor.get(entry.actor, set())
             if not roles:  # only weak mentions ("Green flags and banners ...")

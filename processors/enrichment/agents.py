@@ -7,7 +7,9 @@ runs on the stage's offload, a batch at a time.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
+from typing import Any
 
 import faust
 
@@ -37,7 +39,9 @@ def enrich_one(article: Article, message: Message, *, watchlist: Watchlist) -> O
     return handled(Output("enriched", enriched.id.encode(), encode(enriched)))
 
 
-def register(app: faust.App, topics: ProcessorTopics, settings: Settings) -> faust.types.AgentT:
+def register(
+    app: faust.App, topics: ProcessorTopics, settings: Settings
+) -> faust.types.AgentT[Any]:
     """Attach the enrich stage to ``app``."""
     source = open_watchlist(settings)  # a bad NEWSSTREAM_ACTORS fails at start
     in_processes = settings.stage_offload == "process"
@@ -48,7 +52,7 @@ def register(app: faust.App, topics: ProcessorTopics, settings: Settings) -> fau
         workers=pool_size(settings.stage_processes) if in_processes else 1,
     )
 
-    async def handle(items: list[Item[Article]]) -> list[Outcome]:
+    async def handle(items: Sequence[Item[Article]]) -> list[Outcome]:
         # The live watchlist is read once per batch, on the loop.
         fn = partial(enrich_one, watchlist=source.get())
         return await offload.each(fn, items)

@@ -19,8 +19,9 @@ from functools import lru_cache
 
 from contract.ids import fold
 from contract.records import Entity, Mention
+from contract.text import fold_text, match_key
 from processors.enrichment.names import NameEntry, all_entries, seed_hash
-from processors.enrichment.textmatch import build_automaton, fold_text, match_key, raw_hits
+from processors.enrichment.textmatch import build_automaton, raw_hits
 
 log = logging.getLogger(__name__)
 

@@ -127,10 +127,11 @@ def country_entries() -> list[NameEntry]:
     ]
     entries = []
     for country in pycountry.countries:
-        english = [
-            getattr(country, attr, None) for attr in ("common_name", "name", "official_name")
+        english: list[str] = [
+            n
+            for attr in ("common_name", "name", "official_name")
+            if (n := getattr(country, attr, None))
         ]
-        english = [n for n in english if n]
         forms: list[str] = []
         for name in english:
             forms.append(name)

@@ -36,7 +36,7 @@ def warm_up() -> None:
     language.detect_language("warm up", "")
     gazetteer.default_gazetteer()
     propernames.cues()
-    topics.default_classifier()
+    topics.warm_up()
     versions()
 
 

@@ -24,8 +24,8 @@ import yaml
 
 from contract.ids import fold
 from contract.records import Entity, Mention
+from contract.text import FoldedText, fold_text, match_key
 from processors.enrichment.names import SEED_DIR, curated_entries
-from processors.enrichment.textmatch import FoldedText, fold_text, match_key
 
 CUES_FILE = SEED_DIR / "propernames.yaml"
 SOURCE = "heuristic"
@@ -255,9 +255,10 @@ def _classify(run: list[Token], before: Token | None, c: Cues) -> tuple[str, lis
     if cue or (len(run) >= 2 and keys[0] in c.given_names):
         return "PER", run
     lowercase_before = before is not None and not before.cap and not run[0].sentence_start
-    if len(run) == 1 and lowercase_before and before.key in c.organisation_cues:
+    word_before = before.key if lowercase_before and before is not None else ""
+    if len(run) == 1 and word_before in c.organisation_cues:
         return "ORG", run
-    if len(run) == 1 and lowercase_before and before.key in c.place:
+    if len(run) == 1 and word_before in c.place:
         return "LOC", run
     if len(run) >= 2 and not run[0].sentence_start:
         return "MISC", run
@@ -326,11 +327,13 @@ def find_unlisted(
             entity = _add(found, kind, name, Mention(start, end, name, field))
             if kind == "PER":
                 surnames.setdefault(" ".join(t.key for t in name_tokens[1:]), entity)
-    for field, value, run, kind in pending:
-        if isinstance(run, tuple):
+    for field, value, waiting, kind in pending:
+        if isinstance(waiting, tuple):
             if not surnames:
                 continue
-            run = _tokens(fold_text(value), [run])
+            run = _tokens(fold_text(value), [waiting])
+        else:
+            run = waiting
         if not (surnames and _join_surname(surnames, field, value, run)) and kind:
             start, end = run[0].start, run[-1].end
             name = value[start:end]

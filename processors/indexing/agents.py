@@ -1,17 +1,24 @@
 """The indexing stage: enriched articles from Kafka into Elasticsearch, in bulk.
 
 Offsets are committed only after Elasticsearch acknowledged a batch: the
-stage harness (``processors.stage``) acknowledges each message once its
-document is indexed or parked on the dead-letter topic.
+stage harness (``processors.stage``) decodes each message, parks what does
+not decode, and acknowledges each message once its document is indexed or
+parked on the dead-letter topic; the bulk indexer gets decoded articles.
+
+An article in a language with a model arrives twice (the fast path's
+version, then the recogniser's with statistical names); the index keeps
+the one with the higher :func:`contract.records.revision`, as the
+document's external version, whatever order they arrive in (see
+``docs/pipeline.md``).
 
 With Elasticsearch down the batch is retried with backoff for as long as it
 takes; nothing is acked meanwhile, so a crash or shutdown at any point leaves
 the batch to be delivered again, and the article id as ``_id`` in an index
-chosen by the published month makes that redelivery an overwrite.
-
-Test seam: when the file ``<data_dir>/faults/pause-index-after-bulk`` exists,
-the agent logs ``FAULT pause-index-after-bulk`` after a successful bulk and
-waits before acking, so a test can kill the worker in exactly that gap.
+chosen by the published month makes that redelivery an overwrite. A batch
+Elasticsearch refuses as a whole (too large, forbidden) is split by the
+stage harness until the refused documents are parked. Provisioning waits
+for an Elasticsearch that does not answer; one that refuses the index
+layout stops the worker with the reason (:mod:`processors.fatal`).
 """
 
 from __future__ import annotations
@@ -20,20 +27,22 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
-from pathlib import Path
 
 import faust
 from elasticsearch import AsyncElasticsearch
 
-from contract.errors import InvalidMessage
-from contract.retry import SERVER_RETRY
+from contract.errors import RefusedRequest
+from contract.records import EnrichedArticle, decode_enriched
+from contract.retry import SERVER_RETRY, retrying
 from contract.settings import Settings
+from processors.fatal import stop_worker
 from processors.indexing.refresh import BacklogRefresh
 from processors.lateness import late_after
 from processors.stage import Item, Message, Outcome, Stage, failed, handled, register_stage
 from processors.topics import ProcessorTopics
 from search.bulk_indexer import AsyncBulkIndexer, IndexerConfig
 from search.client import async_es_client, es_client
+from search.errors import ES_ERRORS, classify
 from search.index_template import REFRESH_INTERVAL
 from search.layout import IndexLayout
 from search.provision import provision
@@ -42,30 +51,37 @@ from search.retention import apply_retention
 log = logging.getLogger(__name__)
 
 STAGE = "index"
-FAULT_PAUSE_AFTER_BULK = "pause-index-after-bulk"
 RETENTION_INTERVAL = 3600.0
 REFRESH_TICK = 0.5  # seconds between checks whether a drained backlog's refreshes can return
 
 
-def fault_path(settings: Settings, name: str) -> Path:
-    return Path(settings.data_dir) / "faults" / name
+def _provision_once(settings: Settings) -> IndexerConfig:
+    """Templates and alias, once; Elasticsearch's errors classified (retry or not)."""
+    client = es_client(settings)
+    try:
+        return provision(client, settings)
+    except ES_ERRORS as exc:
+        raise classify(exc, "provisioning the index layout") from exc
+    finally:
+        client.close()
 
 
-async def _provision_until_ready(settings: Settings) -> IndexerConfig:
-    """Templates and alias; waits (with backoff) for Elasticsearch to answer."""
+async def _provision_until_ready(settings: Settings) -> IndexerConfig | None:
+    """Templates and alias; waits (with backoff) for Elasticsearch to answer.
+
+    A refusal (a mapping conflict, an index where the alias should be, no
+    permission) will not heal by waiting: the worker stops, saying why.
+    """
     loop = asyncio.get_running_loop()
-    attempt = 0
-    while True:
-        attempt += 1
-        client = es_client(settings)
-        try:
-            return await loop.run_in_executor(None, provision, client, settings)
-        except Exception as exc:  # noqa: BLE001 - any failure here means "not ready yet"
-            delay = SERVER_RETRY.delay(attempt)
-            log.warning("index: Elasticsearch not ready (%s); retrying in %.1fs", exc, delay)
-            await asyncio.sleep(delay)
-        finally:
-            client.close()
+    try:
+        return await retrying(
+            lambda: loop.run_in_executor(None, _provision_once, settings),
+            SERVER_RETRY,
+            "index: Elasticsearch not ready",
+        )
+    except RefusedRequest as exc:
+        stop_worker(f"index: cannot set up the index layout {settings.index_articles}: {exc}")
+        return None
 
 
 def backlog_refresh(es: AsyncElasticsearch, settings: Settings) -> BacklogRefresh:
@@ -96,82 +112,67 @@ def index_handler(
     indexer: AsyncBulkIndexer,
     refresh: BacklogRefresh,
     late: Callable[[Message], bool],
-    settings: Settings,
-) -> Callable[[Sequence[Item[bytes]]], Awaitable[list[Outcome]]]:
+) -> Callable[[Sequence[Item[EnrichedArticle]]], Awaitable[list[Outcome]]]:
     """The batch handler: one bulk request; what Elasticsearch refuses is parked;
     the refresh interval told whether the batch was late."""
 
-    async def handle(items: Sequence[Item[bytes]]) -> list[Outcome]:
-        outcome = await indexer.index([(i, message.value) for i, (message, _) in enumerate(items)])
+    async def handle(items: Sequence[Item[EnrichedArticle]]) -> list[Outcome]:
+        outcome = await indexer.index([(i, enriched) for i, (_, enriched) in enumerate(items)])
         await refresh.after_batch(late(items[-1][0]))
         outcomes = [handled()] * len(items)
         for failure in outcome.invalid + outcome.rejected:
             outcomes[failure.meta] = failed(failure.error)
-        if fault_path(settings, FAULT_PAUSE_AFTER_BULK).exists():
-            log.warning(
-                "FAULT %s: %d documents acknowledged, not acking offsets",
-                FAULT_PAUSE_AFTER_BULK,
-                len(outcome.indexed),
-            )
-            await asyncio.sleep(3600)
         return outcomes
 
     return handle
 
 
-def _raw(value: bytes | None) -> bytes:
-    """The indexer decodes (and reports what does not decode) itself."""
-    if value is None:
-        raise InvalidMessage("empty message (no value)")
-    return value
+class Indexing(faust.Service):
+    """The index stage's hold on Elasticsearch, started and stopped with the worker.
 
+    The client and indexer are made when the agent starts (:meth:`start_indexing`
+    waits for Elasticsearch); the client is closed once the agents have stopped.
+    Its timers end a drained backlog's long refresh interval and apply retention.
+    """
 
-def register(app: faust.App, topics: ProcessorTopics, settings: Settings) -> None:
-    """Attach the indexing agent and the retention timer to ``app``."""
+    def __init__(self, settings: Settings, late: Callable[[Message], bool]) -> None:
+        super().__init__()
+        self.settings = settings
+        self.late = late
+        self.indexer: AsyncBulkIndexer | None = None
+        self.refresh: BacklogRefresh | None = None
+        self._handle: (
+            Callable[[Sequence[Item[EnrichedArticle]]], Awaitable[list[Outcome]]] | None
+        ) = None
 
-    indexer: AsyncBulkIndexer | None = None
-    refresh: BacklogRefresh | None = None
-    handler: Callable[[Sequence[Item[bytes]]], Awaitable[list[Outcome]]] | None = None
-    late = late_after(settings.bulk_late_after)
-
-    async def start() -> None:
-        nonlocal indexer, refresh, handler
-        config = await _provision_until_ready(settings)
-        es = async_es_client(settings)
+    async def start_indexing(self) -> None:
+        config = await _provision_until_ready(self.settings)
+        if config is None:  # refused: the worker is stopping
+            await asyncio.Event().wait()
+        assert config is not None
+        es = async_es_client(self.settings)
         # Never give up on a batch: not acking is the only safe failure.
-        indexer = AsyncBulkIndexer(es, replace(config, max_attempts=None))
-        refresh = backlog_refresh(es, settings)
-        await refresh.restore("the indexer starts")  # a stopped worker may have held it
-        handler = index_handler(indexer, refresh, late, settings)
+        self.indexer = AsyncBulkIndexer(es, replace(config, max_attempts=None))
+        self.refresh = backlog_refresh(es, self.settings)
+        await self.refresh.restore("the indexer starts")  # a stopped worker may have held it
+        self._handle = index_handler(self.indexer, self.refresh, self.late)
 
-    async def handle(items: Sequence[Item[bytes]]) -> list[Outcome]:
-        assert handler is not None, "started before the first batch"
-        return await handler(items)
+    async def handle(self, items: Sequence[Item[EnrichedArticle]]) -> list[Outcome]:
+        assert self._handle is not None, "started before the first batch"
+        return await self._handle(items)
 
-    stage = Stage(
-        STAGE,
-        _raw,
-        handle,
-        batch_size=settings.bulk_size,
-        within=settings.bulk_interval,
-        start=start,
-        late=late,
-        late_within=settings.bulk_late_interval,
-    )
-    register_stage(app, topics, topics.enriched, stage, name="index-articles")
+    async def on_stop(self) -> None:
+        if self.indexer is not None:
+            await self.indexer.client.close()
 
-    @app.on_before_shutdown.connect
-    async def close(app: faust.App, **kwargs: object) -> None:
-        if indexer is not None:
-            await indexer.client.close()
+    @faust.Service.timer(REFRESH_TICK)
+    async def _drained(self) -> None:
+        if self.refresh is not None:
+            await self.refresh.tick()
 
-    @app.timer(REFRESH_TICK)
-    async def drained() -> None:
-        if refresh is not None:
-            await refresh.tick()
-
-    @app.timer(RETENTION_INTERVAL)
-    async def retention() -> None:
+    @faust.Service.timer(RETENTION_INTERVAL)
+    async def _retention(self) -> None:
+        settings = self.settings
         layout = IndexLayout(settings.index_articles)
         client = es_client(settings)
         try:
@@ -183,3 +184,23 @@ def register(app: faust.App, topics: ProcessorTopics, settings: Settings) -> Non
             log.warning("index: retention pass failed: %s", exc)
         finally:
             client.close()
+
+
+def register(app: faust.App, topics: ProcessorTopics, settings: Settings) -> None:
+    """Attach the indexing agent and its service (client, timers) to ``app``."""
+    late = late_after(settings.bulk_late_after)
+    indexing = Indexing(settings, late)
+    # Added before the app starts, it starts before the app's own services and
+    # stops after them: the client outlives the agent that uses it.
+    app.add_dependency(indexing)
+    stage = Stage(
+        STAGE,
+        decode_enriched,
+        indexing.handle,
+        batch_size=settings.bulk_size,
+        within=settings.bulk_interval,
+        start=indexing.start_indexing,
+        late=late,
+        late_within=settings.bulk_late_interval,
+    )
+    register_stage(app, topics, topics.enriched, stage, name="index-articles")

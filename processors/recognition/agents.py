@@ -1,9 +1,12 @@
 """The recognise stage: enriched articles in, the same articles with more names out.
 
-It reads the enriched topic and writes back to it under the article id, so
-the indexer overwrites the document and the alerts stage (which deduplicates
-by alert id) sees nothing new to alert twice. Articles already recognised
-(its own output) and languages without a model are skipped, not re-sent.
+It reads the enriched topic and writes back to it under the article id. The
+second version wins by rule, not by arrival: its ``versions["recognition"]``
+gives it the higher :func:`contract.records.revision`, which the search
+index keeps as the document's external version; the alerts stage raises
+only alerts its alert store has not seen for the actor and story (see
+``docs/pipeline.md``). Articles already recognised (its own output) and
+languages without a model are skipped, not re-sent.
 The models run on the stage's offload, a small batch at a time, so the event
 loop keeps fetching, committing and heart-beating meanwhile; decoding,
 sending, parking and acknowledging are the harness's (``processors.stage``).

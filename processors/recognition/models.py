@@ -70,7 +70,3 @@ def recogniser_for(language: str) -> Recogniser | None:
     """The model for ``language``, or None (unknown or not loadable: warned once)."""
     with _lock:
         return _cached(language)
-
-
-def has_model(language: str) -> bool:
-    return language in REGISTRY and recogniser_for(language) is not None

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from contract.records import Article, EnrichedArticle
+from contract.records import RECOGNITION_STEP, Article, EnrichedArticle
 from processors.enrichment.actors import ACTORS_STEP, match_actors
 from processors.enrichment.gazetteer import default_gazetteer
 from processors.enrichment.pipeline import enrich, watchlist_version
@@ -20,7 +20,7 @@ from processors.enrichment.watchlist import Watchlist
 from processors.recognition.merge import Listed, merge
 from processors.recognition.models import Recogniser, recogniser_for
 
-VERSION_KEY = "recognition"
+VERSION_KEY = RECOGNITION_STEP
 
 
 def select(enriched: EnrichedArticle) -> Recogniser | None:

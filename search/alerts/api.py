@@ -22,6 +22,7 @@ def list_alerts(
     actor: str | None = Query(None, description="Actor id or name, e.g. nicolas-maduro"),
     since: str | None = Query(None, description="ISO date/time, or an age: 30m, 24h, 7d"),
     limit: int = Query(50, ge=1, le=1000),
+    saved_search: str | None = Query(None, description="Name of a saved search"),
 ) -> dict[str, Any]:
     try:
         after = parse_since(since) if since else None
@@ -29,6 +30,11 @@ def list_alerts(
         raise HTTPException(status_code=422, detail=str(exc)) from None
     state = request.app.state
     total, alerts = search_alerts(
-        state.es, state.settings.index_alerts, actor=actor, since=after, limit=limit
+        state.es,
+        state.settings.index_alerts,
+        actor=actor,
+        since=after,
+        limit=limit,
+        saved_search=saved_search,
     )
     return {"total": total, "alerts": alerts}

@@ -31,9 +31,13 @@ def parse_since(value: str, *, now: datetime | None = None) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-def alerts_query(actor: str | None = None, since: datetime | None = None) -> dict[str, Any]:
-    """Alerts for an actor (id or name words) raised after ``since``."""
+def alerts_query(
+    actor: str | None = None, since: datetime | None = None, saved_search: str | None = None
+) -> dict[str, Any]:
+    """Alerts for an actor (id or name words), or a saved search, raised after ``since``."""
     filters: list[dict[str, Any]] = []
+    if saved_search:
+        filters.append({"term": {"saved_search": saved_search}})
     if actor:
         filters.append(
             {
@@ -58,12 +62,13 @@ def search_alerts(
     actor: str | None = None,
     since: datetime | None = None,
     limit: int = 50,
+    saved_search: str | None = None,
 ) -> tuple[int, list[dict[str, Any]]]:
     """(total, newest ``limit`` alerts); an index that does not exist yet holds none."""
     try:
         found = es.search(
             index=index,
-            query=alerts_query(actor, since),
+            query=alerts_query(actor, since, saved_search),
             size=limit,
             sort=[{"alerted_at": {"order": "desc"}}],
             track_total_hits=True,

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 _STEP = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1)}
 
 #: The search page's parameters, in the order they appear in a URL.
-PARAMS = ("q", "lang", "source", "topic", "entity", "actor", "since", "until", "sort")
+PARAMS = ("q", "lang", "source", "topic", "entity", "actor", "since", "until", "sort", "copies")
 MULTI = ("lang", "source", "topic", "entity", "actor")
 
 
@@ -43,9 +43,12 @@ class SearchLinks:
     def removing(self, name: str, value: str) -> str:
         return self.url([(k, v) for k, v in self.pairs if (k, v) != (name, value)])
 
+    def without(self, name: str) -> str:
+        return self.url([(k, v) for k, v in self.pairs if k != name])
+
     def filters(self) -> list[tuple[str, str]]:
-        """The active filters (everything but the query text and sort)."""
-        return [(k, v) for k, v in self.pairs if k not in ("q", "sort")]
+        """The active filters (everything but the query text, sort and copies)."""
+        return [(k, v) for k, v in self.pairs if k not in ("q", "sort", "copies")]
 
     def narrowed_to(self, bucket_start: str, interval: str) -> str:
         """This search limited to one histogram bucket (``since``..``until``)."""

@@ -3,7 +3,10 @@
 The indexed document keeps entity *names*, not offsets, so the page finds
 their surface forms again: a name, a person's surname alone, and every text
 an actor was matched on, compared without case or accents ("Guaido" marks
-"Guaidó") and never inside a longer word. Pure functions over plain data.
+"Guaidó") and never inside a longer word. The text is folded as the
+enrichment folds it (:mod:`contract.text`: soft hyphens and zero-width
+characters dropped too), so every name it found is marked where it found
+it. Pure functions over plain data.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from urllib.parse import urlencode
 
 from markupsafe import Markup, escape
 
-from contract.ids import fold
+from contract.text import fold_text, match_key
 
 KINDS = ("actor", "person", "organisation", "location", "misc")
 
@@ -59,40 +62,29 @@ def terms_for(document: dict) -> list[Term]:
 
 def _owner(matched: str, names: list[str], ids: list[str]) -> str:
     """The actor whose name shares a word with ``matched`` (else the first one)."""
-    words = set(fold(matched).split())
+    words = set(match_key(matched).split())
     for index, name in enumerate(names):
-        if words & set(fold(name).split()):
+        if words & set(match_key(name).split()):
             return ids[index] if index < len(ids) else name
     return ids[0] if ids else matched
-
-
-def _folded(text: str) -> tuple[str, list[int]]:
-    """``text`` folded, and for each folded character the index it came from."""
-    parts: list[str] = []
-    origin: list[int] = []
-    for index, char in enumerate(text):
-        folded = fold(char) if not char.isascii() else char.lower()
-        parts.append(folded)
-        origin.extend([index] * len(folded))
-    return "".join(parts), origin
 
 
 def find_marks(text: str, terms: list[Term]) -> list[Mark]:
     """Non-overlapping marks, leftmost first, longest form at a position."""
     by_form: dict[str, Term] = {}
     for term in terms:
-        key = fold(term.form).strip()
+        key = match_key(term.form)
         if len(key) >= 2:
             by_form.setdefault(key, term)
     if not text or not by_form:
         return []
-    folded, origin = _folded(text)
+    folded = fold_text(text)
     alternatives = "|".join(re.escape(f) for f in sorted(by_form, key=len, reverse=True))
+    # Folded text holds only letters, digits and spaces: a space or an end is an edge.
     pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
     marks = []
-    for match in pattern.finditer(folded):
-        start = origin[match.start()]
-        end = origin[match.end() - 1] + 1
+    for match in pattern.finditer(folded.folded):
+        start, end = folded.span(match.start(), match.end())
         marks.append(Mark(start, end, by_form[match.group(0)]))
     return marks
 

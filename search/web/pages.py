@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -89,11 +90,30 @@ def _mark(text: str | None, matched: str | None) -> Markup:
     return Markup("").join(pieces)
 
 
+_NOT_EM = re.compile(r"<(?!/?em>)")
+
+
+def _highlight(fragment: str | None) -> Markup:
+    """A highlight fragment as HTML with ``<em>`` its only tags.
+
+    The query asks Elasticsearch to escape the text around its ``<em>`` marks
+    (``"encoder": "html"``); any other ``<`` is escaped here too, so the page
+    stays text-only should the fragment ever come unescaped.
+    """
+    return Markup(_NOT_EM.sub("&lt;", fragment or ""))
+
+
 templates.env.filters["mark"] = _mark
+templates.env.filters["highlight"] = _highlight
 templates.env.filters["short_time"] = _short_time
 templates.env.filters["ago"] = _ago
 templates.env.filters["duration"] = _duration
 templates.env.filters["story"] = story_line
+
+
+def render_page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Any:
+    """A page of the desk from its template (other layers' pages use it too)."""
+    return _page(request, name, context, status)
 
 
 def _page(request: Request, name: str, context: dict[str, Any], status: int = 200):
@@ -131,6 +151,7 @@ def search_page(request: Request) -> HTMLResponse:
             cursor=cursor,
             facets=True,
             histogram=True,
+            collapse=links.first("copies") != "all",
         )
         result = run_search(_state(request).es, _state(request).settings.index_articles, search)
     except QueryTooCostly as exc:

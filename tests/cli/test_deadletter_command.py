@@ -8,10 +8,10 @@ from kafka import KafkaProducer
 from typer.testing import CliRunner
 
 from contract.errors import InvalidMessage
+from contract.isolated import settings_env
 from contract.kafka_admin import ensure_topics
 from contract.records import dead_letter_for, encode
 from newsstream.cli import app
-from tests.conftest import settings_env
 
 
 def test_lists_parked_records_with_stage_and_error(kafka_bootstrap, settings):

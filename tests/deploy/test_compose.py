@@ -243,9 +243,9 @@ def test_the_full_distributions_mapping_is_accepted_and_searchable(es_client, un
 def test_the_recognisers_health_follows_its_own_consumer_group(
     kafka_bootstrap, unique, tmp_path, monkeypatch
 ):
+    from contract.isolated import isolated_settings, settings_env
     from contract.kafka_admin import ensure_topics
-    from tests.conftest import isolated_settings, settings_env
-    from tests.workers import running_worker
+    from newsstream.workers import running_worker
 
     settings = isolated_settings(unique, tmp_path / "data")
     ensure_topics(settings)

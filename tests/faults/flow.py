@@ -1,9 +1,11 @@
 """A flow of generated articles, served as RSS feeds that grow wave by wave.
 
 Every article is distinct (its own URL, title and text, so its own story);
-every tenth one names a tracked person planted in its text. The alerts the
-flow must raise are therefore known from how it was generated, not from the
-matching code: one per planted article.
+every tenth one names a tracked person planted in its text, and every
+seventh one (from the fourth) mentions a zeppelin, which a saved search for
+"zeppelins" looks for. The alerts the flow must raise are therefore known
+from how it was generated, not from the matching code: one per planted
+article and one per zeppelin.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from html import escape
 from pathlib import Path
 
 from contract.ids import article_id
+from search.saved_searches import search_id
 
 WORDS = [
     "government",
@@ -68,6 +71,10 @@ actors:
     aliases: [{ACTOR_NAME}]
 """
 PLANT_EVERY = 10
+SEARCH_NAME = "Zeppelins"
+SEARCH_QUERY = "zeppelins"
+SEARCH_ACTOR = f"search:{search_id(SEARCH_NAME)}"
+SEARCH_EVERY = 7
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,7 @@ class Item:
     title: str
     text: str
     planted: bool
+    searched: bool = False
 
     @property
     def id(self) -> str:
@@ -99,6 +107,7 @@ class Flow:
             for n in range(per_feed):
                 number = f * per_feed + n
                 planted = number % PLANT_EVERY == 0
+                searched = number % SEARCH_EVERY == 3
                 words = [rng.choice(WORDS) for _ in range(60)]
                 if planted:
                     words[rng.randrange(5, 55)] = f"minister {ACTOR_NAME} said"
@@ -108,8 +117,11 @@ class Flow:
                         n=n,
                         url=f"https://flow{f}.example/news/{number}",
                         title=f"Report {number}: {' '.join(words[:5])}",
-                        text=f"Report number {number}. " + " ".join(words) + ".",
+                        text=f"Report number {number}. "
+                        + " ".join(words)
+                        + (". A zeppelin flew over." if searched else "."),
                         planted=planted,
+                        searched=searched,
                     )
                 )
         self.per_feed = per_feed
@@ -120,8 +132,11 @@ class Flow:
 
     @property
     def expected_alerts(self) -> set[tuple[str, str]]:
-        """(actor id, article id) of every alert the flow must raise, once each."""
-        return {(ACTOR_ID, item.id) for item in self.items if item.planted}
+        """(actor id, article id) of every alert the flow must raise, once each
+        (a saved search's alerts carry ``search:<its id>`` as their actor id)."""
+        return {(ACTOR_ID, item.id) for item in self.items if item.planted} | {
+            (SEARCH_ACTOR, item.id) for item in self.items if item.searched
+        }
 
     def feed_list(self, path: Path) -> Path:
         lines = ["feeds:"]

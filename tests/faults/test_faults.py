@@ -1,15 +1,16 @@
 """Kill -9 each part of the running pipeline at a random moment, bring it back, count.
 
 A poller and a worker run as real processes on the private stack while a
-flow of 1,000 articles (100 of them planted with a tracked name) is
-released, 25 a second, in four stretches of ten seconds. At a random
-moment of each stretch one part is killed with SIGKILL and started again:
-the poller, the worker, Kafka, Elasticsearch; the stretch goes on meanwhile,
-and the test then waits until everything released so far is on the raw
-topic and searchable and its alerts are stored, and notes how long that
-took after the part was back. At the end every article must be on
-the raw topic once (as a read_committed consumer sees it), searchable once,
-every expected alert stored once, and both processes must stop on SIGTERM.
+flow of 1,000 articles (100 of them planted with a tracked name, 143 with a
+word a saved search looks for) is released, 25 a second, in four stretches
+of ten seconds. At a random moment of each stretch one part is killed with
+SIGKILL and started again: the poller, the worker, Kafka, Elasticsearch; the
+stretch goes on meanwhile, and the test then waits until everything released
+so far is on the raw topic and searchable and its alerts are stored, and
+notes how long that took after the part was back. At the end every article
+must be on the raw topic once (as a read_committed consumer sees it),
+searchable once, every expected alert stored once, and both processes must
+stop on SIGTERM.
 The figures, and the seed of the random moments, are printed at the end of
 the run.
 """
@@ -28,13 +29,14 @@ from pathlib import Path
 
 import pytest
 
+from contract.isolated import isolated_settings, settings_env
 from contract.kafka_admin import ensure_topics
-from tests.conftest import isolated_settings, settings_env
+from newsstream.workers import READY_MARKERS
+from search.saved_searches import add_search, searches_index, validate
 from tests.faults.conftest import FIGURES, PrivateStack
-from tests.faults.flow import WATCHLIST, Flow
+from tests.faults.flow import SEARCH_NAME, SEARCH_QUERY, WATCHLIST, Flow
 from tests.ingest.server import FeedServer
 from tests.topics import read_committed
-from tests.workers import READY_MARKERS
 
 pytestmark = [pytest.mark.kafka]
 
@@ -222,6 +224,12 @@ def test_kill_9_each_part_under_a_flow_loses_nothing_and_duplicates_nothing(
     pipeline = Pipeline(private_stack, tmp_path, flow.feed_list(tmp_path / "feeds.yaml"))
     ensure_topics(pipeline.settings)
     es = es_client(private_stack)
+    # Saved before the flow starts, with time for a new index on a busy machine.
+    add_search(
+        es.options(request_timeout=120),
+        searches_index(pipeline.settings.index_alerts),
+        validate(SEARCH_NAME, SEARCH_QUERY),
+    )
     releaser = Releaser(flow, server)
 
     def current() -> tuple[Counter, Counter, Counter]:

@@ -8,7 +8,7 @@ import time
 from kafka import KafkaProducer
 
 from contract.kafka_admin import ensure_topics
-from tests.workers import running_worker
+from newsstream.workers import running_worker
 
 
 def test_message_flows_from_kafka_through_faust_into_a_full_text_search(

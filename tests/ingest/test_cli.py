@@ -13,10 +13,11 @@ import urllib.request
 import pytest
 from typer.testing import CliRunner
 
+from contract.isolated import settings_env
 from ingest import feedlist
 from ingest.lock import PollerRunning, hold_poller_lock
 from newsstream.cli import app
-from tests.conftest import ROOT, settings_env
+from tests.conftest import ROOT
 from tests.ingest.conftest import FIXTURE_ARTICLES, FIXTURE_NAMES, fixture_feeds
 
 runner = CliRunner()

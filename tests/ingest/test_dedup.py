@@ -24,3 +24,29 @@ def test_decide(known, content_hash, feed_url, text_len, expected):
     assert decide(known, content_hash=content_hash, feed_url=feed_url, text_len=text_len) == (
         expected
     )
+
+
+WINDOW_START = 1_000_000.0
+
+
+@pytest.mark.parametrize(
+    ("known", "content_hash", "published", "expected"),
+    [
+        (None, "h1", WINDOW_START - 1, "expired"),  # older than the window: never new again
+        (None, "h1", WINDOW_START + 1, "new"),
+        (None, "h1", None, "new"),  # undated: dated when fetched
+        (KNOWN, "h1", WINDOW_START - 1, "duplicate"),  # still known: a plain duplicate
+        (KNOWN, "h2", WINDOW_START - 1, "expired"),  # an edit of an expired article
+        (KNOWN, "h2", WINDOW_START + 1, "updated"),
+    ],
+)
+def test_decide_at_the_edge_of_the_window(known, content_hash, published, expected):
+    got = decide(
+        known,
+        content_hash=content_hash,
+        feed_url="http://a/feed",
+        text_len=1000,
+        published=published,
+        cutoff=WINDOW_START,
+    )
+    assert got == expected

@@ -17,11 +17,11 @@ from kafka import KafkaConsumer, KafkaProducer
 
 from contract.kafka_admin import ensure_topics
 from contract.records import encode
+from newsstream.workers import running_worker
+from processors.enrichment.samples import SEED_ARTICLE, make_article
 from search.index_template import delete_index_layout
 from search.layout import IndexLayout
-from tests.processors.enrichment.conftest import SEED_ARTICLE, make_article
 from tests.search.factories import enriched
-from tests.workers import running_worker
 
 pytestmark = [pytest.mark.kafka, pytest.mark.elasticsearch]
 

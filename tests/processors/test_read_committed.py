@@ -9,9 +9,9 @@ from kafka import KafkaProducer
 
 from contract.kafka_admin import ensure_topics
 from contract.records import encode
-from tests.processors.enrichment.conftest import make_article
+from newsstream.workers import running_worker
+from processors.enrichment.samples import make_article
 from tests.topics import read_committed
-from tests.workers import running_worker
 
 pytestmark = pytest.mark.kafka
 

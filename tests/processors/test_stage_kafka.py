@@ -17,9 +17,9 @@ from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 from contract.kafka_admin import ensure_topics
 from contract.records import encode
 from contract.settings import Settings
+from newsstream.workers import running_worker
+from processors.enrichment.samples import make_article
 from processors.groups import app_id_for
-from tests.processors.enrichment.conftest import make_article
-from tests.workers import running_worker
 
 pytestmark = pytest.mark.kafka
 

@@ -11,7 +11,7 @@ from search.bulk_indexer import BulkIndexer
 from search.index_template import delete_index_layout
 from search.layout import IndexLayout
 from search.provision import provision
-from tests.search.factories import dutch_seed, enriched, message
+from tests.search.factories import dutch_seed, enriched
 
 
 @pytest.fixture
@@ -72,7 +72,7 @@ def corpus(es_client):
     settings = Settings.from_env(index_articles=f"t{uuid.uuid4().hex[:10]}-news-articles")
     config = provision(es_client, settings)
     records = corpus_records()
-    BulkIndexer(es_client, config).index([(r.id, message(r)) for r in records])
+    BulkIndexer(es_client, config).index([(r.id, r) for r in records])
     es_client.indices.refresh(index=config.layout.alias)
     yield settings, records
     delete_index_layout(es_client, config.layout)

@@ -27,6 +27,7 @@ def enriched(
     language: str = "en",
     source: str = "Example News",
     topics: tuple[str, ...] = ("politics",),
+    topic_words: tuple[str, ...] = (),
     entities: tuple[tuple[str, str], ...] = (),
     actors: tuple[str, ...] = (),
     url: str = "",
@@ -57,7 +58,14 @@ def enriched(
             for kind, name in entities
         ],
         topics=[
-            Topic(code=f"medtop:{i:08d}", label=label, score=0.8) for i, label in enumerate(topics)
+            Topic(
+                code=f"medtop:{i:08d}",
+                label=label,
+                score=round(0.8 - 0.2 * i, 2),
+                evidence=list(topic_words) if i == 0 else [],
+                source="model" if topic_words else "",
+            )
+            for i, label in enumerate(topics)
         ],
         versions={"language": "test-1", "entities": "test-1", "topics": "test-1"},
         enriched_at="2019-03-12T10:01:01.000Z",
@@ -91,6 +99,7 @@ def dutch_seed() -> EnrichedArticle:
         language="nl",
         source="NOS",
         topics=("politics", "conflict, war and peace"),
+        topic_words=("maduro", "regering", "oppositie"),
         entities=(
             ("PER", "Nicolás Maduro"),
             ("PER", "Juan Guaidó"),

@@ -18,7 +18,9 @@ def api(es_client, corpus):
     def extra_endpoint(request: Request) -> dict:
         return {"index": get_settings(request).index_articles}
 
-    with TestClient(create_api(settings, routers=[extra], client=es_client)) as client:
+    with TestClient(
+        base_url="http://localhost", app=create_api(settings, routers=[extra], client=es_client)
+    ) as client:
         yield client
 
 
@@ -102,7 +104,7 @@ def test_api_keys_are_required_when_configured(es_client, corpus):
     from contract.settings import Settings
 
     keyed = Settings.from_env(index_articles=settings.index_articles, api_keys="k1, k2")
-    with TestClient(create_api(keyed, client=es_client)) as client:
+    with TestClient(base_url="http://localhost", app=create_api(keyed, client=es_client)) as client:
         refused = client.get("/search", params={"q": "Maduro"})
         assert refused.status_code == 401 and "X-API-Key" in refused.json()["detail"]
         assert client.get("/search", headers={"X-API-Key": "wrong"}).status_code == 401

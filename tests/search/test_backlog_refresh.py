@@ -9,10 +9,10 @@ from dataclasses import replace
 
 import pytest
 
+from newsstream.workers import running_worker
 from processors.indexing.refresh import BacklogRefresh
 from tests.search.factories import enriched, message
 from tests.search.test_indexing_agent import produce, wait_for
-from tests.workers import running_worker
 
 
 class Clock:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from search.bulk_indexer import BulkIndexer, IndexerConfig
 from search.index_template import ensure_index_layout, mappings_component
-from tests.search.factories import dutch_seed, message
+from tests.search.factories import dutch_seed
 
 NOW = datetime(2026, 11, 27, tzinfo=UTC)
 
@@ -16,7 +16,7 @@ def test_layout_creation_is_idempotent(es_client, clean_layout):
     assert first.templates_written
     assert first.index_created == f"{clean_layout.alias}-2026.11"
     BulkIndexer(es_client, IndexerConfig(clean_layout, refresh="wait_for")).index(
-        [(0, message(dutch_seed()))]
+        [(0, dutch_seed())]
     )
     template = es_client.indices.get_index_template(name=clean_layout.template)
 
@@ -34,7 +34,7 @@ def test_layout_creation_is_idempotent(es_client, clean_layout):
 def test_new_monthly_index_gets_mappings_and_joins_the_alias(es_client, clean_layout):
     ensure_index_layout(es_client, clean_layout, {}, now=NOW)
     BulkIndexer(es_client, IndexerConfig(clean_layout, refresh="wait_for")).index(
-        [(0, message(dutch_seed()))]
+        [(0, dutch_seed())]
     )
     index = f"{clean_layout.alias}-2019.03"
     mapping = es_client.indices.get_mapping(index=index)[index]["mappings"]

@@ -36,7 +36,7 @@ from search.index_template import (
 from search.provision import provision
 from search.query import SearchRequest, run_search
 from tests.conftest import ROOT
-from tests.search.factories import dutch_seed, enriched, message
+from tests.search.factories import dutch_seed, enriched
 
 FIXTURES = ROOT / "seeds" / "feeds"
 PLUGIN_MISSING = (
@@ -70,7 +70,7 @@ def samples(es_client):
     settings = Settings.from_env(index_articles=f"t{uuid.uuid4().hex[:10]}-news-articles")
     config = provision(es_client, settings)
     records = sample_articles()
-    BulkIndexer(es_client, config).index([(i, message(r)) for i, r in enumerate(records)])
+    BulkIndexer(es_client, config).index([(i, r) for i, r in enumerate(records)])
     es_client.indices.refresh(index=config.layout.alias)
     yield config, records
     delete_index_layout(es_client, config.layout)
@@ -126,7 +126,7 @@ def test_a_folded_word_finds_an_article_in_a_language_without_its_own_analyser(
     polish = enriched(
         1, title="Awaria prądu w Łodzi", text="Mieszkańcy Łodzi bez prądu.", language="pl"
     )
-    BulkIndexer(es_client, config).index([(0, message(polish))])
+    BulkIndexer(es_client, config).index([(0, polish)])
     result = run_search(es_client, clean_layout.alias, SearchRequest(query="lodzi"))
     assert [h.language for h in result.hits] == ["pl"]
 
@@ -134,7 +134,7 @@ def test_a_folded_word_finds_an_article_in_a_language_without_its_own_analyser(
 def test_without_language_analysers_the_exact_word_still_finds_it(es_client, clean_layout):
     ensure_index_layout(es_client, clean_layout, {})
     BulkIndexer(es_client, IndexerConfig(clean_layout, refresh="wait_for")).index(
-        [(0, message(dutch_seed()))]
+        [(0, dutch_seed())]
     )
     exact = run_search(es_client, clean_layout.alias, SearchRequest(query="stroompanne"))
     plural = run_search(es_client, clean_layout.alias, SearchRequest(query="stroompannes"))
@@ -147,7 +147,7 @@ def test_an_index_made_before_the_analysers_gets_them_and_its_articles_are_reana
 ):
     ensure_index_layout(es_client, clean_layout, {})
     BulkIndexer(es_client, IndexerConfig(clean_layout, refresh="wait_for")).index(
-        [(0, message(dutch_seed()))]
+        [(0, dutch_seed())]
     )
     before = run_search(es_client, clean_layout.alias, SearchRequest(query="stroompannes"))
     assert before.hits == []
@@ -178,7 +178,7 @@ def test_an_index_made_before_offsets_were_kept_still_highlights_other_word_form
         mappings=_without_offsets(mappings_component({})["mappings"]),
     )
     BulkIndexer(es_client, IndexerConfig(clean_layout, refresh="wait_for")).index(
-        [(0, message(dutch_seed()))]
+        [(0, dutch_seed())]
     )
 
     ensure_index_layout(es_client, clean_layout, {"nl": "newsstream_dutch"})
@@ -253,7 +253,7 @@ def test_a_part_of_a_compound_finds_the_compound(es_client, clean_layout):
     BulkIndexer(
         es_client,
         IndexerConfig(clean_layout, analysed_languages=frozenset({"nl"}), refresh="wait_for"),
-    ).index([(0, message(record))])
+    ).index([(0, record)])
     found = run_search(es_client, clean_layout.alias, SearchRequest(query="verkiezing"))
     split = run_search(es_client, clean_layout.alias, SearchRequest(query="raadsverkiezing"))
     assert [h.language for h in found.hits] == ["nl"]

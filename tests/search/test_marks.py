@@ -34,6 +34,17 @@ def test_never_inside_a_longer_word_but_across_a_hyphen():
     assert _marked("de regering-Maduro") == [("Maduro", "person")]
 
 
+def test_a_name_written_with_a_soft_hyphen_or_a_zero_width_space_is_marked():
+    # The enrichment finds these names (it drops the invisible characters), so
+    # the page must mark them too.
+    text = "Ma\u00adduro sprak met Gu\u200baidó in Cara\u00adcas."
+    assert _marked(text) == [
+        ("Ma\u00adduro", "person"),
+        ("Gu\u200baidó", "actor"),
+        ("Cara\u00adcas", "location"),
+    ]
+
+
 def test_offsets_survive_characters_that_fold_to_two():
     text = "Straße, Caracas"
     assert _marked(text) == [("Caracas", "location")]

@@ -45,10 +45,22 @@ def test_bad_parameters_are_refused_with_a_message(kwargs):
 
 
 def test_typos_go_to_simple_query_string_which_never_fails_to_parse():
-    body = build_query(SearchRequest(query='maduro AND (("'))
+    body = build_query(SearchRequest(query='maduro (("'))
     clause = body["query"]["bool"]["must"][0]["simple_query_string"]
-    assert clause["query"] == 'maduro AND (("'
+    assert clause["query"] == 'maduro (("'
     assert clause["fields"][0] == "title^3"
+
+
+def test_or_and_not_in_capitals_are_operators_outside_quotes():
+    body = build_query(SearchRequest(query='apagones OR blackouts AND NOT cuba "OR else"'))
+    clause = body["query"]["bool"]["must"][0]["simple_query_string"]
+    assert clause["query"] == 'apagones | blackouts + -cuba "OR else"'
+
+
+def test_results_are_one_per_story_unless_every_copy_is_asked_for():
+    body = build_query(SearchRequest(query="maduro"))
+    assert body["collapse"]["field"] == "story_id"
+    assert "collapse" not in build_query(SearchRequest(query="maduro", collapse=False))
 
 
 def test_filters_are_combined_and_time_bounded():

@@ -22,6 +22,13 @@ def test_dutch_query_finds_the_dutch_article_by_a_word_in_its_body(es_client, co
     assert any("<em>stroompanne</em>" in s for s in result.hits[0].snippets)
 
 
+def test_hits_carry_topic_probabilities_and_the_first_topics_words(es_client, corpus):
+    hit = _search(es_client, corpus, query="stroompanne").hits[0]
+    assert hit.topics == ["politics", "conflict, war and peace"]
+    assert hit.topic_scores == [0.8, 0.6]
+    assert hit.topic_evidence == ["maduro", "regering", "oppositie"]
+
+
 def test_accented_words_match(es_client, corpus):
     assert _titles(_search(es_client, corpus, query="Guaidó")) == [
         "Maduro roept op tot actief verzet"

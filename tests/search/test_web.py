@@ -13,6 +13,10 @@ from contract.settings import Settings
 from ingest.state import FeedState, State
 from processors.alerts.store import ALERTS_MAPPING
 from search.api import create_api
+from search.bulk_indexer import BulkIndexer
+from search.index_template import delete_index_layout
+from search.provision import provision
+from tests.search.factories import enriched
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +24,9 @@ def web(es_client, corpus, tmp_path_factory):
     settings, _ = corpus
     data = tmp_path_factory.mktemp("poller")
     settings = Settings.from_env(index_articles=settings.index_articles, data_dir=str(data))
-    with TestClient(create_api(settings, client=es_client)) as client:
+    with TestClient(
+        base_url="http://localhost", app=create_api(settings, client=es_client)
+    ) as client:
         yield client, settings
 
 
@@ -34,7 +40,7 @@ def test_search_page_shows_highlighted_results_facets_and_a_histogram(web):
     assert page.status_code == 200
     html = page.text
     assert "<em>Maduro</em>" in html
-    assert "2 articles" in _text(html)
+    assert "2 stories (2 articles)" in _text(html)
     assert 'data-facet="language"' in html and 'class="bar"' in html
     assert re.search(r'href="/\?q=Maduro&amp;lang=nl">nl</a> <span class="count">1<', html)
 
@@ -42,7 +48,7 @@ def test_search_page_shows_highlighted_results_facets_and_a_histogram(web):
 def test_filters_show_as_removable_chips_and_narrow_the_results(web):
     client, _ = web
     html = client.get("/", params={"q": "Maduro", "lang": "nl"}).text
-    assert "1 article " in _text(html)
+    assert "1 story (1 article)" in _text(html)
     assert 'class="chip" href="/?q=Maduro"' in html
 
 
@@ -57,7 +63,35 @@ def test_result_links_to_an_article_page_with_entities_marked_and_linked(web, co
     assert re.search(r'class="mark mark-actor" href="/\?actor=[^"]+"[^>]*>Maduro</a>', article)
     assert 'class="mark mark-location" href="/?entity=Caracas"' in article
     assert "published" in article and "2019-03-12 08:30" in article
+    assert "topic words maduro, regering, oppositie" in _text(article)
+    assert "politics 80 %" in _text(article)
     assert client.get("/article/no-such-article").status_code == 404
+
+
+def test_the_article_page_marks_a_name_written_with_a_soft_hyphen(es_client, settings):
+    # Scraped text hides soft hyphens inside words; the enrichment found the name.
+    record = enriched(
+        7,
+        title="Ma\u00adduro speaks",
+        text="President Nicolás Ma\u00adduro spoke in Caracas.",
+        entities=(("PER", "Nicolás Maduro"), ("LOC", "Caracas")),
+    )
+    config = provision(es_client, settings)
+    try:
+        BulkIndexer(es_client, config).index([(record.id, record)])
+        es_client.indices.refresh(index=config.layout.alias)
+        with TestClient(
+            create_api(settings, client=es_client), base_url="http://localhost"
+        ) as client:
+            article = client.get(f"/article/{record.id}").text
+        assert re.search(
+            r'class="mark mark-person" href="/\?entity=Nicol%C3%A1s\+Maduro"[^>]*>'
+            "Nicolás Ma\u00adduro</a>",
+            article,
+        )
+        assert re.search(r'class="mark mark-person"[^>]*>Ma\u00adduro</a> speaks', article)
+    finally:
+        delete_index_layout(es_client, config.layout)
 
 
 def test_paging_moves_through_every_article(web, corpus):
@@ -156,7 +190,7 @@ def test_a_histogram_bar_narrows_the_search_to_its_time(web):
     bars = re.findall(r'<a class="bar" href="([^"]+)"[^>]*title="2019-03-12 00:00: 1"', html)
     assert bars, "the 12 March bar links somewhere"
     narrowed = client.get(bars[0].replace("&amp;", "&")).text
-    assert "since: 2019-03-12T00:00:00Z" in narrowed and "1 article " in _text(narrowed)
+    assert "since: 2019-03-12T00:00:00Z" in narrowed and "1 story (1 article)" in _text(narrowed)
 
 
 def test_the_alerts_page_shows_where_a_story_was_first_seen_and_its_copies(
@@ -188,7 +222,9 @@ def test_the_alerts_page_shows_where_a_story_was_first_seen_and_its_copies(
         local = Settings.from_env(
             index_articles=settings.index_articles, index_alerts=index, data_dir=str(tmp_path)
         )
-        with TestClient(create_api(local, client=es_client)) as client:
+        with TestClient(
+            base_url="http://localhost", app=create_api(local, client=es_client)
+        ) as client:
             text = _text(client.get("/watch").text)
     finally:
         es_client.indices.delete(index=index)

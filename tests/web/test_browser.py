@@ -24,10 +24,11 @@ from elasticsearch import ApiError
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from contract.ids import article_id, content_hash, story_id
+from contract.isolated import isolated_settings, settings_env
 from contract.records import Article, Source, encode, utcnow_iso
 from search.index_template import delete_index_layout
 from search.layout import IndexLayout
-from tests.conftest import ROOT, isolated_settings, missing, settings_env
+from tests.conftest import ROOT, missing
 from tests.workers import process_alive
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
@@ -263,7 +264,12 @@ def test_search_for_maduro_shows_four_languages_with_highlights(service, browser
     assert {"nl", "es", "en", "de"} <= languages
     marked = [e.text for e in _all(browser, ".hit em")]
     assert marked and all(m.lower() == "maduro" for m in marked)
-    assert re.match(r"\d+ articles", _one(browser, "#summary").text)
+    assert re.match(r"\d+ stories \(\d+ articles\)", _one(browser, "#summary").text)
+    story = [e for e in _all(browser, ".hit") if "Guaidó rallies" in _one(e, "h2").text]
+    assert len(story) == 1, "the syndicated blackout story shows once"
+    names = _one(story[0], "details.copies summary").text
+    assert names.startswith("3 copies:")
+    assert all(n in names for n in ("World Wire Service", "The Evening Post", "Daily Globe"))
     facet = {e.text for e in _all(browser, '[data-facet="language"] li a')}
     assert {"nl", "es", "en", "de"} <= facet
     _shot(browser, "1-search")
@@ -330,6 +336,68 @@ def test_alerts_arrive_live_with_the_matched_snippet(service, browser):
     assert _one(item, ".snippet mark").text
     assert int(_one(browser, "#arrived").text) >= 1
     _shot(browser, "3-alerts")
+
+
+def test_save_as_alert_from_the_search_page_then_its_matches_listed(service, browser):
+    browser.get(service.url + "?q=stroompannes+OR+apagones&lang=es")
+    name = _one(browser, "form.save-alert input[name=name]")
+    name.clear()
+    name.send_keys("Apagones")
+    _one(browser, "form.save-alert button[type=submit]").click()
+    _wait(lambda: "/saved" in browser.current_url, 10, "the saved searches page")
+    assert "Saved “Apagones”" in _one(browser, ".notice").text
+    saved = _one(browser, '.saved-search[data-name="Apagones"]')
+    assert "stroompannes OR apagones" in saved.text and "languages: es" in saved.text
+    assert "No matches yet" in saved.text
+    browser.get(service.url + "watch")
+    _wait(
+        lambda: _one(browser, "#live").get_attribute("data-state") == "live",
+        15,
+        "the live stream to connect",
+    )
+    url = f"https://diario.example/{time.time_ns()}"
+    title, text = (
+        "Nuevo apagón en Maracaibo",
+        f"Otro apagón dejó sin luz a Zulia ({time.time_ns()}).",
+    )
+    article = Article(
+        id=article_id(url),
+        url=url,
+        title=title,
+        text=text,
+        published=utcnow_iso(),
+        source=Source(name="Diario Breve", feed_url="https://diario.example/rss"),
+        fetched_at=utcnow_iso(),
+        story_id=story_id(title, text),
+        content_hash=content_hash(title, text),
+        language_hint="es",
+    )
+    producer = KafkaProducer(bootstrap_servers=service.settings.kafka_bootstrap_servers)
+    producer.send(service.settings.topic_raw, key=article.id.encode(), value=encode(article))
+    producer.flush(30)
+    producer.close()
+
+    live = _wait(
+        lambda: [e for e in _all(browser, "#alerts li.alert.new") if title in e.text],
+        60,
+        "the saved search's alert arriving live",
+    )
+    assert "saved search “Apagones”" in _one(live[0], '[data-f="actor"]').text
+    assert "matched “apagón”" in _one(live[0], ".why").text
+
+    def listed() -> bool:
+        browser.get(service.url + "saved")
+        items = _all(browser, '.saved-search[data-name="Apagones"] li.alert')
+        return any(title in item.text for item in items)
+
+    _wait(listed, 30, "the new story among the saved search's matches")
+    item = _one(browser, '.saved-search[data-name="Apagones"] li.alert')
+    assert "matched “apagón”" in _one(item, ".why").text
+    _shot(browser, "6-saved-searches")
+    bad = service.url + "?q=%22unclosed"
+    browser.get(bad)
+    _one(browser, "form.save-alert button[type=submit]").click()
+    assert "quote is not closed" in _one(browser, ".error").text
 
 
 def test_feeds_page_shows_every_sample_feed_with_its_health(service, browser):

@@ -30,17 +30,23 @@
     time.textContent = (alert.alerted_at || "").slice(0, 16).replace("T", " ");
     time.setAttribute("datetime", alert.alerted_at || "");
     var actor = field("actor");
-    actor.textContent = alert.actor_name || "";
-    actor.href = "/?actor=" + encodeURIComponent(alert.actor_id || "");
+    if (alert.saved_search) {
+      actor.textContent = "saved search \u201c" + alert.saved_search + "\u201d";
+      actor.href = "/saved";
+    } else {
+      actor.textContent = alert.actor_name || "";
+      actor.href = "/?actor=" + encodeURIComponent(alert.actor_id || "");
+    }
     field("source").textContent = alert.source || "";
     field("language").textContent = alert.language || "";
     var title = field("title");
     title.textContent = alert.title || "";
     title.href = "/article/" + encodeURIComponent(alert.article_id || "");
     markSnippet(field("snippet"), alert.snippet || "", alert.matched_text || "");
-    var why = "matched \u201c" + (alert.matched_text || "") + "\u201d";
+    var words = (alert.highlights && alert.highlights.length) ? alert.highlights.join("\u201d, \u201c") : (alert.matched_text || "");
+    var why = "matched \u201c" + words + "\u201d";
     if (alert.alias && alert.alias !== alert.matched_text) { why += " as \u201c" + alert.alias + "\u201d"; }
-    if (alert.actor_kind) { why += " (" + alert.actor_kind + ")"; }
+    if (alert.actor_kind && !alert.saved_search) { why += " (" + alert.actor_kind + ")"; }
     if (alert.rule) { why += " \u00b7 rule: " + alert.rule; }
     if (alert.entity) { why += " \u00b7 recognised as " + alert.entity; }
     if (alert.latency_ms >= 0) { why += " \u00b7 " + alert.latency_ms + " ms after it reached Kafka"; }

@@ -19,9 +19,10 @@ from pathlib import Path
 import pytest
 
 from contract.ids import alert_id
+from contract.isolated import isolated_settings
 from contract.kafka_admin import ensure_topics
 from contract.settings import Settings
-from tests.conftest import isolated_settings
+from newsstream.workers import running_worker
 from tests.processors.alerts.support import (
     ROOT,
     SEED_TEXT,
@@ -30,7 +31,6 @@ from tests.processors.alerts.support import (
     WebhookReceiver,
     enriched,
 )
-from tests.workers import running_worker
 
 pytestmark = [pytest.mark.kafka, pytest.mark.elasticsearch]
 

@@ -9,14 +9,14 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from contract.isolated import settings_env
 from processors.alerts.backtest import backtest
+from processors.enrichment.samples import make_article
 from processors.enrichment.watchlist import load_watchlist
 from search.bulk_indexer import BulkIndexer
 from search.index_template import delete_index_layout
 from search.provision import provision
-from tests.conftest import settings_env
-from tests.processors.enrichment.conftest import make_article
-from tests.search.factories import enriched, message
+from tests.search.factories import enriched
 
 ROOT = Path(__file__).resolve().parents[3]
 SEEDS = ROOT / "seeds" / "actors.yaml"
@@ -58,7 +58,7 @@ def indexed(es_client, settings):
             language="nl" if n < 2 else "it",
         )
         records.append(record)
-    BulkIndexer(es_client, config).index([(r.id, message(r)) for r in records])
+    BulkIndexer(es_client, config).index([(r.id, r) for r in records])
     es_client.indices.refresh(index=config.layout.alias)
     yield settings
     delete_index_layout(es_client, config.layout)
@@ -92,15 +92,20 @@ def test_the_command_and_the_api_backtest_the_indexed_articles(indexed, es_clien
 
     from processors.alerts.backtest_api import router
 
-    client = TestClient(create_api(settings, routers=[router], client=es_client, web=False))
+    client = TestClient(
+        base_url="http://localhost",
+        app=create_api(settings, routers=[router], client=es_client, web=False),
+    )
     body = client.post(
         "/actors/backtest",
         params={"since": "2019-01-01"},
         content=SEEDS.read_text(encoding="utf-8"),
-        headers={"content-type": "text/plain"},
+        headers={"content-type": "application/yaml"},
     ).json()
     assert {r["actor_id"]: r["alerts"] for r in body["actors"]}["mike-pompeo"] == 1
     bad = client.post(
-        "/actors/backtest", content="actors: [{id: x}]", headers={"content-type": "text/plain"}
+        "/actors/backtest",
+        content="actors: [{id: x}]",
+        headers={"content-type": "application/yaml"},
     )
     assert bad.status_code == 422 and "name" in bad.json()["detail"]

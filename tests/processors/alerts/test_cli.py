@@ -8,10 +8,10 @@ import pytest
 from kafka import KafkaProducer
 from typer.testing import CliRunner
 
+from contract.isolated import settings_env
 from contract.kafka_admin import ensure_topics
 from contract.records import encode
 from newsstream.cli import app
-from tests.conftest import settings_env
 from tests.processors.alerts.test_sinks import ALERT
 
 runner = CliRunner()
@@ -88,3 +88,24 @@ def test_alerts_watch_prints_alerts_from_the_topic(kafka_bootstrap, settings):
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["id"] == ALERT.id
+
+
+@pytest.mark.kafka
+def test_alerts_watch_reports_what_is_not_an_alert_on_stderr(kafka_bootstrap, settings):
+    ensure_topics(settings)
+    producer = KafkaProducer(bootstrap_servers=kafka_bootstrap.split(","))
+    key = ALERT.id.encode()  # one partition: the junk comes first
+    for value in (b"not json", b'{"id": "half an alert"}', encode(ALERT)):
+        producer.send(settings.topic_alerts, key=key, value=value).get(30)
+    producer.close()
+    result = runner.invoke(
+        app,
+        ["alerts", "watch", "--from-beginning", "--count", "1", "--json"],
+        env=settings_env(settings),
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["id"] == ALERT.id
+    lines = result.stderr.splitlines()
+    assert [line.split(": ")[0] for line in lines[:2]] == ["not an alert", "not an alert"]
+    assert "not JSON" in lines[0] and "missing" in lines[1]
+    assert f"2 message(s) on {settings.topic_alerts} were not alerts" in lines[-1]

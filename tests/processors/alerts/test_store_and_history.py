@@ -11,12 +11,12 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from contract.errors import RejectedDocument
+from contract.isolated import settings_env
 from contract.records import Alert
 from processors.alerts.store import AlertStore
 from search.alerts.api import router
 from search.alerts.history import parse_since, search_alerts
 from search.client import async_es_client
-from tests.conftest import settings_env
 
 pytestmark = pytest.mark.elasticsearch
 
@@ -47,6 +47,14 @@ def alert(
     )
 
 
+async def claim(store: AlertStore, one: Alert) -> bool:
+    """One alert through the store's batch decision: True when it is new."""
+    [outcome] = await store.claim_many([one])
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
 class Clock:
     def __init__(self) -> None:
         self.now = datetime(2026, 3, 1, tzinfo=UTC).timestamp()
@@ -66,9 +74,9 @@ async def store(es_client, settings):
 
 
 async def test_only_the_first_creation_of_an_alert_id_is_new(store, es_client):
-    assert await store.claim(alert(1)) is True
-    assert await store.claim(alert(1)) is False
-    assert await store.claim(alert(2)) is True
+    assert await claim(store, alert(1)) is True
+    assert await claim(store, alert(1)) is False
+    assert await claim(store, alert(2)) is True
     await store.mark(alert(1).id, "sent")
     doc = es_client.get(index=store.index, id=alert(1).id)["_source"]
     assert (doc["state"], doc["title"], doc["published"]) == ("sent", "Title 1", "not a date")
@@ -99,7 +107,7 @@ async def test_queued_marks_ride_on_the_next_claim_request(store, es_client):
 
 
 async def test_an_unread_history_is_not_refreshed_yet_a_search_sees_every_alert(store, es_client):
-    assert await store.claim(alert(1)) is True
+    assert await claim(store, alert(1)) is True
     settings = es_client.indices.get_settings(index=store.index)[store.index]["settings"]
     assert "refresh_interval" not in settings["index"]  # so an idle shard skips refreshes
     es_client.indices.put_settings(index=store.index, settings={"index.search.idle.after": "1s"})
@@ -107,7 +115,7 @@ async def test_an_unread_history_is_not_refreshed_yet_a_search_sees_every_alert(
     time.sleep(1.5)
     refreshes = es_client.indices.stats(index=store.index, metric="refresh")
     before = refreshes["indices"][store.index]["primaries"]["refresh"]["total"]
-    assert await store.claim(alert(2)) is True
+    assert await claim(store, alert(2)) is True
     time.sleep(2.5)  # two refresh intervals with nobody searching
     refreshes = es_client.indices.stats(index=store.index, metric="refresh")
     assert refreshes["indices"][store.index]["primaries"]["refresh"]["total"] == before
@@ -121,7 +129,7 @@ async def test_an_index_of_an_earlier_version_loses_its_explicit_refresh(setting
     )
     store = AlertStore(async_es_client(settings), settings.index_alerts)
     try:
-        assert await store.claim(alert(1)) is True
+        assert await claim(store, alert(1)) is True
         index = es_client.indices.get_settings(index=store.index)[store.index]["settings"]
         assert "refresh_interval" not in index["index"]
     finally:
@@ -130,7 +138,7 @@ async def test_an_index_of_an_earlier_version_loses_its_explicit_refresh(setting
 
 
 async def test_a_batch_is_decided_in_one_go_and_refusals_are_reported(store):
-    assert await store.claim(alert(1)) is True
+    assert await claim(store, alert(1)) is True
     bad = alert(3, alerted_at="not a time")
     outcomes = await store.claim_many([alert(1), alert(2), bad])
     assert outcomes[:2] == [False, True]
@@ -138,15 +146,15 @@ async def test_a_batch_is_decided_in_one_go_and_refusals_are_reported(store):
         outcomes[2]
     )
     with pytest.raises(RejectedDocument):
-        await store.claim(bad)
+        await claim(store, bad)
 
 
 async def test_a_restarted_worker_takes_over_the_alert_its_predecessor_left_pending(
     store, settings
 ):
     clock = store.test_clock
-    assert await store.claim(alert(1)) is True  # ... and the worker dies before sending
-    assert await store.claim(alert(1)) is False  # its own claim, while it lives
+    assert await claim(store, alert(1)) is True  # ... and the worker dies before sending
+    assert await claim(store, alert(1)) is False  # its own claim, while it lives
 
     naps: list[float] = []
 
@@ -156,24 +164,24 @@ async def test_a_restarted_worker_takes_over_the_alert_its_predecessor_left_pend
 
     restarted = AlertStore(async_es_client(settings), store.index, clock=clock, sleep=sleep)
     try:
-        assert await restarted.claim(alert(1)) is True  # waited for the lease, then took over
+        assert await claim(restarted, alert(1)) is True  # waited for the lease, then took over
         assert sum(naps) >= store.lease - 1
-        assert await restarted.claim(alert(1)) is False
+        assert await claim(restarted, alert(1)) is False
     finally:
         await restarted.close()
 
 
 async def test_a_live_workers_pending_claim_is_waited_for_and_not_repeated(store, settings):
-    assert await store.claim(alert(1)) is True
+    assert await claim(store, alert(1)) is True
 
     async def sleep(seconds: float) -> None:
         await store.mark(alert(1).id, "sent")  # the other worker finishes meanwhile
 
     other = AlertStore(async_es_client(settings), store.index, clock=store.test_clock, sleep=sleep)
     try:
-        assert await other.claim(alert(1)) is False
+        assert await claim(other, alert(1)) is False
         store.test_clock.now += 10 * store.lease
-        assert await other.claim(alert(1)) is False  # sent alerts never come back
+        assert await claim(other, alert(1)) is False  # sent alerts never come back
     finally:
         await other.close()
 
@@ -190,10 +198,10 @@ async def test_a_syndicated_copy_is_counted_on_its_storys_alert_once(store, es_c
         source="copy.example",
         alerted_at="2026-03-01T10:05:00.000Z",
     )
-    assert await store.claim(first) is True
-    assert await store.claim(copy) is False  # raises nothing ...
-    assert await store.claim(copy) is False  # ... and a replay of it counts nothing more
-    assert await store.claim(first) is False
+    assert await claim(store, first) is True
+    assert await claim(store, copy) is False  # raises nothing ...
+    assert await claim(store, copy) is False  # ... and a replay of it counts nothing more
+    assert await claim(store, first) is False
     assert await store.count_copies([replace(copy, article_id="article-third")]) == 1
     es_client.indices.refresh(index=store.index)
     doc = es_client.get(index=store.index, id=first.id)["_source"]
@@ -225,7 +233,7 @@ async def history(store, es_client):
             ("juan-guaido", "Juan Guaidó", "2026-03-03T10:00:00.000Z"),
         ]
     ):
-        assert await store.claim(alert(n, actor, name, at))
+        assert await claim(store, alert(n, actor, name, at))
     es_client.indices.refresh(index=store.index)
     return store
 
@@ -255,7 +263,9 @@ def test_cli_lists_alerts_newest_first_with_filters(history, settings):
 def test_http_api_lists_alerts(history, settings, es_client):
     from search.api import create_api
 
-    client = TestClient(create_api(settings, routers=[router], client=es_client))
+    client = TestClient(
+        base_url="http://localhost", app=create_api(settings, routers=[router], client=es_client)
+    )
     body = client.get("/alerts", params={"actor": "juan-guaido"}).json()
     assert body["total"] == 1 and body["alerts"][0]["actor_name"] == "Juan Guaidó"
     body = client.get("/alerts", params={"since": "2026-03-04", "limit": 5}).json()

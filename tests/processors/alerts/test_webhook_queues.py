@@ -19,13 +19,15 @@ import pytest
 from kafka import KafkaProducer
 
 from contract.errors import PermanentError, ServiceUnavailable
+from contract.isolated import isolated_settings, settings_env
 from contract.kafka_admin import ensure_topics
 from contract.records import Alert, encode, parse_iso, utcnow_iso
 from contract.retry import RetryPolicy
+from newsstream.workers import running_worker
 from processors.alerts.delivery import BATCH, ReceiverQueue
 from processors.alerts.sinks import DeliveryFailed
-from tests.conftest import isolated_settings, settings_env
-from tests.workers import running_worker
+from processors.stage import HANDLED, PARKED, UNACKED, Message
+from processors.topics import ProcessorTopics
 
 N = 20
 
@@ -113,48 +115,87 @@ class FakeSink:
             raise self.errors.pop(0)
 
 
+class DeadLetterTopic:
+    """Stands in for the dead-letter topic: records what Kafka acknowledged;
+    the first ``refuse`` sends fail as if the broker were down."""
+
+    def __init__(self, refuse: int = 0) -> None:
+        self.refuse = refuse
+        self.attempts = 0
+        self.letters: list[dict] = []
+
+    async def send(self, *, key: bytes | None = None, value: bytes) -> None:
+        self.attempts += 1
+        if self.attempts <= self.refuse:
+            raise ServiceUnavailable("Kafka is down (test)")
+        self.letters.append(json.loads(value))
+
+
+FAST = RetryPolicy(attempts=3, base_delay=0.0)
+
+
+def queue_for(settings, sink, deadletter: DeadLetterTopic | None = None) -> ReceiverQueue:
+    topics = ProcessorTopics(
+        raw=None, enriched=None, alerts=None, deadletter=deadletter or DeadLetterTopic()
+    )
+    return ReceiverQueue(settings, sink, topics, policy=FAST, park_backoff=FAST)
+
+
+def fetched(settings, value: bytes | None, offset: int = 7) -> Message:
+    return Message(value, key=b"k", topic=settings.topic_alerts, partition=2, offset=offset)
+
+
 async def test_a_receiver_queue_retries_then_parks_with_the_reason(settings):
-    parked: list[tuple[bytes, BaseException]] = []
-
-    async def park(raw, key, partition, offset, exc):
-        parked.append((raw, exc))
-
-    fast = RetryPolicy(attempts=3, base_delay=0.0)
     raw = encode(make_alert(1, "q"))
+    committed = {(settings.topic_alerts, 2): 8}
+
     flaky = FakeSink(DeliveryFailed("503"), DeliveryFailed("503"))
-    assert await ReceiverQueue(settings, flaky, park, policy=fast).deliver(raw, b"k") == "delivered"
-    assert flaky.calls == 3 and parked == []
+    deadletter = DeadLetterTopic()
+    report, acked = await queue_for(settings, flaky, deadletter).run_batch([fetched(settings, raw)])
+    assert report.statuses == [HANDLED] and acked == committed
+    assert flaky.calls == 3 and deadletter.letters == []
 
     down = FakeSink(*(DeliveryFailed(f"{flaky.url} answered 500") for _ in range(3)))
-    assert await ReceiverQueue(settings, down, park, policy=fast).deliver(raw, b"k") == "parked"
-    assert down.calls == 3 and parked[0][0] == raw and "500" in str(parked[0][1])
+    report, acked = await queue_for(settings, down, deadletter).run_batch([fetched(settings, raw)])
+    assert report.statuses == [PARKED] and acked == committed
+    [letter] = deadletter.letters
+    assert down.calls == 3 and letter["original"] == raw.decode() and "500" in letter["error"]
+    assert (letter["stage"], letter["topic"], letter["partition"], letter["offset"]) == (
+        "alerts-webhook",
+        settings.topic_alerts,
+        2,
+        7,
+    )
 
     refused = FakeSink(PermanentError("400"))
-    assert await ReceiverQueue(settings, refused, park, policy=fast).deliver(raw, b"k") == "parked"
-    assert refused.calls == 1  # a refusal is not retried
+    report, _ = await queue_for(settings, refused).run_batch([fetched(settings, raw)])
+    assert report.statuses == [PARKED] and refused.calls == 1  # a refusal is not retried
 
-    assert (
-        await ReceiverQueue(settings, FakeSink(), park, policy=fast).deliver(b"not json", b"k")
-        == "parked"
-    )
+    # What does not decode is parked by the harness, like in every other stage.
+    unread, deadletter = FakeSink(), DeadLetterTopic()
+    batch = [fetched(settings, b"not json", 7), fetched(settings, raw, 8)]
+    report, acked = await queue_for(settings, unread, deadletter).run_batch(batch)
+    assert report.statuses == [PARKED, HANDLED] and unread.calls == 1
+    assert acked == {(settings.topic_alerts, 2): 9}
+    assert [(d["error_type"], d["original"]) for d in deadletter.letters] == [
+        ("InvalidMessage", "not json")
+    ]
 
 
 async def test_a_dead_letter_that_cannot_be_sent_is_tried_again_not_skipped(settings):
-    attempts = []
+    raw = encode(make_alert(1, "p"))
+    blip = DeadLetterTopic(refuse=2)
+    queue = queue_for(settings, FakeSink(PermanentError("400")), blip)
+    report, acked = await queue.run_batch([fetched(settings, raw)])
+    assert report.statuses == [PARKED] and blip.attempts == 3 and len(blip.letters) == 1
+    assert acked == {(settings.topic_alerts, 2): 8}
 
-    async def park(raw, key, partition, offset, exc):
-        attempts.append(exc)
-        if len(attempts) < 3:
-            raise ServiceUnavailable("Kafka is down (test)")
-
-    queue = ReceiverQueue(
-        settings,
-        FakeSink(PermanentError("400")),
-        park,
-        park_retry=RetryPolicy(attempts=None, base_delay=0.0),
-    )
-    assert await queue.deliver(encode(make_alert(1, "p")), b"k") == "parked"
-    assert len(attempts) == 3
+    # Kafka stays down: the alert is not acknowledged, so its offset is not committed
+    # and the queue delivers it again when it starts over.
+    down = DeadLetterTopic(refuse=1_000)
+    queue = queue_for(settings, FakeSink(PermanentError("400")), down)
+    report, acked = await queue.run_batch([fetched(settings, raw)])
+    assert report.statuses == [UNACKED] and acked == {} and down.letters == []
 
 
 async def test_a_queue_keeps_trying_while_kafka_is_down_and_stops_when_cancelled(settings):
@@ -167,13 +208,10 @@ async def test_a_queue_keeps_trying_while_kafka_is_down_and_stops_when_cancelled
         closed = s.getsockname()[1]
     down = dataclasses.replace(settings, kafka_bootstrap_servers=f"127.0.0.1:{closed}")
 
-    async def park(*_: object) -> None:
-        raise AssertionError("nothing to park")
-
     queue = ReceiverQueue(
         down,
         FakeSink(),
-        park,
+        ProcessorTopics(raw=None, enriched=None, alerts=None, deadletter=DeadLetterTopic()),
         restart_retry=RetryPolicy(attempts=None, base_delay=0.05, max_delay=0.05),
     )
     task = asyncio.ensure_future(queue.run())

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from contract.records import Entity, Mention
-from processors.enrichment.actors import find_hits, fold_with_offsets, match_actors
+from processors.enrichment.actors import find_hits, match_actors
 from processors.enrichment.watchlist import load_watchlist, parse_watchlist
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -116,12 +116,6 @@ def test_offsets_point_into_the_original_text(seeds):
     for hit in find_hits(seeds, "", text):
         assert text[hit.start : hit.end] == hit.text
     assert [h.text for h in find_hits(seeds, "", text)] == ["Guaidó", "Nicolás Maduro"]
-
-
-def test_folding_keeps_a_map_to_original_positions():
-    folded, index = fold_with_offsets("Aß É")
-    assert folded == "ass e"
-    assert index == [0, 1, 1, 2, 3]
 
 
 def test_seed_article_names_its_four_tracked_people(seeds):

@@ -11,8 +11,8 @@ import pytest
 from contract.records import Entity, Mention
 from processors.enrichment.actors import find_hits, match_actors
 from processors.enrichment.pipeline import enrich
+from processors.enrichment.samples import make_article
 from processors.enrichment.watchlist import parse_watchlist
-from tests.processors.enrichment.conftest import make_article
 
 
 def person(ident: str, full: str, *surnames: str, **rules) -> dict:

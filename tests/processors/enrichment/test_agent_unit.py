@@ -9,8 +9,8 @@ from contract.records import decode_enriched, encode
 from processors import stage
 from processors.app import create_app
 from processors.enrichment import agents
+from processors.enrichment.samples import make_article
 from processors.topics import ProcessorTopics
-from tests.processors.enrichment.conftest import make_article
 
 
 class Recorder:

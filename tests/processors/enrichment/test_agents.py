@@ -12,8 +12,8 @@ from kafka import KafkaConsumer, KafkaProducer
 
 from contract.kafka_admin import ensure_topics
 from contract.records import decode_enriched, encode
-from tests.processors.enrichment.conftest import make_article
-from tests.workers import running_worker
+from newsstream.workers import running_worker
+from processors.enrichment.samples import make_article
 
 pytestmark = pytest.mark.kafka
 

@@ -11,7 +11,7 @@ from ingest.feedlist import Feed
 from ingest.normalise import normalise
 from ingest.parse import parse_feed
 from processors.enrichment.pipeline import enrich
-from tests.processors.enrichment.conftest import ROOT
+from tests.conftest import ROOT
 
 FIXTURES = ROOT / "seeds" / "feeds"
 

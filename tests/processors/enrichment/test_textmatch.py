@@ -1,6 +1,6 @@
 import pytest
 
-from processors.enrichment.textmatch import fold_text
+from contract.text import fold_text
 
 
 @pytest.mark.parametrize(
@@ -23,6 +23,12 @@ def test_folded_offsets_map_back_to_the_original(text, start_word):
     assert text[o_start:o_end] == start_word
 
 
+def test_folding_keeps_a_map_to_original_positions():
+    ft = fold_text("Aß É")
+    assert ft.folded == "ass e"
+    assert ft.origin == [0, 1, 1, 2, 3]
+
+
 def test_plain_text_keeps_offsets():
     ft = fold_text("Maduro en de VS")
     assert ft.folded == "maduro en de vs"
@@ -39,7 +45,7 @@ def test_plain_text_keeps_offsets():
     ],
 )
 def test_match_key(name, key):
-    from processors.enrichment.textmatch import match_key
+    from contract.text import match_key
 
     assert match_key(name) == key
 
@@ -55,7 +61,7 @@ def test_keys_match_at_word_starts_and_infix_keys_anywhere():
 
 def _fold_per_character(text: str) -> tuple[str, list[int]]:
     """The definition the fast folding must agree with, one character at a time."""
-    from processors.enrichment.textmatch import fold_char
+    from contract.text import fold_char
 
     parts, origin = [], []
     for i, ch in enumerate(text):
@@ -68,7 +74,7 @@ def _fold_per_character(text: str) -> tuple[str, list[int]]:
 def test_fast_folding_agrees_with_folding_each_character():
     import random
 
-    from tests.processors.enrichment.conftest import SEED_ARTICLE
+    from processors.enrichment.samples import SEED_ARTICLE
 
     rng = random.Random(11)
     odd = "ßẞﬁİıΣςǅĲ½™ℓ\u00ad\u200b\u0301\u00a0«»„“’–—…한트럼프特朗普😀𝐀"
@@ -95,7 +101,7 @@ def test_gazetteer_and_actor_matching_read_a_name_alike():
     from processors.enrichment.actors import match_actors
     from processors.enrichment.gazetteer import find_entities
     from processors.enrichment.watchlist import load_watchlist
-    from tests.processors.enrichment.conftest import ROOT
+    from tests.conftest import ROOT
 
     text = "Volgens Ma\u00adduro en «Guaidó»."
     entities = {e.id: e.mentions[0].text for e in find_entities("", text)}

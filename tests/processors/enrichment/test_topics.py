@@ -1,6 +1,6 @@
 import pytest
 
-from processors.enrichment.topics import _parse_terms, classify_topics
+from processors.enrichment.topics import _parse_terms, classify_topics, default_classifier
 
 
 @pytest.mark.parametrize(
@@ -44,12 +44,6 @@ from processors.enrichment.topics import _parse_terms, classify_topics
             "Het weer blijft de komende dagen zonnig met temperaturen tot 36 graden.",
             "weather",
         ),
-        (
-            "en",
-            "Russian missile strikes hit Kyiv overnight",
-            "The army said troops repelled an offensive as the war entered its fourth year.",
-            "conflict, war and peace",
-        ),
     ],
 )
 def test_top_topic_per_language(lang, title, text, label):
@@ -59,14 +53,27 @@ def test_top_topic_per_language(lang, title, text, label):
     assert 0 < topics[0].score <= 1
 
 
-def test_people_of_a_field_add_evidence():
+def test_war_news_gets_conflict_from_the_keywords_beside_the_models_politics():
+    topics = classify_topics(
+        "Russian missile strikes hit Kyiv overnight",
+        "The army said troops repelled an offensive as the war entered its fourth year.",
+        language="en",
+    )
+    labels = [t.label for t in topics]
+    assert "conflict, war and peace" in labels[:2]
+    conflict = topics[labels.index("conflict, war and peace")]
+    assert conflict.source == "keywords" and 0.2 <= conflict.score <= 1
+
+
+def test_people_of_a_field_add_keyword_evidence():
+    keywords = default_classifier()
     text = "Het gesprek duurde twee uur."
-    assert classify_topics("", text, language="nl") == []
-    topics = classify_topics("", text, language="nl", entity_fields=["politics"] * 2)
+    assert keywords.classify("", text, "nl") == []
+    topics = keywords.classify("", text, "nl", entity_fields=["politics"] * 2)
     assert [t.label for t in topics] == ["politics"]
 
 
-def test_scores_are_shares_in_descending_order():
+def test_scores_are_probabilities_in_descending_order():
     topics = classify_topics(
         "Minister bezoekt ziekenhuis",
         "De minister van zorg sprak met patiënten en artsen "

@@ -7,8 +7,8 @@ import importlib.util
 import pytest
 
 from contract.records import EnrichedArticle, Entity, Language, Mention
+from processors.enrichment.samples import make_article
 from tests.conftest import missing
-from tests.processors.enrichment.conftest import make_article
 
 
 def enriched(

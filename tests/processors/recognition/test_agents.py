@@ -10,11 +10,11 @@ from kafka import KafkaConsumer, KafkaProducer
 
 from contract.kafka_admin import ensure_topics
 from contract.records import decode_enriched, encode
+from newsstream.workers import running_worker
 from processors.enrichment.pipeline import enrich
+from processors.enrichment.samples import make_article
 from processors.groups import DEFAULT_STAGES, app_id_for
-from tests.processors.enrichment.conftest import make_article
 from tests.processors.recognition.test_models import TEXT, TITLE
-from tests.workers import running_worker
 
 POISON = b'{"article": "not an enriched article"}'
 

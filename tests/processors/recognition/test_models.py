@@ -6,9 +6,9 @@ import json
 import logging
 
 from processors.enrichment.pipeline import enrich
+from processors.enrichment.samples import make_article
 from processors.recognition import models
 from processors.recognition.recognise import recognise, select
-from tests.processors.enrichment.conftest import make_article
 from tests.processors.recognition.conftest import enriched
 
 TITLE = "Jeanne Roussel-Marchand inaugure le tramway"

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from processors.enrichment.samples import SEED_ARTICLE, make_article
 from processors.enrichment.watchlist import default_watchlist_path, load_watchlist
 from processors.recognition import models
 from processors.recognition.recognise import enrich_article
-from tests.processors.enrichment.conftest import SEED_ARTICLE, make_article
 from tests.processors.recognition.conftest import require_crfsuite
 
 MAX_BYTES = 60 * 1000 * 1000  # all languages' weights together
