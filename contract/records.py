@@ -27,7 +27,8 @@ How the contract evolves (the version policy):
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import MISSING, dataclass, field, fields
 from datetime import UTC, datetime
 from functools import cache
@@ -113,7 +114,7 @@ class Article:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Article:
-        try:
+        with _reading("an article"):
             src = _obj(data["source"], "source")
             source = Source(
                 name=str(src.get("name", "")),
@@ -138,12 +139,6 @@ class Article:
                 language_hint=str(data.get("language_hint", "") or ""),
                 schema_version=SCHEMA_VERSION,
             )
-        except InvalidMessage:
-            raise
-        except KeyError as exc:
-            raise InvalidMessage(f"not an article record: field {exc} is missing") from exc
-        except (TypeError, ValueError, AttributeError) as exc:
-            raise InvalidMessage(f"not an article record: {exc!r}") from exc
 
 
 @dataclass
@@ -225,7 +220,7 @@ class EnrichedArticle:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EnrichedArticle:
-        try:
+        with _reading("an enriched article"):
             return cls(
                 article=Article.from_dict(_obj(data["article"], "article")),
                 language=_known(Language, data["language"], "language"),
@@ -248,12 +243,6 @@ class EnrichedArticle:
                 raw_timestamp_ms=int(data.get("raw_timestamp_ms", 0)),
                 schema_version=SCHEMA_VERSION,
             )
-        except InvalidMessage:
-            raise
-        except KeyError as exc:
-            raise InvalidMessage(f"not an enriched article record: field {exc} is missing") from exc
-        except (TypeError, ValueError, AttributeError) as exc:
-            raise InvalidMessage(f"not an enriched article record: {exc!r}") from exc
 
 
 @dataclass
@@ -419,6 +408,20 @@ def _list(data: dict[str, Any], name: str) -> list[Any]:
     if not isinstance(value, list):
         raise InvalidMessage(f"{name}: expected a JSON array, got {_json_type(value)}")
     return value
+
+
+@contextmanager
+def _reading(what: str) -> Iterator[None]:
+    """Turns what reading a malformed record raises into :class:`InvalidMessage`, naming
+    the kind of record, so callers have one error to handle."""
+    try:
+        yield
+    except InvalidMessage:
+        raise
+    except KeyError as exc:
+        raise InvalidMessage(f"not {what} record: field {exc} is missing") from exc
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise InvalidMessage(f"not {what} record: {exc!r}") from exc
 
 
 @cache
