@@ -717,6 +717,21 @@ def _judge(
 _WEAK = "an everyday word where capitals say nothing, with a surer mention elsewhere"
 
 
+def _hit(actor: Actor, field_name: str, hit: _RawHit, rule: str, seen_as: str) -> Hit:
+    """The reported occurrence of a raw hit, accepted or rejected by ``rule``."""
+    return Hit(
+        actor.id,
+        field_name,
+        hit.start,
+        hit.end,
+        hit.written,
+        hit.entry.role,
+        hit.entry.written,
+        rule,
+        seen_as,
+    )
+
+
 def find_hits(
     watchlist: Watchlist,
     title: str,
@@ -749,19 +764,7 @@ def find_hits(
             verdict = _judge(actor, hit, value, seen.get(field_name, []), shouting, language)
             if not verdict.counts:
                 if rejected is not None:
-                    rejected.append(
-                        Hit(
-                            actor.id,
-                            field_name,
-                            hit.start,
-                            hit.end,
-                            hit.written,
-                            hit.entry.role,
-                            hit.entry.written,
-                            verdict.why,
-                            verdict.seen_as,
-                        )
-                    )
+                    rejected.append(_hit(actor, field_name, hit, verdict.why, verdict.seen_as))
                 continue
             judged.setdefault(field_name, []).append((hit, verdict))
             if _WEAK not in verdict.why:
@@ -769,21 +772,17 @@ def find_hits(
     out: list[Hit] = []
     for field_name, pairs in judged.items():
         for hit, verdict in sorted(pairs, key=lambda p: p[0].start):
-            start, end, entry, written, case = hit.start, hit.end, hit.entry, hit.written, hit.case
+            entry, case = hit.entry, hit.case
             why, seen_as = verdict.why, verdict.seen_as
             actor = watchlist.actors[entry.actor]
             roles = roles_by_actor.get(entry.actor, set())
             if not roles:  # only weak mentions ("Green flags and banners ...")
                 if rejected is not None:
                     rejected.append(
-                        Hit(
-                            actor.id,
+                        _hit(
+                            actor,
                             field_name,
-                            start,
-                            end,
-                            written,
-                            entry.role,
-                            entry.written,
+                            hit,
                             "an everyday word with no surer mention",
                             seen_as,
                         )
@@ -808,19 +807,7 @@ def find_hits(
                 )
             if why:
                 rule.append(why)
-            out.append(
-                Hit(
-                    actor.id,
-                    field_name,
-                    start,
-                    end,
-                    written,
-                    entry.role,
-                    entry.written,
-                    ", ".join(rule),
-                    seen_as,
-                )
-            )
+            out.append(_hit(actor, field_name, hit, ", ".join(rule), seen_as))
     order = {"title": 0, "text": 1}
     return sorted(out, key=lambda h: (order[h.field], h.start))
 
