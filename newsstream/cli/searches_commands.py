@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import typer
@@ -35,6 +37,21 @@ def _client() -> tuple[Any, Any]:
     return settings, es_client(settings)
 
 
+@contextmanager
+def _elasticsearch(failing: str = "") -> Iterator[tuple[Any, Any]]:
+    """The settings and a client, closed after; an Elasticsearch error exits with code 1
+    and a message that starts with ``failing``."""
+    from elasticsearch import ApiError, TransportError
+
+    settings, client = _client()
+    try:
+        yield settings, client
+    except (ApiError, TransportError) as exc:
+        raise _fail(f"{failing}Elasticsearch at {settings.es_url}: {exc}", 1) from None
+    finally:
+        client.close()
+
+
 @searches_app.command("add")
 def add(
     name: str = typer.Argument(..., help="A name for the search (its alerts carry it)."),
@@ -47,8 +64,6 @@ def add(
     as_json: bool = typer.Option(False, "--json", help="Print the saved search as JSON."),
 ) -> None:
     """Save a search: from now on each new story it matches raises one alert."""
-    from elasticsearch import ApiError, TransportError
-
     from processors.alerts.searches import checked, save
     from search.saved_searches import SavedSearchError
 
@@ -64,15 +79,11 @@ def add(
         )
     except SavedSearchError as exc:
         raise _fail(f"not saved: {exc}") from None
-    settings, client = _client()
-    try:
-        saved = save(client, settings, search)
-    except SavedSearchError as exc:
-        raise _fail(f"not saved: {exc}") from None
-    except (ApiError, TransportError) as exc:
-        raise _fail(f"not saved: Elasticsearch at {settings.es_url}: {exc}", 1) from None
-    finally:
-        client.close()
+    with _elasticsearch("not saved: ") as (settings, client):
+        try:
+            saved = save(client, settings, search)
+        except SavedSearchError as exc:
+            raise _fail(f"not saved: {exc}") from None
     if as_json:
         typer.echo(json.dumps(saved.to_dict(), ensure_ascii=False))
     else:
@@ -84,17 +95,10 @@ def list_(
     as_json: bool = typer.Option(False, "--json", help="One JSON object per line."),
 ) -> None:
     """The saved searches, with how many alerts each raised and the latest one."""
-    from elasticsearch import ApiError, TransportError
-
     from processors.alerts.searches import with_recent_matches
 
-    settings, client = _client()
-    try:
+    with _elasticsearch() as (settings, client):
         searches = with_recent_matches(client, settings, recent=1)
-    except (ApiError, TransportError) as exc:
-        raise _fail(f"Elasticsearch at {settings.es_url}: {exc}", 1) from None
-    finally:
-        client.close()
     if as_json:
         for search in searches:
             typer.echo(json.dumps(search, ensure_ascii=False))
@@ -123,19 +127,13 @@ def list_(
 @searches_app.command("remove")
 def remove(name: str = typer.Argument(..., help="The saved search's name.")) -> None:
     """Stop a saved search (the alerts it raised stay in the history)."""
-    from elasticsearch import ApiError, TransportError
-
     from search.saved_searches import SavedSearchError, remove_search, searches_index
 
-    settings, client = _client()
-    try:
-        removed = remove_search(client, searches_index(settings.index_alerts), name)
-    except SavedSearchError as exc:
-        raise _fail(str(exc), 1) from None
-    except (ApiError, TransportError) as exc:
-        raise _fail(f"Elasticsearch at {settings.es_url}: {exc}", 1) from None
-    finally:
-        client.close()
+    with _elasticsearch() as (settings, client):
+        try:
+            removed = remove_search(client, searches_index(settings.index_alerts), name)
+        except SavedSearchError as exc:
+            raise _fail(str(exc), 1) from None
     typer.echo(f"removed {removed.name!r}")
 
 
@@ -152,8 +150,6 @@ def backtest(
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """What a search would have raised over the indexed articles; nothing is saved."""
-    from elasticsearch import ApiError, TransportError
-
     from processors.alerts.searches import checked
     from search.query import QueryTooCostly, parse_time
     from search.saved_searches import SavedSearchError
@@ -172,15 +168,11 @@ def backtest(
         after = parse_time(since)
     except (SavedSearchError, ValueError) as exc:
         raise _fail(f"cannot backtest: {exc}") from None
-    settings, client = _client()
-    try:
-        report = run_backtest(client, settings.index_articles, search, since=after, first=first)
-    except QueryTooCostly as exc:
-        raise _fail(f"cannot backtest: {exc}") from None
-    except (ApiError, TransportError) as exc:
-        raise _fail(f"Elasticsearch at {settings.es_url}: {exc}", 1) from None
-    finally:
-        client.close()
+    with _elasticsearch() as (settings, client):
+        try:
+            report = run_backtest(client, settings.index_articles, search, since=after, first=first)
+        except QueryTooCostly as exc:
+            raise _fail(f"cannot backtest: {exc}") from None
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
         return
