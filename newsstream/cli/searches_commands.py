@@ -6,7 +6,7 @@ import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -18,6 +18,21 @@ searches_app = typer.Typer(
 )
 
 QUERY_HELP = 'Words, "phrases", -excluded, a OR b (a|b), prefix*; as `newsstream search`.'
+
+# The filters a saved search takes, the same for `add` and `backtest`.
+Languages = Annotated[
+    list[str] | None, typer.Option("--lang", "-l", help="Language code, e.g. es.")
+]
+Topics = Annotated[
+    list[str] | None, typer.Option("--topic", "-t", help="Topic key, label or code.")
+]
+Sources = Annotated[
+    list[str] | None, typer.Option("--source", help="Source name, domain or feed id.")
+]
+Entities = Annotated[list[str] | None, typer.Option("--entity", "-e", help="Entity name or id.")]
+Actors = Annotated[
+    list[str] | None, typer.Option("--actor", "-a", help="Tracked actor id or name.")
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -56,11 +71,11 @@ def _elasticsearch(failing: str = "") -> Iterator[tuple[Any, Any]]:
 def add(
     name: str = typer.Argument(..., help="A name for the search (its alerts carry it)."),
     query: str = typer.Argument("", help=QUERY_HELP),
-    lang: list[str] = typer.Option(None, "--lang", "-l", help="Language code, e.g. es."),
-    topic: list[str] = typer.Option(None, "--topic", "-t", help="Topic key, label or code."),
-    source: list[str] = typer.Option(None, "--source", help="Source name, domain or feed id."),
-    entity: list[str] = typer.Option(None, "--entity", "-e", help="Entity name or id."),
-    actor: list[str] = typer.Option(None, "--actor", "-a", help="Tracked actor id or name."),
+    lang: Languages = None,
+    topic: Topics = None,
+    source: Sources = None,
+    entity: Entities = None,
+    actor: Actors = None,
     as_json: bool = typer.Option(False, "--json", help="Print the saved search as JSON."),
 ) -> None:
     """Save a search: from now on each new story it matches raises one alert."""
@@ -140,11 +155,11 @@ def remove(name: str = typer.Argument(..., help="The saved search's name.")) -> 
 @searches_app.command("backtest")
 def backtest(
     query: str = typer.Argument("", help=QUERY_HELP),
-    lang: list[str] = typer.Option(None, "--lang", "-l", help="Language code, e.g. es."),
-    topic: list[str] = typer.Option(None, "--topic", "-t", help="Topic key, label or code."),
-    source: list[str] = typer.Option(None, "--source", help="Source name, domain or feed id."),
-    entity: list[str] = typer.Option(None, "--entity", "-e", help="Entity name or id."),
-    actor: list[str] = typer.Option(None, "--actor", "-a", help="Tracked actor id or name."),
+    lang: Languages = None,
+    topic: Topics = None,
+    source: Sources = None,
+    entity: Entities = None,
+    actor: Actors = None,
     since: str = typer.Option("7d", "--since", help="Articles published after: 7d, 24h, a date."),
     first: int = typer.Option(10, "--first", "-n", min=1, max=100, help="Hits to show."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
