@@ -20,6 +20,7 @@ from processors.alerts.searches import checked, save, with_recent_matches
 from search.query import QueryTooCostly, parse_time
 from search.saved_searches import (
     DuplicateName,
+    SavedSearch,
     SavedSearchError,
     UnknownSearch,
     backtest,
@@ -42,17 +43,22 @@ class SearchBody(BaseModel):
     actor: list[str] = Field(default_factory=list)
 
 
-def _checked(body: SearchBody, name: str) -> Any:
+def _search_of(body: SearchBody, name: str) -> SavedSearch:
+    """The body as a checked saved search (``SavedSearchError`` if it is not one)."""
+    return checked(
+        name,
+        body.q,
+        languages=body.lang,
+        topics=body.topic,
+        sources=body.source,
+        entities=body.entity,
+        actors=body.actor,
+    )
+
+
+def _checked(body: SearchBody, name: str) -> SavedSearch:
     try:
-        return checked(
-            name,
-            body.q,
-            languages=body.lang,
-            topics=body.topic,
-            sources=body.source,
-            entities=body.entity,
-            actors=body.actor,
-        )
+        return _search_of(body, name)
     except SavedSearchError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
 
@@ -169,15 +175,7 @@ async def save_from_page(request: Request) -> Any:
 
     def run() -> Any:
         try:
-            search = checked(
-                body.name,
-                body.q,
-                languages=body.lang,
-                topics=body.topic,
-                sources=body.source,
-                entities=body.entity,
-                actors=body.actor,
-            )
+            search = _search_of(body, body.name)
             save(_es(request), request.app.state.settings, search)
         except SavedSearchError as exc:
             context = {"error": str(exc), "retry": pairs, "retry_name": body.name}
