@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from contract.ids import alert_id, story_id
 from contract.records import ActorMention, Alert, Article, EnrichedArticle
@@ -59,29 +60,19 @@ def decide(
     best lower bound there is.
     """
     article = enriched.article
-    story = story_of(article)
-    landed = enriched.raw_timestamp_ms or fallback_timestamp_ms
     alerts = []
     for mention in mentions:
         source_text = article.title if mention.field == "title" else article.text
         alerts.append(
-            Alert(
-                id=alert_id(mention.actor_id, story),
-                actor_id=mention.actor_id,
-                actor_name=mention.name,
-                actor_kind=mention.kind,
-                article_id=article.id,
-                story_id=story,
-                title=article.title,
-                url=article.url,
-                source=article.source.name,
-                language=enriched.language.code,
-                published=article.published,
+            _alert(
+                enriched,
+                mention.actor_id,
+                mention.name,
+                mention.kind,
                 matched_text=mention.matched_text,
                 snippet=make_snippet(source_text, mention.start, mention.end),
-                raw_timestamp_ms=landed,
-                alerted_at=iso_ms(now_ms),
-                latency_ms=max(0, now_ms - landed) if landed else -1,
+                now_ms=now_ms,
+                fallback_timestamp_ms=fallback_timestamp_ms,
                 alias=mention.alias,
                 rule=mention.rule,
                 entity=mention.entity,
@@ -105,8 +96,6 @@ def search_alert(
     story alerts once per saved search whatever copies and replays follow.
     """
     article = enriched.article
-    story = story_of(article)
-    landed = enriched.raw_timestamp_ms or fallback_timestamp_ms
     first = words[0] if words else ""
     snippet = ""
     for text in (article.text, article.title):
@@ -116,11 +105,42 @@ def search_alert(
             break
     else:
         snippet = make_snippet(article.text, 0, 0)
+    return _alert(
+        enriched,
+        f"search:{search_id}",
+        search_name,
+        "saved-search",
+        matched_text=first,
+        snippet=snippet,
+        now_ms=now_ms,
+        fallback_timestamp_ms=fallback_timestamp_ms,
+        saved_search=search_name,
+        highlights=list(words),
+    )
+
+
+def _alert(
+    enriched: EnrichedArticle,
+    subject: str,
+    name: str,
+    kind: str,
+    *,
+    matched_text: str,
+    snippet: str,
+    now_ms: int,
+    fallback_timestamp_ms: int,
+    **why: Any,
+) -> Alert:
+    """The alert for ``subject`` (an actor id, or ``search:`` and a saved search's id) on
+    the article's story, with its latency; ``why`` holds the fields that say why it fired."""
+    article = enriched.article
+    story = story_of(article)
+    landed = enriched.raw_timestamp_ms or fallback_timestamp_ms
     return Alert(
-        id=alert_id(f"search:{search_id}", story),
-        actor_id=f"search:{search_id}",
-        actor_name=search_name,
-        actor_kind="saved-search",
+        id=alert_id(subject, story),
+        actor_id=subject,
+        actor_name=name,
+        actor_kind=kind,
         article_id=article.id,
         story_id=story,
         title=article.title,
@@ -128,11 +148,10 @@ def search_alert(
         source=article.source.name,
         language=enriched.language.code,
         published=article.published,
-        matched_text=first,
+        matched_text=matched_text,
         snippet=snippet,
         raw_timestamp_ms=landed,
         alerted_at=iso_ms(now_ms),
         latency_ms=max(0, now_ms - landed) if landed else -1,
-        saved_search=search_name,
-        highlights=list(words),
+        **why,
     )
