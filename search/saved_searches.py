@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from elasticsearch import ApiError, AsyncElasticsearch, ConflictError, Elasticsearch, NotFoundError
 
@@ -129,6 +129,16 @@ class SavedSearch:
         )
 
 
+class Filters(TypedDict, total=False):
+    """What a saved search may be narrowed to, besides its query."""
+
+    languages: Iterable[str] | None
+    sources: Iterable[str] | None
+    topics: Iterable[str] | None
+    entities: Iterable[str] | None
+    actors: Iterable[str] | None
+
+
 def _clean(values: Iterable[str] | None) -> list[str]:
     return list(dict.fromkeys(v.strip() for v in values or () if v and v.strip()))
 
@@ -137,29 +147,27 @@ def validate(
     name: str,
     query: str = "",
     *,
-    languages: Iterable[str] | None = None,
-    sources: Iterable[str] | None = None,
-    topics: Iterable[str] | None = None,
-    entities: Iterable[str] | None = None,
-    actors: Iterable[str] | None = None,
     known_topics: Mapping[str, str] | None = None,
+    **filters: Unpack[Filters],
 ) -> SavedSearch:
     """A checked :class:`SavedSearch` (not yet compiled), or :class:`SavedSearchError`.
 
     ``known_topics`` maps every accepted topic label and code (folded) to its
     label; topics are stored as labels.
     """
+    if extra := set(filters) - Filters.__optional_keys__:  # as for a named parameter
+        raise TypeError(f"validate() got unexpected keyword arguments {sorted(extra)}")
     name = " ".join((name or "").split())
     if not name or not _NAME.match(name):
         raise SavedSearchError("a saved search needs a name of 1 to 100 characters")
     search = SavedSearch(
         name=name,
         query=(query or "").strip(),
-        languages=[v.lower() for v in _clean(languages)],
-        sources=_clean(sources),
-        topics=_clean(topics),
-        entities=_clean(entities),
-        actors=_clean(actors),
+        languages=[v.lower() for v in _clean(filters.get("languages"))],
+        sources=_clean(filters.get("sources")),
+        topics=_clean(filters.get("topics")),
+        entities=_clean(filters.get("entities")),
+        actors=_clean(filters.get("actors")),
     )
     unknown = [v for v in search.languages if v not in KNOWN_LANGUAGES]
     if unknown:

@@ -3,8 +3,7 @@ topics and languages, then stored (see ``search.saved_searches``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from typing import Any, Unpack
 
 from elasticsearch import Elasticsearch
 
@@ -12,6 +11,7 @@ from contract.settings import Settings
 from processors.enrichment.topics import topic_names
 from search.alerts.history import search_alerts
 from search.saved_searches import (
+    Filters,
     SavedSearch,
     add_search,
     list_searches,
@@ -20,27 +20,10 @@ from search.saved_searches import (
 )
 
 
-def checked(
-    name: str,
-    query: str = "",
-    *,
-    languages: Iterable[str] | None = None,
-    sources: Iterable[str] | None = None,
-    topics: Iterable[str] | None = None,
-    entities: Iterable[str] | None = None,
-    actors: Iterable[str] | None = None,
-) -> SavedSearch:
-    """A saved search checked as the stage will run it (``SavedSearchError`` if not)."""
-    return validate(
-        name,
-        query,
-        languages=languages,
-        sources=sources,
-        topics=topics,
-        entities=entities,
-        actors=actors,
-        known_topics=topic_names(),
-    )
+def checked(name: str, query: str = "", **filters: Unpack[Filters]) -> SavedSearch:
+    """A saved search checked as the stage will run it (``SavedSearchError`` if not):
+    :func:`validate` with the topics the classifier knows."""
+    return validate(name, query, known_topics=topic_names(), **filters)
 
 
 def save(es: Elasticsearch, settings: Settings, search: SavedSearch) -> SavedSearch:
