@@ -418,6 +418,27 @@ def saved_searches(r: Result) -> str:
     return table(["saved searches", "measured"], rows)
 
 
+def topic_quality(r: Result) -> str:
+    f = r["figures"]
+    rows = []
+    for name, by in f["sets"].items():
+        model, keywords = by["model"], by["keywords"]
+        target = f["targets"].get(name)
+        rows.append(
+            [
+                name,
+                num(model["mapped"]),
+                num(model["top1"], 1),
+                num(model["any3"], 1),
+                num(model["no_topic"], 1),
+                num(keywords["top1"], 1),
+                num(target) if target is not None else "-",
+            ]
+        )
+    header = ["set", "items", "first right", "any of 3", "no topic", "keywords first", "target"]
+    return table(header, rows)
+
+
 RENDERERS: dict[str, Callable[[Result], str]] = {
     "e2e": e2e,
     "e2e.summary": e2e_summary,
@@ -434,6 +455,7 @@ RENDERERS: dict[str, Callable[[Result], str]] = {
     "es_pacing_cost": es_pacing_cost,
     "alert_latency": alert_latency,
     "saved_searches": saved_searches,
+    "topic_quality": topic_quality,
 }
 
 

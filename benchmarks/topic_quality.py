@@ -15,9 +15,6 @@ and load.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -26,6 +23,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+import results  # noqa: E402
 
 from processors.classification.data import Item, load_split  # noqa: E402
 from processors.classification.model import default_model  # noqa: E402
@@ -116,15 +115,6 @@ def per_topic(pairs: list[tuple[str, str]]) -> dict[str, dict[str, float]]:
     return out
 
 
-def git_commit() -> str:
-    try:
-        return subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return ""
-
-
 def run(data: Path, split: str) -> dict:
     sets = load_split(data, split)
     default_model()
@@ -182,14 +172,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "topic-data")
     parser.add_argument("--split", default="dev")
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/topic_quality.json")
     args = parser.parse_args()
+    load = results.load_start()
     report = run(args.data, args.split)
-    report.update(git_commit=git_commit(), cores=os.cpu_count(), load_average=os.getloadavg()[0])
     show(report)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"written to {args.out}")
+    results.write("topic_quality", report, started_load=load)
 
 
 if __name__ == "__main__":
