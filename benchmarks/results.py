@@ -30,13 +30,18 @@ def _git(*args: str) -> str:
     return done.stdout.strip() if done.returncode == 0 else ""
 
 
+def commit() -> str:
+    """The commit checked out now (a long run reads it at its start)."""
+    return _git("rev-parse", "HEAD") or "unknown"
+
+
 def provenance() -> dict[str, Any]:
     """Commit, uncommitted changes to the code, command, cores, load average and time."""
     changed = _git(
         "status", "--porcelain", "--untracked-files=no", "--", ".", ":!benchmarks/results"
     )
     return {
-        "commit": _git("rev-parse", "HEAD") or "unknown",
+        "commit": commit(),
         "uncommitted_changes": bool(changed),
         "command": " ".join(["python", "benchmarks/" + Path(sys.argv[0]).name, *sys.argv[1:]]),
         "cores": os.cpu_count(),

@@ -37,7 +37,6 @@ import multiprocessing
 import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -51,9 +50,12 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
+import results  # noqa: E402
 from newsgen import Item, NewsText, StreamFeeds  # noqa: E402
+from runs import drop_run  # noqa: E402
 
 from contract.clock import DAY, ManualClock  # noqa: E402
+from contract.isolated import isolated_settings  # noqa: E402
 from contract.settings import Settings  # noqa: E402
 
 RESULTS = HERE / "results" / "soak.json"
@@ -270,13 +272,6 @@ def worker_main(conn: Any, settings: Settings) -> None:
 # -- the driver -------------------------------------------------------------
 
 
-def git_commit() -> str:
-    out = subprocess.run(
-        ["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, check=False
-    )
-    return out.stdout.strip()
-
-
 class Topics:
     """Records each topic's time retention keeps at a simulated moment."""
 
@@ -378,44 +373,6 @@ def month_check(weeks: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def drop_templates(es: Any, settings: Settings) -> None:
-    """The run's index template and its components."""
-    from search.layout import IndexLayout
-
-    layout = IndexLayout(settings.index_articles)
-    quiet = es.options(ignore_status=404)
-    quiet.indices.delete_index_template(name=layout.template)
-    for name in (layout.settings_component, layout.mappings_component):
-        quiet.cluster.delete_component_template(name=name)
-
-
-def cleanup(settings: Settings) -> None:
-    from elasticsearch import Elasticsearch
-    from kafka import KafkaAdminClient
-
-    from contract.kafka_admin import topic_names
-
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers.split(","))
-    try:
-        mine = set(topic_names(settings))
-        admin.delete_topics([t for t in admin.list_topics() if t in mine])
-        admin.delete_groups([settings.processor_group])
-    except Exception as exc:  # noqa: BLE001 - leftovers are named by the run's tag
-        print(f"cleanup (Kafka): {exc}", file=sys.stderr)
-    finally:
-        admin.close()
-    es = Elasticsearch(settings.es_url, request_timeout=60)
-    try:
-        for pattern in (f"{settings.index_articles}*", f"{settings.index_alerts}*"):
-            for name in es.indices.get(index=pattern, expand_wildcards="all"):
-                es.indices.delete(index=name)
-        drop_templates(es, settings)
-    except Exception as exc:  # noqa: BLE001
-        print(f"cleanup (Elasticsearch): {exc}", file=sys.stderr)
-    finally:
-        es.close()
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="scaled down, a few minutes")
@@ -432,17 +389,8 @@ def main() -> int:
 
     tag = uuid.uuid4().hex[:8]
     work = args.work or Path(os.environ.get("TMPDIR", "/tmp")) / f"newsstream-soak-{tag}"
-    settings = Settings.from_env(
-        topic_raw=f"soak-{tag}.raw",
-        topic_enriched=f"soak-{tag}.enriched",
-        topic_alerts=f"soak-{tag}.alerts",
-        topic_deadletter=f"soak-{tag}.deadletter",
-        topic_partitions=2,
-        processor_group=f"soak-{tag}",
-        index_articles=f"soak-{tag}-articles",
-        index_alerts=f"soak-{tag}-alerts",
-        data_dir=str(work / "data"),
-        retention_days=args.retention_days,
+    settings = isolated_settings(
+        tag, work / "data", prefix="soak", retention_days=args.retention_days
     )
     from contract.kafka_admin import ensure_topics
 
@@ -526,7 +474,7 @@ def main() -> int:
     check = month_check(weeks)
     report = {
         "benchmark": "soak",
-        "git_commit": git_commit(),
+        "git_commit": results.commit(),
         "cores": os.cpu_count(),
         "load_average_end": os.getloadavg()[0],
         "quick": args.quick,
@@ -543,7 +491,7 @@ def main() -> int:
     if out_path is not None:
         out_path.parent.mkdir(parents=True, exist_ok=True)
         out_path.write_text(json.dumps(report, indent=1))
-    cleanup(settings)
+    drop_run(settings)
     return 0
 
 

@@ -40,8 +40,10 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
+import results  # noqa: E402
 from newsgen import NewsText, StreamFeeds  # noqa: E402
 from procstats import memory_kib, stack_pids, tree_pids  # noqa: E402
+from runs import drop_run  # noqa: E402
 
 from contract.settings import PREFIX, Settings  # noqa: E402
 
@@ -54,13 +56,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def git_commit() -> str:
-    out = subprocess.run(
-        ["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, check=False
-    )
-    return out.stdout.strip()
 
 
 def serve_feeds(feeds: StreamFeeds) -> ThreadingHTTPServer:
@@ -237,48 +232,6 @@ def growth(samples: list[dict[str, Any]], label: str) -> dict[str, Any] | None:
     }
 
 
-def cleanup(settings: Settings) -> None:
-    from elasticsearch import Elasticsearch
-    from kafka import KafkaAdminClient
-
-    from contract.kafka_admin import topic_names
-    from search.layout import IndexLayout
-
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers.split(","))
-    try:
-        # the service's topics, and Faust's own, named after the run's groups
-        mine = set(topic_names(settings))
-        admin.delete_topics(
-            [
-                t
-                for t in admin.list_topics()
-                if t in mine or t.startswith(settings.processor_group + "-")
-            ]
-        )
-        groups = [g["group_id"] for g in admin.list_groups()]
-        mine = [g for g in groups if g.startswith(settings.processor_group)]
-        if mine:
-            admin.delete_groups(mine)
-    except Exception as exc:  # noqa: BLE001
-        print(f"cleanup (Kafka): {exc}", file=sys.stderr)
-    finally:
-        admin.close()
-    es = Elasticsearch(settings.es_url, request_timeout=60)
-    try:
-        for pattern in (f"{settings.index_articles}*", f"{settings.index_alerts}*"):
-            for name in es.indices.get(index=pattern, expand_wildcards="all"):
-                es.indices.delete(index=name)
-        layout = IndexLayout(settings.index_articles)
-        quiet = es.options(ignore_status=404)
-        quiet.indices.delete_index_template(name=layout.template)
-        for name in (layout.settings_component, layout.mappings_component):
-            quiet.cluster.delete_component_template(name=name)
-    except Exception as exc:  # noqa: BLE001
-        print(f"cleanup (Elasticsearch): {exc}", file=sys.stderr)
-    finally:
-        es.close()
-
-
 def find_stack() -> None:
     """Kafka's and Elasticsearch's pid files: in the repository, or in the main
     checkout when this is a git worktree of it."""
@@ -305,7 +258,7 @@ def main() -> int:
     args = parser.parse_args()
     find_stack()
 
-    commit = git_commit()  # the code that runs, even if the tree moves during the hour
+    commit = results.commit()  # the code that runs, even if the tree moves during the hour
     tag = uuid.uuid4().hex[:8]
     work = args.work or Path(os.environ.get("TMPDIR", "/tmp")) / f"newsstream-soak-{tag}"
     work.mkdir(parents=True, exist_ok=True)
@@ -457,7 +410,7 @@ def main() -> int:
     args.json.write_text(json.dumps(report, indent=1))
     print(json.dumps({k: v for k, v in report.items() if k != "samples"}, indent=1))
     if not args.keep:
-        cleanup(settings)
+        drop_run(settings)
     return 0
 
 
