@@ -215,6 +215,15 @@ def batches(count: int, size: int, now: float) -> Iterator[list[EnrichedArticle]
         yield [make_article(i, now=now) for i in range(start, min(count, start + size))]
 
 
+def index_corpus(client, config, count: int) -> float:
+    """Index ``count`` generated articles through the pipeline's indexer; seconds taken."""
+    started = time.monotonic()
+    indexer = BulkIndexer(client, config)
+    for batch in batches(count, 1000, time.time()):
+        indexer.index([(a.id, a) for a in batch])
+    return time.monotonic() - started
+
+
 def compare(
     client,
     pipeline_config,

@@ -48,14 +48,13 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import results  # noqa: E402
-from indexing_benchmark import batches, make_article  # noqa: E402
+from indexing_benchmark import index_corpus, make_article  # noqa: E402
 
 from contract.isolated import settings_env  # noqa: E402
 from contract.kafka_admin import ensure_topics  # noqa: E402
 from contract.records import encode  # noqa: E402
 from contract.settings import Settings  # noqa: E402
 from processors.groups import app_id_for  # noqa: E402
-from search.bulk_indexer import BulkIndexer  # noqa: E402
 from search.client import es_client  # noqa: E402
 from search.index_template import delete_index_layout  # noqa: E402
 from search.provision import provision  # noqa: E402
@@ -303,17 +302,13 @@ def main() -> None:
     client = es_client(settings)
     config = provision(client, settings)
     ensure_topics(settings)
-    load_before = os.getloadavg()
     started_load = results.load_start()
     feed = Feed(settings, args.feed, first=args.count + 1_000_000)
     worker = None
     try:
         if not args.index:
-            started = time.monotonic()
-            indexer = BulkIndexer(client, config)
-            for batch in batches(args.count, 1000, time.time()):
-                indexer.index([(a.id, a) for a in batch])
-            print(f"indexed {args.count} articles in {time.monotonic() - started:.0f} s")
+            seconds = index_corpus(client, config, args.count)
+            print(f"indexed {args.count} articles in {seconds:.0f} s")
         client.indices.refresh(index=config.layout.alias)
         total = client.count(index=config.layout.alias)["count"]
         env = settings_env(settings)
@@ -329,7 +324,7 @@ def main() -> None:
         print(
             f"{total} articles in {settings.index_articles}; indexing {args.feed:g} more a "
             f"second meanwhile; {args.clients} clients for {args.seconds:g} s per phase; "
-            f"load average {load_before[0]:.1f} on {os.cpu_count()} cores",
+            f"load average {started_load:.1f} on {os.cpu_count()} cores",
             flush=True,
         )
         phases = {

@@ -39,12 +39,11 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import results  # noqa: E402
-from indexing_benchmark import batches  # noqa: E402
+from indexing_benchmark import index_corpus  # noqa: E402
 from procstats import cpu_seconds, stack_pids  # noqa: E402
 
 from contract.settings import Settings  # noqa: E402
 from search.api import create_api  # noqa: E402
-from search.bulk_indexer import BulkIndexer  # noqa: E402
 from search.client import es_client  # noqa: E402
 from search.index_template import delete_index_layout  # noqa: E402
 from search.provision import provision  # noqa: E402
@@ -86,11 +85,7 @@ def main() -> None:
     config = provision(client, settings)
     try:
         if not args.index:
-            started = time.monotonic()
-            indexer = BulkIndexer(client, config)
-            for batch in batches(args.count, 1000, time.time()):
-                indexer.index([(a.id, a) for a in batch])
-            print(f"indexed in {time.monotonic() - started:.0f} s")
+            print(f"indexed in {index_corpus(client, config, args.count):.0f} s")
         client.indices.refresh(index=config.layout.alias)
         total = client.count(index=config.layout.alias)["count"]
         print(
