@@ -397,7 +397,9 @@ def test_save_as_alert_from_the_search_page_then_its_matches_listed(service, bro
     bad = service.url + "?q=%22unclosed"
     browser.get(bad)
     _one(browser, "form.save-alert button[type=submit]").click()
-    assert "quote is not closed" in _one(browser, ".error").text
+    # the refusal is a new page: wait for it rather than read the old one
+    errors = _wait(lambda: _all(browser, ".error"), 10, "the refusal's message")
+    assert "quote is not closed" in errors[0].text
 
 
 def test_feeds_page_shows_every_sample_feed_with_its_health(service, browser):
